@@ -1,0 +1,1 @@
+"""Pure domain: identifiers, catalogue, register, request context. No I/O, no frameworks."""

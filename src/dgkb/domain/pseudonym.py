@@ -1,0 +1,46 @@
+"""Keyed pseudonyms (HMAC-SHA256) for subject ids in logs, cache keys and indexes.
+
+A bare hash would be useless: the BSN space (10^9, 11-proef) is enumerated in seconds. Every value
+carries the key id beside it so keys can rotate: new values use the current key, lookups try all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from dgkb.domain.identifiers import Subject
+
+
+@dataclass(frozen=True, slots=True)
+class Pseudonym:
+    key_id: str
+    value: str  # hex HMAC
+
+    def __str__(self) -> str:
+        return f"{self.key_id}:{self.value}"
+
+
+class Pseudonymizer:
+    def __init__(self, keyring: list[tuple[str, bytes]]) -> None:
+        if not keyring:
+            raise ValueError("pseudonymizer needs at least one key")
+        self._keyring = keyring
+
+    @property
+    def current_key_id(self) -> str:
+        return self._keyring[0][0]
+
+    def pseudonym(self, subject: Subject) -> Pseudonym:
+        key_id, secret = self._keyring[0]
+        return Pseudonym(key_id, self._mac(secret, subject))
+
+    def all_pseudonyms(self, subject: Subject) -> list[Pseudonym]:
+        """The subject's pseudonym under every key still in the ring (for searching old records)."""
+        return [Pseudonym(kid, self._mac(secret, subject)) for kid, secret in self._keyring]
+
+    @staticmethod
+    def _mac(secret: bytes, subject: Subject) -> str:
+        message = f"{subject.kind.value}:{subject.value}".encode()
+        return hmac.new(secret, message, hashlib.sha256).hexdigest()

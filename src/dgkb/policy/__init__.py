@@ -1,0 +1,1 @@
+"""Policy decision point over the register (Cedar behind an AuthZEN-shaped interface)."""

@@ -1,0 +1,79 @@
+"""Decision request/response types of the policy engine, independent of Cedar."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from dgkb.domain.assurance import Assurance
+from dgkb.domain.identifiers import SubjectKind
+from dgkb.domain.roles import Role
+
+
+class ReasonCode(StrEnum):
+    PURPOSE_UNKNOWN = "PURPOSE_UNKNOWN"
+    ROLE_NOT_ALLOWED = "ROLE_NOT_ALLOWED"
+    CATEGORY_NOT_IN_PURPOSE = "CATEGORY_NOT_IN_PURPOSE"
+    CATEGORY_UNKNOWN = "CATEGORY_UNKNOWN"
+    ASSURANCE_TOO_LOW = "ASSURANCE_TOO_LOW"
+    CONSENT_REQUIRED = "CONSENT_REQUIRED"
+    SUBJECT_SHIELDED = "SUBJECT_SHIELDED"
+    SUBJECT_KIND_NOT_APPLICABLE = "SUBJECT_KIND_NOT_APPLICABLE"
+    ORGANISATION_MISMATCH = "ORGANISATION_MISMATCH"
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRequest:
+    purpose_id: str
+    role: Role
+    assurance: Assurance
+    subject_kind: SubjectKind = SubjectKind.BSN
+    subject_shielded: bool = False
+    consented_categories: frozenset[str] = frozenset()
+    # OIN of the actor's organisation; None = don't check (e.g. a system asking via AuthZEN)
+    organisation: str | None = None
+    # None = every category of the catalogue
+    categories: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryDecision:
+    category: str
+    permitted: bool
+    fields: tuple[str, ...] = ()  # permitted fields (empty when denied)
+    sources: tuple[str, ...] | None = None  # allowed source ids; None = any configured source
+    reasons: tuple[ReasonCode, ...] = ()  # all reasons that deny, most actionable first
+    explanation: str | None = None  # Dutch, for the agent ("Voor dit contact is ... onvoldoende")
+    policy_ids: tuple[str, ...] = ()  # Cedar policies that decided
+
+    @property
+    def reason(self) -> ReasonCode | None:
+        return self.reasons[0] if self.reasons else None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    purpose_id: str
+    register_version: str
+    categories: tuple[CategoryDecision, ...] = field(default=())
+
+    @property
+    def permitted(self) -> tuple[CategoryDecision, ...]:
+        return tuple(c for c in self.categories if c.permitted)
+
+    @property
+    def denied(self) -> tuple[CategoryDecision, ...]:
+        return tuple(c for c in self.categories if not c.permitted)
+
+    def for_category(self, category: str) -> CategoryDecision | None:
+        for c in self.categories:
+            if c.category == category:
+                return c
+        return None
+
+
+class PolicyEngine(Protocol):
+    """Decides per category for one purpose/role/assurance/consent situation. Pure and fast."""
+
+    def decide(self, request: DecisionRequest) -> Decision: ...

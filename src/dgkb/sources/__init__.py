@@ -1,0 +1,1 @@
+"""Source adapters: one module per source API. Adapters know nothing about purposes."""

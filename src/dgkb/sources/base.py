@@ -1,0 +1,99 @@
+"""The source port: what every adapter offers, and the failures it may raise.
+
+Exception tree (each maps onto a klantbeeld section status in federation):
+
+    SourceError                 -> "fout"
+    ├── SourceTimeout           -> "timeout"
+    ├── SourceUnavailable       -> "onbereikbaar"  (connection refused, DNS, 502/503/504, open breaker)
+    └── SubjectNotFound         -> "niet-gevonden"
+
+Adapters receive exactly the permitted fields per category and the headers federation rendered
+(purpose headers + W3C traceparent). They ask the source for no more than those fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from dgkb.domain.identifiers import Subject
+
+# JSON-serialisable data of one category: usually a dict (one object) or a list of dicts.
+CategoryData = Any
+
+
+class SourceError(Exception):
+    code = "source.error"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or self.code)
+        self.message = message or self.code
+
+
+class SourceTimeout(SourceError):
+    code = "source.timeout"
+
+
+class SourceUnavailable(SourceError):
+    code = "source.unavailable"
+
+
+class SubjectNotFound(SourceError):
+    code = "source.not_found"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchRequest:
+    subject: Subject
+    # category id -> the permitted fields of that category (never empty)
+    fields: Mapping[str, tuple[str, ...]]
+    # purpose headers and traceparent, already rendered; adapters add them to every outbound call
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class SourceAdapter(Protocol):
+    """One source API. `fetch` returns category id -> data; None for a category means the source
+    knows nothing of this subject for that category ("niet-gevonden"); an empty list is "ok, none"."""
+
+    id: str
+    categories: frozenset[str]
+
+    async def fetch(self, request: FetchRequest) -> Mapping[str, CategoryData | None]: ...
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectFacts:
+    """What identification learns from the base registry: does the subject exist, is it shielded."""
+
+    exists: bool
+    shielded: bool = False
+    display_name: str | None = None  # shown to the agent to confirm they have the right person
+
+
+@runtime_checkable
+class SubjectVerifier(Protocol):
+    """Implemented by the base-registry adapters (BRP, later KVK) for the identification step."""
+
+    async def verify_subject(self, subject: Subject, headers: Mapping[str, str]) -> SubjectFacts: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ZaakFacts:
+    """What a case worker session needs of a zaak: its type and its initiator."""
+
+    url: str
+    identificatie: str
+    zaaktype: str  # zaaktype URL
+    zaaktype_omschrijving: str | None
+    initiator: Subject | None
+
+
+@runtime_checkable
+class ZaakLookup(Protocol):
+    """Implemented by the Zaken adapter, for case-worker sessions bound to a zaak."""
+
+    async def zaak_facts(self, identificatie: str, headers: Mapping[str, str]) -> ZaakFacts: ...

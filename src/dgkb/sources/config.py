@@ -1,0 +1,97 @@
+"""`config/sources.yaml`: which source systems exist, where, and how to call them.
+
+Validated at start-up and by `dgkb check`; errors name the file and the path.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dgkb.domain.catalogue import Catalogue, describe_validation_error
+from dgkb.domain.errors import InvalidConfiguration
+
+
+class NoAuth(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["none"] = "none"
+
+
+class ApiKeyAuth(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["api-key"]
+    header: str = "X-Api-Key"
+    value: str
+
+
+class BearerAuth(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["bearer"]
+    token: str
+
+
+class ZgwJwtAuth(BaseModel):
+    """ZGW style: a HS256 JWT signed with the client secret, `client_id` as issuer."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["zgw-jwt"]
+    clientId: str
+    secret: str
+
+
+Auth = Annotated[NoAuth | ApiKeyAuth | BearerAuth | ZgwJwtAuth, Field(discriminator="type")]
+
+
+class SourceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    kind: str  # adapter kind, see sources/registry.py
+    name: str  # shown to agents as the section's source
+    organisation: str = Field(pattern=r"^\d{20}$")  # OIN of the organisation owning the data
+    baseUrl: str = Field(pattern=r"^https?://")
+    categories: tuple[str, ...] = Field(min_length=1)
+    enabled: bool = True
+    deadline: float = Field(default=2.0, gt=0, le=30)  # seconds, within the request budget
+    concurrency: int = Field(default=50, ge=1, le=1000)
+    cacheTtl: float = Field(default=0, ge=0, le=3600)  # seconds; 0 = no caching
+    auth: Auth = Field(default_factory=NoAuth)
+    # Purpose headers: name -> template with {doel.id} {doel.naam} {organisatie.oin}
+    # {organisatie.naam} {gebruiker.id} {gebruiker.rol} {grondslag}
+    headers: dict[str, str] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=dict)  # adapter-specific
+
+
+class SourcesConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    sources: tuple[SourceConfig, ...]
+
+    @property
+    def ids(self) -> set[str]:
+        return {s.id for s in self.sources}
+
+
+def parse_sources(
+    data: Any, *, catalogue: Catalogue, known_kinds: set[str], source: str = "sources.yaml"
+) -> SourcesConfig:
+    try:
+        config = SourcesConfig.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidConfiguration(describe_validation_error(exc, source), field=source) from None
+    problems = []
+    seen: set[str] = set()
+    for i, src in enumerate(config.sources):
+        if src.id in seen:
+            problems.append(f"{source}: sources.{i}.id: bron '{src.id}' staat dubbel")
+        seen.add(src.id)
+        if src.kind not in known_kinds:
+            problems.append(
+                f"{source}: sources.{i}.kind: onbekende soort '{src.kind}' (bekend: {', '.join(sorted(known_kinds))})"
+            )
+        for cat in src.categories:
+            if catalogue.get(cat) is None:
+                problems.append(f"{source}: sources.{i}.categories: onbekende categorie '{cat}'")
+    if problems:
+        raise InvalidConfiguration("\n".join(problems), field=source)
+    return config

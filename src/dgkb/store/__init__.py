@@ -1,0 +1,1 @@
+"""Persistence of what DGKB owns itself: contact sessions, consents, the audit logs."""
