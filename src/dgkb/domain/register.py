@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dgkb.domain.assurance import Assurance
-from dgkb.domain.catalogue import Catalogue, describe_validation_error
+from dgkb.domain.catalogue import Catalogue, Gevoeligheid, describe_validation_error
 from dgkb.domain.errors import InvalidConfiguration
 from dgkb.domain.roles import Role
 
@@ -39,12 +39,20 @@ class Grondslag(BaseModel):
 
 
 class CategorieToegang(BaseModel):
-    """Per category of a purpose: the fields it may use and, optionally, the sources it may use."""
+    """Per category of a purpose: the fields and sources it may use, and optional stricter rules.
+
+    `minimaleZekerheid` and `rollen` can only narrow what the purpose allows: the effective minimum
+    is the stricter of purpose and category, the effective roles the category's (a subset).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     velden: tuple[str, ...] | None = None  # None = every field the catalogue lists for the category
     bronnen: tuple[str, ...] | None = None  # None = any configured source; else source ids only
+    # Stricter identity assurance for this category only (financial data needs DigiD, a name does not).
+    minimaleZekerheid: Assurance | None = None
+    # Roles that may use this category; None = every role of the purpose. Must be a subset of those.
+    rollen: tuple[Role, ...] | None = Field(default=None, min_length=1)
 
 
 class Verwerkingsactiviteit(BaseModel):
@@ -78,8 +86,24 @@ class Verwerkingsactiviteit(BaseModel):
     def _consent_within_categories(self) -> Verwerkingsactiviteit:
         for cat in self.toestemmingVereist:
             if cat not in self.categorieen:
-                raise ValueError(f"toestemmingVereist noemt {cat}, maar die categorie hoort niet bij dit doel")
+                raise ValueError(
+                    f"toestemmingVereist noemt {cat}, maar die categorie hoort niet bij dit doel"
+                )
         return self
+
+    def minimum_assurance(self, category_id: str) -> Assurance:
+        """The effective minimum for one category: the stricter of the purpose's and the category's."""
+        access = self.categorieen.get(category_id)
+        if access is None or access.minimaleZekerheid is None:
+            return self.minimaleZekerheid
+        return max(self.minimaleZekerheid, access.minimaleZekerheid, key=lambda a: a.rank)
+
+    def roles_for(self, category_id: str) -> tuple[Role, ...]:
+        """The roles that may use one category of this purpose (the purpose's roles by default)."""
+        access = self.categorieen.get(category_id)
+        if access is None or access.rollen is None:
+            return self.rollen
+        return access.rollen
 
 
 class Register(BaseModel):
@@ -92,6 +116,17 @@ class Register(BaseModel):
         for va in self.verwerkingsactiviteiten:
             if va.id == purpose_id:
                 return va
+        return None
+
+    def for_organisation(self, oin: str) -> tuple[Verwerkingsactiviteit, ...]:
+        """The purposes of one organisation (what an actor of that organisation can choose from)."""
+        return tuple(va for va in self.verwerkingsactiviteiten if va.organisatie.oin == oin)
+
+    def organisation_name(self, oin: str) -> str | None:
+        """Name of an organisation known to the register, for explanations; None when unknown."""
+        for va in self.verwerkingsactiviteiten:
+            if va.organisatie.oin == oin:
+                return va.organisatie.naam
         return None
 
     @property
@@ -107,6 +142,8 @@ def parse_register(
     """Validate the register against its schema and against the catalogue (and known source ids).
 
     Errors name the file and the path: `register.yaml: verwerkingsactiviteiten.2.categorieen.x: ...`.
+    Besides the schema it checks: unique ids, known categories, fields and sources, category roles
+    within the purpose's roles, and an art. 9 AVG ground for every special category used.
     """
     try:
         register = Register.model_validate(data)
@@ -134,6 +171,17 @@ def parse_register(
                 for bron in access.bronnen or ():
                     if bron not in source_ids:
                         problems.append(f"{base}.categorieen.{cat_id}.bronnen: onbekende bron '{bron}'")
+            for rol in access.rollen or ():
+                if rol not in va.rollen:
+                    problems.append(
+                        f"{base}.categorieen.{cat_id}.rollen: rol '{rol}' hoort niet bij de rollen "
+                        f"van dit doel ({', '.join(va.rollen)})"
+                    )
+            if cat.gevoeligheid is not Gevoeligheid.NORMAAL and not va.grondslag.bijzondereCategorie:
+                problems.append(
+                    f"{base}.grondslag.bijzondereCategorie: ontbreekt, maar het doel gebruikt {cat_id} "
+                    f"({cat.gevoeligheid}); noem de uitzondering van art. 9 of 10 AVG en de wet"
+                )
     if problems:
         raise InvalidConfiguration("\n".join(problems), field=source)
     return register

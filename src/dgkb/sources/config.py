@@ -87,7 +87,8 @@ def parse_sources(
         seen.add(src.id)
         if src.kind not in known_kinds:
             problems.append(
-                f"{source}: sources.{i}.kind: onbekende soort '{src.kind}' (bekend: {', '.join(sorted(known_kinds))})"
+                f"{source}: sources.{i}.kind: onbekende soort '{src.kind}' "
+                f"(bekend: {', '.join(sorted(known_kinds))})"
             )
         for cat in src.categories:
             if catalogue.get(cat) is None:

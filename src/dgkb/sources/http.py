@@ -6,7 +6,6 @@ Why aiohttp: in bench/klantbeeld.py it needs clearly less CPU per request than h
 
 from __future__ import annotations
 
-import asyncio
 import json as _json
 import time
 from collections.abc import Mapping
@@ -91,7 +90,7 @@ class SourceHttpClient:
                     return await resp.json(content_type=None)
                 except ValueError as exc:
                     raise SourceError(f"{self.config.id}: antwoord is geen JSON") from exc
-        except (TimeoutError, asyncio.TimeoutError) as exc:
+        except TimeoutError as exc:
             raise SourceTimeout(f"{self.config.id}: timeout") from exc
         except aiohttp.ClientConnectionError as exc:
             raise SourceUnavailable(f"{self.config.id}: niet bereikbaar") from exc

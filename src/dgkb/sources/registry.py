@@ -5,15 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dgkb.sources.base import SourceAdapter
+from dgkb.sources.brp import BrpPersonenAdapter
 from dgkb.sources.config import SourceConfig
+from dgkb.sources.generic import GenericRestAdapter
+from dgkb.sources.klantinteracties import KlantinteractiesAdapter
+from dgkb.sources.zaken import ZakenAdapter
 
 AdapterFactory = Callable[[SourceConfig], SourceAdapter]
 
-ADAPTERS: dict[str, AdapterFactory] = {}
-
-
-def register_kind(kind: str, factory: AdapterFactory) -> None:
-    ADAPTERS[kind] = factory
+ADAPTERS: dict[str, AdapterFactory] = {
+    "brp-personen": BrpPersonenAdapter,
+    "zgw-zaken": ZakenAdapter,
+    "klantinteracties": KlantinteractiesAdapter,
+    "generic-rest": GenericRestAdapter,
+}
 
 
 def build_adapter(config: SourceConfig) -> SourceAdapter:

@@ -7,6 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from dgkb.store import audit_tables, tables  # noqa: F401  (register every table on Base.metadata)
 from dgkb.store.db import Base, create_engine
 
 target_metadata = Base.metadata

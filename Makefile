@@ -1,0 +1,44 @@
+# DGKB — two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit install bench clean check
+
+$(STAMP): pyproject.toml
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Start DGKB on http://127.0.0.1:8000 with SQLite and the local simulators (demo data included).
+run: $(STAMP)
+	$(BIN)/dgkb migrate
+	$(BIN)/dgkb check
+	$(BIN)/dgkb run
+
+## Lint, type check, architecture contracts and the whole test suite.
+test: $(STAMP) lint typecheck unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/klantbeeld.py
+
+check: $(STAMP)
+	$(BIN)/dgkb check
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,178 @@
+"""RFC 9457 problem details: the single place where errors become HTTP responses.
+
+Every 4xx/5xx leaves DGKB as application/problem+json with status, title, detail, type, instance,
+and — for bad input — `invalidParams` naming each field (as the ZGW and Haal Centraal APIs do).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
+
+from dgkb.domain.errors import DomainError
+
+log = logging.getLogger("dgkb.api")
+
+PROBLEM = "application/problem+json"
+TYPE_BASE = "https://dgkb.nl/problemen/"
+
+TITLES = {
+    400: "Ongeldige invoer",
+    401: "Niet geauthenticeerd",
+    403: "Geen toegang",
+    404: "Niet gevonden",
+    405: "Methode niet toegestaan",
+    406: "Formaat niet ondersteund",
+    409: "Conflict",
+    413: "Verzoek te groot",
+    415: "Mediatype niet ondersteund",
+    422: "Ongeldige invoer",
+    500: "Interne fout",
+    503: "Dienst niet beschikbaar",
+}
+
+
+class ApiProblem(Exception):
+    """Raise anywhere in the API layer to answer with a problem; `code` becomes the type URI."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        code: str,
+        title: str | None = None,
+        invalid_params: list[dict[str, str]] | None = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.code = code
+        self.title = title or TITLES.get(status, "Fout")
+        self.invalid_params = invalid_params
+        self.extra = extra or {}
+        self.headers = headers
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    code: str,
+    title: str | None = None,
+    invalid_params: list[dict[str, str]] | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + code,
+        "title": title or TITLES.get(status, "Fout"),
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "code": code,
+    }
+    if invalid_params:
+        body["invalidParams"] = invalid_params
+    body.update(extra or {})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _loc_to_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiProblem)
+    async def _api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
+        return problem_response(
+            request,
+            exc.status,
+            exc.detail,
+            code=exc.code,
+            title=exc.title,
+            invalid_params=exc.invalid_params,
+            extra=exc.extra,
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        params = []
+        for err in exc.errors():
+            loc = err.get("loc", ())
+            if err.get("type") == "json_invalid":
+                return problem_response(
+                    request,
+                    400,
+                    "De body is geen geldige JSON.",
+                    code="request.malformed_json",
+                    invalid_params=[{"name": "body", "code": "json_invalid", "reason": "geen geldige JSON"}],
+                )
+            msg = str(err.get("msg", "ongeldig"))
+            ctx = err.get("ctx") or {}
+            if "error" in ctx and isinstance(ctx["error"], DomainError):
+                msg = ctx["error"].message
+            elif msg.startswith("Value error, "):
+                msg = msg.removeprefix("Value error, ")
+            params.append({"name": _loc_to_name(loc), "code": str(err.get("type", "invalid")), "reason": msg})
+        names = ", ".join(p["name"] for p in params)
+        return problem_response(
+            request, 400, f"Ongeldige invoer in: {names}.", code="request.invalid", invalid_params=params
+        )
+
+    @app.exception_handler(ValidationError)
+    async def _pydantic(request: Request, exc: ValidationError) -> JSONResponse:
+        params = [
+            {"name": _loc_to_name(e["loc"]), "code": e["type"], "reason": e["msg"]} for e in exc.errors()
+        ]
+        return problem_response(
+            request, 400, "Ongeldige invoer.", code="request.invalid", invalid_params=params
+        )
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        status = int(getattr(exc, "status", 400))
+        reason = getattr(exc, "reason", None)
+        invalid = (
+            [{"name": exc.field, "code": exc.code, "reason": exc.message}]
+            if exc.field and status == 400
+            else None
+        )
+        extra = {"reden": reason} if reason else {}
+        if exc.field and status != 400:
+            extra["veld"] = exc.field
+        return problem_response(
+            request, status, exc.message, code=exc.code, invalid_params=invalid, extra=extra
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Fout")
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "Deze URL bestaat niet."
+        if exc.status_code == 405:
+            detail = "Deze methode is hier niet toegestaan."
+        return problem_response(
+            request,
+            exc.status_code,
+            detail,
+            code=f"http.{exc.status_code}",
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Log the type and trace only; the message may contain personal data.
+        log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return problem_response(request, 500, "Er ging iets mis aan onze kant.", code="server.error")

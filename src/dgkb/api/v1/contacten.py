@@ -1,0 +1,134 @@
+"""/api/v1/contacten: a contact session binds the klantbeeld to one subject and one purpose."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, status
+
+from dgkb.api.deps import ActorDep, ServicesDep, TraceDep
+from dgkb.api.v1.schemas import (
+    Contact,
+    ContactStart,
+    DoelWijziging,
+    Identificatie,
+    KlantbeeldVraag,
+    ZaakSessieStart,
+)
+from dgkb.contacts.service import ContactView
+from dgkb.klantbeeld.schemas import Klantbeeld
+
+router = APIRouter(tags=["contacten"])
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Ongeldige invoer (problem+json met invalidParams)"},
+    401: {"description": "Niet ingelogd"},
+    403: {"description": "Geen toegang; `reden` zegt waarom (problem+json)"},
+    404: {"description": "Contact niet gevonden"},
+}
+
+
+def _contact(view: ContactView) -> Contact:
+    return Contact(**asdict(view))
+
+
+@router.post(
+    "/contacten",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Contact,
+    responses=RESPONSES,
+    summary="Start een contact (kanaal, eventueel doel en reden)",
+)
+async def start_contact(body: ContactStart, actor: ActorDep, services: ServicesDep) -> Contact:
+    view = await services.contacts.start(
+        actor, kanaal=body.kanaal, purpose_id=body.verwerkingsactiviteit, reden=body.reden
+    )
+    return _contact(view)
+
+
+@router.get("/contacten/{contact_id}", response_model=Contact, responses=RESPONSES, summary="Een contact")
+async def get_contact(contact_id: str, actor: ActorDep, services: ServicesDep) -> Contact:
+    return _contact(await services.contacts.get(actor, contact_id))
+
+
+@router.post(
+    "/contacten/{contact_id}/identificatie",
+    response_model=Contact,
+    responses=RESPONSES,
+    summary="Identificeer de klant van dit contact en leg de zekerheid vast",
+)
+async def identify(
+    contact_id: str, body: Identificatie, actor: ActorDep, services: ServicesDep, trace: TraceDep
+) -> Contact:
+    view = await services.contacts.identify(
+        actor, contact_id, subject=body.subject(), assurance=body.zekerheid, trace=trace
+    )
+    return _contact(view)
+
+
+@router.put(
+    "/contacten/{contact_id}/verwerkingsactiviteit",
+    response_model=Contact,
+    responses=RESPONSES,
+    summary="Kies of wijzig het doel van het contact (elke wijziging wordt gelogd)",
+)
+async def set_purpose(
+    contact_id: str, body: DoelWijziging, actor: ActorDep, services: ServicesDep, trace: TraceDep
+) -> Contact:
+    return _contact(
+        await services.contacts.set_purpose(actor, contact_id, body.verwerkingsactiviteit, trace=trace)
+    )
+
+
+@router.post(
+    "/contacten/{contact_id}/beeindiging",
+    response_model=Contact,
+    responses=RESPONSES,
+    summary="Beëindig het contact; de toegang tot de klant eindigt daarmee",
+)
+async def end_contact(contact_id: str, actor: ActorDep, services: ServicesDep) -> Contact:
+    return _contact(await services.contacts.end(actor, contact_id))
+
+
+@router.get(
+    "/contacten/{contact_id}/klantbeeld",
+    response_model=Klantbeeld,
+    responses=RESPONSES,
+    response_model_by_alias=True,
+    summary="Het klantbeeld van de klant van dit contact, voor het doel van dit contact",
+)
+async def klantbeeld_of_contact(
+    contact_id: str, actor: ActorDep, services: ServicesDep, trace: TraceDep
+) -> Klantbeeld:
+    context = await services.contacts.context_for(actor, contact_id, trace=trace)
+    return await services.klantbeeld.read(context)
+
+
+@router.post(
+    "/klantbeelden",
+    response_model=Klantbeeld,
+    responses=RESPONSES,
+    response_model_by_alias=True,
+    summary="Klantbeeld opvragen; klant en doel moeten die van het contact zijn",
+)
+async def klantbeeld(
+    body: KlantbeeldVraag, actor: ActorDep, services: ServicesDep, trace: TraceDep
+) -> Klantbeeld:
+    context = await services.contacts.context_for(
+        actor, body.contact_id, trace=trace, subject=body.subject(), purpose_id=body.verwerkingsactiviteit
+    )
+    return await services.klantbeeld.read(context)
+
+
+@router.post(
+    "/zaaksessies",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Contact,
+    responses=RESPONSES,
+    summary="Behandelaar: klantbeeld van de initiator van een zaak, voor het behandeldoel van het zaaktype",
+)
+async def start_zaak_session(
+    body: ZaakSessieStart, actor: ActorDep, services: ServicesDep, trace: TraceDep
+) -> Contact:
+    return _contact(await services.contacts.start_for_zaak(actor, zaak_identificatie=body.zaak, trace=trace))

@@ -1,0 +1,153 @@
+"""Request and response bodies of /api/v1 (lowerCamelCase JSON via an alias generator)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from dgkb.domain.assurance import Assurance
+from dgkb.domain.channels import Kanaal
+from dgkb.domain.identifiers import Bsn, KvkNummer, Subject, Vestigingsnummer
+
+
+class Camel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class ContactStart(Camel):
+    kanaal: Kanaal
+    verwerkingsactiviteit: str | None = Field(default=None, max_length=500)
+    reden: str | None = Field(default=None, max_length=500)
+
+
+class SubjectRef(Camel):
+    """Exactly one of bsn, kvkNummer, vestigingsnummer; validated (11-proef, lengths)."""
+
+    bsn: str | None = None
+    kvk_nummer: str | None = None
+    vestigingsnummer: str | None = None
+
+    @field_validator("bsn")
+    @classmethod
+    def _bsn(cls, v: str | None) -> str | None:
+        return None if v is None else str(Bsn.parse(v, field="bsn"))
+
+    @field_validator("kvk_nummer")
+    @classmethod
+    def _kvk(cls, v: str | None) -> str | None:
+        return None if v is None else str(KvkNummer.parse(v, field="kvkNummer"))
+
+    @field_validator("vestigingsnummer")
+    @classmethod
+    def _vestiging(cls, v: str | None) -> str | None:
+        return None if v is None else str(Vestigingsnummer.parse(v, field="vestigingsnummer"))
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SubjectRef:
+        given = [v for v in (self.bsn, self.kvk_nummer, self.vestigingsnummer) if v is not None]
+        if len(given) != 1:
+            raise ValueError("geef precies één van bsn, kvkNummer of vestigingsnummer")
+        return self
+
+    def subject(self) -> Subject:
+        if self.bsn is not None:
+            return Subject.person(self.bsn)
+        if self.kvk_nummer is not None:
+            return Subject.business(self.kvk_nummer)
+        return Subject.establishment(self.vestigingsnummer)
+
+
+class Identificatie(SubjectRef):
+    zekerheid: Assurance
+
+
+class DoelWijziging(Camel):
+    verwerkingsactiviteit: str = Field(max_length=500)
+
+
+class KlantbeeldVraag(SubjectRef):
+    contact_id: str = Field(max_length=36)
+    verwerkingsactiviteit: str = Field(max_length=500)
+
+
+class ZaakSessieStart(Camel):
+    zaak: str = Field(min_length=1, max_length=100, description="Identificatie van de zaak")
+
+
+class Contact(Camel):
+    id: str
+    kanaal: str
+    reden: str | None
+    verwerkingsactiviteit: str | None
+    onderwerp_type: str | None
+    geidentificeerd: bool
+    zekerheid: str | None
+    afgeschermd: bool
+    zaak: str | None
+    gestart_op: datetime
+    laatste_activiteit_op: datetime
+    beeindigd_op: datetime | None
+    weergavenaam: str | None = None
+
+
+class ToestemmingGeven(Camel):
+    contact_id: str = Field(max_length=36)
+    categorieen: list[str] = Field(min_length=1, max_length=20)
+    verloopt_op: datetime | None = None
+
+    @field_validator("verloopt_op")
+    @classmethod
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is None:
+            raise ValueError("geef een tijdstip met tijdzone, bijvoorbeeld 2027-01-01T00:00:00Z")
+        return v
+
+
+class ToestemmingIntrekken(Camel):
+    contact_id: str = Field(max_length=36)
+
+
+class Toestemming(Camel):
+    id: str
+    verwerkingsactiviteit: str
+    categorieen: list[str]
+    kanaal: str
+    gegeven_op: datetime
+    verloopt_op: datetime | None
+    ingetrokken_op: datetime | None
+
+
+class ToegangslogZoekvraag(Camel):
+    bsn: str | None = None
+    kvk_nummer: str | None = None
+    medewerker: str | None = Field(default=None, max_length=200)
+    verwerkingsactiviteit: str | None = Field(default=None, max_length=500)
+    vanaf: datetime | None = None
+    tot: datetime | None = None
+    limiet: int = Field(default=50, ge=1, le=500)
+    cursor: str | None = Field(default=None, max_length=500)
+
+    @field_validator("bsn")
+    @classmethod
+    def _bsn(cls, v: str | None) -> str | None:
+        return None if v is None else str(Bsn.parse(v, field="bsn"))
+
+    @field_validator("kvk_nummer")
+    @classmethod
+    def _kvk(cls, v: str | None) -> str | None:
+        return None if v is None else str(KvkNummer.parse(v, field="kvkNummer"))
+
+    @field_validator("vanaf", "tot")
+    @classmethod
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is None:
+            raise ValueError("geef een tijdstip met tijdzone, bijvoorbeeld 2026-11-01T00:00:00Z")
+        return v
+
+
+class Pagina(Camel):
+    resultaten: list[dict[str, Any]]
+    volgende: str | None = None

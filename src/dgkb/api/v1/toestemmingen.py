@@ -1,0 +1,73 @@
+"""/api/v1/toestemmingen: consent given or withdrawn during a contact, for the contact's subject."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from dgkb.api.deps import ActorDep, ServicesDep, TraceDep
+from dgkb.api.v1.contacten import RESPONSES
+from dgkb.api.v1.schemas import Toestemming, ToestemmingGeven, ToestemmingIntrekken
+from dgkb.consent.service import Consent
+
+router = APIRouter(tags=["toestemmingen"])
+
+
+def _out(c: Consent) -> Toestemming:
+    return Toestemming(
+        id=c.id,
+        verwerkingsactiviteit=c.processing_activity_id,
+        categorieen=list(c.categories),
+        kanaal=c.channel,
+        gegeven_op=c.given_at,
+        verloopt_op=c.expires_at,
+        ingetrokken_op=c.withdrawn_at,
+    )
+
+
+@router.post(
+    "/toestemmingen",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Toestemming,
+    responses=RESPONSES,
+    summary="Leg toestemming van de klant vast voor categorieën van het doel van het contact",
+)
+async def give_consent(
+    body: ToestemmingGeven, actor: ActorDep, services: ServicesDep, trace: TraceDep
+) -> Toestemming:
+    context = await services.contacts.context_for(actor, body.contact_id, trace=trace)
+    consent = await services.consent.give(
+        context.subject,
+        purpose_id=context.purpose_id,
+        categories=body.categorieen,
+        channel=context.channel.value,
+        recorded_by=actor.id,
+        contact_id=context.contact_id,
+        expires_at=body.verloopt_op,
+    )
+    return _out(consent)
+
+
+@router.get(
+    "/contacten/{contact_id}/toestemmingen",
+    response_model=list[Toestemming],
+    responses=RESPONSES,
+    summary="Toestemmingen van de klant van dit contact",
+)
+async def list_consents(
+    contact_id: str, actor: ActorDep, services: ServicesDep, trace: TraceDep
+) -> list[Toestemming]:
+    context = await services.contacts.context_for(actor, contact_id, trace=trace)
+    return [_out(c) for c in await services.consent.list_for(context.subject)]
+
+
+@router.post(
+    "/toestemmingen/{toestemming_id}/intrekking",
+    response_model=Toestemming,
+    responses=RESPONSES,
+    summary="Trek een toestemming in; dat werkt bij de volgende beslissing",
+)
+async def withdraw_consent(
+    toestemming_id: str, body: ToestemmingIntrekken, actor: ActorDep, services: ServicesDep, trace: TraceDep
+) -> Toestemming:
+    context = await services.contacts.context_for(actor, body.contact_id, trace=trace)
+    return _out(await services.consent.withdraw(context.subject, toestemming_id))

@@ -1,0 +1,237 @@
+"""Application factory: configuration → services → FastAPI app. The lifespan owns every resource."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from dgkb import __version__
+from dgkb.api import problems
+from dgkb.api.auth import KeySet, TokenValidator
+from dgkb.api.authzen import router as authzen_router
+from dgkb.api.deps import Services
+from dgkb.api.dev_issuer import DevIssuer, dev_issuer_router
+from dgkb.api.middleware import ApiHeadersMiddleware, BodyLimitMiddleware
+from dgkb.api.v1 import contacten, register, status, toegangslog, toestemmingen
+from dgkb.audit.writer import AuditWriter
+from dgkb.consent.service import ConsentService
+from dgkb.contacts.service import ContactService
+from dgkb.domain.catalogue import Catalogue
+from dgkb.domain.errors import InvalidConfiguration
+from dgkb.domain.pseudonym import Pseudonymizer
+from dgkb.domain.register import Register
+from dgkb.federation.sourceset import SourceSet
+from dgkb.klantbeeld.service import KlantbeeldService
+from dgkb.policy.engine import CedarPolicyEngine
+from dgkb.settings import Settings, load_catalogue, load_register, load_yaml
+from dgkb.sources.config import SourcesConfig, parse_sources
+from dgkb.sources.registry import build_adapter, known_kinds
+from dgkb.store.db import Database
+
+log = logging.getLogger("dgkb")
+
+IDENTIFICATION_PURPOSE_SUFFIX = "/kcc-identificatie"
+
+
+@dataclass(frozen=True)
+class Configuration:
+    catalogue: Catalogue
+    register: Register
+    sources: SourcesConfig
+
+
+def load_configuration(
+    settings: Settings, source_overrides: Mapping[str, str] | None = None
+) -> Configuration:
+    """Read and cross-validate catalogue, sources and register; raises InvalidConfiguration with
+    every problem, each naming file and path (used at start-up and by `dgkb check`)."""
+    catalogue = load_catalogue(settings)
+    sources_path = settings.config_files["sources"]
+    sources = parse_sources(
+        load_yaml(sources_path), catalogue=catalogue, known_kinds=known_kinds(), source=sources_path.name
+    )
+    if source_overrides:
+        sources = SourcesConfig(
+            sources=tuple(
+                s.model_copy(update={"baseUrl": source_overrides[s.id]}) if s.id in source_overrides else s
+                for s in sources.sources
+            )
+        )
+    register_ = load_register(settings, catalogue, source_ids=sources.ids)
+    return Configuration(catalogue=catalogue, register=register_, sources=sources)
+
+
+def identification_purposes(register_: Register) -> dict[str, str]:
+    """Organisation OIN -> its identification purpose (every organisation identifies callers)."""
+    found = {
+        va.organisatie.oin: va.id
+        for va in register_.verwerkingsactiviteiten
+        if va.id.endswith(IDENTIFICATION_PURPOSE_SUFFIX)
+    }
+    if found:
+        return found
+    raise InvalidConfiguration(
+        f"register.yaml: verwerkingsactiviteiten: er moet een identificatiedoel zijn (id eindigend op "
+        f"'{IDENTIFICATION_PURPOSE_SUFFIX}')",
+        field="register.yaml",
+    )
+
+
+def build_services(
+    settings: Settings, config: Configuration, *, database: Database, dev_issuer: DevIssuer | None
+) -> Services:
+    pseudonymizer = Pseudonymizer(settings.pseudonym_keyring())
+    sources = SourceSet(config.sources, build_adapter)
+    engine = CedarPolicyEngine(config.register, config.catalogue)
+    audit = AuditWriter(database, pseudonymizer)
+    consent = ConsentService(database, pseudonymizer, config.register)
+    contacts = ContactService(
+        database=database,
+        register=config.register,
+        sources=sources,
+        pseudonymizer=pseudonymizer,
+        auditor=audit,
+        idle_timeout=timedelta(seconds=settings.session_idle_seconds),
+        identification_purposes=identification_purposes(config.register),
+    )
+    klantbeeld = KlantbeeldService(
+        catalogue=config.catalogue,
+        register=config.register,
+        engine=engine,
+        sources=sources,
+        consent=consent,
+        auditor=audit,
+        request_budget=settings.source_deadline_seconds,
+    )
+    if dev_issuer is not None and not settings.oidc_issuer:
+        keys = KeySet(static=dev_issuer.jwks())
+        issuer = dev_issuer.issuer
+    else:
+        if not settings.oidc_issuer or not settings.oidc_jwks_url:
+            raise InvalidConfiguration(
+                "DGKB_OIDC_ISSUER en DGKB_OIDC_JWKS_URL zijn verplicht in productie", field="DGKB_OIDC_ISSUER"
+            )
+        keys = KeySet(url=settings.oidc_jwks_url)
+        issuer = settings.oidc_issuer
+    validator = TokenValidator(
+        issuer=issuer,
+        audience=settings.oidc_audience,
+        keys=keys,
+        role_claim=settings.oidc_role_claim,
+        organisation_claim=settings.oidc_organisation_claim,
+        unit_claim=settings.oidc_unit_claim,
+    )
+    return Services(
+        database=database,
+        catalogue=config.catalogue,
+        register=config.register,
+        sources=sources,
+        engine=engine,
+        pseudonymizer=pseudonymizer,
+        audit=audit,
+        consent=consent,
+        contacts=contacts,
+        klantbeeld=klantbeeld,
+        validator=validator,
+    )
+
+
+async def _housekeeping(services: Services, interval: float) -> None:
+    """Every `interval` s: close idle contacts (dropping their identifiers) and anchor chain heads."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await services.contacts.sweep_expired()
+            await services.audit.anchor()
+        except Exception as exc:  # keep running; the next round retries
+            log.warning("housekeeping failed: %s", type(exc).__name__)
+
+
+def create_app(
+    settings: Settings | None = None, *, source_overrides: Mapping[str, str] | None = None
+) -> FastAPI:
+    settings = settings or Settings()
+    config = load_configuration(settings, source_overrides)
+    dev_issuer = None
+    if not settings.is_production:
+        dev_issuer = DevIssuer(
+            issuer=f"{settings.base_url}/dev-issuer",
+            audience=settings.oidc_audience,
+            key_file=settings.config_dir.parent / "var" / "dev-issuer-key.pem"
+            if settings.env.value == "development"
+            else None,
+            production=settings.is_production,
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(settings.database_url)
+        services = build_services(settings, config, database=database, dev_issuer=dev_issuer)
+        app.state.services = services
+        task = asyncio.create_task(_housekeeping(services, 60.0))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            with contextlib.suppress(Exception):
+                await services.audit.anchor()
+            await services.sources.aclose()
+            await database.dispose()
+
+    app = FastAPI(
+        title="DGKB — Doelmatig Geïntegreerd Klantbeeld",
+        version=__version__,
+        description="Doelgebonden klantbeeld over live bronnen, met het verwerkingsregister als beleid.",
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        contact={"name": "DGKB", "url": "https://dgkb.nl", "email": "dgkb@example.org"},
+        servers=[{"url": settings.base_url, "description": "deze installatie"}],
+    )
+    problems.install(app)
+    app.include_router(status.router, prefix="/api/v1")
+    app.include_router(contacten.router, prefix="/api/v1")
+    app.include_router(toestemmingen.router, prefix="/api/v1")
+    app.include_router(register.router, prefix="/api/v1")
+    app.include_router(toegangslog.router, prefix="/api/v1")
+    app.include_router(authzen_router)
+    if dev_issuer is not None:
+        app.include_router(
+            dev_issuer_router(
+                dev_issuer,
+                {
+                    "role": settings.oidc_role_claim,
+                    "organisation": settings.oidc_organisation_claim,
+                    "unit": settings.oidc_unit_claim,
+                },
+            )
+        )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ApiHeadersMiddleware)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, object]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        contact=app.contact,
+        servers=app.servers,
+    )
+    app.openapi_schema = schema
+    return schema

@@ -1,0 +1,210 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""What goes into the three audit logs, built as plain column mappings (no I/O).
+
+- LDV record (Logboek Dataverwerkingen): the processing, about one data subject. No employee.
+- decision record: the AuthZEN-shaped policy request and the per-category answer.
+- access record: the internal access log, with the employee/system; linked by trace id + span id.
+
+The audit layer sits beside the policy layer (DESIGN §4), so it takes decisions by shape
+(`DecisionLike`), not by importing `dgkb.policy`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import re
+from collections.abc import Collection, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from dgkb.domain.context import RequestContext
+from dgkb.domain.errors import DomainError
+from dgkb.domain.pseudonym import Pseudonym
+
+
+class AuditUnavailable(DomainError):
+    """The audit log could not be written. The caller fails the request and shows nothing."""
+
+    code = "audit.unavailable"
+
+
+class Outcome(StrEnum):
+    DELIVERED = "delivered"
+    DENIED = "denied"
+    ERROR = "error"
+
+
+class CategoryDecisionLike(Protocol):
+    @property
+    def category(self) -> str: ...
+    @property
+    def permitted(self) -> bool: ...
+    @property
+    def fields(self) -> Sequence[str]: ...
+    @property
+    def reasons(self) -> Sequence[str]: ...
+    @property
+    def policy_ids(self) -> Sequence[str]: ...
+
+
+class DecisionLike(Protocol):
+    """The shape of `dgkb.policy.decision.Decision` the decision log needs."""
+
+    @property
+    def purpose_id(self) -> str: ...
+    @property
+    def register_version(self) -> str: ...
+    @property
+    def categories(self) -> Sequence[CategoryDecisionLike]: ...
+
+
+_DURATION = re.compile(
+    r"^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$"
+)
+
+
+def retention_until(start: datetime | date, duration: str) -> date:
+    """The date until which a record is kept: `start` plus an ISO 8601 duration (P7Y, P6M, P2W, P30D).
+
+    Years and months are calendar steps (31 January + P1M = 28/29 February); a time part counts too."""
+    match = _DURATION.match(duration)
+    if not match:
+        raise ValueError(f"bewaartermijn {duration!r} is not an ISO 8601 duration such as P1Y or P6M")
+    years, months, weeks, days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    moment = start if isinstance(start, datetime) else datetime(start.year, start.month, start.day)
+    total_months = moment.month - 1 + months + 12 * years
+    year, month = moment.year + total_months // 12, total_months % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    moment = moment.replace(year=year, month=month, day=day)
+    moment += timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+    return moment.date()
+
+
+def json_text(value: Any) -> str:
+    """Deterministic JSON text (sorted keys, compact) so stored text and its hash are stable."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _categories(values: Collection[str]) -> str:
+    return json_text(sorted(set(values)))
+
+
+def ldv_content(
+    *,
+    context: RequestContext,
+    pseudonym: Pseudonym,
+    span_id: str,
+    name: str,
+    started_at: datetime,
+    ended_at: datetime,
+    outcome: Outcome,
+    categories: Collection[str],
+    retention: str,
+) -> dict[str, Any]:
+    """One LDV record. Deliberately no actor, role, organisation unit or contact id."""
+    return {
+        "trace_id": context.trace.trace_id,
+        "span_id": span_id,
+        "parent_span_id": context.trace.span_id,
+        "name": name,
+        "start_time": started_at,
+        "end_time": ended_at,
+        "status_code": "ERROR" if outcome is Outcome.ERROR else "OK",
+        "processing_activity_id": context.purpose_id,
+        "data_subject_id": pseudonym.value,
+        "data_subject_id_type": context.subject.kind.value,
+        "key_id": pseudonym.key_id,
+        "categories": _categories(categories),
+        "retention_until": retention_until(ended_at, retention),
+    }
+
+
+def decision_content(
+    *,
+    context: RequestContext,
+    pseudonym: Pseudonym,
+    span_id: str,
+    decision: DecisionLike,
+    action: str,
+    occurred_at: datetime,
+    categories_requested: Collection[str],
+    consented_categories: Collection[str],
+    consent_status: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """One decision record: request and response in AuthZEN shape, without the actor's identity."""
+    request = {
+        "subject": {
+            "type": "actor",
+            "properties": {"role": context.actor.role.value, "organisation": context.actor.organisation},
+        },
+        "resource": {"type": "klantbeeld", "properties": {"categories": sorted(set(categories_requested))}},
+        "action": {"name": action},
+        "context": {
+            "purpose": decision.purpose_id,
+            "assurance": context.assurance.value,
+            "channel": context.channel.value,
+            "subjectKind": context.subject.kind.value,
+            "subjectShielded": context.subject_shielded,
+            "consentedCategories": sorted(set(consented_categories)),
+        },
+    }
+    response = {
+        "decisions": {
+            c.category: {
+                "decision": c.permitted,
+                "reasons": [str(r) for r in c.reasons],
+                "fields": list(c.fields),
+                "policyIds": list(c.policy_ids),
+            }
+            for c in decision.categories
+        }
+    }
+    return {
+        "trace_id": context.trace.trace_id,
+        "span_id": span_id,
+        "occurred_at": occurred_at,
+        "processing_activity_id": decision.purpose_id,
+        "register_version": decision.register_version,
+        "request": json_text(request),
+        "response": json_text(response),
+        "consent_status": None if consent_status is None else json_text(dict(consent_status)),
+        "data_subject_id": pseudonym.value,
+        "key_id": pseudonym.key_id,
+    }
+
+
+def access_content(
+    *,
+    context: RequestContext,
+    pseudonym: Pseudonym,
+    span_id: str,
+    occurred_at: datetime,
+    outcome: Outcome,
+    categories_requested: Collection[str],
+    categories_delivered: Collection[str],
+    categories_denied: Collection[str],
+) -> dict[str, Any]:
+    """One internal access record: who, in which role and unit, for which purpose, what outcome."""
+    actor = context.actor
+    return {
+        "trace_id": context.trace.trace_id,
+        "span_id": span_id,
+        "occurred_at": occurred_at,
+        "actor_id": actor.id,
+        "actor_role": actor.role.value,
+        "organisation": actor.organisation,
+        "organisation_unit": actor.organisation_unit,
+        "assurance": context.assurance.value,
+        "channel": context.channel.value,
+        "processing_activity_id": context.purpose_id,
+        "contact_id": context.contact_id,
+        "data_subject_id": pseudonym.value,
+        "key_id": pseudonym.key_id,
+        "data_subject_id_type": context.subject.kind.value,
+        "categories_requested": _categories(categories_requested),
+        "categories_delivered": _categories(categories_delivered),
+        "categories_denied": _categories(categories_denied),
+        "outcome": outcome.value,
+    }

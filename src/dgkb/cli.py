@@ -1,0 +1,202 @@
+"""The `dgkb` command: run the demo, migrate, check configuration, read a klantbeeld, audit."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dgkb.domain.errors import DomainError, InvalidConfiguration
+from dgkb.settings import Settings
+
+app = typer.Typer(help="DGKB — Doelmatig Geïntegreerd Klantbeeld", no_args_is_help=True, add_completion=False)
+audit_app = typer.Typer(help="Het toegangslog controleren en doorzoeken", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+console = Console()
+err = Console(stderr=True)
+
+
+@app.command()
+def migrate() -> None:
+    """Breng het databaseschema naar de laatste versie."""
+    from dgkb.store.migrate import upgrade
+
+    settings = Settings()
+    upgrade(settings.database_url)
+    console.print(f"[green]Database bijgewerkt[/green] ({_safe_url(settings.database_url)})")
+
+
+@app.command()
+def check(
+    probe: Annotated[bool, typer.Option(help="Ook de bronnen aanroepen en de latency tonen")] = False,
+) -> None:
+    """Controleer register, catalogus en bronnenconfiguratie; exit 1 met precieze meldingen."""
+    from dgkb.app import identification_purposes, load_configuration
+
+    settings = Settings()
+    try:
+        config = load_configuration(settings)
+        identification_purposes(config.register)
+    except InvalidConfiguration as exc:
+        err.print("[red]Configuratie ongeldig:[/red]")
+        for line in exc.message.splitlines():
+            err.print(f"  {line}")
+        raise typer.Exit(1) from None
+    console.print(
+        f"[green]Configuratie geldig[/green]: {len(config.catalogue.categorieen)} categorieën, "
+        f"{len(config.register.verwerkingsactiviteiten)} verwerkingsactiviteiten "
+        f"(register {config.register.fingerprint}), {len(config.sources.sources)} bronnen"
+    )
+    if probe:
+        asyncio.run(_probe(config.sources))
+
+
+async def _probe(sources: Any) -> None:
+    import time
+
+    import aiohttp
+
+    table = Table("bron", "url", "bereikbaar", "ms")
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3)) as client:
+        for src in sources.sources:
+            started = time.perf_counter()
+            try:
+                async with client.get(src.baseUrl) as resp:
+                    ok = f"ja (HTTP {resp.status})"
+            except (aiohttp.ClientError, TimeoutError):
+                ok = "[red]nee[/red]"
+            table.add_row(src.id, src.baseUrl, ok, f"{(time.perf_counter() - started) * 1000:.0f}")
+    console.print(table)
+
+
+@app.command()
+def run(
+    host: Annotated[str, typer.Option(help="Adres van de API")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Poort van de API")] = 8000,
+    simulators: Annotated[bool, typer.Option(help="Start de lokale simulatoren van de bronnen")] = True,
+    latency_ms: Annotated[int, typer.Option(help="Kunstmatige latency van de simulatoren")] = 0,
+) -> None:
+    """Start de API (en de simulatoren): wat `make run` aanroept."""
+    from dgkb.runner import run_all
+
+    settings = Settings(host=host, port=port)
+    try:
+        asyncio.run(run_all(settings, with_simulators=simulators, latency_ms=latency_ms, console=console))
+    except InvalidConfiguration as exc:
+        err.print(f"[red]Configuratie ongeldig:[/red]\n{exc.message}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def klantbeeld(
+    doel: Annotated[str, typer.Option("--doel", help="Id (URI) van de verwerkingsactiviteit")],
+    rol: Annotated[str, typer.Option("--rol", help="Rol: kcm, behandelaar, …")],
+    zekerheid: Annotated[str, typer.Option("--zekerheid", help="geen, controlevragen, digid-midden, …")],
+    bsn: Annotated[str | None, typer.Option("--bsn", help="BSN van de klant")] = None,
+    kvk: Annotated[str | None, typer.Option("--kvk", help="KVK-nummer van de klant")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Toon het klantbeeld als JSON")] = False,
+) -> None:
+    """Lees een klantbeeld via dezelfde dienst als de API (en dus ook gelogd)."""
+    from dgkb.operator import read_klantbeeld
+
+    if (bsn is None) == (kvk is None):
+        err.print("[red]Geef precies één van --bsn of --kvk.[/red]")
+        raise typer.Exit(2)
+    try:
+        result = asyncio.run(
+            read_klantbeeld(
+                Settings(),
+                purpose_id=doel,
+                role=rol,
+                assurance=zekerheid,
+                bsn=bsn,
+                kvk=kvk,
+                operator=f"cli:{getpass.getuser()}",
+            )
+        )
+    except DomainError as exc:
+        err.print(f"[red]{exc.message}[/red]" + (f" (veld: {exc.field})" if exc.field else ""))
+        raise typer.Exit(1) from None
+    if as_json:
+        sys.stdout.write(
+            json.dumps(result.model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False)
+        )
+        sys.stdout.write("\n")
+        return
+    console.print(f"[bold]Klantbeeld[/bold] — {result.verwerkingsactiviteit.naam} (trace {result.trace_id})")
+    table = Table("categorie", "status", "bron", "toelichting / gegevens")
+    for s in result.secties:
+        detail = s.toelichting or ""
+        if s.status == "ok":
+            detail = json.dumps(s.gegevens, ensure_ascii=False)[:120]
+        table.add_row(s.categorie, s.status, s.bron or "", detail)
+    console.print(table)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Herbereken de hashketens van het toegangslog; meldt de eerste gebroken schakel."""
+    from dgkb.operator import verify_audit
+
+    report = asyncio.run(verify_audit(Settings()))
+    if report.ok:
+        console.print(f"[green]Toegangslog intact[/green]: {report.summary}")
+        return
+    err.print(f"[red]Toegangslog NIET intact[/red]: {report.summary}")
+    raise typer.Exit(1)
+
+
+@audit_app.command("search")
+def audit_search(
+    bsn: Annotated[str | None, typer.Option("--bsn", help="BSN van de betrokkene")] = None,
+    medewerker: Annotated[str | None, typer.Option("--medewerker", help="Id van de medewerker")] = None,
+    doel: Annotated[str | None, typer.Option("--doel", help="Id van de verwerkingsactiviteit")] = None,
+    limiet: Annotated[int, typer.Option("--limiet")] = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Zoek in het toegangslog: wie heeft wanneer, waarom, welke gegevens ingezien."""
+    from dgkb.operator import search_audit
+
+    try:
+        rows = asyncio.run(
+            search_audit(Settings(), bsn=bsn, actor_id=medewerker, purpose_id=doel, limit=limiet)
+        )
+    except DomainError as exc:
+        err.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from None
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False, default=str) + "\n")
+        return
+    table = Table("tijdstip", "medewerker", "rol", "doel", "kanaal", "geleverd", "geweigerd")
+    for r in rows:
+        table.add_row(
+            str(r["occurred_at"]),
+            str(r["actor_id"]),
+            str(r["actor_role"]),
+            str(r["processing_activity_id"]).rsplit("/", 1)[-1],
+            str(r["channel"]),
+            ", ".join(r["categories_delivered"]),
+            ", ".join(r["categories_denied"]),
+        )
+    console.print(table)
+    console.print(f"{len(rows)} regels (tot {datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
+
+
+def _safe_url(url: str) -> str:
+    """Database URL without password, for printing."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,1 @@
+"""Consent (toestemming) of data subjects, read at decision time."""

@@ -1,0 +1,1 @@
+"""Contact sessions: purpose binding enforced on the server."""

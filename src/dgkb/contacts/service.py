@@ -1,0 +1,453 @@
+"""ContactService: start a contact, identify the subject, choose/change the purpose, end it.
+
+The session is what binds a klantbeeld read to one subject and one purpose: without an open session
+of the same actor, with the subject identified and a purpose chosen, no personal data is read.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from dgkb.audit.writer import AuditWriter
+from dgkb.domain.assurance import Assurance
+from dgkb.domain.channels import Kanaal
+from dgkb.domain.context import Actor, RequestContext, Trace
+from dgkb.domain.errors import DomainError
+from dgkb.domain.identifiers import Subject, SubjectKind
+from dgkb.domain.pseudonym import Pseudonymizer
+from dgkb.domain.register import Register
+from dgkb.domain.roles import Role
+from dgkb.federation.headers import render_headers
+from dgkb.federation.sourceset import SourceSet
+from dgkb.sources.base import SourceError, SubjectFacts, SubjectNotFound
+from dgkb.store.contacts import ContactRepository
+from dgkb.store.db import Database
+from dgkb.store.tables import ContactSessionRow
+
+
+class ContactError(DomainError):
+    """Base; `status` is the HTTP status the API maps it to, `reason` a stable reason code."""
+
+    code = "contact.error"
+    status = 400
+    reason = "CONTACT_INVALID"
+
+
+class ContactNotFound(ContactError):
+    code = "contact.not_found"
+    status = 404
+    reason = "CONTACT_NOT_FOUND"
+
+
+class ContactForbidden(ContactError):
+    code = "contact.forbidden"
+    status = 403
+    reason = "CONTACT_FORBIDDEN"
+
+    def __init__(self, message: str, *, reason: str, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.reason = reason
+
+
+class ContactConflict(ContactError):
+    code = "contact.conflict"
+    status = 409
+    reason = "CONTACT_STATE"
+
+
+class SourceProblem(ContactError):
+    code = "contact.source_unavailable"
+    status = 503
+    reason = "SOURCE_UNAVAILABLE"
+
+
+@dataclass(frozen=True, slots=True)
+class ContactView:
+    """What the API shows of a contact session (never the plain identifier)."""
+
+    id: str
+    kanaal: str
+    reden: str | None
+    verwerkingsactiviteit: str | None
+    onderwerp_type: str | None
+    geidentificeerd: bool
+    zekerheid: str | None
+    afgeschermd: bool
+    zaak: str | None
+    gestart_op: datetime
+    laatste_activiteit_op: datetime
+    beeindigd_op: datetime | None
+    weergavenaam: str | None = None
+
+
+class ContactService:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        register: Register,
+        sources: SourceSet,
+        pseudonymizer: Pseudonymizer,
+        auditor: AuditWriter,
+        idle_timeout: timedelta,
+        identification_purposes: Mapping[str, str],
+    ) -> None:
+        self._db = database
+        self._register = register
+        self._sources = sources
+        self._pseudonymizer = pseudonymizer
+        self._auditor = auditor
+        self._idle = idle_timeout
+        # organisation OIN -> the register's identification purpose of that organisation
+        self._identification_purposes = dict(identification_purposes)
+        self._repo = ContactRepository()
+
+    # --- purpose checks -----------------------------------------------------------------------
+    def _check_purpose(self, actor: Actor, purpose_id: str) -> None:
+        purpose = self._register.get(purpose_id)
+        if purpose is None:
+            raise ContactForbidden(
+                "Deze verwerkingsactiviteit staat niet in het register.",
+                reason="PURPOSE_UNKNOWN",
+                field="verwerkingsactiviteit",
+            )
+        if actor.role not in purpose.rollen:
+            raise ContactForbidden(
+                f"Uw rol ({actor.role.value}) mag het doel '{purpose.naam}' niet gebruiken.",
+                reason="ROLE_NOT_ALLOWED",
+                field="verwerkingsactiviteit",
+            )
+        if purpose.organisatie.oin != actor.organisation:
+            raise ContactForbidden(
+                f"Het doel '{purpose.naam}' hoort bij {purpose.organisatie.naam}, niet bij uw organisatie.",
+                reason="ORGANISATION_MISMATCH",
+                field="verwerkingsactiviteit",
+            )
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    async def start(
+        self, actor: Actor, *, kanaal: Kanaal, purpose_id: str | None = None, reden: str | None = None
+    ) -> ContactView:
+        if purpose_id is not None:
+            self._check_purpose(actor, purpose_id)
+        now = datetime.now(UTC)
+        row = ContactSessionRow(
+            id=str(uuid.uuid4()),
+            actor_id=actor.id,
+            actor_role=actor.role.value,
+            organisation=actor.organisation,
+            organisation_unit=actor.organisation_unit,
+            channel=kanaal.value,
+            reason=reden,
+            purpose_id=purpose_id,
+            shielded=False,
+            started_at=now,
+            last_activity_at=now,
+        )
+        async with self._db.transaction() as session:
+            await self._repo.add(session, row)
+        return _view(row)
+
+    async def get(self, actor: Actor, contact_id: str) -> ContactView:
+        async with self._db.transaction() as session:
+            row = await self._open_row(session, actor, contact_id, touch=False)
+        return _view(row)
+
+    async def identify(
+        self, actor: Actor, contact_id: str, *, subject: Subject, assurance: Assurance, trace: Trace
+    ) -> ContactView:
+        """Bind the subject to the contact, after the base registry confirmed it exists. Learns the
+        BRP secrecy indication, which every later decision uses. Identification is itself a
+        processing and is logged as such."""
+        if subject.kind is SubjectKind.BSN and assurance.value.startswith("eherkenning"):
+            raise ContactError(
+                "eHerkenning hoort bij bedrijven; kies een DigiD-niveau of controlevragen", field="zekerheid"
+            )
+        if subject.kind is not SubjectKind.BSN and assurance.value.startswith("digid"):
+            raise ContactError(
+                "DigiD hoort bij personen; kies een eHerkenning-niveau of controlevragen", field="zekerheid"
+            )
+        async with self._db.transaction() as session:
+            row = await self._open_row(session, actor, contact_id, touch=True)
+            if row.subject_value is not None and row.subject_value != subject.value:
+                raise ContactConflict(
+                    "Dit contact is al aan een andere klant gekoppeld; start een nieuw contact.", field="bsn"
+                )
+        identification_purpose = self._identification_purpose(actor)
+        facts = await self._verify(actor, subject, trace)
+        if not facts.exists:
+            raise ContactError(
+                "Deze klant is niet gevonden in de basisregistratie.", field=subject.kind.value
+            )
+        pseudonym = self._pseudonymizer.pseudonym(subject)
+        started = datetime.now(UTC)
+        await self._auditor.record_processing(
+            context=RequestContext(
+                actor=actor,
+                subject=subject,
+                purpose_id=identification_purpose,
+                assurance=assurance,
+                channel=Kanaal(row.channel),
+                trace=trace,
+                contact_id=contact_id,
+                subject_shielded=facts.shielded,
+            ),
+            name="klant identificeren",
+            retention=self._retention(identification_purpose),
+            categories=["klant.basis"],
+            started_at=started,
+            ended_at=datetime.now(UTC),
+        )
+        async with self._db.transaction() as session:
+            row = await self._open_row(session, actor, contact_id, touch=True)
+            row.subject_kind = subject.kind.value
+            row.subject_value = subject.value
+            row.subject_key = pseudonym.value
+            row.key_id = pseudonym.key_id
+            row.assurance = assurance.value
+            row.shielded = facts.shielded
+        return _view(row, display_name=facts.display_name)
+
+    async def _verify(self, actor: Actor, subject: Subject, trace: Trace) -> SubjectFacts:
+        found = self._sources.verifier(subject.kind)
+        if found is None:
+            # No base registry for this kind configured (e.g. KVK before its adapter exists):
+            # accept the validated identifier; the sources will say "niet gevonden" if unknown.
+            return SubjectFacts(exists=True, shielded=False)
+        cfg, verifier = found
+        purpose = self._register.get(self._identification_purpose(actor))
+        headers = render_headers(cfg.headers, purpose=purpose, actor=actor, trace=trace)
+        try:
+            return await verifier.verify_subject(subject, headers)
+        except SubjectNotFound:
+            return SubjectFacts(exists=False)
+        except SourceError as exc:
+            raise SourceProblem(
+                f"De basisregistratie ({cfg.name}) is nu niet bereikbaar; identificeren lukt niet."
+            ) from exc
+
+    def _identification_purpose(self, actor: Actor) -> str:
+        purpose = self._identification_purposes.get(actor.organisation)
+        if purpose is None:
+            raise ContactForbidden(
+                "Uw organisatie heeft geen identificatiedoel in het register.", reason="PURPOSE_UNKNOWN"
+            )
+        return purpose
+
+    def _retention(self, purpose_id: str) -> str:
+        purpose = self._register.get(purpose_id)
+        return purpose.bewaartermijn if purpose else "P1Y"
+
+    async def set_purpose(
+        self, actor: Actor, contact_id: str, purpose_id: str, *, trace: Trace
+    ) -> ContactView:
+        """Change the purpose (a caller's second question). Each change is logged."""
+        self._check_purpose(actor, purpose_id)
+        async with self._db.transaction() as session:
+            row = await self._open_row(session, actor, contact_id, touch=True)
+            previous = row.purpose_id
+            row.purpose_id = purpose_id
+        if row.subject_value and previous != purpose_id:
+            await self._auditor.record_processing(
+                context=self._context_of(row, actor, trace),
+                name="doel van contact gewijzigd",
+                retention=self._retention(purpose_id),
+                categories=[],
+                started_at=datetime.now(UTC),
+                ended_at=datetime.now(UTC),
+            )
+        return _view(row)
+
+    async def end(self, actor: Actor, contact_id: str) -> ContactView:
+        """End the contact: the session's access to the customer ends with it."""
+        async with self._db.transaction() as session:
+            row = await self._open_row(session, actor, contact_id, touch=False)
+            _close(row, datetime.now(UTC))
+        return _view(row)
+
+    async def context_for(
+        self,
+        actor: Actor,
+        contact_id: str,
+        *,
+        trace: Trace,
+        subject: Subject | None = None,
+        purpose_id: str | None = None,
+    ) -> RequestContext:
+        """The request context for reading this contact's klantbeeld. When the caller names a
+        subject or purpose, it must be the session's: anything else is refused (403)."""
+        async with self._db.transaction() as session:
+            row = await self._open_row(session, actor, contact_id, touch=True)
+        if row.subject_value is None or row.subject_kind is None:
+            raise ContactForbidden(
+                "Identificeer eerst de klant in dit contact.",
+                reason="SUBJECT_NOT_IDENTIFIED",
+                field="contactId",
+            )
+        if row.purpose_id is None:
+            raise ContactForbidden(
+                "Kies eerst het doel van dit contact.",
+                reason="PURPOSE_NOT_CHOSEN",
+                field="verwerkingsactiviteit",
+            )
+        if subject is not None and (
+            subject.kind.value != row.subject_kind or subject.value != row.subject_value
+        ):
+            raise ContactForbidden(
+                "Deze klant is niet de klant van dit contact.",
+                reason="SUBJECT_NOT_IN_CONTACT",
+                field=subject.kind.value,
+            )
+        if purpose_id is not None and purpose_id != row.purpose_id:
+            raise ContactForbidden(
+                "Dit doel is niet het doel van dit contact; wijzig eerst het doel.",
+                reason="PURPOSE_NOT_IN_CONTACT",
+                field="verwerkingsactiviteit",
+            )
+        return self._context_of(row, actor, trace)
+
+    def _context_of(self, row: ContactSessionRow, actor: Actor, trace: Trace) -> RequestContext:
+        assert row.subject_kind is not None
+        assert row.subject_value is not None
+        assert row.purpose_id is not None
+        return RequestContext(
+            actor=actor,
+            subject=Subject(SubjectKind(row.subject_kind), row.subject_value),
+            purpose_id=row.purpose_id,
+            assurance=Assurance(row.assurance or Assurance.GEEN.value),
+            channel=Kanaal(row.channel),
+            trace=trace,
+            contact_id=row.id,
+            subject_shielded=row.shielded,
+        )
+
+    async def _open_row(
+        self, session: Any, actor: Actor, contact_id: str, *, touch: bool
+    ) -> ContactSessionRow:
+        try:
+            uuid.UUID(contact_id)
+        except ValueError:
+            raise ContactNotFound("Contact niet gevonden.", field="contactId") from None
+        row = await self._repo.get(session, contact_id)
+        if row is None:
+            raise ContactNotFound("Contact niet gevonden.", field="contactId")
+        if row.actor_id != actor.id:
+            raise ContactForbidden(
+                "Dit contact is van een andere medewerker.",
+                reason="CONTACT_OF_OTHER_ACTOR",
+                field="contactId",
+            )
+        now = datetime.now(UTC)
+        if row.ended_at is not None:
+            raise ContactForbidden("Dit contact is beëindigd.", reason="CONTACT_ENDED", field="contactId")
+        if row.last_activity_at + self._idle < now:
+            # sweep_expired() clears the identifier; here we only refuse.
+            raise ContactForbidden(
+                "Dit contact is verlopen door inactiviteit; start een nieuw contact.",
+                reason="CONTACT_EXPIRED",
+                field="contactId",
+            )
+        if touch:
+            row.last_activity_at = now
+        return row
+
+    async def sweep_expired(self) -> int:
+        """Close sessions idle longer than the timeout and drop their plain identifiers."""
+        now = datetime.now(UTC)
+        async with self._db.transaction() as session:
+            rows = await self._repo.idle_since(session, now - self._idle)
+            for row in rows:
+                _close(row, now)
+        return len(rows)
+
+    # --- case worker --------------------------------------------------------------------------
+    async def start_for_zaak(self, actor: Actor, *, zaak_identificatie: str, trace: Trace) -> ContactView:
+        """A case worker's session: subject = the zaak's initiator, purpose = handling its zaaktype."""
+        if actor.role is not Role.BEHANDELAAR:
+            raise ContactForbidden(
+                "Alleen behandelaars openen een zaak.", reason="ROLE_NOT_ALLOWED", field="zaak"
+            )
+        found = self._sources.zaak_lookup()
+        if found is None:
+            raise SourceProblem("Er is geen zakensysteem aangesloten.")
+        cfg, lookup = found
+        headers = render_headers(cfg.headers, purpose=None, actor=actor, trace=trace)
+        try:
+            facts = await lookup.zaak_facts(zaak_identificatie, headers)
+        except SubjectNotFound:
+            raise ContactNotFound("Zaak niet gevonden.", field="zaak") from None
+        except SourceError as exc:
+            raise SourceProblem(f"{cfg.name} is nu niet bereikbaar.") from exc
+        purpose = next(
+            (
+                va
+                for va in self._register.verwerkingsactiviteiten
+                if (facts.zaaktype in va.zaaktypen or (facts.zaaktype_omschrijving or "") in va.zaaktypen)
+                and actor.role in va.rollen
+                and va.organisatie.oin == actor.organisation
+            ),
+            None,
+        )
+        if purpose is None:
+            raise ContactForbidden(
+                "Voor dit zaaktype staat geen behandeldoel in het register.",
+                reason="PURPOSE_UNKNOWN",
+                field="zaak",
+            )
+        if facts.initiator is None:
+            raise ContactConflict("Deze zaak heeft geen initiator.", field="zaak")
+        now = datetime.now(UTC)
+        pseudonym = self._pseudonymizer.pseudonym(facts.initiator)
+        row = ContactSessionRow(
+            id=str(uuid.uuid4()),
+            actor_id=actor.id,
+            actor_role=actor.role.value,
+            organisation=actor.organisation,
+            organisation_unit=actor.organisation_unit,
+            channel=Kanaal.BACKOFFICE.value,
+            reason=f"behandeling zaak {facts.identificatie}",
+            purpose_id=purpose.id,
+            subject_kind=facts.initiator.kind.value,
+            subject_value=facts.initiator.value,
+            subject_key=pseudonym.value,
+            key_id=pseudonym.key_id,
+            # The subject is not on the line; the zaak's intake established who they are.
+            assurance=Assurance.GEEN.value,
+            shielded=False,
+            zaak_identificatie=facts.identificatie,
+            started_at=now,
+            last_activity_at=now,
+        )
+        found_verifier = self._sources.verifier(facts.initiator.kind)
+        if found_verifier is not None:
+            row.shielded = (await self._verify(actor, facts.initiator, trace)).shielded
+        async with self._db.transaction() as session:
+            await self._repo.add(session, row)
+        return _view(row)
+
+
+def _close(row: ContactSessionRow, at: datetime) -> None:
+    row.ended_at = at
+    row.subject_value = None  # keep only the pseudonym once the contact is over
+
+
+def _view(row: ContactSessionRow, display_name: str | None = None) -> ContactView:
+    return ContactView(
+        id=row.id,
+        kanaal=row.channel,
+        reden=row.reason,
+        verwerkingsactiviteit=row.purpose_id,
+        onderwerp_type=row.subject_kind,
+        geidentificeerd=row.subject_key is not None,
+        zekerheid=row.assurance,
+        afgeschermd=row.shielded,
+        zaak=row.zaak_identificatie,
+        gestart_op=row.started_at,
+        laatste_activiteit_op=row.last_activity_at,
+        beeindigd_op=row.ended_at,
+        weergavenaam=display_name,
+    )

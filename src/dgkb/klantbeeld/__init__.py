@@ -1,0 +1,1 @@
+"""The klantbeeld use case: decide, fetch what is permitted, log, then show."""

@@ -1,0 +1,45 @@
+"""The klantbeeld as returned by the API and `dgkb klantbeeld --json` (lowerCamelCase JSON)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class CamelModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class Sectie(CamelModel):
+    categorie: str
+    informatietype: str
+    omschrijving: str
+    status: str  # ok | niet-gevonden | timeout | onbereikbaar | fout | niet-toegestaan | niet-geconfigureerd
+    bron: str | None = None  # human name of the source
+    bron_id: str | None = None
+    reden: str | None = None  # machine-readable reason code
+    redenen: list[str] = []
+    toelichting: str | None = None  # Dutch explanation for the agent
+    gegevens: Any = None
+    opgehaald_op: datetime | None = None
+    duur_ms: float | None = None
+
+
+class VerwerkingsactiviteitRef(CamelModel):
+    id: str
+    naam: str | None = None
+    organisatie: str | None = None
+
+
+class Klantbeeld(CamelModel):
+    contact_id: str | None
+    onderwerp_type: str  # bsn | kvk | vestigingsnummer
+    verwerkingsactiviteit: VerwerkingsactiviteitRef
+    zekerheid: str
+    trace_id: str
+    registerversie: str
+    opgehaald_op: datetime
+    secties: list[Sectie]

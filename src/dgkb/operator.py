@@ -1,0 +1,124 @@
+"""Operator use cases behind the CLI: the same services as the API, without HTTP."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from dgkb.api.deps import Services
+from dgkb.app import build_services, load_configuration
+from dgkb.audit.chain import VerifyReport, verify
+from dgkb.audit.query import search_access
+from dgkb.domain.assurance import Assurance
+from dgkb.domain.channels import Kanaal
+from dgkb.domain.context import Actor, Trace
+from dgkb.domain.errors import DomainError
+from dgkb.domain.identifiers import Subject
+from dgkb.domain.roles import Role
+from dgkb.klantbeeld.schemas import Klantbeeld
+from dgkb.settings import Settings
+from dgkb.store.db import Database
+
+
+@contextlib.asynccontextmanager
+async def _services(settings: Settings) -> AsyncIterator[Services]:
+    config = load_configuration(settings)
+    database = Database(settings.database_url)
+    # Operators authenticate at the OS level; no token validation needed, but build_services wants
+    # a validator: give it the configured issuer or a placeholder that accepts nothing.
+    services = build_services(
+        settings.model_copy(
+            update={
+                "oidc_issuer": settings.oidc_issuer or "urn:dgkb:cli",
+                "oidc_jwks_url": settings.oidc_jwks_url or "http://127.0.0.1:9/none",
+            }
+        ),
+        config,
+        database=database,
+        dev_issuer=None,
+    )
+    try:
+        yield services
+    finally:
+        await services.sources.aclose()
+        await database.dispose()
+
+
+class OperatorError(DomainError):
+    code = "operator.invalid"
+
+
+async def read_klantbeeld(
+    settings: Settings,
+    *,
+    purpose_id: str,
+    role: str,
+    assurance: str,
+    bsn: str | None,
+    kvk: str | None,
+    operator: str,
+) -> Klantbeeld:
+    """Contact session + identification + klantbeeld + end, exactly as an agent would via the API."""
+    try:
+        role_ = Role(role)
+    except ValueError:
+        raise OperatorError(
+            f"onbekende rol '{role}' (kies uit {', '.join(r.value for r in Role)})", field="--rol"
+        ) from None
+    try:
+        assurance_ = Assurance(assurance)
+    except ValueError:
+        raise OperatorError(
+            f"onbekend zekerheidsniveau '{assurance}' (kies uit {', '.join(a.value for a in Assurance)})",
+            field="--zekerheid",
+        ) from None
+    subject = Subject.person(bsn) if bsn is not None else Subject.business(kvk)
+    async with _services(settings) as services:
+        purpose = services.register.get(purpose_id)
+        if purpose is None:
+            raise OperatorError(
+                f"verwerkingsactiviteit '{purpose_id}' staat niet in het register", field="--doel"
+            )
+        actor = Actor(
+            id=operator, role=role_, organisation=purpose.organisatie.oin, organisation_unit="beheer (CLI)"
+        )
+        trace = Trace()
+        contact = await services.contacts.start(
+            actor, kanaal=Kanaal.BACKOFFICE, purpose_id=purpose_id, reden="klantbeeld via de CLI"
+        )
+        try:
+            await services.contacts.identify(
+                actor, contact.id, subject=subject, assurance=assurance_, trace=trace
+            )
+            context = await services.contacts.context_for(actor, contact.id, trace=trace)
+            return await services.klantbeeld.read(context)
+        finally:
+            await services.contacts.end(actor, contact.id)
+
+
+async def verify_audit(settings: Settings) -> VerifyReport:
+    database = Database(settings.database_url)
+    try:
+        return await verify(database)
+    finally:
+        await database.dispose()
+
+
+async def search_audit(
+    settings: Settings, *, bsn: str | None, actor_id: str | None, purpose_id: str | None, limit: int
+) -> list[dict[str, Any]]:
+    subject = Subject.person(bsn) if bsn else None
+    async with _services(settings) as services:
+        page = await search_access(
+            services.database,
+            services.pseudonymizer,
+            subject=subject,
+            actor_id=actor_id,
+            processing_activity_id=purpose_id,
+            since=None,
+            until=None,
+            limit=limit,
+            cursor=None,
+        )
+    return [entry.as_dict() for entry in page.items]

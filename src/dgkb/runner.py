@@ -1,0 +1,121 @@
+"""`dgkb run`: the API and, in the demo, the simulators of every source, in one process.
+
+Simulators get their own real sockets (ports from DGKB_SIMULATOR_BASE_PORT, default 8101), so the
+demo exercises the real HTTP adapters exactly as production does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit, urlunsplit
+
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+from starlette.types import ASGIApp
+
+from dgkb.api.dev_issuer import DEMO_ACCOUNTS
+from dgkb.app import create_app
+from dgkb.settings import Settings, load_yaml
+from dgkb.simulators import belastingen, brp, klantinteracties, zaken
+from dgkb.simulators.serve import serve_in_background
+from dgkb.simulators.world import World, build_world
+from dgkb.store.migrate import upgrade_async
+
+# Port offset from the base port per simulator; config/sources.yaml uses the same ports.
+SIMULATOR_PORTS = {
+    "brp": 0,
+    "zaken": 1,
+    "klantinteracties": 2,
+    "gemeente-belastingen": 3,
+    "gemeente-boetes": 4,
+    "waterschap-belastingen": 5,
+}
+
+
+def simulator_apps(world: World, latency_ms: int = 0) -> dict[str, ASGIApp]:
+    """Every source simulator over one coherent fictitious world."""
+    bsns = [p.bsn for p in world.persons]
+    kvks: list[str] = []
+    return {
+        "brp": brp.create_app(world, latency_ms=latency_ms),
+        "zaken": zaken.create_app(world, latency_ms=latency_ms),
+        "klantinteracties": klantinteracties.create_app(world, latency_ms=latency_ms),
+        "gemeente-belastingen": belastingen.create_app(
+            bsns, kvks, organisation="gemeente", kind="belastingen", latency_ms=latency_ms
+        ),
+        "gemeente-boetes": belastingen.create_app(
+            bsns, kvks, organisation="gemeente", kind="boetes", latency_ms=latency_ms
+        ),
+        "waterschap-belastingen": belastingen.create_app(
+            bsns, kvks, organisation="waterschap", kind="belastingen", latency_ms=latency_ms
+        ),
+    }
+
+
+@contextlib.asynccontextmanager
+async def running_simulators(
+    base_port: int, latency_ms: int = 0, world: World | None = None
+) -> AsyncIterator[dict[str, str]]:
+    """Start all simulators; yield source id -> base URL (host:port only)."""
+    apps = simulator_apps(world or build_world(), latency_ms)
+    async with contextlib.AsyncExitStack() as stack:
+        urls = {}
+        for name, app in apps.items():
+            port = base_port + SIMULATOR_PORTS[name] if base_port else 0
+            _, url = await stack.enter_async_context(serve_in_background(app, port))
+            urls[name] = url
+        yield urls
+
+
+def rebase_sources(settings: Settings, urls: dict[str, str]) -> dict[str, str]:
+    """Source id -> base URL with scheme/host/port swapped for the running simulator's (path kept),
+    for tests and benchmarks that start simulators on free ports."""
+    overrides = {}
+    for src in load_yaml(settings.config_files["sources"])["sources"]:
+        if src["id"] in urls:
+            sim = urlsplit(urls[src["id"]])
+            own = urlsplit(src["baseUrl"])
+            overrides[src["id"]] = urlunsplit((sim.scheme, sim.netloc, own.path, own.query, ""))
+    return overrides
+
+
+async def run_all(settings: Settings, *, with_simulators: bool, latency_ms: int, console: Console) -> None:
+    await upgrade_async(settings.database_url)
+    app = create_app(settings)
+    async with contextlib.AsyncExitStack() as stack:
+        if with_simulators:
+            urls = await stack.enter_async_context(
+                running_simulators(settings.simulator_base_port, latency_ms)
+            )
+            console.print(f"[green]Simulatoren[/green]: {', '.join(f'{k} {v}' for k, v in urls.items())}")
+        config = uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+            loop="auto",
+            http="auto",
+        )
+        server = uvicorn.Server(config)
+        _banner(settings, console)
+        await server.serve()
+
+
+def _banner(settings: Settings, console: Console) -> None:
+    base = settings.base_url
+    console.print(f"\n[bold]DGKB draait[/bold] op {base}")
+    console.print(f"  API en OpenAPI: {base}/api/v1/openapi.json  (docs: {base}/api/v1/docs)")
+    console.print(f"  AuthZEN PDP:    {base}/access/v1/evaluation")
+    if not settings.is_production:
+        console.print(f'  Demo-inlog:     POST {base}/dev-issuer/token  {{"gebruiker": "kcm-anna"}}')
+        table = Table("gebruiker", "naam", "rol")
+        for a in DEMO_ACCOUNTS:
+            table.add_row(a.username, a.name, a.role)
+        console.print(table)
+    console.print("Stoppen: Ctrl+C\n")
+
+
+__all__ = ["SIMULATOR_PORTS", "run_all", "running_simulators", "simulator_apps"]

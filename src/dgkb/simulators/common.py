@@ -1,0 +1,189 @@
+"""What every simulator shares: artificial latency, failure switches, request recording, problems.
+
+`POST /_sim/behaviour {"latencyMs": int, "fail": "none"|"503"|"500"|"hang"}` switches a running
+simulator to slow or broken, `GET /_sim/requests` and `GET /_sim/last-request` show what the simulator
+received (method, path, query, headers, JSON body) so tests can prove an adapter asked for no more than
+it was allowed to, and `DELETE /_sim/requests` forgets them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = [
+    "FAIL_MODES",
+    "Behaviour",
+    "RecordedRequest",
+    "SimulatorMiddleware",
+    "problem",
+    "sim_routes",
+]
+
+FAIL_MODES = ("none", "503", "500", "hang")
+HANG_SECONDS = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRequest:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: Any
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "headers": self.headers,
+            "body": self.body,
+        }
+
+
+@dataclass(slots=True)
+class Behaviour:
+    """Mutable run-time behaviour of one simulator instance."""
+
+    latency_ms: int = 0
+    fail: str = "none"
+    requests: deque[RecordedRequest] = field(default_factory=lambda: deque(maxlen=500))
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str = "",
+    *,
+    code: str = "",
+    instance: str = "",
+    invalid_params: list[dict[str, str]] | None = None,
+) -> JSONResponse:
+    """An RFC 9457 problem response, in the shape the ZGW and Haal Centraal APIs use."""
+    body: dict[str, Any] = {
+        "type": f"https://www.rfc-editor.org/rfc/rfc9110#section-15.{5 if status < 500 else 6}",
+        "code": code or title.lower().replace(" ", ""),
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+        "instance": instance or "/",
+    }
+    if invalid_params is not None:
+        body["invalidParams"] = invalid_params
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+class SimulatorMiddleware:
+    """Pure ASGI middleware: records each request, then applies the latency and failure switches."""
+
+    def __init__(self, app: ASGIApp, behaviour: Behaviour) -> None:
+        self.app = app
+        self.behaviour = behaviour
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/_sim"):
+            await self.app(scope, receive, send)
+            return
+        chunks = []
+        more = True
+        while more:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        raw = b"".join(chunks)
+        self._record(scope, raw)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": raw, "more_body": False}
+            return await receive()
+
+        behaviour = self.behaviour
+        if behaviour.latency_ms > 0:
+            await asyncio.sleep(behaviour.latency_ms / 1000)
+        if behaviour.fail == "hang":
+            await asyncio.sleep(HANG_SECONDS)
+        if behaviour.fail in ("503", "500"):
+            status = int(behaviour.fail)
+            title = "Service Unavailable" if status == 503 else "Internal Server Error"
+            await problem(status, title, instance=scope["path"])(scope, replay, send)
+            return
+        await self.app(scope, replay, send)
+
+    def _record(self, scope: Scope, raw: bytes) -> None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        try:
+            body: Any = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw.decode("utf-8", "replace")
+        self.behaviour.requests.append(
+            RecordedRequest(
+                scope["method"], scope["path"], scope.get("query_string", b"").decode(), headers, body
+            )
+        )
+
+
+def sim_routes(behaviour: Behaviour) -> list[Route]:
+    """The `/_sim/…` control routes, bound to one behaviour object."""
+
+    async def set_behaviour(request: Request) -> Response:
+        try:
+            data = await request.json()
+        except ValueError:
+            return problem(400, "Bad Request", "body is geen JSON")
+        if not isinstance(data, dict):
+            return problem(400, "Bad Request", "body moet een object zijn")
+        latency = data.get("latencyMs", behaviour.latency_ms)
+        fail = data.get("fail", behaviour.fail)
+        if not isinstance(latency, int) or isinstance(latency, bool) or latency < 0:
+            return problem(
+                400,
+                "Bad Request",
+                "latencyMs moet een geheel getal >= 0 zijn",
+                invalid_params=[{"name": "latencyMs", "code": "invalid", "reason": "int >= 0"}],
+            )
+        if fail not in FAIL_MODES:
+            return problem(
+                400,
+                "Bad Request",
+                f"fail moet een van {', '.join(FAIL_MODES)} zijn",
+                invalid_params=[{"name": "fail", "code": "invalid", "reason": "onbekend"}],
+            )
+        behaviour.latency_ms = latency
+        behaviour.fail = fail
+        return JSONResponse({"latencyMs": behaviour.latency_ms, "fail": behaviour.fail})
+
+    async def get_behaviour(request: Request) -> Response:
+        return JSONResponse({"latencyMs": behaviour.latency_ms, "fail": behaviour.fail})
+
+    async def list_requests(request: Request) -> Response:
+        return JSONResponse([r.as_json() for r in behaviour.requests])
+
+    async def clear_requests(request: Request) -> Response:
+        behaviour.requests.clear()
+        return Response(status_code=204)
+
+    async def last_request(request: Request) -> Response:
+        if not behaviour.requests:
+            return problem(404, "Not Found", "nog geen verzoeken ontvangen")
+        return JSONResponse(behaviour.requests[-1].as_json())
+
+    return [
+        Route("/_sim/behaviour", set_behaviour, methods=["POST"]),
+        Route("/_sim/behaviour", get_behaviour, methods=["GET"]),
+        Route("/_sim/requests", list_requests, methods=["GET"]),
+        Route("/_sim/requests", clear_requests, methods=["DELETE"]),
+        Route("/_sim/last-request", last_request, methods=["GET"]),
+    ]

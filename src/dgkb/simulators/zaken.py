@@ -1,0 +1,424 @@
+"""ZGW Zaken API 1.5 subset (as served by Open Zaak) plus a minimal Catalogi API.
+
+`/zaken/api/v1`: zaken (filter on the initiator's BSN, identificatie, einddatum__isnull; paginated),
+statussen, rollen, resultaten. `/catalogi/api/v1`: zaaktypen, statustypen, resultaattypen, so names
+resolve. Zaken list and detail need `Accept-Crs: EPSG:4326` (412 without) like the real API.
+`POST /_sim/zaken/{uuid}/status {"statustype": url|uuid, "resultaattype"?: url|uuid}` sets a new status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from dgkb.simulators.common import Behaviour, SimulatorMiddleware, problem, sim_routes
+from dgkb.simulators.world import World, Zaak, Zaaktype
+
+__all__ = ["CATALOGI_PATH", "ZAKEN_PATH", "create_app"]
+
+ZAKEN_PATH = "/zaken/api/v1"
+CATALOGI_PATH = "/catalogi/api/v1"
+API_VERSION = "1.5.1"
+BRONORGANISATIE = "123456782"  # fictitious RSIN (passes the 11-proef)
+_GESLACHT = {"M": "m", "V": "v"}
+
+
+@dataclass(slots=True)
+class _ZaakState:
+    """The mutable part of a zaak: its statussen, einddatum and resultaat."""
+
+    zaak: Zaak
+    statussen: list[tuple[str, str, datetime]] = field(default_factory=list)  # uuid, statustype uuid, when
+    einddatum: date | None = None
+    resultaat: tuple[str, str] | None = None  # resultaat uuid, resultaattype uuid
+
+
+def _last(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def create_app(world: World, *, latency_ms: int = 0, page_size: int = 100) -> Starlette:
+    """The Zaken + Catalogi simulator over `world`; `page_size` is 100 as in Open Zaak."""
+    behaviour = Behaviour(latency_ms=latency_ms)
+    zaaktypen = {zt.uuid: zt for zt in world.zaaktypen}
+    statustypen = {st.uuid: (st, zt) for zt in world.zaaktypen for st in zt.statustypen}
+    resultaattypen = {rt.uuid: (rt, zt) for zt in world.zaaktypen for rt in zt.resultaattypen}
+    states: dict[str, _ZaakState] = {}
+    for zaak in world.zaken():
+        states[zaak.uuid] = _ZaakState(
+            zaak,
+            [(s.uuid, s.statustype_uuid, s.datum_status_gezet) for s in zaak.statussen],
+            zaak.einddatum,
+            (zaak.resultaat_uuid, zaak.resultaattype_uuid)
+            if zaak.resultaat_uuid and zaak.resultaattype_uuid
+            else None,
+        )
+    status_index = {s[0]: uuid for uuid, st in states.items() for s in st.statussen}
+
+    def base(request: Request) -> str:
+        return f"{request.url.scheme}://{request.url.netloc}"
+
+    def ok(body: Any, *, crs: bool = False) -> JSONResponse:
+        headers = {"API-version": API_VERSION}
+        if crs:
+            headers["Content-Crs"] = "EPSG:4326"
+        return JSONResponse(body, headers=headers)
+
+    def crs_problem(request: Request) -> Response | None:
+        crs = request.headers.get("accept-crs")
+        if crs is None:
+            return problem(
+                412,
+                "Precondition failed",
+                "'Accept-Crs' header ontbreekt",
+                code="precondition_failed",
+                instance=request.url.path,
+            )
+        if crs != "EPSG:4326":
+            return problem(
+                406,
+                "CRS not acceptable",
+                f"CRS '{crs}' is niet ondersteund",
+                code="not_acceptable",
+                instance=request.url.path,
+            )
+        return None
+
+    def paginate(request: Request, items: list[Any]) -> Response:
+        raw = request.query_params.get("page", "1")
+        if not raw.isdigit() or int(raw) < 1:
+            return problem(
+                404, "Niet gevonden.", "Ongeldige pagina.", code="not_found", instance=request.url.path
+            )
+        page = int(raw)
+        pages = max(1, -(-len(items) // page_size))
+        if page > pages:
+            return problem(
+                404, "Niet gevonden.", "Ongeldige pagina.", code="not_found", instance=request.url.path
+            )
+
+        def link(n: int) -> str:
+            params = dict(request.query_params)
+            params["page"] = str(n)
+            return f"{base(request)}{request.url.path}?{urlencode(params)}"
+
+        return ok(
+            {
+                "count": len(items),
+                "next": link(page + 1) if page < pages else None,
+                "previous": link(page - 1) if page > 1 else None,
+                "results": items[(page - 1) * page_size : page * page_size],
+            },
+            crs=request.url.path.endswith("/zaken"),
+        )
+
+    def zaak_url(b: str, zaak_uuid: str) -> str:
+        return f"{b}{ZAKEN_PATH}/zaken/{zaak_uuid}"
+
+    def zaak_json(b: str, st: _ZaakState) -> dict[str, Any]:
+        z = st.zaak
+        url = zaak_url(b, z.uuid)
+        return {
+            "url": url,
+            "uuid": z.uuid,
+            "identificatie": z.identificatie,
+            "bronorganisatie": BRONORGANISATIE,
+            "omschrijving": z.omschrijving,
+            "toelichting": "",
+            "zaaktype": f"{b}{CATALOGI_PATH}/zaaktypen/{z.zaaktype_uuid}",
+            "registratiedatum": z.startdatum.isoformat(),
+            "verantwoordelijkeOrganisatie": BRONORGANISATIE,
+            "startdatum": z.startdatum.isoformat(),
+            "einddatum": st.einddatum.isoformat() if st.einddatum else None,
+            "einddatumGepland": None,
+            "uiterlijkeEinddatumAfdoening": z.uiterlijke_einddatum_afdoening.isoformat(),
+            "publicatiedatum": None,
+            "communicatiekanaal": "",
+            "productenOfDiensten": [],
+            "vertrouwelijkheidaanduiding": "zaakvertrouwelijk",
+            "betalingsindicatie": "",
+            "betalingsindicatieWeergave": "",
+            "laatsteBetaaldatum": None,
+            "zaakgeometrie": None,
+            "verlenging": None,
+            "opschorting": None,
+            "selectielijstklasse": "",
+            "hoofdzaak": None,
+            "deelzaken": [],
+            "relevanteAndereZaken": [],
+            "eigenschappen": [],
+            "rollen": [f"{b}{ZAKEN_PATH}/rollen/{z.rol_uuid}"],
+            "status": f"{b}{ZAKEN_PATH}/statussen/{st.statussen[-1][0]}" if st.statussen else None,
+            "zaakinformatieobjecten": [],
+            "zaakobjecten": [],
+            "kenmerken": [],
+            "archiefnominatie": None,
+            "archiefstatus": "nog_te_archiveren",
+            "archiefactiedatum": None,
+            "resultaat": f"{b}{ZAKEN_PATH}/resultaten/{st.resultaat[0]}" if st.resultaat else None,
+            "opdrachtgevendeOrganisatie": "",
+            "processobjectaard": None,
+            "startdatumBewaartermijn": None,
+            "processobject": None,
+        }
+
+    def status_json(b: str, st: _ZaakState, index: int) -> dict[str, Any]:
+        status_uuid, statustype_uuid, when = st.statussen[index]
+        return {
+            "url": f"{b}{ZAKEN_PATH}/statussen/{status_uuid}",
+            "uuid": status_uuid,
+            "zaak": zaak_url(b, st.zaak.uuid),
+            "statustype": f"{b}{CATALOGI_PATH}/statustypen/{statustype_uuid}",
+            "datumStatusGezet": _iso(when),
+            "statustoelichting": "",
+            "indicatieLaatstGezetteStatus": index == len(st.statussen) - 1,
+            "gezetdoor": "",
+            "zaakinformatieobjecten": [],
+        }
+
+    def rol_json(b: str, st: _ZaakState) -> dict[str, Any]:
+        z = st.zaak
+        person = world.person(z.initiator_bsn)
+        identificatie: dict[str, Any] = {"inpBsn": z.initiator_bsn, "anpIdentificatie": ""}
+        if person is not None:
+            identificatie.update(
+                {
+                    "geslachtsnaam": person.geslachtsnaam,
+                    "voorvoegselGeslachtsnaam": person.voorvoegsel,
+                    "voorletters": person.voorletters,
+                    "voornamen": person.voornamen,
+                    "geslachtsaanduiding": _GESLACHT[person.geslacht],
+                    "geboortedatum": person.geboortedatum.isoformat(),
+                    "verblijfsadres": None,
+                    "subVerblijfBuitenland": None,
+                }
+            )
+        return {
+            "url": f"{b}{ZAKEN_PATH}/rollen/{z.rol_uuid}",
+            "uuid": z.rol_uuid,
+            "zaak": zaak_url(b, z.uuid),
+            "betrokkene": "",
+            "betrokkeneType": "natuurlijk_persoon",
+            "afwijkendeNaamBetrokkene": "",
+            "roltype": f"{b}{CATALOGI_PATH}/roltypen/{z.zaaktype_uuid}",
+            "omschrijving": "Initiator",
+            "omschrijvingGeneriek": "initiator",
+            "roltoelichting": "Aanvrager",
+            "registratiedatum": _iso(datetime.combine(z.startdatum, datetime.min.time(), UTC)),
+            "indicatieMachtiging": "",
+            "contactpersoonRol": None,
+            "statussen": [],
+            "betrokkeneIdentificatie": identificatie,
+        }
+
+    def resultaat_json(b: str, st: _ZaakState) -> dict[str, Any]:
+        assert st.resultaat is not None
+        resultaat_uuid, resultaattype_uuid = st.resultaat
+        return {
+            "url": f"{b}{ZAKEN_PATH}/resultaten/{resultaat_uuid}",
+            "uuid": resultaat_uuid,
+            "zaak": zaak_url(b, st.zaak.uuid),
+            "resultaattype": f"{b}{CATALOGI_PATH}/resultaattypen/{resultaattype_uuid}",
+            "toelichting": "",
+        }
+
+    def not_found(request: Request) -> Response:
+        return problem(404, "Niet gevonden.", "Niet gevonden.", code="not_found", instance=request.url.path)
+
+    def zaak_pool(request: Request) -> list[_ZaakState]:
+        """All zaken, or only the one named by `?zaak=URL`."""
+        url = request.query_params.get("zaak")
+        if url is None:
+            return list(states.values())
+        chosen = states.get(_last(url))
+        return [chosen] if chosen is not None else []
+
+    async def list_zaken(request: Request) -> Response:
+        if (p := crs_problem(request)) is not None:
+            return p
+        q = request.query_params
+        selected = list(states.values())
+        bsn = q.get("rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn")
+        if bsn is not None:
+            selected = [s for s in selected if s.zaak.initiator_bsn == bsn]
+        if (ident := q.get("identificatie")) is not None:
+            selected = [s for s in selected if s.zaak.identificatie == ident]
+        if (isnull := q.get("einddatum__isnull")) is not None:
+            want_null = isnull.lower() in ("true", "1")
+            selected = [s for s in selected if (s.einddatum is None) == want_null]
+        selected.sort(key=lambda s: (s.zaak.startdatum, s.zaak.identificatie), reverse=True)
+        b = base(request)
+        return paginate(request, [zaak_json(b, s) for s in selected])
+
+    async def get_zaak(request: Request) -> Response:
+        if (p := crs_problem(request)) is not None:
+            return p
+        st = states.get(request.path_params["uuid"])
+        return not_found(request) if st is None else ok(zaak_json(base(request), st), crs=True)
+
+    async def list_statussen(request: Request) -> Response:
+        pool = zaak_pool(request)
+        b = base(request)
+        items = [status_json(b, st, i) for st in pool for i in range(len(st.statussen))]
+        if (statustype := request.query_params.get("statustype")) is not None:
+            items = [s for s in items if s["statustype"] == statustype]
+        return paginate(request, items)
+
+    async def get_status(request: Request) -> Response:
+        status_uuid = request.path_params["uuid"]
+        zaak_uuid = status_index.get(status_uuid)
+        if zaak_uuid is None:
+            return not_found(request)
+        st = states[zaak_uuid]
+        index = next(i for i, s in enumerate(st.statussen) if s[0] == status_uuid)
+        return ok(status_json(base(request), st, index))
+
+    async def list_rollen(request: Request) -> Response:
+        pool = zaak_pool(request)
+        q = request.query_params
+        if (generiek := q.get("omschrijvingGeneriek")) is not None and generiek != "initiator":
+            pool = []
+        if (bsn := q.get("betrokkeneIdentificatie__natuurlijkPersoon__inpBsn")) is not None:
+            pool = [s for s in pool if s.zaak.initiator_bsn == bsn]
+        b = base(request)
+        return paginate(request, [rol_json(b, s) for s in pool])
+
+    async def get_rol(request: Request) -> Response:
+        st = next((s for s in states.values() if s.zaak.rol_uuid == request.path_params["uuid"]), None)
+        return not_found(request) if st is None else ok(rol_json(base(request), st))
+
+    async def list_resultaten(request: Request) -> Response:
+        pool = zaak_pool(request)
+        b = base(request)
+        return paginate(request, [resultaat_json(b, s) for s in pool if s.resultaat is not None])
+
+    async def get_resultaat(request: Request) -> Response:
+        wanted = request.path_params["uuid"]
+        st = next((s for s in states.values() if s.resultaat and s.resultaat[0] == wanted), None)
+        return not_found(request) if st is None else ok(resultaat_json(base(request), st))
+
+    def zaaktype_json(b: str, zt: Zaaktype) -> dict[str, Any]:
+        return {
+            "url": f"{b}{CATALOGI_PATH}/zaaktypen/{zt.uuid}",
+            "identificatie": zt.identificatie,
+            "omschrijving": zt.omschrijving,
+            "omschrijvingGeneriek": zt.omschrijving,
+            "doorlooptijd": f"P{zt.doorlooptijd_dagen}D",
+            "vertrouwelijkheidaanduiding": "zaakvertrouwelijk",
+            "statustypen": [f"{b}{CATALOGI_PATH}/statustypen/{s.uuid}" for s in zt.statustypen],
+            "resultaattypen": [f"{b}{CATALOGI_PATH}/resultaattypen/{r.uuid}" for r in zt.resultaattypen],
+            "concept": False,
+        }
+
+    async def list_zaaktypen(request: Request) -> Response:
+        b = base(request)
+        return paginate(request, [zaaktype_json(b, zt) for zt in world.zaaktypen])
+
+    async def get_zaaktype(request: Request) -> Response:
+        zt = zaaktypen.get(request.path_params["uuid"])
+        return not_found(request) if zt is None else ok(zaaktype_json(base(request), zt))
+
+    async def get_statustype(request: Request) -> Response:
+        found = statustypen.get(request.path_params["uuid"])
+        if found is None:
+            return not_found(request)
+        st, zt = found
+        b = base(request)
+        return ok(
+            {
+                "url": f"{b}{CATALOGI_PATH}/statustypen/{st.uuid}",
+                "omschrijving": st.omschrijving,
+                "omschrijvingGeneriek": st.omschrijving,
+                "volgnummer": st.volgnummer,
+                "isEindstatus": st.is_eindstatus,
+                "zaaktype": f"{b}{CATALOGI_PATH}/zaaktypen/{zt.uuid}",
+                "informeren": False,
+            }
+        )
+
+    async def get_resultaattype(request: Request) -> Response:
+        found = resultaattypen.get(request.path_params["uuid"])
+        if found is None:
+            return not_found(request)
+        rt, zt = found
+        b = base(request)
+        return ok(
+            {
+                "url": f"{b}{CATALOGI_PATH}/resultaattypen/{rt.uuid}",
+                "omschrijving": rt.omschrijving,
+                "zaaktype": f"{b}{CATALOGI_PATH}/zaaktypen/{zt.uuid}",
+            }
+        )
+
+    async def set_status(request: Request) -> Response:
+        """Test helper: give a zaak a new status (closing it when the statustype is an eindstatus)."""
+        st = states.get(request.path_params["uuid"])
+        if st is None:
+            return not_found(request)
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("statustype"), str):
+            return problem(
+                400,
+                "Bad Request",
+                "statustype is verplicht",
+                code="invalid",
+                invalid_params=[{"name": "statustype", "code": "required", "reason": "verplicht"}],
+            )
+        found = statustypen.get(_last(body["statustype"]))
+        if found is None or found[1].uuid != st.zaak.zaaktype_uuid:
+            return problem(
+                400,
+                "Bad Request",
+                "statustype hoort niet bij het zaaktype",
+                code="invalid",
+                invalid_params=[{"name": "statustype", "code": "invalid", "reason": "onbekend"}],
+            )
+        statustype, zaaktype = found
+        now = datetime.now(UTC)
+        status_uuid = f"{st.zaak.uuid[:24]}{len(st.statussen):012d}"
+        st.statussen.append((status_uuid, statustype.uuid, now))
+        status_index[status_uuid] = st.zaak.uuid
+        if statustype.is_eindstatus:
+            st.einddatum = now.date()
+            raw = body.get("resultaattype")
+            chosen = resultaattypen.get(_last(raw)) if isinstance(raw, str) else None
+            resultaattype = chosen[0] if chosen else zaaktype.resultaattypen[0]
+            st.resultaat = (f"{st.zaak.uuid[:24]}{999999:012d}", resultaattype.uuid)
+        else:
+            st.einddatum = None
+            st.resultaat = None
+        return JSONResponse(status_json(base(request), st, len(st.statussen) - 1), status_code=201)
+
+    z, c = ZAKEN_PATH, CATALOGI_PATH
+    routes = [
+        *sim_routes(behaviour),
+        Route("/_sim/zaken/{uuid}/status", set_status, methods=["POST"]),
+        Route(f"{z}/zaken", list_zaken, methods=["GET"]),
+        Route(f"{z}/zaken/{{uuid}}", get_zaak, methods=["GET"]),
+        Route(f"{z}/statussen", list_statussen, methods=["GET"]),
+        Route(f"{z}/statussen/{{uuid}}", get_status, methods=["GET"]),
+        Route(f"{z}/rollen", list_rollen, methods=["GET"]),
+        Route(f"{z}/rollen/{{uuid}}", get_rol, methods=["GET"]),
+        Route(f"{z}/resultaten", list_resultaten, methods=["GET"]),
+        Route(f"{z}/resultaten/{{uuid}}", get_resultaat, methods=["GET"]),
+        Route(f"{c}/zaaktypen", list_zaaktypen, methods=["GET"]),
+        Route(f"{c}/zaaktypen/{{uuid}}", get_zaaktype, methods=["GET"]),
+        Route(f"{c}/statustypen/{{uuid}}", get_statustype, methods=["GET"]),
+        Route(f"{c}/resultaattypen/{{uuid}}", get_resultaattype, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, middleware=[Middleware(SimulatorMiddleware, behaviour=behaviour)])

@@ -1,0 +1,91 @@
+"""Haal Centraal BRP Personen bevragen 2.x adapter: `klant.basis` and `klant.familie`.
+
+One `POST /personen` per fetch, with `fields` = the union of the permitted fields of the requested
+categories (catalogue field names are BRP `fields` paths, dotted paths pass through), then the answer is
+split back per category. Also the subject verifier of the identification step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dgkb.domain.identifiers import Subject
+from dgkb.sources.base import CategoryData, FetchRequest, SourceError, SubjectFacts, SubjectNotFound
+from dgkb.sources.config import SourceConfig
+from dgkb.sources.http import SourceHttpClient
+
+__all__ = ["BrpPersonenAdapter"]
+
+BASIS = "klant.basis"
+FAMILIE = "klant.familie"
+_LIST_FIELDS = frozenset({"partners", "kinderen", "ouders"})
+_VERIFY_FIELDS = ("burgerservicenummer", "naam.volledigeNaam")
+
+
+def _union(paths: list[str]) -> list[str]:
+    """Deduplicate, and drop a path whose parent is asked for as a whole (the parent covers it)."""
+    unique = list(dict.fromkeys(paths))
+    whole = set(unique)
+    return [p for p in unique if not any(p.startswith(f"{q}.") for q in whole)]
+
+
+class BrpPersonenAdapter:
+    """BRP Personen adapter. `options.path` overrides the endpoint path (default `/personen`)."""
+
+    def __init__(self, config: SourceConfig) -> None:
+        self.id = config.id
+        self.categories = frozenset(config.categories)
+        self._http = SourceHttpClient(config)
+        self._path = str(config.options.get("path", "/personen"))
+
+    async def _personen(
+        self, bsn: str, fields: list[str], headers: Mapping[str, str]
+    ) -> list[dict[str, Any]]:
+        body = {"type": "RaadpleegMetBurgerservicenummer", "burgerservicenummer": [bsn], "fields": fields}
+        answer = await self._http.request("POST", self._path, headers=headers, json=body)
+        personen = answer.get("personen") if isinstance(answer, dict) else None
+        if not isinstance(personen, list):
+            raise SourceError(f"{self.id}: antwoord zonder personen")
+        return [p for p in personen if isinstance(p, dict)]
+
+    async def fetch(self, request: FetchRequest) -> Mapping[str, CategoryData | None]:
+        wanted = {c: f for c, f in request.fields.items() if c in self.categories}
+        if not wanted:
+            return {}
+        if not request.subject.is_person:
+            raise SubjectNotFound(f"{self.id}: alleen personen (BSN)")
+        fields = _union([f for cat_fields in wanted.values() for f in cat_fields])
+        personen = await self._personen(request.subject.value, fields, request.headers)
+        if not personen:
+            raise SubjectNotFound(f"{self.id}: persoon niet gevonden")
+        persoon = personen[0]
+        result: dict[str, CategoryData | None] = {}
+        for category, cat_fields in wanted.items():
+            tops = list(dict.fromkeys(f.split(".")[0] for f in cat_fields))
+            if category == FAMILIE:
+                result[category] = {
+                    t: persoon.get(t, []) if t in _LIST_FIELDS else persoon.get(t) for t in tops
+                }
+            else:
+                result[category] = {t: persoon[t] for t in tops if t in persoon}
+        return result
+
+    async def verify_subject(self, subject: Subject, headers: Mapping[str, str]) -> SubjectFacts:
+        """Does the person exist, is it shielded (geheimhouding, delivered automatically), and its name."""
+        if not subject.is_person:
+            raise SubjectNotFound(f"{self.id}: alleen personen (BSN)")
+        personen = await self._personen(subject.value, list(_VERIFY_FIELDS), headers)
+        if not personen:
+            return SubjectFacts(exists=False)
+        persoon = personen[0]
+        naam = persoon.get("naam")
+        display = naam.get("volledigeNaam") if isinstance(naam, dict) else None
+        return SubjectFacts(
+            exists=True,
+            shielded=bool(persoon.get("geheimhoudingPersoonsgegevens")),
+            display_name=display if isinstance(display, str) else None,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

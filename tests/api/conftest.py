@@ -1,0 +1,81 @@
+"""The whole stack on real sockets: simulators, DGKB (uvicorn), an HTTP client, a real database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from dgkb.app import create_app
+from dgkb.runner import rebase_sources, running_simulators
+from dgkb.settings import Environment, Settings
+from dgkb.simulators.serve import serve_in_background
+
+GEMEENTE = "https://register.voorbeeldstad.nl/verwerkingen/"
+WATERSCHAP = "https://register.voorbeeldwaarden.nl/verwerkingen/"
+
+
+@dataclass
+class Stack:
+    api: str
+    simulators: dict[str, str]
+    settings: Settings
+    client: httpx.AsyncClient
+
+    async def token(self, user: str) -> str:
+        resp = await self.client.post("/dev-issuer/token", json={"gebruiker": user})
+        resp.raise_for_status()
+        return str(resp.json()["access_token"])
+
+    async def as_user(self, user: str) -> httpx.AsyncClient:
+        token = await self.token(user)
+        return httpx.AsyncClient(base_url=self.api, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+    async def sim_behaviour(self, source: str, **behaviour: Any) -> None:
+        async with httpx.AsyncClient() as c:
+            (await c.post(f"{self.simulators[source]}/_sim/behaviour", json=behaviour)).raise_for_status()
+
+
+StackFactory = Callable[..., Awaitable[Stack]]
+
+
+@pytest.fixture
+async def stack(database_url: str) -> AsyncIterator[Stack]:
+    async with running_simulators(base_port=0) as sims:
+        settings = Settings(
+            env=Environment.TEST, database_url=database_url, port=0, source_deadline_seconds=1.0
+        )
+        app = create_app(settings, source_overrides=rebase_sources(settings, sims))
+        async with (
+            app.router.lifespan_context(app),
+            serve_in_background(app) as (_, api),
+            httpx.AsyncClient(base_url=api, timeout=10) as client,
+        ):
+            yield Stack(api=api, simulators=sims, settings=settings, client=client)
+
+
+async def open_contact(
+    client: httpx.AsyncClient,
+    purpose: str,
+    bsn: str = "999993653",
+    zekerheid: str = "controlevragen",
+    kanaal: str = "telefoon",
+) -> str:
+    resp = await client.post("/api/v1/contacten", json={"kanaal": kanaal, "verwerkingsactiviteit": purpose})
+    assert resp.status_code == 201, resp.text
+    contact_id = str(resp.json()["id"])
+    resp = await client.post(
+        f"/api/v1/contacten/{contact_id}/identificatie", json={"bsn": bsn, "zekerheid": zekerheid}
+    )
+    assert resp.status_code == 200, resp.text
+    return contact_id
+
+
+def sections(klantbeeld: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for s in klantbeeld["secties"]:
+        out.setdefault(s["categorie"], []).append(s)
+    return out

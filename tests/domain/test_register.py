@@ -1,0 +1,210 @@
+"""The shipped register parses; every kind of mistake is reported with file and path."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from dgkb.domain.assurance import Assurance
+from dgkb.domain.catalogue import Catalogue
+from dgkb.domain.errors import InvalidConfiguration
+from dgkb.domain.register import Register, parse_register
+from dgkb.domain.roles import Role
+from dgkb.settings import get_settings, load_catalogue, load_yaml
+
+SOURCE_IDS = {
+    "brp",
+    "zaken",
+    "klantinteracties",
+    "gemeente-belastingen",
+    "gemeente-boetes",
+    "waterschap-belastingen",
+    "dgkb-feedback",
+    "producten",
+}
+GEMEENTE = "00000001001234567000"
+WATERSCHAP = "00000001009876543000"
+BELASTINGEN = "https://register.voorbeeldstad.nl/verwerkingen/gemeentelijke-belastingen"
+WMO = "https://register.voorbeeldstad.nl/verwerkingen/wmo-aanvraag"
+WATERSCHAPSBELASTING = "https://register.voorbeeldwaarden.nl/verwerkingen/waterschapsbelasting"
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Catalogue:
+    return load_catalogue(get_settings())
+
+
+@pytest.fixture(scope="module")
+def raw() -> dict[str, Any]:
+    data = load_yaml(get_settings().config_files["register"])
+    assert isinstance(data, dict)
+    return data
+
+
+def _index(raw: dict[str, Any], purpose_id: str) -> int:
+    for i, va in enumerate(raw["verwerkingsactiviteiten"]):
+        if va["id"] == purpose_id:
+            return i
+    raise AssertionError(purpose_id)
+
+
+def _parse(data: Any, catalogue: Catalogue) -> Register:
+    return parse_register(data, catalogue=catalogue, source="register.yaml", source_ids=SOURCE_IDS)
+
+
+def _error(data: Any, catalogue: Catalogue) -> str:
+    with pytest.raises(InvalidConfiguration) as err:
+        _parse(data, catalogue)
+    assert err.value.field == "register.yaml"
+    return err.value.message
+
+
+def test_shipped_register_parses(raw: dict[str, Any], catalogue: Catalogue) -> None:
+    register = _parse(raw, catalogue)
+    assert len(register.verwerkingsactiviteiten) >= 9
+    assert register.fingerprint.startswith(f"{register.versie}+sha256:")
+
+
+def test_shipped_register_serves_both_organisations(raw: dict[str, Any], catalogue: Catalogue) -> None:
+    register = _parse(raw, catalogue)
+    assert {va.organisatie.oin for va in register.verwerkingsactiviteiten} == {GEMEENTE, WATERSCHAP}
+    assert all(va.organisatie.oin == WATERSCHAP for va in register.for_organisation(WATERSCHAP))
+    assert register.organisation_name(WATERSCHAP) == "Waterschap De Voorbeeldwaarden"
+    assert register.organisation_name("00000000000000000000") is None
+
+
+def test_identification_purposes_use_only_identifying_fields(
+    raw: dict[str, Any], catalogue: Catalogue
+) -> None:
+    register = _parse(raw, catalogue)
+    for va in register.verwerkingsactiviteiten:
+        if va.id.endswith("/kcc-identificatie"):
+            assert set(va.categorieen) == {"klant.basis"}
+            assert va.categorieen["klant.basis"].velden == (
+                "burgerservicenummer",
+                "naam",
+                "geboorte",
+                "verblijfplaats",
+            )
+            assert va.minimaleZekerheid is Assurance.GEEN
+
+
+def test_water_board_purpose_has_no_municipal_dossier_data(raw: dict[str, Any], catalogue: Catalogue) -> None:
+    va = _parse(raw, catalogue).get(WATERSCHAPSBELASTING)
+    assert va is not None
+    assert va.organisatie.oin == WATERSCHAP
+    dossier = {c for c in va.categorieen if c.startswith("dossier.")}
+    assert dossier == {"dossier.financieel"}
+    assert va.categorieen["dossier.financieel"].bronnen == ("waterschap-belastingen",)
+
+
+def test_category_minimum_can_only_tighten(raw: dict[str, Any], catalogue: Catalogue) -> None:
+    va = _parse(raw, catalogue).get(BELASTINGEN)
+    assert va is not None
+    assert va.minimum_assurance("klant.basis") is Assurance.CONTROLEVRAGEN
+    assert va.minimum_assurance("dossier.financieel") is Assurance.DIGID_MIDDEN
+    data = copy.deepcopy(raw)
+    i = _index(data, BELASTINGEN)
+    data["verwerkingsactiviteiten"][i]["categorieen"]["klant.basis"]["minimaleZekerheid"] = "geen"
+    va = _parse(data, catalogue).get(BELASTINGEN)
+    assert va is not None
+    assert va.minimum_assurance("klant.basis") is Assurance.CONTROLEVRAGEN
+
+
+def test_category_roles_narrow_the_purpose_roles(raw: dict[str, Any], catalogue: Catalogue) -> None:
+    va = _parse(raw, catalogue).get(WMO)
+    assert va is not None
+    assert va.roles_for("klant.basis") == (Role.KCM, Role.BEHANDELAAR)
+    assert va.roles_for("klant.werk-en-inkomen") == (Role.BEHANDELAAR,)
+
+
+def _broken(raw: dict[str, Any], purpose_id: str) -> tuple[dict[str, Any], dict[str, Any], str]:
+    data = copy.deepcopy(raw)
+    i = _index(data, purpose_id)
+    return data, data["verwerkingsactiviteiten"][i], f"register.yaml: verwerkingsactiviteiten.{i}"
+
+
+def test_unknown_category_names_file_and_path(raw: dict[str, Any], catalogue: Catalogue) -> None:
+    data, va, base = _broken(raw, BELASTINGEN)
+    va["categorieen"]["klant.schoenmaat"] = {}
+    message = _error(data, catalogue)
+    assert f"{base}.categorieen.klant.schoenmaat: onbekende categorie" in message
+
+
+def test_unknown_field_names_file_and_path(raw: dict[str, Any], catalogue: Catalogue) -> None:
+    data, va, base = _broken(raw, BELASTINGEN)
+    va["categorieen"]["klant.basis"]["velden"] = ["naam", "schoenmaat"]
+    message = _error(data, catalogue)
+    assert f"{base}.categorieen.klant.basis.velden: 'schoenmaat' is geen veld van klant.basis" in message
+
+
+def test_unknown_source_names_file_and_path(raw: dict[str, Any], catalogue: Catalogue) -> None:
+    data, va, base = _broken(raw, WATERSCHAPSBELASTING)
+    va["categorieen"]["dossier.financieel"]["bronnen"] = ["belastingdienst"]
+    message = _error(data, catalogue)
+    assert f"{base}.categorieen.dossier.financieel.bronnen: onbekende bron 'belastingdienst'" in message
+
+
+def test_duplicate_id_names_file_and_path(raw: dict[str, Any], catalogue: Catalogue) -> None:
+    data = copy.deepcopy(raw)
+    data["verwerkingsactiviteiten"].append(copy.deepcopy(data["verwerkingsactiviteiten"][0]))
+    last = len(data["verwerkingsactiviteiten"]) - 1
+    message = _error(data, catalogue)
+    assert f"register.yaml: verwerkingsactiviteiten.{last}.id:" in message
+    assert "staat dubbel" in message
+
+
+@pytest.mark.parametrize("duration", ["1 jaar", "P", "PT", "P1Y2", "1Y", "P-1Y"])
+def test_bad_duration_names_file_and_path(raw: dict[str, Any], catalogue: Catalogue, duration: str) -> None:
+    data, va, base = _broken(raw, WMO)
+    va["bewaartermijn"] = duration
+    message = _error(data, catalogue)
+    assert f"{base}.bewaartermijn:" in message
+    assert "ISO 8601" in message
+
+
+def test_missing_bijzondere_categorie_names_file_and_path(raw: dict[str, Any], catalogue: Catalogue) -> None:
+    data, va, base = _broken(raw, WMO)
+    del va["grondslag"]["bijzondereCategorie"]
+    message = _error(data, catalogue)
+    assert f"{base}.grondslag.bijzondereCategorie: ontbreekt" in message
+    assert "klant.werk-en-inkomen" in message
+
+
+def test_category_role_outside_purpose_roles_names_file_and_path(
+    raw: dict[str, Any], catalogue: Catalogue
+) -> None:
+    data, va, base = _broken(raw, WMO)
+    va["categorieen"]["klant.familie"]["rollen"] = ["burger"]
+    message = _error(data, catalogue)
+    assert f"{base}.categorieen.klant.familie.rollen: rol 'burger'" in message
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        (lambda va: va.__setitem__("rollen", ["koning"]), "rollen.0"),
+        (lambda va: va.__setitem__("minimaleZekerheid", "paspoort"), "minimaleZekerheid"),
+        (lambda va: va["organisatie"].__setitem__("oin", "123"), "organisatie.oin"),
+        (lambda va: va.__setitem__("toestemmingVereist", ["klant.familie"]), "(verwerkingsactiviteit)"),
+        (lambda va: va.__setitem__("kleur", "blauw"), "kleur"),
+    ],
+)
+def test_schema_errors_name_file_and_path(
+    raw: dict[str, Any], catalogue: Catalogue, change: Any, path: str
+) -> None:
+    data, va, base = _broken(raw, BELASTINGEN)
+    change(va)
+    message = _error(data, catalogue)
+    expected = base if path == "(verwerkingsactiviteit)" else f"{base}.{path}"
+    assert expected in message
+
+
+def test_all_problems_are_reported_together(raw: dict[str, Any], catalogue: Catalogue) -> None:
+    data, va, _base = _broken(raw, WMO)
+    va["categorieen"]["klant.schoenmaat"] = {}
+    va["categorieen"]["klant.basis"]["bronnen"] = ["onbekend"]
+    message = _error(data, catalogue)
+    assert len(message.splitlines()) == 2
