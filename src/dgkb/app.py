@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
@@ -18,7 +20,12 @@ from dgkb.api.auth import KeySet, TokenValidator
 from dgkb.api.authzen import router as authzen_router
 from dgkb.api.deps import Services
 from dgkb.api.dev_issuer import DevIssuer, dev_issuer_router
-from dgkb.api.middleware import ApiHeadersMiddleware, BodyLimitMiddleware
+from dgkb.api.middleware import (
+    API_VERSION_HEADER,
+    API_VERSION_HEADER_OPENAPI,
+    ApiHeadersMiddleware,
+    BodyLimitMiddleware,
+)
 from dgkb.api.v1 import contacten, register, status, toegangslog, toestemmingen
 from dgkb.audit.writer import AuditWriter
 from dgkb.consent.service import ConsentService
@@ -38,6 +45,7 @@ from dgkb.store.db import Database
 log = logging.getLogger("dgkb")
 
 IDENTIFICATION_PURPOSE_SUFFIX = "/kcc-identificatie"
+API_PREFIX = "/api/v1"
 
 
 @dataclass(frozen=True)
@@ -196,14 +204,16 @@ def create_app(
         docs_url="/api/v1/docs",
         redoc_url=None,
         contact={"name": "DGKB", "url": "https://dgkb.nl", "email": "dgkb@example.org"},
-        servers=[{"url": settings.base_url, "description": "deze installatie"}],
+        # NL API Design Rules /core/uri-version: the major version is part of the server URL, so the
+        # documented paths are relative to /api/v1 (see _openapi).
+        servers=[{"url": f"{settings.base_url}{API_PREFIX}", "description": "deze installatie"}],
     )
     problems.install(app)
-    app.include_router(status.router, prefix="/api/v1")
-    app.include_router(contacten.router, prefix="/api/v1")
-    app.include_router(toestemmingen.router, prefix="/api/v1")
-    app.include_router(register.router, prefix="/api/v1")
-    app.include_router(toegangslog.router, prefix="/api/v1")
+    app.include_router(status.router, prefix=API_PREFIX)
+    app.include_router(contacten.router, prefix=API_PREFIX)
+    app.include_router(toestemmingen.router, prefix=API_PREFIX)
+    app.include_router(register.router, prefix=API_PREFIX)
+    app.include_router(toegangslog.router, prefix=API_PREFIX)
     app.include_router(authzen_router)
     if dev_issuer is not None:
         app.include_router(
@@ -218,11 +228,13 @@ def create_app(
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ApiHeadersMiddleware)
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi(app, base_url=settings.base_url)  # type: ignore[method-assign]
     return app
 
 
-def _openapi(app: FastAPI) -> dict[str, object]:
+def _openapi(app: FastAPI, *, base_url: str) -> dict[str, Any]:
+    """The OpenAPI document, conforming to the NL API Design Rules (tests/api/test_openapi_lint.py
+    runs the official linter on it). FastAPI's output is adjusted to what the API actually does."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
@@ -233,5 +245,46 @@ def _openapi(app: FastAPI) -> dict[str, object]:
         contact=app.contact,
         servers=app.servers,
     )
+    _relative_paths(schema, base_url)
+    _document_responses(schema)
     app.openapi_schema = schema
     return schema
+
+
+def _relative_paths(schema: dict[str, Any], base_url: str) -> None:
+    """/api/v1/x is documented as /x under the server URL .../api/v1. Paths outside /api/v1 (the
+    AuthZEN endpoints at /access/v1/..., prescribed by that standard) keep their full path and get
+    the bare base URL as their own server."""
+    paths: dict[str, Any] = {}
+    for path, item in schema.get("paths", {}).items():
+        if path.startswith(API_PREFIX + "/"):
+            paths[path.removeprefix(API_PREFIX)] = item
+        else:
+            paths[path] = {"servers": [{"url": base_url, "description": "deze installatie"}], **item}
+    schema["paths"] = paths
+
+
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
+
+
+def _document_responses(schema: dict[str, Any]) -> None:
+    """Every response carries the API-Version header (ApiHeadersMiddleware sends it) and every error
+    is problem+json (api/problems.py). FastAPI's 422 is dropped: invalid input is answered with 400."""
+    components = schema.setdefault("components", {})
+    components.setdefault("headers", {})[API_VERSION_HEADER] = API_VERSION_HEADER_OPENAPI
+    components.setdefault("schemas", {}).update(problems.OPENAPI_SCHEMAS)
+    header_ref = {"$ref": f"#/components/headers/{API_VERSION_HEADER}"}
+    problem_content = {problems.PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for item in schema.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            responses: dict[str, Any] = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            for code, response in responses.items():
+                response.setdefault("headers", {})[API_VERSION_HEADER] = header_ref
+                if code[:1] in ("4", "5"):
+                    response["content"] = problem_content
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if f'"#/components/schemas/{unused}"' not in json.dumps(schema):
+            components["schemas"].pop(unused, None)

@@ -110,7 +110,8 @@ class TokenResponse(BaseModel):
 
 
 def dev_issuer_router(issuer: DevIssuer, claims: dict[str, str]) -> APIRouter:
-    router = APIRouter(prefix="/dev-issuer", tags=["dev-issuer"])
+    # Not part of the API (never in production), so not in its OpenAPI document.
+    router = APIRouter(prefix="/dev-issuer", tags=["dev-issuer"], include_in_schema=False)
 
     @router.get("/.well-known/openid-configuration", summary="OIDC discovery van de dev-issuer")
     async def discovery() -> dict[str, Any]:

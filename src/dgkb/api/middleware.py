@@ -14,12 +14,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dgkb import __version__
 
+API_VERSION_HEADER = "API-Version"
+# How the header is documented on every response in the OpenAPI document (app.py).
+API_VERSION_HEADER_OPENAPI: dict[str, Any] = {
+    "description": "De volledige versie van de API (semver), op elk antwoord.",
+    "schema": {"type": "string", "example": __version__},
+}
+
 
 class ApiHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, api_version: str = __version__) -> None:
         self.app = app
         self.extra = [
-            (b"api-version", api_version.encode()),
+            (API_VERSION_HEADER.lower().encode(), api_version.encode()),
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"no-referrer"),
             (b"cache-control", b"no-store"),

@@ -38,6 +38,43 @@ TITLES = {
 }
 
 
+# The body of every error response, for the OpenAPI document (components/schemas; app.py refers
+# every 4xx/5xx response to `Problem`).
+OPENAPI_SCHEMAS: dict[str, dict[str, Any]] = {
+    "Problem": {
+        "title": "Problem",
+        "type": "object",
+        "description": "RFC 9457 problem details.",
+        "required": ["type", "title", "status", "detail", "instance", "code"],
+        "properties": {
+            "type": {"type": "string", "format": "uri", "description": "URI van het soort probleem"},
+            "title": {"type": "string", "description": "Korte, vaste omschrijving van het soort probleem"},
+            "status": {"type": "integer", "minimum": 400, "maximum": 599, "description": "De HTTP-status"},
+            "detail": {"type": "string", "description": "Wat er in dit geval misging, voor mensen"},
+            "instance": {"type": "string", "description": "Het pad van het verzoek"},
+            "code": {"type": "string", "description": "Stabiele code, bijv. request.invalid"},
+            "invalidParams": {
+                "type": "array",
+                "description": "Bij ongeldige invoer: elk ongeldig veld",
+                "items": {"$ref": "#/components/schemas/InvalidParam"},
+            },
+            "reden": {"type": "string", "description": "Stabiele reden van een weigering"},
+            "veld": {"type": "string", "description": "Het veld waar een weigering over gaat"},
+        },
+    },
+    "InvalidParam": {
+        "title": "InvalidParam",
+        "type": "object",
+        "required": ["name", "code", "reason"],
+        "properties": {
+            "name": {"type": "string", "description": "Het veld, in punt-notatie"},
+            "code": {"type": "string", "description": "Stabiele code van de fout"},
+            "reason": {"type": "string", "description": "Uitleg voor mensen"},
+        },
+    },
+}
+
+
 class ApiProblem(Exception):
     """Raise anywhere in the API layer to answer with a problem; `code` becomes the type URI."""
 

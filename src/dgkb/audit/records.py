@@ -28,6 +28,7 @@ class AuditUnavailable(DomainError):
     """The audit log could not be written. The caller fails the request and shows nothing."""
 
     code = "audit.unavailable"
+    status = 500  # the API answers 500 problem+json: nothing is shown without its log record
 
 
 class Outcome(StrEnum):

@@ -13,9 +13,14 @@ from typing import Self
 from dgkb.domain.errors import InvalidIdentifier
 
 
+def _ascii_digits(text: str) -> bool:
+    # str.isdigit() also accepts "²" and Arabic-Indic digits; identifiers are ASCII 0-9 only.
+    return text.isascii() and text.isdigit()
+
+
 def passes_elfproef(digits: str) -> bool:
     """The 11-proef of BSN and RSIN: weights 9..2 and -1, sum divisible by 11, not all zeros."""
-    if len(digits) != 9 or not digits.isdigit():
+    if len(digits) != 9 or not _ascii_digits(digits):
         return False
     total = sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True)) - int(digits[8])
     return total % 11 == 0 and digits != "000000000"
@@ -44,7 +49,7 @@ class _Identifier(str):
 
 
 def _need_digits(text: str, length: int, label: str) -> None:
-    if not text.isdigit():
+    if not _ascii_digits(text):
         raise InvalidIdentifier(f"{label} mag alleen cijfers bevatten")
     if len(text) != length:
         raise InvalidIdentifier(f"{label} moet precies {length} cijfers hebben, niet {len(text)}")

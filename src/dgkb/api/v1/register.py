@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from dgkb.api.deps import ActorDep, ServicesDep
 from dgkb.domain.roles import Role
 
-router = APIRouter(tags=["register"])
+router = APIRouter(tags=["register"], responses={401: {"description": "Niet ingelogd"}})
 
 
 @router.get("/verwerkingsactiviteiten", summary="Verwerkingsactiviteiten (doelen) uit het register")
