@@ -1,0 +1,165 @@
+"""The `dgkb` command as an operator uses it: a real subprocess, real simulators, a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from dgkb.runner import rebase_sources, running_simulators
+from dgkb.settings import PROJECT_ROOT, Settings
+
+DGKB = [sys.executable, "-m", "dgkb.cli"]
+GEMEENTE = "https://register.voorbeeldstad.nl/verwerkingen/"
+WATERSCHAP = "https://register.voorbeeldwaarden.nl/verwerkingen/"
+
+
+async def dgkb(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        *DGKB, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+@pytest.fixture
+async def cli_env(database_url: str, tmp_path: Path) -> AsyncIterator[dict[str, str]]:
+    """A config dir whose sources point at simulators running in this test, and a migrated DB."""
+    config = tmp_path / "config"
+    shutil.copytree(PROJECT_ROOT / "config", config)
+    async with running_simulators(base_port=0) as sims:
+        overrides = rebase_sources(Settings(), sims)
+        sources = yaml.safe_load((config / "sources.yaml").read_text())
+        for src in sources["sources"]:
+            src["baseUrl"] = overrides.get(src["id"], src["baseUrl"])
+        (config / "sources.yaml").write_text(yaml.safe_dump(sources))
+        env = {
+            **os.environ,
+            "DGKB_CONFIG_DIR": str(config),
+            "DGKB_DATABASE_URL": database_url,
+            "COLUMNS": "200",
+        }
+        yield env
+
+
+async def test_water_board_klantbeeld_via_cli_holds_no_municipal_dossier_data(
+    cli_env: dict[str, str],
+) -> None:
+    code, out, err = await dgkb(
+        cli_env,
+        "klantbeeld",
+        "--doel",
+        WATERSCHAP + "waterschapsbelasting",
+        "--bsn",
+        "999993653",
+        "--rol",
+        "kcm",
+        "--zekerheid",
+        "digid-midden",
+        "--json",
+    )
+    assert code == 0, err
+    body = json.loads(out)
+    financieel = [s for s in body["secties"] if s["categorie"] == "dossier.financieel"]
+    assert [s["bronId"] for s in financieel] == ["waterschap-belastingen"]
+    assert financieel[0]["status"] == "ok"
+    assert all(item["organisatie"] == "Waterschap De Voorbeeldwaarden" for item in financieel[0]["gegevens"])
+    assert not any((s["bronId"] or "").startswith("gemeente-") for s in body["secties"])
+
+    # the CLI read is logged like any other: the audit search finds it, and the chains verify
+    code, out, err = await dgkb(cli_env, "audit", "search", "--bsn", "999993653", "--json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert any(r["processing_activity_id"] == WATERSCHAP + "waterschapsbelasting" for r in rows)
+    assert all(r["actor_id"].startswith("cli:") for r in rows)
+    code, out, err = await dgkb(cli_env, "audit", "verify")
+    assert code == 0, out + err
+    assert "intact" in out
+
+
+async def test_audit_verify_catches_a_tampered_row(cli_env: dict[str, str], database_url: str) -> None:
+    code, _, err = await dgkb(
+        cli_env,
+        "klantbeeld",
+        "--doel",
+        GEMEENTE + "kcc-algemene-vraag",
+        "--bsn",
+        "999993653",
+        "--rol",
+        "kcm",
+        "--zekerheid",
+        "controlevragen",
+    )
+    assert code == 0, err
+    engine = create_async_engine(database_url)
+    async with engine.begin() as conn:
+        # a DBA with enough rights first disables the append-only guard
+        if engine.dialect.name == "sqlite":
+            await conn.execute(text("DROP TRIGGER IF EXISTS access_records_no_update"))
+            triggers = await conn.execute(
+                text("SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='access_records'")
+            )
+            for (name,) in triggers:
+                await conn.execute(text(f'DROP TRIGGER "{name}"'))
+        else:
+            await conn.execute(text("ALTER TABLE access_records DISABLE TRIGGER USER"))
+        await conn.execute(
+            text(
+                "UPDATE access_records SET actor_id = 'iemand-anders' "
+                "WHERE id = (SELECT MIN(id) FROM access_records)"
+            )
+        )
+    await engine.dispose()
+    code, out, err = await dgkb(cli_env, "audit", "verify")
+    assert code == 1
+    assert "access_records" in out + err
+    assert "NIET intact" in out + err
+
+
+async def test_check_reports_broken_register_with_file_and_path(cli_env: dict[str, str]) -> None:
+    config = Path(cli_env["DGKB_CONFIG_DIR"])
+    register = yaml.safe_load((config / "register.yaml").read_text())
+    register["verwerkingsactiviteiten"][2]["bewaartermijn"] = "een jaar"
+    (config / "register.yaml").write_text(yaml.safe_dump(register))
+    code, _, err = await dgkb(cli_env, "check")
+    assert code == 1
+    assert "register.yaml: verwerkingsactiviteiten.2.bewaartermijn" in err
+    # schema-valid but referring to a category the catalogue does not have
+    register["verwerkingsactiviteiten"][2]["bewaartermijn"] = "P1Y"
+    register["verwerkingsactiviteiten"][1]["categorieen"]["klant.bestaat-niet"] = {}
+    (config / "register.yaml").write_text(yaml.safe_dump(register))
+    code, _, err = await dgkb(cli_env, "check")
+    assert code == 1
+    assert "register.yaml: verwerkingsactiviteiten.1.categorieen.klant.bestaat-niet" in err
+
+
+async def test_check_passes_on_the_shipped_configuration(cli_env: dict[str, str]) -> None:
+    code, out, err = await dgkb(cli_env, "check")
+    assert code == 0, err
+    assert "Configuratie geldig" in out
+
+
+async def test_cli_rejects_an_invalid_bsn_clearly(cli_env: dict[str, str]) -> None:
+    code, _, err = await dgkb(
+        cli_env,
+        "klantbeeld",
+        "--doel",
+        GEMEENTE + "kcc-algemene-vraag",
+        "--bsn",
+        "123456789",
+        "--rol",
+        "kcm",
+        "--zekerheid",
+        "controlevragen",
+    )
+    assert code == 1
+    assert "11-proef" in err
