@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from dgkb.domain.pseudonym import Pseudonymizer
     from dgkb.domain.register import Register
     from dgkb.federation.sourceset import SourceSet
+    from dgkb.feedback.service import FeedbackService
     from dgkb.klantbeeld.service import KlantbeeldService
     from dgkb.policy.engine import CedarPolicyEngine
     from dgkb.store.db import Database
@@ -40,6 +41,7 @@ class Services:
     consent: ConsentService
     contacts: ContactService
     klantbeeld: KlantbeeldService
+    feedback: FeedbackService
     validator: TokenValidator
 
 

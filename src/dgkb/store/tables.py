@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dgkb.store.db import Base, UtcDateTime
@@ -55,3 +55,58 @@ class ConsentRow(Base):
     given_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class RatingRow(Base):
+    """A rating (beoordeling) of a contact or service, NPS-style 0–10; DGKB's own store when no
+    external system holds satisfaction data."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (Index("ix_ratings_subject_time", "subject_key", "recorded_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    subject_key: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(64))
+    subject_kind: Mapped[str] = mapped_column(String(32))
+    organisation: Mapped[str] = mapped_column(String(20))
+    score: Mapped[int] = mapped_column(Integer)
+    toelichting: Mapped[str | None] = mapped_column(String(1000))
+    kanaal: Mapped[str] = mapped_column(String(32))
+    onderwerp: Mapped[str | None] = mapped_column(String(200))
+    contact_id: Mapped[str | None] = mapped_column(String(36))
+    recorded_by: Mapped[str | None] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class FeedbackItemRow(Base):
+    """A complaint (klacht) or report (melding) with its current status; history in the next table."""
+
+    __tablename__ = "feedback_items"
+    __table_args__ = (Index("ix_feedback_items_subject_kind", "subject_key", "soort"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    nummer: Mapped[str] = mapped_column(String(32), unique=True)
+    soort: Mapped[str] = mapped_column(String(16))  # klacht | melding
+    subject_key: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(64))
+    subject_kind: Mapped[str] = mapped_column(String(32))
+    organisation: Mapped[str] = mapped_column(String(20))
+    onderwerp: Mapped[str] = mapped_column(String(200))
+    omschrijving: Mapped[str] = mapped_column(Text)
+    locatie: Mapped[str | None] = mapped_column(String(300))
+    kanaal: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32))
+    contact_id: Mapped[str | None] = mapped_column(String(36))
+    ingediend_op: Mapped[datetime] = mapped_column(UtcDateTime)
+    afgehandeld_op: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class FeedbackStatusRow(Base):
+    __tablename__ = "feedback_status_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[str] = mapped_column(String(36), ForeignKey("feedback_items.id"), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    toelichting: Mapped[str | None] = mapped_column(String(1000))
+    gezet_door: Mapped[str | None] = mapped_column(String(200))
+    gezet_op: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,0 +1,1 @@
+"""Belevings- and feedbackdata that have no other home: ratings, complaints, reports."""
