@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     oidc_organisation_claim: str = "dgkb_organisatie"
     oidc_unit_claim: str = "dgkb_afdeling"
 
+    # Source answer cache shared by several nodes; empty = in-process cache.
+    redis_url: str = ""
+
     # Contact sessions expire after this many seconds without activity.
     session_idle_seconds: int = 15 * 60
     # Default deadline for one source call inside a klantbeeld request.

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from dgkb.app import create_app
 from dgkb.runner import rebase_sources, running_simulators
@@ -24,6 +25,7 @@ class Stack:
     simulators: dict[str, str]
     settings: Settings
     client: httpx.AsyncClient
+    app: FastAPI
 
     async def token(self, user: str) -> str:
         resp = await self.client.post("/dev-issuer/token", json={"gebruiker": user})
@@ -54,7 +56,7 @@ async def stack(database_url: str) -> AsyncIterator[Stack]:
             serve_in_background(app) as (_, api),
             httpx.AsyncClient(base_url=api, timeout=10) as client,
         ):
-            yield Stack(api=api, simulators=sims, settings=settings, client=client)
+            yield Stack(api=api, simulators=sims, settings=settings, client=client, app=app)
 
 
 async def open_contact(

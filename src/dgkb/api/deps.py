@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from dgkb.domain.catalogue import Catalogue
     from dgkb.domain.pseudonym import Pseudonymizer
     from dgkb.domain.register import Register
+    from dgkb.federation.cache import SourceCache
+    from dgkb.federation.fanout import Federation
     from dgkb.federation.sourceset import SourceSet
     from dgkb.feedback.service import FeedbackService
     from dgkb.klantbeeld.service import KlantbeeldService
@@ -42,6 +44,8 @@ class Services:
     contacts: ContactService
     klantbeeld: KlantbeeldService
     feedback: FeedbackService
+    federation: Federation
+    cache: SourceCache
     validator: TokenValidator
 
 

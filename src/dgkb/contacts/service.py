@@ -28,6 +28,8 @@ from dgkb.store.contacts import ContactRepository
 from dgkb.store.db import Database
 from dgkb.store.tables import ContactSessionRow
 
+_TOUCH_GRANULARITY = timedelta(seconds=5)
+
 
 class ContactError(DomainError):
     """Base; `status` is the HTTP status the API maps it to, `reason` a stable reason code."""
@@ -102,6 +104,7 @@ class ContactService:
         self._pseudonymizer = pseudonymizer
         self._auditor = auditor
         self._idle = idle_timeout
+        self._touch_every = min(_TOUCH_GRANULARITY, idle_timeout / 10)
         # organisation OIN -> the register's identification purpose of that organisation
         self._identification_purposes = dict(identification_purposes)
         self._repo = ContactRepository()
@@ -351,7 +354,9 @@ class ContactService:
                 reason="CONTACT_EXPIRED",
                 field="contactId",
             )
-        if touch:
+        if touch and now - row.last_activity_at > self._touch_every:
+            # Activity only needs minute precision against a 15-minute idle timeout; not writing on
+            # every read saves a write transaction per klantbeeld.
             row.last_activity_at = now
         return row
 

@@ -1,10 +1,15 @@
 """Fan-out over sources: one call per source with the union of its permitted categories' fields,
 every call in parallel under its own deadline, each failure turned into a status, never an exception.
+
+Around each call: the cache (hit → no call), the circuit breaker (open → no call, "onbereikbaar"
+in microseconds), a concurrency limit, and one jittered retry for transient unavailability when the
+deadline leaves room for it. Reads are idempotent, so a retry is safe.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -12,6 +17,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from dgkb.domain.identifiers import Subject
+from dgkb.federation.breaker import BreakerState, CircuitBreaker
+from dgkb.federation.cache import SourceCache, cache_key
+from dgkb.federation.health import HealthSnapshot, SourceHealth
 from dgkb.sources.base import (
     CategoryData,
     FetchRequest,
@@ -21,6 +29,9 @@ from dgkb.sources.base import (
     SourceUnavailable,
     SubjectNotFound,
 )
+
+RETRY_BACKOFF = (0.02, 0.06)  # seconds, jittered
+BREAKER_OPEN = "source.breaker_open"
 
 
 class SectionStatus(StrEnum):
@@ -43,6 +54,7 @@ class SourceCall:
     fields: Mapping[str, tuple[str, ...]]
     headers: Mapping[str, str]
     deadline: float  # seconds
+    cache_ttl: float = 0.0  # seconds; 0 = do not cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +66,14 @@ class CategoryOutcome:
     retrieved_at: datetime
     duration_ms: float
     error: str | None = None  # stable error code, never personal data
+    cached: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    source_id: str
+    breaker: BreakerState
+    health: HealthSnapshot
 
 
 def _status_of(exc: BaseException) -> SectionStatus:
@@ -66,19 +86,99 @@ def _status_of(exc: BaseException) -> SectionStatus:
     return SectionStatus.FOUT
 
 
-async def _run(call: SourceCall, subject: Subject) -> list[CategoryOutcome]:
-    started = time.perf_counter()
-    request = FetchRequest(subject=subject, fields=call.fields, headers=call.headers)
-    try:
-        async with asyncio.timeout(call.deadline):
-            result = await call.adapter.fetch(request)
-    except (SourceError, TimeoutError) as exc:
-        status = _status_of(exc)
-        code = exc.code if isinstance(exc, SourceError) else SourceTimeout.code
-        return _outcomes(call, status, {}, started, code)
-    except Exception:  # an adapter bug must not fail the whole view: report it as this source's fault
-        return _outcomes(call, SectionStatus.FOUT, {}, started, "source.adapter_failure")
-    return _outcomes(call, SectionStatus.OK, result, started, None)
+class Federation:
+    """Owns the per-source breakers, limits and health, and the cache; one per process."""
+
+    def __init__(
+        self,
+        *,
+        concurrency: Mapping[str, int],
+        cache: SourceCache | None = None,
+        failure_threshold: int = 5,
+        reset_after: float = 10.0,
+    ) -> None:
+        self._cache = cache
+        self._breakers = {
+            sid: CircuitBreaker(failure_threshold=failure_threshold, reset_after=reset_after)
+            for sid in concurrency
+        }
+        self._limits = {sid: asyncio.Semaphore(n) for sid, n in concurrency.items()}
+        self._health = {sid: SourceHealth() for sid in concurrency}
+
+    async def fetch(
+        self, calls: Sequence[SourceCall], subject: Subject, subject_key: str
+    ) -> list[CategoryOutcome]:
+        """Run all calls concurrently; one outcome per (source, category) asked."""
+        if not calls:
+            return []
+        results = await asyncio.gather(*(self._run(call, subject, subject_key) for call in calls))
+        return [outcome for group in results for outcome in group]
+
+    async def invalidate(self, subject_key: str) -> int:
+        """Forget every cached answer about this subject (on a change notification or a write)."""
+        return await self._cache.invalidate_subject(subject_key) if self._cache is not None else 0
+
+    def states(self) -> list[SourceState]:
+        return [SourceState(sid, self._breakers[sid].state, h.snapshot()) for sid, h in self._health.items()]
+
+    async def _run(self, call: SourceCall, subject: Subject, subject_key: str) -> list[CategoryOutcome]:
+        sid = call.adapter.id
+        started = time.perf_counter()
+        key = (
+            cache_key(sid, subject_key, call.fields)
+            if self._cache is not None and call.cache_ttl > 0
+            else None
+        )
+        if key is not None and self._cache is not None:
+            hit = await self._cache.get(key)
+            if hit is not None:
+                return _outcomes(call, SectionStatus.OK, hit, started, None, cached=True)
+        breaker = self._breakers.setdefault(sid, CircuitBreaker())
+        if not breaker.allow():
+            return _outcomes(call, SectionStatus.ONBEREIKBAAR, {}, started, BREAKER_OPEN)
+        health = self._health.setdefault(sid, SourceHealth())
+        limit = self._limits.setdefault(sid, asyncio.Semaphore(50))
+        request = FetchRequest(subject=subject, fields=call.fields, headers=call.headers)
+        loop = asyncio.get_running_loop()
+        deadline_at = loop.time() + call.deadline
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                async with asyncio.timeout_at(deadline_at), limit:
+                    result = await call.adapter.fetch(request)
+            except (SourceError, TimeoutError) as exc:
+                status = _status_of(exc)
+                code = exc.code if isinstance(exc, SourceError) else SourceTimeout.code
+                backoff = random.uniform(*RETRY_BACKOFF)
+                if (
+                    status is SectionStatus.ONBEREIKBAAR
+                    and attempt == 1
+                    and deadline_at - loop.time() > backoff + call.deadline / 4
+                ):
+                    await asyncio.sleep(backoff)
+                    continue
+                # "not found" is an answer, not a failure of the source
+                if status is SectionStatus.NIET_GEVONDEN:
+                    breaker.record_success()
+                    health.record(_ms(started), None)
+                else:
+                    breaker.record_failure()
+                    health.record(_ms(started), code)
+                return _outcomes(call, status, {}, started, code)
+            except Exception:  # an adapter bug must not fail the whole view: it is this source's fault
+                breaker.record_failure()
+                health.record(_ms(started), "source.adapter_failure")
+                return _outcomes(call, SectionStatus.FOUT, {}, started, "source.adapter_failure")
+            breaker.record_success()
+            health.record(_ms(started), None)
+            if key is not None and self._cache is not None:
+                await self._cache.set(key, subject_key, result, call.cache_ttl)
+            return _outcomes(call, SectionStatus.OK, result, started, None)
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
 
 
 def _outcomes(
@@ -87,22 +187,16 @@ def _outcomes(
     result: Mapping[str, CategoryData | None],
     started: float,
     error: str | None,
+    *,
+    cached: bool = False,
 ) -> list[CategoryOutcome]:
     now = datetime.now(UTC)
-    ms = (time.perf_counter() - started) * 1000
+    ms = _ms(started)
     outcomes = []
     for category in call.fields:
         data = result.get(category) if status is SectionStatus.OK else None
         cat_status = status
         if status is SectionStatus.OK and data is None:
             cat_status = SectionStatus.NIET_GEVONDEN
-        outcomes.append(CategoryOutcome(call.adapter.id, category, cat_status, data, now, ms, error))
+        outcomes.append(CategoryOutcome(call.adapter.id, category, cat_status, data, now, ms, error, cached))
     return outcomes
-
-
-async def fan_out(calls: Sequence[SourceCall], subject: Subject) -> list[CategoryOutcome]:
-    """Run all calls concurrently; the result has one outcome per (source, category) asked."""
-    if not calls:
-        return []
-    results = await asyncio.gather(*(_run(call, subject) for call in calls))
-    return [outcome for group in results for outcome in group]

@@ -11,6 +11,7 @@ from dgkb.sources.config import SourceConfig, SourcesConfig
 
 class SourceSet:
     def __init__(self, config: SourcesConfig, build: Callable[[SourceConfig], SourceAdapter]) -> None:
+        self.all_configs: tuple[SourceConfig, ...] = config.sources
         self.configs: dict[str, SourceConfig] = {s.id: s for s in config.sources if s.enabled}
         self.adapters: dict[str, SourceAdapter] = {sid: build(cfg) for sid, cfg in self.configs.items()}
 

@@ -15,8 +15,9 @@ from dgkb.audit.writer import AuditWriter
 from dgkb.consent.service import ConsentService
 from dgkb.domain.catalogue import Catalogue
 from dgkb.domain.context import RequestContext
+from dgkb.domain.pseudonym import Pseudonymizer
 from dgkb.domain.register import Register
-from dgkb.federation.fanout import CategoryOutcome, SectionStatus, SourceCall, fan_out
+from dgkb.federation.fanout import CategoryOutcome, Federation, SectionStatus, SourceCall
 from dgkb.federation.headers import render_headers
 from dgkb.federation.sourceset import SourceSet
 from dgkb.klantbeeld.schemas import Klantbeeld, Sectie, VerwerkingsactiviteitRef
@@ -41,6 +42,8 @@ class KlantbeeldService:
         sources: SourceSet,
         consent: ConsentService,
         auditor: AuditWriter,
+        federation: Federation,
+        pseudonymizer: Pseudonymizer,
         request_budget: float = 2.0,
     ) -> None:
         self._catalogue = catalogue
@@ -50,13 +53,19 @@ class KlantbeeldService:
         self._consent = consent
         self._auditor = auditor
         self._budget = request_budget
+        self._federation = federation
+        self._pseudonymizer = pseudonymizer
 
     async def decide(self, context: RequestContext, *, at: datetime | None = None) -> Decision:
         """The decision for every category of the catalogue for this context (consent read now)."""
         return (await self._decide(context, at=at or datetime.now(UTC)))[0]
 
     async def _decide(self, context: RequestContext, *, at: datetime) -> tuple[Decision, frozenset[str]]:
-        consented = await self._consent.consented_categories(context.subject, context.purpose_id, at=at)
+        purpose = self._register.get(context.purpose_id)
+        consented: frozenset[str] = frozenset()
+        if purpose is not None and purpose.toestemmingVereist:
+            # Only purposes with consent-bound categories need the consent store on this path.
+            consented = await self._consent.consented_categories(context.subject, context.purpose_id, at=at)
         return self._engine.decide(
             DecisionRequest(
                 purpose_id=context.purpose_id,
@@ -95,10 +104,12 @@ class KlantbeeldService:
                     trace=context.trace,
                 ),
                 deadline=min(self._sources.configs[sid].deadline, self._budget),
+                cache_ttl=self._sources.configs[sid].cacheTtl,
             )
             for sid, fields in per_source.items()
         ]
-        outcomes = await fan_out(calls, context.subject)
+        subject_key = self._pseudonymizer.pseudonym(context.subject).value
+        outcomes = await self._federation.fetch(calls, context.subject, subject_key)
         sections = self._sections(decision, outcomes, unconfigured)
         delivered = sorted({s.categorie for s in sections if s.status == SectionStatus.OK})
         ended = datetime.now(UTC)

@@ -38,6 +38,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         db_path = make_url(url).database
         if db_path and db_path != ":memory:":
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+        # A fixed pool: overflow connections would be closed on return, and each reconnect costs a
+        # new aiosqlite thread and the PRAGMAs below (measured: ~12% CPU per klantbeeld).
+        kwargs.setdefault("pool_size", 20)
+        kwargs.setdefault("max_overflow", 0)
+        kwargs.setdefault("pool_timeout", 30)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -1,0 +1,46 @@
+"""/api/v1/bronnen: the configured sources with breaker state and health, for administrators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from dgkb.api.deps import ServicesDep, require_roles
+from dgkb.api.v1.contacten import RESPONSES
+from dgkb.domain.roles import Role
+
+router = APIRouter(tags=["bronnen"])
+
+
+@router.get(
+    "/bronnen",
+    responses=RESPONSES,
+    dependencies=[require_roles(Role.BEHEERDER, Role.PRIVACY)],  # type: ignore[list-item]
+    summary="Bronnen met status van de stroomonderbreker, latency (p50/p95) en foutpercentage",
+)
+async def list_sources(services: ServicesDep) -> dict[str, Any]:
+    states = {s.source_id: s for s in services.federation.states()}
+    results = []
+    for cfg in services.sources.all_configs:
+        state = states.get(cfg.id)
+        health = state.health if state else None
+        results.append(
+            {
+                "id": cfg.id,
+                "naam": cfg.name,
+                "soort": cfg.kind,
+                "organisatie": cfg.organisation,
+                "actief": cfg.enabled,
+                "categorieen": list(cfg.categories),
+                "deadlineSeconden": cfg.deadline,
+                "cacheSeconden": cfg.cacheTtl,
+                "stroomonderbreker": state.breaker.value if state else None,
+                "aanroepen": health.calls if health else 0,
+                "latencyP50Ms": health.p50_ms if health else None,
+                "latencyP95Ms": health.p95_ms if health else None,
+                "foutpercentage": health.error_rate if health else None,
+                "laatsteFout": health.last_error if health else None,
+            }
+        )
+    return {"resultaten": results}

@@ -1,0 +1,49 @@
+"""Per-source health figures for operators: latency percentiles and error rate over recent calls."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class HealthSnapshot:
+    calls: int
+    p50_ms: float | None
+    p95_ms: float | None
+    error_rate: float | None
+    last_error: str | None
+
+
+class SourceHealth:
+    """A rolling window of the last `window` calls (no personal data: durations and codes only)."""
+
+    def __init__(self, window: int = 500) -> None:
+        self._durations: deque[float] = deque(maxlen=window)
+        self._errors: deque[bool] = deque(maxlen=window)
+        self.total = 0
+        self.last_error: str | None = None
+
+    def record(self, duration_ms: float, error: str | None) -> None:
+        self.total += 1
+        self._durations.append(duration_ms)
+        self._errors.append(error is not None)
+        if error is not None:
+            self.last_error = error
+
+    def snapshot(self) -> HealthSnapshot:
+        if not self._durations:
+            return HealthSnapshot(self.total, None, None, None, self.last_error)
+        ordered = sorted(self._durations)
+        return HealthSnapshot(
+            calls=self.total,
+            p50_ms=round(_percentile(ordered, 0.50), 1),
+            p95_ms=round(_percentile(ordered, 0.95), 1),
+            error_rate=round(sum(self._errors) / len(self._errors), 3),
+            last_error=self.last_error,
+        )
+
+
+def _percentile(ordered: list[float], q: float) -> float:
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
