@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
@@ -26,7 +27,7 @@ from dgkb.api.middleware import (
     ApiHeadersMiddleware,
     BodyLimitMiddleware,
 )
-from dgkb.api.v1 import contacten, register, status, toegangslog, toestemmingen
+from dgkb.api.v1 import bronnen, contacten, feedback, register, status, toegangslog, toestemmingen
 from dgkb.audit.writer import AuditWriter
 from dgkb.consent.service import ConsentService
 from dgkb.contacts.service import ContactService
@@ -34,11 +35,17 @@ from dgkb.domain.catalogue import Catalogue
 from dgkb.domain.errors import InvalidConfiguration
 from dgkb.domain.pseudonym import Pseudonymizer
 from dgkb.domain.register import Register
+from dgkb.federation.cache import MemoryCache, RedisCache, SourceCache
+from dgkb.federation.fanout import Federation
 from dgkb.federation.sourceset import SourceSet
+from dgkb.feedback.service import FeedbackService
+from dgkb.feedback.source import KIND as FEEDBACK_KIND
+from dgkb.feedback.source import FeedbackSource
 from dgkb.klantbeeld.service import KlantbeeldService
 from dgkb.policy.engine import CedarPolicyEngine
 from dgkb.settings import Settings, load_catalogue, load_register, load_yaml
-from dgkb.sources.config import SourcesConfig, parse_sources
+from dgkb.sources.base import SourceAdapter
+from dgkb.sources.config import SourceConfig, SourcesConfig, parse_sources
 from dgkb.sources.registry import build_adapter, known_kinds
 from dgkb.store.db import Database
 
@@ -63,7 +70,10 @@ def load_configuration(
     catalogue = load_catalogue(settings)
     sources_path = settings.config_files["sources"]
     sources = parse_sources(
-        load_yaml(sources_path), catalogue=catalogue, known_kinds=known_kinds(), source=sources_path.name
+        load_yaml(sources_path),
+        catalogue=catalogue,
+        known_kinds=known_kinds() | {FEEDBACK_KIND},
+        source=sources_path.name,
     )
     if source_overrides:
         sources = SourcesConfig(
@@ -96,7 +106,14 @@ def build_services(
     settings: Settings, config: Configuration, *, database: Database, dev_issuer: DevIssuer | None
 ) -> Services:
     pseudonymizer = Pseudonymizer(settings.pseudonym_keyring())
-    sources = SourceSet(config.sources, build_adapter)
+
+    def build(source: SourceConfig) -> SourceAdapter:
+        # DGKB's own stores need the database; every other kind is a pure HTTP adapter.
+        if source.kind == FEEDBACK_KIND:
+            return FeedbackSource(source, database=database, pseudonymizer=pseudonymizer)
+        return build_adapter(source)
+
+    sources = SourceSet(config.sources, build)
     engine = CedarPolicyEngine(config.register, config.catalogue)
     audit = AuditWriter(database, pseudonymizer)
     consent = ConsentService(database, pseudonymizer, config.register)
@@ -109,6 +126,13 @@ def build_services(
         idle_timeout=timedelta(seconds=settings.session_idle_seconds),
         identification_purposes=identification_purposes(config.register),
     )
+    feedback_ = FeedbackService(
+        database=database, pseudonymizer=pseudonymizer, register=config.register, audit=audit
+    )
+    cache: SourceCache = RedisCache(settings.redis_url) if settings.redis_url else MemoryCache()
+    federation = Federation(
+        concurrency={sid: cfg.concurrency for sid, cfg in sources.configs.items()}, cache=cache
+    )
     klantbeeld = KlantbeeldService(
         catalogue=config.catalogue,
         register=config.register,
@@ -116,6 +140,8 @@ def build_services(
         sources=sources,
         consent=consent,
         auditor=audit,
+        federation=federation,
+        pseudonymizer=pseudonymizer,
         request_budget=settings.source_deadline_seconds,
     )
     if dev_issuer is not None and not settings.oidc_issuer:
@@ -147,6 +173,9 @@ def build_services(
         consent=consent,
         contacts=contacts,
         klantbeeld=klantbeeld,
+        feedback=feedback_,
+        federation=federation,
+        cache=cache,
         validator=validator,
     )
 
@@ -193,6 +222,7 @@ def create_app(
             with contextlib.suppress(Exception):
                 await services.audit.anchor()
             await services.sources.aclose()
+            await services.cache.aclose()
             await database.dispose()
 
     app = FastAPI(
@@ -214,6 +244,8 @@ def create_app(
     app.include_router(toestemmingen.router, prefix=API_PREFIX)
     app.include_router(register.router, prefix=API_PREFIX)
     app.include_router(toegangslog.router, prefix=API_PREFIX)
+    app.include_router(feedback.router, prefix=API_PREFIX)
+    app.include_router(bronnen.router, prefix=API_PREFIX)
     app.include_router(authzen_router)
     if dev_issuer is not None:
         app.include_router(
@@ -271,8 +303,8 @@ def _document_responses(schema: dict[str, Any]) -> None:
     """Every response carries the API-Version header (ApiHeadersMiddleware sends it) and every error
     is problem+json (api/problems.py). FastAPI's 422 is dropped: invalid input is answered with 400."""
     components = schema.setdefault("components", {})
-    components.setdefault("headers", {})[API_VERSION_HEADER] = API_VERSION_HEADER_OPENAPI
-    components.setdefault("schemas", {}).update(problems.OPENAPI_SCHEMAS)
+    components.setdefault("headers", {})[API_VERSION_HEADER] = copy.deepcopy(API_VERSION_HEADER_OPENAPI)
+    components.setdefault("schemas", {}).update(copy.deepcopy(problems.OPENAPI_SCHEMAS))
     header_ref = {"$ref": f"#/components/headers/{API_VERSION_HEADER}"}
     problem_content = {problems.PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for item in schema.get("paths", {}).values():
@@ -282,9 +314,9 @@ def _document_responses(schema: dict[str, Any]) -> None:
             responses: dict[str, Any] = operation.setdefault("responses", {})
             responses.pop("422", None)
             for code, response in responses.items():
-                response.setdefault("headers", {})[API_VERSION_HEADER] = header_ref
+                response.setdefault("headers", {})[API_VERSION_HEADER] = copy.deepcopy(header_ref)
                 if code[:1] in ("4", "5"):
-                    response["content"] = problem_content
+                    response["content"] = copy.deepcopy(problem_content)
     for unused in ("HTTPValidationError", "ValidationError"):
         if f'"#/components/schemas/{unused}"' not in json.dumps(schema):
             components["schemas"].pop(unused, None)

@@ -22,15 +22,21 @@ API_VERSION_HEADER_OPENAPI: dict[str, Any] = {
 }
 
 
+# On every response. Starlette answers unhandled errors (500) outside the user middleware, so
+# problems.py adds these to that response itself.
+API_HEADERS: dict[str, str] = {
+    API_VERSION_HEADER: __version__,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
 class ApiHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, api_version: str = __version__) -> None:
         self.app = app
-        self.extra = [
-            (API_VERSION_HEADER.lower().encode(), api_version.encode()),
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"no-referrer"),
-            (b"cache-control", b"no-store"),
-        ]
+        headers = {**API_HEADERS, API_VERSION_HEADER: api_version}
+        self.extra = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

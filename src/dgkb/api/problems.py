@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
+from dgkb.api.middleware import API_HEADERS
 from dgkb.domain.errors import DomainError
 
 log = logging.getLogger("dgkb.api")
@@ -212,4 +213,7 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # Log the type and trace only; the message may contain personal data.
         log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
-        return problem_response(request, 500, "Er ging iets mis aan onze kant.", code="server.error")
+        # Starlette sends this response from outside the middleware stack: add the API headers here.
+        return problem_response(
+            request, 500, "Er ging iets mis aan onze kant.", code="server.error", headers=API_HEADERS
+        )

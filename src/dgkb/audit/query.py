@@ -119,9 +119,17 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         moment_text, row_id = json.loads(raw)
         moment = datetime.fromisoformat(moment_text)
-        if not isinstance(row_id, int) or moment.tzinfo is None:
+        # a row id must fit the database's BIGINT and the moment must exist in UTC: a crafted
+        # cursor must be a clear 400, never a database error
+        if (
+            isinstance(row_id, bool)
+            or not isinstance(row_id, int)
+            or not -(2**63) <= row_id < 2**63
+            or moment.tzinfo is None
+        ):
             raise ValueError("bad cursor content")
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        moment.astimezone(UTC)
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidCursor(
             "de cursor is ongeldig; begin opnieuw bij de eerste pagina", field="cursor"
         ) from exc

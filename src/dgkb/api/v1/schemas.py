@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from dgkb.audit.query import decode_cursor
 from dgkb.domain.assurance import Assurance
 from dgkb.domain.channels import Kanaal
 from dgkb.domain.identifiers import Bsn, KvkNummer, Subject, Vestigingsnummer
+
+
+def aware_moment(v: datetime | None, example: str) -> datetime | None:
+    """A moment with a time zone that also exists in UTC (0001-01-01T00:00+14:00 does not; the
+    database stores UTC, so such a value would fail there instead of here)."""
+    if v is None:
+        return None
+    if v.tzinfo is None:
+        raise ValueError(f"geef een tijdstip met tijdzone, bijvoorbeeld {example}")
+    try:
+        v.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("het tijdstip ligt buiten het bereik van jaar 1 tot en met 9999 (UTC)") from None
+    return v
 
 
 class Camel(BaseModel):
@@ -101,9 +116,7 @@ class ToestemmingGeven(Camel):
     @field_validator("verloopt_op")
     @classmethod
     def _aware(cls, v: datetime | None) -> datetime | None:
-        if v is not None and v.tzinfo is None:
-            raise ValueError("geef een tijdstip met tijdzone, bijvoorbeeld 2027-01-01T00:00:00Z")
-        return v
+        return aware_moment(v, "2027-01-01T00:00:00Z")
 
 
 class ToestemmingIntrekken(Camel):
@@ -143,8 +156,13 @@ class ToegangslogZoekvraag(Camel):
     @field_validator("vanaf", "tot")
     @classmethod
     def _aware(cls, v: datetime | None) -> datetime | None:
-        if v is not None and v.tzinfo is None:
-            raise ValueError("geef een tijdstip met tijdzone, bijvoorbeeld 2026-11-01T00:00:00Z")
+        return aware_moment(v, "2026-11-01T00:00:00Z")
+
+    @field_validator("cursor")
+    @classmethod
+    def _cursor(cls, v: str | None) -> str | None:
+        if v is not None:
+            decode_cursor(v)  # a malformed cursor is a 400 naming the field, before any query
         return v
 
 
