@@ -18,6 +18,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/dgkb migrate
 	$(BIN)/dgkb check
+	$(BIN)/dgkb seed-demo
 	$(BIN)/dgkb run
 
 ## Lint, type check, architecture contracts and the whole test suite.

@@ -163,3 +163,28 @@ async def test_cli_rejects_an_invalid_bsn_clearly(cli_env: dict[str, str]) -> No
     )
     assert code == 1
     assert "11-proef" in err
+
+
+async def test_demo_seed_is_idempotent_and_shows_in_the_klantbeeld(cli_env: dict[str, str]) -> None:
+    code, out, err = await dgkb(cli_env, "seed-demo")
+    assert code == 0, err
+    assert "vastgelegd" in out
+    code, out, _ = await dgkb(cli_env, "seed-demo")
+    assert "staan er al" in out
+    code, out, err = await dgkb(
+        cli_env,
+        "klantbeeld",
+        "--doel",
+        GEMEENTE + "klachtbehandeling",
+        "--bsn",
+        "999993653",
+        "--rol",
+        "kcm",
+        "--zekerheid",
+        "controlevragen",
+        "--json",
+    )
+    assert code == 0, err
+    secties = {s["categorie"]: s for s in json.loads(out)["secties"]}
+    assert [k["onderwerp"] for k in secties["feedback.klachten"]["gegevens"]] == ["Afvalinzameling"]
+    assert {r["score"] for r in secties["beleving.oordeel"]["gegevens"]} == {8, 4}

@@ -33,6 +33,17 @@ def migrate() -> None:
     console.print(f"[green]Database bijgewerkt[/green] ({_safe_url(settings.database_url)})")
 
 
+@app.command("seed-demo")
+def seed_demo() -> None:
+    """Vul de demo met klachten, meldingen en beoordelingen (alleen als er nog niets is)."""
+    from dgkb.operator import seed_demo as seed
+
+    if asyncio.run(seed(Settings())):
+        console.print("[green]Demogegevens vastgelegd[/green] (klachten, meldingen, beoordelingen)")
+    else:
+        console.print("Demogegevens staan er al")
+
+
 @app.command()
 def check(
     probe: Annotated[bool, typer.Option(help="Ook de bronnen aanroepen en de latency tonen")] = False,

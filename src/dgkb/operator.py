@@ -12,10 +12,11 @@ from dgkb.audit.chain import VerifyReport, verify
 from dgkb.audit.query import search_access
 from dgkb.domain.assurance import Assurance
 from dgkb.domain.channels import Kanaal
-from dgkb.domain.context import Actor, Trace
+from dgkb.domain.context import Actor, RequestContext, Trace
 from dgkb.domain.errors import DomainError
 from dgkb.domain.identifiers import Subject
 from dgkb.domain.roles import Role
+from dgkb.feedback.service import FeedbackSoort, FeedbackStatus
 from dgkb.klantbeeld.schemas import Klantbeeld
 from dgkb.settings import Settings
 from dgkb.store.db import Database
@@ -95,6 +96,77 @@ async def read_klantbeeld(
             return await services.klantbeeld.read(context)
         finally:
             await services.contacts.end(actor, contact.id)
+
+
+DEMO_COMPLAINTS = (
+    # (bsn, soort, onderwerp, omschrijving, locatie, eindstatus)
+    (
+        "999993653",
+        FeedbackSoort.KLACHT,
+        "Afvalinzameling",
+        "De container is drie weken niet geleegd.",
+        None,
+        FeedbackStatus.IN_BEHANDELING,
+    ),
+    (
+        "999993653",
+        FeedbackSoort.MELDING,
+        "Losliggende stoeptegel",
+        "Tegel ligt los voor de deur, struikelgevaar.",
+        "Hoofdstraat 12",
+        FeedbackStatus.AFGEHANDELD,
+    ),
+    (
+        "999990639",
+        FeedbackSoort.KLACHT,
+        "Bejegening aan de balie",
+        "Ik voelde me niet serieus genomen.",
+        None,
+        FeedbackStatus.ONTVANGEN,
+    ),
+)
+DEMO_RATINGS = (
+    ("999993653", 8, "Snel geholpen"),
+    ("999993653", 4, "Lang in de wacht"),
+    ("999990639", 9, None),
+)
+
+
+async def seed_demo(settings: Settings) -> bool:
+    """Demo data for what DGKB owns itself (complaints, reports, ratings); the simulators hold the
+    rest. Recorded through the same service as in production, so the access log shows it too.
+    Idempotent: does nothing when anything was recorded before. Returns whether it seeded."""
+    async with _services(settings) as services:
+        if not await services.feedback.is_empty():
+            return False
+        purpose = next(
+            va for va in services.register.verwerkingsactiviteiten if va.id.endswith("/klachtbehandeling")
+        )
+        actor = Actor(
+            id="demo-seed", role=Role.KCM, organisation=purpose.organisatie.oin, organisation_unit="demo"
+        )
+
+        def context(bsn: str) -> RequestContext:
+            return RequestContext(
+                actor=actor,
+                subject=Subject.person(bsn),
+                purpose_id=purpose.id,
+                assurance=Assurance.CONTROLEVRAGEN,
+                channel=Kanaal.TELEFOON,
+                trace=Trace(),
+            )
+
+        for bsn, soort, onderwerp, omschrijving, locatie, status in DEMO_COMPLAINTS:
+            item = await services.feedback.submit(
+                context(bsn), soort=soort, onderwerp=onderwerp, omschrijving=omschrijving, locatie=locatie
+            )
+            if status is not FeedbackStatus.ONTVANGEN:
+                await services.feedback.set_status(actor, item.id, status=status, toelichting=None)
+        for bsn, score, toelichting in DEMO_RATINGS:
+            await services.feedback.record_rating(
+                context(bsn), score=score, toelichting=toelichting, onderwerp=None
+            )
+    return True
 
 
 async def verify_audit(settings: Settings) -> VerifyReport:

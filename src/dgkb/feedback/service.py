@@ -81,6 +81,11 @@ class FeedbackService:
             ended_at=datetime.now(UTC),
         )
 
+    async def is_empty(self) -> bool:
+        """True when nothing has been recorded yet (the demo seed runs only then)."""
+        async with self._db.sessions() as session:
+            return await self._repo.count_items(session) == 0
+
     async def record_rating(
         self, context: RequestContext, *, score: int, toelichting: str | None, onderwerp: str | None
     ) -> Recorded:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dgkb.store.tables import FeedbackItemRow, FeedbackStatusRow, RatingRow
@@ -16,6 +16,9 @@ class FeedbackRepository:
     ) -> None:
         session.add_all(rows)
         await session.flush()
+
+    async def count_items(self, session: AsyncSession) -> int:
+        return int(await session.scalar(select(func.count()).select_from(FeedbackItemRow)) or 0)
 
     async def item(self, session: AsyncSession, item_id: str) -> FeedbackItemRow | None:
         return await session.get(FeedbackItemRow, item_id)
