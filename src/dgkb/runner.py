@@ -18,7 +18,7 @@ from starlette.types import ASGIApp
 from dgkb.api.dev_issuer import DEMO_ACCOUNTS
 from dgkb.app import create_app
 from dgkb.settings import Settings, load_yaml
-from dgkb.simulators import belastingen, brp, klantinteracties, zaken
+from dgkb.simulators import belastingen, brp, klantinteracties, kvk, producten, reisdocumenten, zaken
 from dgkb.simulators.serve import serve_in_background
 from dgkb.simulators.world import World, build_world
 from dgkb.store.migrate import upgrade_async
@@ -31,13 +31,16 @@ SIMULATOR_PORTS = {
     "gemeente-belastingen": 3,
     "gemeente-boetes": 4,
     "waterschap-belastingen": 5,
+    "reisdocumenten": 6,
+    "kvk": 7,
+    "producten": 8,
 }
 
 
 def simulator_apps(world: World, latency_ms: int = 0) -> dict[str, ASGIApp]:
     """Every source simulator over one coherent fictitious world."""
     bsns = [p.bsn for p in world.persons]
-    kvks: list[str] = []
+    kvks = list(world.kvk_nummers)
     return {
         "brp": brp.create_app(world, latency_ms=latency_ms),
         "zaken": zaken.create_app(world, latency_ms=latency_ms),
@@ -51,6 +54,11 @@ def simulator_apps(world: World, latency_ms: int = 0) -> dict[str, ASGIApp]:
         "waterschap-belastingen": belastingen.create_app(
             bsns, kvks, organisation="waterschap", kind="belastingen", latency_ms=latency_ms
         ),
+        "reisdocumenten": reisdocumenten.create_app(
+            world, latency_ms=latency_ms, api_key="demo-reisdocumenten-sleutel"
+        ),
+        "kvk": kvk.create_app(world, latency_ms=latency_ms, api_key="demo-kvk-sleutel"),
+        "producten": producten.create_app(world, latency_ms=latency_ms, token="demo-producten-token"),
     }
 
 

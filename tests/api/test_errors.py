@@ -102,3 +102,11 @@ async def test_audit_write_failure_fails_closed(stack: Stack) -> None:
         # once the log is writable again, the view works (nothing half-written blocks it)
         resp = await anna.get(f"/api/v1/contacten/{contact}/klantbeeld")
         assert resp.status_code == 200
+
+
+async def test_nul_characters_are_refused_naming_the_field(stack: Stack) -> None:
+    """PostgreSQL text cannot hold NUL; found by the fuzz test as a 500 on PostgreSQL only."""
+    async with await stack.as_user("kcm-anna") as anna:
+        resp = await anna.post("/api/v1/contacten", json={"kanaal": "telefoon", "reden": "vraag\x00"})
+    body = assert_problem(resp, 400)
+    assert body["invalidParams"][0]["name"] == "reden"  # type: ignore[index]

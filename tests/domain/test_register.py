@@ -14,16 +14,7 @@ from dgkb.domain.register import Register, parse_register
 from dgkb.domain.roles import Role
 from dgkb.settings import get_settings, load_catalogue, load_yaml
 
-SOURCE_IDS = {
-    "brp",
-    "zaken",
-    "klantinteracties",
-    "gemeente-belastingen",
-    "gemeente-boetes",
-    "waterschap-belastingen",
-    "dgkb-feedback",
-    "producten",
-}
+SOURCE_IDS = {s["id"] for s in load_yaml(get_settings().config_files["sources"])["sources"]}
 GEMEENTE = "00000001001234567000"
 WATERSCHAP = "00000001009876543000"
 BELASTINGEN = "https://register.voorbeeldstad.nl/verwerkingen/gemeentelijke-belastingen"
@@ -82,11 +73,16 @@ def test_identification_purposes_use_only_identifying_fields(
     for va in register.verwerkingsactiviteiten:
         if va.id.endswith("/kcc-identificatie"):
             assert set(va.categorieen) == {"klant.basis"}
+            # persons: BSN, name, birth and address to pick the right one; businesses: the KVK
+            # numbers, name and addresses — nothing more
             assert va.categorieen["klant.basis"].velden == (
                 "burgerservicenummer",
                 "naam",
                 "geboorte",
                 "verblijfplaats",
+                "kvkNummer",
+                "vestigingsnummer",
+                "adressen",
             )
             assert va.minimaleZekerheid is Assurance.GEEN
 

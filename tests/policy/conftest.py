@@ -7,18 +7,9 @@ import pytest
 from dgkb.domain.catalogue import Catalogue
 from dgkb.domain.register import Register
 from dgkb.policy.engine import CedarPolicyEngine
-from dgkb.settings import get_settings, load_catalogue, load_register
+from dgkb.settings import get_settings, load_catalogue, load_register, load_yaml
 
-SOURCE_IDS = {
-    "brp",
-    "zaken",
-    "klantinteracties",
-    "gemeente-belastingen",
-    "gemeente-boetes",
-    "waterschap-belastingen",
-    "dgkb-feedback",
-    "producten",
-}
+SOURCE_IDS = {s["id"] for s in load_yaml(get_settings().config_files["sources"])["sources"]}
 
 
 @pytest.fixture(scope="session")

@@ -55,8 +55,9 @@ def test_permit_carries_fields_and_sources(engine: CedarPolicyEngine) -> None:
     res = evaluate(engine, EvaluationRequest.model_validate(body("klant.basis")))
     assert res.decision is True
     dumped = res.model_dump(by_alias=True, exclude_none=True)
-    assert dumped["context"]["fields"] == ("naam", "verblijfplaats", "adressering")
-    assert dumped["context"]["sources"] == ("brp",)
+    assert dumped["context"]["fields"][:3] == ("naam", "verblijfplaats", "adressering")
+    assert "geboorte" not in dumped["context"]["fields"]
+    assert "brp" in dumped["context"]["sources"]
     assert dumped["context"]["registerVersion"] == engine.register_version
     assert "reason_user" not in dumped["context"]
 

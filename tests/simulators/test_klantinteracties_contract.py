@@ -149,3 +149,87 @@ async def test_write_validation_names_the_field(client: httpx.AsyncClient, ki_ur
     )
     assert resp.status_code == 400
     assert {p["name"] for p in resp.json()["invalidParams"]} == {"status"}
+
+
+async def test_company_partij_with_kvk_and_vestigingsnummer_validates(
+    client: httpx.AsyncClient, ki_url: str, openapi: Callable[[str], OpenApi], world: World
+) -> None:
+    spec = openapi(SPEC)
+    company = world.company(world.special["two_branches"])
+    assert company is not None
+    page = (
+        await client.get(
+            f"{ki_url}{API}/partijen",
+            params={
+                "partijIdentificator__codeSoortObjectId": "kvk_nummer",
+                "partijIdentificator__objectId": company.kvk_nummer,
+            },
+        )
+    ).json()
+    assert spec.errors(page, "PaginatedExpandPartijList") == []
+    partij = page["results"][0]
+    assert partij["soortPartij"] == "organisatie"
+    assert partij["partijIdentificatie"] == {"naam": company.naam}
+    soorten = {i["partijIdentificator"]["codeSoortObjectId"] for i in partij["partijIdentificatoren"]}
+    assert {"kvk_nummer", "vestigingsnummer"} <= soorten
+    branch = company.vestigingen[1].vestigingsnummer
+    other = (
+        await client.get(
+            f"{ki_url}{API}/partijen",
+            params={
+                "partijIdentificator__codeSoortObjectId": "vestigingsnummer",
+                "partijIdentificator__objectId": branch,
+            },
+        )
+    ).json()
+    assert spec.errors(other, "PaginatedExpandPartijList") == []
+    ident = other["results"][0]["partijIdentificatoren"][0]
+    parent = (await client.get(ident["subIdentificatorVan"]["url"])).json()
+    assert spec.errors(parent, "PartijIdentificator") == []
+    assert parent["partijIdentificator"]["objectId"] == company.kvk_nummer
+
+
+async def test_digitale_adressen_by_adres_and_icontains(
+    client: httpx.AsyncClient, ki_url: str, openapi: Callable[[str], OpenApi], world: World
+) -> None:
+    person = next(p for p in world.persons if p.telefoonnummers and p.partij_uuid)
+    stored = person.telefoonnummers[0].adres
+    exact = (await client.get(f"{ki_url}{API}/digitaleadressen", params={"adres": stored})).json()
+    assert openapi(SPEC).errors(exact, "PaginatedExpandDigitaalAdresList") == []
+    assert [a["adres"] for a in exact["results"]] == [stored]
+    assert (await client.get(f"{ki_url}{API}/digitaleadressen", params={"adres": "+31" + stored[1:]})).json()[
+        "count"
+    ] == 0  # exact means exact
+    part = (
+        await client.get(f"{ki_url}{API}/digitaleadressen", params={"adres__icontains": stored[1:]})
+    ).json()
+    assert stored in [a["adres"] for a in part["results"]]
+    email = next(p for p in world.persons if p.emailadressen).emailadressen[0].adres
+    upper = (
+        await client.get(f"{ki_url}{API}/digitaleadressen", params={"adres__icontains": email.upper()})
+    ).json()
+    assert email in [a["adres"] for a in upper["results"]]
+
+
+async def test_extra_addresses_are_indexed_and_pages_capped_at_500(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    from dgkb.simulators import klantinteracties
+    from dgkb.simulators.serve import serve_in_background
+
+    async with serve_in_background(klantinteracties.create_app(world, extra_addresses=100_000)) as (_, url):
+        page = (await client.get(f"{url}{API}/digitaleadressen", params={"pageSize": 10_000})).json()
+        assert page["count"] >= 100_000
+        assert len(page["results"]) == 500
+        # every Open Klant spelling of a phone number occurs, and each is found by its core digits
+        spellings = {a["adres"][:3] for a in page["results"] if a["soortDigitaalAdres"] == "telefoonnummer"}
+        assert {"+31", "003"} <= spellings
+        sample = page["results"][-1]
+        detail = (await client.get(sample["url"])).json()
+        assert detail == sample
+        found = (
+            await client.get(
+                f"{url}{API}/digitaleadressen", params={"adres__icontains": sample["adres"][-9:]}
+            )
+        ).json()
+        assert sample["uuid"] in [a["uuid"] for a in found["results"]]

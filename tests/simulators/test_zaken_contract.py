@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import httpx
 
-from dgkb.simulators.world import World
+from dgkb.simulators.world import World, build_world
 
 from .conftest import OpenApi
 
@@ -116,4 +116,91 @@ async def test_pagination_links(world: World) -> None:
         assert len(first["results"]) == 2
         second = (await c.get(first["next"], headers=CRS)).json()
         assert second["previous"] is not None
-        assert first["count"] == len(world.zaken())
+        assert first["count"] == len(world.zaken()) + len(world.company_zaken())
+
+
+async def test_page_size_is_honoured_up_to_500(world: World) -> None:
+    from dgkb.simulators import zaken
+    from dgkb.simulators.serve import serve_in_background
+
+    async with (
+        serve_in_background(zaken.create_app(world, page_size=2)) as (_, url),
+        httpx.AsyncClient() as c,
+    ):
+        page = (await c.get(f"{url}/zaken/api/v1/zaken", params={"pageSize": 7}, headers=CRS)).json()
+        assert len(page["results"]) == 7
+        assert "pageSize=7" in page["next"]
+    big_world = build_world(persons=400)
+    total = len(big_world.zaken()) + len(big_world.company_zaken())
+    assert total > 500
+    async with (
+        serve_in_background(zaken.create_app(big_world, page_size=2)) as (_, url),
+        httpx.AsyncClient() as c,
+    ):
+        big = (await c.get(f"{url}/zaken/api/v1/zaken", params={"pageSize": 100000}, headers=CRS)).json()
+        assert len(big["results"]) == 500  # capped, as Open Zaak does
+        assert big["next"] is not None
+        bad = (await c.get(f"{url}/zaken/api/v1/zaken", params={"pageSize": "x"}, headers=CRS)).json()
+        assert len(bad["results"]) == 2  # the default
+
+
+async def test_company_zaken_by_innnnpid_and_vestigingsnummer_validate(
+    client: httpx.AsyncClient, zaken_url: str, openapi: Callable[[str], OpenApi], world: World
+) -> None:
+    spec = openapi(SPEC)
+    company = world.company(world.special["two_branches"])
+    assert company is not None
+    assert company.zaken
+    resp = await client.get(
+        f"{zaken_url}/zaken/api/v1/zaken",
+        params={
+            "rol__betrokkeneIdentificatie__nietNatuurlijkPersoon__innNnpId": company.kvk_nummer,
+            "expand": "rollen",
+        },
+        headers=CRS,
+    )
+    page = resp.json()
+    assert spec.errors(page, "PaginatedZaakList") == []
+    assert {z["identificatie"] for z in page["results"]} == {z.identificatie for z in company.zaken}
+    for zaak in page["results"]:
+        rollen = zaak["_expand"]["rollen"]
+        assert [r["url"] for r in rollen] == zaak["rollen"]
+        initiator = next(r for r in rollen if r["omschrijvingGeneriek"] == "initiator")
+        assert initiator["betrokkeneType"] == "niet_natuurlijk_persoon"
+        assert initiator["betrokkeneIdentificatie"]["innNnpId"] == company.kvk_nummer
+    vestiging = company.vestigingen[1].vestigingsnummer
+    by_branch = (
+        await client.get(
+            f"{zaken_url}/zaken/api/v1/zaken",
+            params={"rol__betrokkeneIdentificatie__vestiging__vestigingsNummer": vestiging},
+            headers=CRS,
+        )
+    ).json()
+    assert by_branch["count"] >= 1
+    assert {z["identificatie"] for z in by_branch["results"]} <= {z.identificatie for z in company.zaken}
+    rollen = (
+        await client.get(
+            f"{zaken_url}/zaken/api/v1/rollen",
+            params={"betrokkeneIdentificatie__vestiging__vestigingsNummer": vestiging},
+        )
+    ).json()
+    assert spec.errors(rollen, "PaginatedRolList") == []
+    assert rollen["results"]
+    assert all(r["betrokkeneIdentificatie"]["kvkNummer"] == company.kvk_nummer for r in rollen["results"])
+
+
+async def test_ignore_filters_switch_returns_every_zaak(client: httpx.AsyncClient, world: World) -> None:
+    from dgkb.simulators import zaken
+    from dgkb.simulators.serve import serve_in_background
+
+    params = {"rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn": "999993653"}
+    async with serve_in_background(zaken.create_app(world)) as (_, url):
+        honest = (await client.get(f"{url}/zaken/api/v1/zaken", params=params, headers=CRS)).json()
+        switched = await client.post(f"{url}/_sim/behaviour", json={"ignoreFilters": True})
+        assert switched.json()["ignoreFilters"] is True
+        leaky = (await client.get(f"{url}/zaken/api/v1/zaken", params=params, headers=CRS)).json()
+        assert leaky["count"] == len(world.zaken()) + len(world.company_zaken()) > honest["count"]
+        bad = await client.post(f"{url}/_sim/behaviour", json={"ignoreFilters": "ja"})
+        assert bad.status_code == 400
+        await client.post(f"{url}/_sim/behaviour", json={"ignoreFilters": False, "latencyMs": 0})
+        assert (await client.get(f"{url}/_sim/behaviour")).json()["ignoreFilters"] is False

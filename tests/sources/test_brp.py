@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import date
 
 import pytest
 
@@ -14,7 +15,14 @@ from dgkb.sources.base import (
     SubjectNotFound,
     SubjectVerifier,
 )
-from dgkb.sources.brp import BrpPersonenAdapter
+from dgkb.sources.brp import (
+    BrpPersonenAdapter,
+    InvalidPersonQuery,
+    NaamGeboortedatumQuery,
+    NaamGemeenteQuery,
+    PersonQuery,
+    PostcodeHuisnummerQuery,
+)
 
 from .conftest import HEADERS, SimControl, source_config
 
@@ -112,3 +120,117 @@ async def test_hang_is_timeout(
     await (await sim(brp_url)).behave(fail="hang")
     with pytest.raises(SourceTimeout):
         await adapter.fetch(FetchRequest(Subject.person("999993653"), {"klant.basis": ("naam",)}))
+
+
+# --- search (customer search) ---------------------------------------------------------------------
+
+SEARCH_FIELDS = ("burgerservicenummer", "naam.volledigeNaam", "geboorte.datum", "adressering")
+
+
+async def test_search_by_name_and_birth_date(
+    adapter: BrpPersonenAdapter, world: World, brp_url: str, sim: Callable[[str], Awaitable[SimControl]]
+) -> None:
+    control = await sim(brp_url)
+    person = world.person("999993653")
+    assert person is not None
+    query = NaamGeboortedatumQuery(geslachtsnaam=person.geslachtsnaam, geboortedatum=person.geboortedatum)
+    found = await adapter.search(query, SEARCH_FIELDS, HEADERS)
+    assert [p["burgerservicenummer"] for p in found] == ["999993653"]
+    assert found[0]["naam"] == {"volledigeNaam": person.volledige_naam}
+    assert found[0]["geheimhoudingPersoonsgegevens"] is False
+    sent = (await control.requests())[0]
+    assert sent["body"] == {
+        "type": "ZoekMetGeslachtsnaamEnGeboortedatum",
+        "geslachtsnaam": person.geslachtsnaam,
+        "geboortedatum": person.geboortedatum.isoformat(),
+        "fields": list(SEARCH_FIELDS),
+    }
+    assert sent["headers"]["x-doelbinding"] == "klantcontact-afhandelen"
+
+
+async def test_search_by_postcode_returns_everyone_at_the_address(
+    adapter: BrpPersonenAdapter, world: World
+) -> None:
+    person = world.person("999993653")
+    assert person is not None
+    query = PostcodeHuisnummerQuery(postcode=person.address.postcode, huisnummer=person.address.huisnummer)
+    found = await adapter.search(query, ("burgerservicenummer",), HEADERS)
+    assert {p["burgerservicenummer"] for p in found} == {
+        p.bsn for p in world.persons if p.address == person.address
+    }
+
+
+async def test_search_by_name_and_gemeente_with_wildcard(adapter: BrpPersonenAdapter, world: World) -> None:
+    person = world.person("999990639")
+    assert person is not None
+    query = NaamGemeenteQuery(
+        geslachtsnaam=person.geslachtsnaam[:3] + "*",
+        voornamen=person.voornamen,
+        gemeente_van_inschrijving=person.address.gemeente_code,
+    )
+    found = await adapter.search(query, ("burgerservicenummer",), HEADERS)
+    assert person.bsn in {p["burgerservicenummer"] for p in found}
+
+
+async def test_search_results_carry_the_secrecy_indication(adapter: BrpPersonenAdapter, world: World) -> None:
+    person = world.person(world.shielded_bsn)
+    assert person is not None
+    query = NaamGeboortedatumQuery(geslachtsnaam=person.geslachtsnaam, geboortedatum=person.geboortedatum)
+    found = await adapter.search(query, ("naam.volledigeNaam",), HEADERS)
+    assert found == [
+        {"naam": {"volledigeNaam": person.volledige_naam}, "geheimhoudingPersoonsgegevens": True}
+    ]
+
+
+async def test_search_without_matches_is_an_empty_list(adapter: BrpPersonenAdapter) -> None:
+    query = NaamGeboortedatumQuery(geslachtsnaam="Bestaatniet", geboortedatum=date(1901, 1, 1))
+    assert await adapter.search(query, ("burgerservicenummer",), HEADERS) == []
+
+
+@pytest.mark.parametrize(
+    ("make", "field"),
+    [
+        (
+            lambda: NaamGeboortedatumQuery(geslachtsnaam="Ja*", geboortedatum=date(1960, 1, 1)),
+            "geslachtsnaam",
+        ),
+        (
+            lambda: NaamGeboortedatumQuery(geslachtsnaam="*sen", geboortedatum=date(1960, 1, 1)),
+            "geslachtsnaam",
+        ),
+        (
+            lambda: NaamGeboortedatumQuery(
+                geslachtsnaam="Jansen", geboortedatum=date(1960, 1, 1), geslacht="X"
+            ),
+            "geslacht",
+        ),
+        (lambda: PostcodeHuisnummerQuery(postcode="0123AB", huisnummer=1), "postcode"),
+        (lambda: PostcodeHuisnummerQuery(postcode="3011AB", huisnummer=0), "huisnummer"),
+        (
+            lambda: NaamGemeenteQuery(
+                geslachtsnaam="Jansen", voornamen="J*", gemeente_van_inschrijving="0599"
+            ),
+            "voornamen",
+        ),
+        (
+            lambda: NaamGemeenteQuery(
+                geslachtsnaam="Jansen", voornamen="Jan", gemeente_van_inschrijving="599"
+            ),
+            "gemeenteVanInschrijving",
+        ),
+    ],
+)
+def test_invalid_queries_fail_before_any_call(make: Callable[[], PersonQuery], field: str) -> None:
+    with pytest.raises(InvalidPersonQuery) as caught:
+        make()
+    assert caught.value.field == field
+
+
+async def test_search_source_errors_map_like_fetch(
+    adapter: BrpPersonenAdapter, brp_url: str, sim: Callable[[str], Awaitable[SimControl]]
+) -> None:
+    await (await sim(brp_url)).behave(fail="503")
+    with pytest.raises(SourceUnavailable):
+        await adapter.search(
+            PostcodeHuisnummerQuery(postcode="3011AB", huisnummer=1), ("burgerservicenummer",), HEADERS
+        )

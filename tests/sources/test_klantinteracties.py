@@ -1,13 +1,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
+import httpx
 import pytest
 
 from dgkb.domain.identifiers import Subject
+from dgkb.simulators import klantinteracties
+from dgkb.simulators.serve import serve_in_background
 from dgkb.simulators.world import World
-from dgkb.sources.base import FetchRequest, SourceAdapter, SourceTimeout, SourceUnavailable
-from dgkb.sources.klantinteracties import KlantinteractiesAdapter
+from dgkb.sources.base import FetchRequest, SourceAdapter, SourceTimeout, SourceUnavailable, SubjectNotFound
+from dgkb.sources.klantinteracties import KlantinteractiesAdapter, SourceValidationError
+from dgkb.sources.normalise import normalise_phone
 
 from .conftest import HEADERS, SimControl, source_config
 
@@ -111,3 +116,228 @@ async def test_503_and_hang(
     await control.behave(fail="hang")
     with pytest.raises(SourceTimeout):
         await adapter.fetch(request)
+
+
+# --- businesses, zaak links, guards -----------------------------------------------------------------
+
+HISTORIE = {"contact.historie": ("nummer", "onderwerp", "zaken")}
+
+
+async def test_company_by_kvk_nummer_and_vestigingsnummer(
+    adapter: KlantinteractiesAdapter, world: World
+) -> None:
+    company = world.company(world.special["two_branches"])
+    assert company is not None
+    result = await adapter.fetch(FetchRequest(Subject.business(company.kvk_nummer), ALL, HEADERS))
+    contact = result["klant.contactgegevens"]
+    assert [a["adres"] for a in contact["emailadressen"]] == [a.adres for a in company.emailadressen]
+    assert len(result["contact.historie"]) == len(company.klantcontacten)
+    assert result["klant.voorkeurskanaal"]["voorkeursDigitaalAdres"] is not None
+    hoofd, branch = company.vestigingen[0], company.vestigingen[1]
+    assert hoofd.is_hoofdvestiging
+    by_hoofd = await adapter.fetch(
+        FetchRequest(Subject.establishment(hoofd.vestigingsnummer), HISTORIE, HEADERS)
+    )
+    assert len(by_hoofd["contact.historie"]) == len(company.klantcontacten)  # the company's own partij
+    by_branch = await adapter.partij_of(Subject.establishment(branch.vestigingsnummer), HEADERS)
+    assert by_branch is not None
+    assert by_branch["partijIdentificatoren"][0]["subIdentificatorVan"] is not None
+
+
+async def test_zaak_links_as_zaak_and_as_zgw_zaak(adapter: KlantinteractiesAdapter, ki_url: str) -> None:
+    # a contact with one link of each spelling, written straight to the API as other systems do
+    partij = await adapter.partij_of(Subject.person("999991425"), HEADERS)
+    assert partij is not None
+    async with httpx.AsyncClient(base_url=f"{ki_url}/klantinteracties/api/v1") as client:
+        contact = (
+            await client.post(
+                "/klantcontacten",
+                json={"kanaal": "balie", "onderwerp": "Twee zaken", "taal": "nld", "vertrouwelijk": False},
+            )
+        ).json()
+        await client.post(
+            "/betrokkenen",
+            json={
+                "hadKlantcontact": {"uuid": contact["uuid"]},
+                "wasPartij": {"uuid": partij["uuid"]},
+                "rol": "klant",
+                "initiator": True,
+            },
+        )
+        for ident, codes in (
+            ("ZAAK-A", {"codeObjecttype": "zaak", "codeSoortObjectId": "zaak"}),
+            ("ZAAK-B", {"codeObjecttype": "anders", "codeSoortObjectId": "zgw-Zaak"}),
+            ("ZAAK-C", {"codeObjecttype": "zgw-Zaak", "codeSoortObjectId": "uuid"}),
+            ("BRIEF-1", {"codeObjecttype": "document", "codeSoortObjectId": "kenmerk"}),
+        ):
+            await client.post(
+                "/onderwerpobjecten",
+                json={
+                    "klantcontact": {"uuid": contact["uuid"]},
+                    "onderwerpobjectidentificator": {"objectId": ident, "codeRegister": "x", **codes},
+                },
+            )
+    result = await adapter.fetch(FetchRequest(Subject.person("999991425"), HISTORIE, HEADERS))
+    mine = next(h for h in result["contact.historie"] if h["onderwerp"] == "Twee zaken")
+    assert mine["zaken"] == ["ZAAK-A", "ZAAK-B", "ZAAK-C"]
+
+
+# --- writes -------------------------------------------------------------------------------------------
+
+
+async def test_register_klantcontact_with_betrokkene_and_zaken(
+    adapter: KlantinteractiesAdapter, world: World, ki_url: str, sim: Callable[[str], Awaitable[SimControl]]
+) -> None:
+    control = await sim(ki_url)
+    person = world.person("999990639")
+    assert person is not None
+    zaken = [z.identificatie for z in person.zaken[:2]] or ["ZAAK-2026-0000001"]
+    written = await adapter.register_klantcontact(
+        subject=Subject.person("999990639"),
+        kanaal="telefoon",
+        onderwerp="Vraag over de status",
+        inhoud="Uitgelegd dat de aanvraag in behandeling is.",
+        indicatie_contact_gelukt=True,
+        zaak_identificaties=zaken,
+        headers=HEADERS,
+    )
+    assert written["klantcontact"]["kanaal"] == "telefoon"
+    assert written["betrokkene"]["wasPartij"]["uuid"] == person.partij_uuid
+    assert [o["onderwerpobjectidentificator"]["objectId"] for o in written["onderwerpobjecten"]] == zaken
+    posts = [r for r in await control.requests() if r["method"] == "POST"]
+    assert [r["path"].rsplit("/", 1)[1] for r in posts] == ["klantcontacten", "betrokkenen"] + [
+        "onderwerpobjecten"
+    ] * len(zaken)
+    assert all(r["headers"]["x-doelbinding"] == "klantcontact-afhandelen" for r in posts)
+    result = await adapter.fetch(FetchRequest(Subject.person("999990639"), HISTORIE, HEADERS))
+    registered = next(
+        h for h in result["contact.historie"] if h["nummer"] == written["klantcontact"]["nummer"]
+    )
+    assert registered["zaken"] == zaken
+
+    taak = await adapter.create_interne_taak(
+        klantcontact=written["klantcontact"]["url"],
+        gevraagde_handeling="Terugbellen",
+        toelichting="Graag na 17 uur",
+        toegewezen_aan=world.actoren[0].uuid,
+        headers=HEADERS,
+    )
+    assert taak["status"] == "te_verwerken"
+    assert taak["toegewezenAanActoren"][0]["uuid"] == world.actoren[0].uuid
+    verzoeken = await adapter.fetch(
+        FetchRequest(
+            Subject.person("999990639"),
+            {"contact.open-verzoeken": ("gevraagdeHandeling", "toegewezenAan")},
+            HEADERS,
+        )
+    )
+    assert {"gevraagdeHandeling": "Terugbellen", "toegewezenAan": world.actoren[0].naam} in verzoeken[
+        "contact.open-verzoeken"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "limit"),
+    [
+        ({"kanaal": "t" * 51}, "kanaal", 50),
+        ({"onderwerp": "o" * 201}, "onderwerp", 200),
+        ({"inhoud": "i" * 1001}, "inhoud", 1000),
+        ({"zaak_identificaties": ["Z" * 201]}, "onderwerpobjectidentificator.objectId", 200),
+    ],
+)
+async def test_too_long_texts_are_refused_not_truncated(
+    adapter: KlantinteractiesAdapter,
+    ki_url: str,
+    sim: Callable[[str], Awaitable[SimControl]],
+    kwargs: dict[str, Any],
+    field: str,
+    limit: int,
+) -> None:
+    control = await sim(ki_url)
+    base: dict[str, Any] = {
+        "kanaal": "telefoon",
+        "onderwerp": "Vraag",
+        "inhoud": "",
+        "zaak_identificaties": [],
+    }
+    with pytest.raises(SourceValidationError) as caught:
+        await adapter.register_klantcontact(
+            subject=Subject.person("999993653"),
+            indicatie_contact_gelukt=True,
+            headers=HEADERS,
+            **{**base, **kwargs},
+        )
+    assert (caught.value.field, caught.value.limit) == (field, limit)
+    assert await control.requests() == []  # nothing was sent
+
+
+async def test_interne_taak_limits(adapter: KlantinteractiesAdapter) -> None:
+    with pytest.raises(SourceValidationError) as caught:
+        await adapter.create_interne_taak(
+            klantcontact="00000000-0000-0000-0000-000000000000",
+            gevraagde_handeling="x" * 201,
+            headers=HEADERS,
+        )
+    assert caught.value.field == "gevraagdeHandeling"
+    with pytest.raises(SourceValidationError):
+        await adapter.create_interne_taak(
+            klantcontact="00000000-0000-0000-0000-000000000000",
+            gevraagde_handeling="Terugbellen",
+            toelichting="x" * 1001,
+            headers=HEADERS,
+        )
+
+
+async def test_register_for_a_person_without_partij_is_not_found(
+    adapter: KlantinteractiesAdapter, world: World
+) -> None:
+    with pytest.raises(SubjectNotFound):
+        await adapter.register_klantcontact(
+            subject=Subject.person(world.no_partij_bsn),
+            kanaal="telefoon",
+            onderwerp="Vraag",
+            inhoud="",
+            indicatie_contact_gelukt=True,
+            headers=HEADERS,
+        )
+
+
+# --- search by phone number / e-mail address ----------------------------------------------------------
+
+
+async def test_search_by_phone_in_any_spelling(adapter: KlantinteractiesAdapter, world: World) -> None:
+    person = next(p for p in world.persons if p.telefoonnummers and p.partij_uuid)
+    stored = person.telefoonnummers[0].adres
+    canonical = normalise_phone(stored)
+    spelled = f"+31 {canonical[3]} {canonical[4:8]} {canonical[8:]}"
+    matches = await adapter.search_digitale_adressen(spelled, HEADERS)
+    assert [m.adres for m in matches] == [stored]
+    assert Subject.person(person.bsn) in matches[0].subjects
+
+
+async def test_search_by_email_ignores_case(adapter: KlantinteractiesAdapter, world: World) -> None:
+    company = world.company(world.special["two_branches"])
+    assert company is not None
+    assert company.emailadressen
+    matches = await adapter.search_digitale_adressen(f"  {company.emailadressen[0].adres.upper()} ", HEADERS)
+    mine = next(m for m in matches if m.partij_uuid == company.partij_uuid)  # shared addresses occur
+    assert Subject.business(company.kvk_nummer) in mine.subjects
+    assert all(m.adres.lower() == company.emailadressen[0].adres.lower() for m in matches)
+
+
+async def test_search_for_an_unknown_number_finds_nothing(adapter: KlantinteractiesAdapter) -> None:
+    assert await adapter.search_digitale_adressen("020-0000000", HEADERS) == []
+    with pytest.raises(ValueError):
+        await adapter.search_digitale_adressen("geen nummer", HEADERS)
+
+
+async def test_search_among_100000_extra_addresses(world: World) -> None:
+    app = klantinteracties.create_app(world, extra_addresses=100_000)
+    async with serve_in_background(app) as (_, url):
+        a = KlantinteractiesAdapter(source_config("klantinteracties", url, CATEGORIES, deadline=5))
+        try:
+            person = next(p for p in world.persons if p.telefoonnummers and p.partij_uuid)
+            matches = await a.search_digitale_adressen(person.telefoonnummers[0].adres, HEADERS)
+            assert Subject.person(person.bsn) in matches[0].subjects
+        finally:
+            await a.aclose()

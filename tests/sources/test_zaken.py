@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
 
+import httpx
 import pytest
 
 from dgkb.domain.identifiers import Subject
@@ -33,7 +35,7 @@ HISTORIE = ("identificatie", "zaaktype", "einddatum", "resultaat", "statushistor
 
 @pytest.fixture
 async def adapter(zaken_url: str) -> AsyncIterator[ZakenAdapter]:
-    a = ZakenAdapter(source_config("zgw-zaken", zaken_url, CATEGORIES, deadline=0.5))
+    a = ZakenAdapter(source_config("zgw-zaken", zaken_url, CATEGORIES, deadline=0.5, options={"pageSize": 2}))
     yield a
     await a.aclose()
 
@@ -85,6 +87,8 @@ async def test_follows_pages_and_sends_crs_and_purpose_headers(
         "/zaken/api/v1/zaken",
     ]  # two pages, nothing else
     assert "page=2" in sent[1]["query"]
+    assert "pageSize=2" in sent[0]["query"]
+    assert "expand=rollen" in sent[0]["query"]  # the leak guard's rollen come along
     for r in sent:
         assert r["headers"]["accept-crs"] == "EPSG:4326"
         assert r["headers"]["traceparent"] == HEADERS["traceparent"]
@@ -106,7 +110,9 @@ async def test_only_the_calls_the_fields_need(
 
 async def test_page_limit_guards_against_endless_paging(zaken_url: str, world: World) -> None:
     heavy = max(world.persons, key=lambda p: len(p.zaken))
-    limited = ZakenAdapter(source_config("zgw-zaken", zaken_url, CATEGORIES, options={"maxPages": 1}))
+    limited = ZakenAdapter(
+        source_config("zgw-zaken", zaken_url, CATEGORIES, options={"maxPages": 1, "pageSize": 2})
+    )
     try:
         result = await limited.fetch(
             FetchRequest(
@@ -150,3 +156,102 @@ async def test_503_and_hang(
     await control.behave(fail="hang")
     with pytest.raises(SourceTimeout):
         await adapter.fetch(request)
+
+
+# --- businesses, vestigingen, leak guard -----------------------------------------------------------
+
+BOTH = {"dienst.zaken-lopend": ("identificatie",), "dienst.zaken-historie": ("identificatie",)}
+
+
+def ids(result: Mapping[str, Any]) -> set[str]:
+    return {z["identificatie"] for cat in BOTH for z in result[cat]}
+
+
+@pytest.fixture
+async def wide(zaken_url: str) -> AsyncIterator[ZakenAdapter]:
+    """An adapter with the default page size (500): one page holds every zaak of the world."""
+    a = ZakenAdapter(source_config("zgw-zaken", zaken_url, CATEGORIES, deadline=5))
+    yield a
+    await a.aclose()
+
+
+@pytest.fixture
+async def switches(zaken_url: str) -> AsyncIterator[Callable[..., Awaitable[None]]]:
+    """Set the Zaken simulator's ignoreFilters/ignoreExpand; both are switched off again afterwards."""
+    async with httpx.AsyncClient(timeout=5) as client:
+
+        async def switch(**values: bool) -> None:
+            (await client.post(f"{zaken_url}/_sim/behaviour", json=values)).raise_for_status()
+
+        yield switch
+        await switch(ignoreFilters=False, ignoreExpand=False)
+
+
+async def test_company_zaken_by_kvk_nummer(
+    adapter: ZakenAdapter, world: World, zaken_url: str, sim: Callable[[str], Awaitable[SimControl]]
+) -> None:
+    control = await sim(zaken_url)
+    company = world.company(world.special["two_branches"])
+    assert company is not None
+    result = await adapter.fetch(FetchRequest(Subject.business(company.kvk_nummer), BOTH, HEADERS))
+    assert ids(result) == {z.identificatie for z in company.zaken}
+    first = (await control.requests())[0]
+    assert (
+        f"rol__betrokkeneIdentificatie__nietNatuurlijkPersoon__innNnpId={company.kvk_nummer}"
+        in first["query"]
+    )
+
+
+async def test_company_zaken_by_vestigingsnummer(adapter: ZakenAdapter, world: World) -> None:
+    company = world.company(world.special["two_branches"])
+    assert company is not None
+    vestiging = company.vestigingen[0].vestigingsnummer
+    result = await adapter.fetch(FetchRequest(Subject.establishment(vestiging), BOTH, HEADERS))
+    assert ids(result)
+    assert ids(result) <= {z.identificatie for z in company.zaken}
+
+
+async def test_zaak_facts_of_a_company_zaak(adapter: ZakenAdapter, world: World) -> None:
+    company = world.company(world.special["two_branches"])
+    assert company is not None
+    facts = await adapter.zaak_facts(company.zaken[0].identificatie, HEADERS)
+    assert facts.initiator == Subject.business(company.kvk_nummer)
+
+
+async def test_leak_guard_drops_zaken_of_others_when_the_source_ignores_the_filter(
+    wide: ZakenAdapter, world: World, switches: Callable[..., Awaitable[None]]
+) -> None:
+    await switches(ignoreFilters=True)
+    person = world.person("999993653")
+    assert person is not None
+    everything = len(world.zaken()) + len(world.company_zaken())
+    result = await wide.fetch(FetchRequest(Subject.person("999993653"), BOTH, HEADERS))
+    assert ids(result) == {z.identificatie for z in person.zaken}
+    assert wide.dropped_zaken == everything - len(person.zaken)
+    company = world.company(world.special["eenmanszaak"])
+    assert company is not None
+    result = await wide.fetch(FetchRequest(Subject.business(company.kvk_nummer), BOTH, HEADERS))
+    assert ids(result) == {z.identificatie for z in company.zaken}
+    # the owner of the eenmanszaak does not get the company's zaken, nor the company the owner's
+    assert not ids(result) & {z.identificatie for z in world.zaken()}
+
+
+async def test_leak_guard_fetches_rollen_when_the_source_does_not_expand(
+    adapter: ZakenAdapter,
+    world: World,
+    zaken_url: str,
+    sim: Callable[[str], Awaitable[SimControl]],
+    switches: Callable[..., Awaitable[None]],
+) -> None:
+    control = await sim(zaken_url)
+    await switches(ignoreExpand=True)
+    person = world.person("999993653")
+    assert person is not None
+    result = await adapter.fetch(FetchRequest(Subject.person("999993653"), BOTH, HEADERS))
+    assert ids(result) == {z.identificatie for z in person.zaken}
+    rollen_calls = [r for r in await control.requests() if r["path"].endswith("/rollen")]
+    assert len(rollen_calls) == len(person.zaken)
+    await switches(ignoreFilters=True)  # no expand and no filter: still only the subject's zaken
+    result = await adapter.fetch(FetchRequest(Subject.person("999993653"), BOTH, HEADERS))
+    assert ids(result) <= {z.identificatie for z in person.zaken}
+    assert adapter.dropped_zaken > 0

@@ -110,6 +110,8 @@ async def _reject(scope: Scope, send: Send, limit: int) -> None:
             "headers": [
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(payload)).encode()),
+                # the unread rest of the body is still on the wire: this connection cannot be reused
+                (b"connection", b"close"),
             ],
         }
     )

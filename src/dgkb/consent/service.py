@@ -23,6 +23,7 @@ class ConsentError(DomainError):
 
 class ConsentNotFound(DomainError):
     code = "consent.not_found"
+    status = 404
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,14 @@ def _to_consent(row: ConsentRow) -> Consent:
         expires_at=row.expires_at,
         withdrawn_at=row.withdrawn_at,
     )
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 class ConsentService:
@@ -124,6 +133,8 @@ class ConsentService:
     async def withdraw(self, subject: Subject, consent_id: str, *, at: datetime | None = None) -> Consent:
         """Withdrawal takes effect on the next decision (decisions read consent every time)."""
         now = at or datetime.now(UTC)
+        if not _is_uuid(consent_id):
+            raise ConsentNotFound("toestemming niet gevonden voor deze klant", field="id")
         async with self._db.transaction() as session:
             row = await self._repo.get(session, consent_id)
             if row is None or row.subject_key not in self._keys(subject):

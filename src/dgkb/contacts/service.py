@@ -29,6 +29,12 @@ from dgkb.store.db import Database
 from dgkb.store.tables import ContactSessionRow
 
 _TOUCH_GRANULARITY = timedelta(seconds=5)
+# the API's field name for each kind of subject identifier (errors name the field the caller sent)
+_FIELD_OF_KIND = {
+    SubjectKind.BSN: "bsn",
+    SubjectKind.KVK: "kvkNummer",
+    SubjectKind.VESTIGING: "vestigingsnummer",
+}
 
 
 class ContactError(DomainError):
@@ -184,7 +190,7 @@ class ContactService:
         facts = await self._verify(actor, subject, trace)
         if not facts.exists:
             raise ContactError(
-                "Deze klant is niet gevonden in de basisregistratie.", field=subject.kind.value
+                "Deze klant is niet gevonden in de basisregistratie.", field=_FIELD_OF_KIND[subject.kind]
             )
         pseudonym = self._pseudonymizer.pseudonym(subject)
         started = datetime.now(UTC)
@@ -303,7 +309,7 @@ class ContactService:
             raise ContactForbidden(
                 "Deze klant is niet de klant van dit contact.",
                 reason="SUBJECT_NOT_IN_CONTACT",
-                field=subject.kind.value,
+                field=_FIELD_OF_KIND[subject.kind],
             )
         if purpose_id is not None and purpose_id != row.purpose_id:
             raise ContactForbidden(

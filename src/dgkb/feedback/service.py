@@ -151,6 +151,10 @@ class FeedbackService:
     ) -> Recorded:
         """Back office moves a complaint or report on; a closed one stays closed."""
         now = datetime.now(UTC)
+        try:
+            uuid.UUID(item_id)
+        except ValueError:
+            raise FeedbackNotFound("Klacht of melding niet gevonden.", field="id") from None
         async with self._db.transaction() as session:
             item = await self._repo.item(session, item_id)
             if item is None or item.organisation != actor.organisation:

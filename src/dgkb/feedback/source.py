@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dgkb.domain.pseudonym import Pseudonymizer
-from dgkb.sources.base import CategoryData, FetchRequest, SourceError
+from dgkb.sources.base import ALL_SUBJECT_KINDS, CategoryData, FetchRequest, SourceError
 from dgkb.sources.config import SourceConfig
 from dgkb.store.db import Database
 from dgkb.store.feedback import FeedbackRepository
@@ -57,6 +57,8 @@ class FeedbackSource:
     def __init__(self, config: SourceConfig, *, database: Database, pseudonymizer: Pseudonymizer) -> None:
         self.id = config.id
         self.categories = frozenset(config.categories)
+        self.subject_kinds = ALL_SUBJECT_KINDS
+        self.vocabulary: Mapping[str, frozenset[str]] = {}
         self._organisation = config.organisation
         self._db = database
         self._pseudonymizer = pseudonymizer

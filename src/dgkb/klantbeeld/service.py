@@ -22,6 +22,7 @@ from dgkb.federation.headers import render_headers
 from dgkb.federation.sourceset import SourceSet
 from dgkb.klantbeeld.schemas import Klantbeeld, Sectie, VerwerkingsactiviteitRef
 from dgkb.policy.decision import Decision, DecisionRequest, PolicyEngine
+from dgkb.sources.base import fields_for
 
 NOT_CONFIGURED_TEXT = "Er is geen bron aangesloten die deze gegevens voor dit doel mag leveren."
 STATUS_TEXT = {
@@ -88,11 +89,16 @@ class KlantbeeldService:
         per_source: dict[str, dict[str, tuple[str, ...]]] = defaultdict(dict)
         unconfigured: list[str] = []
         for cd in decision.permitted:
-            serving = self._sources.serving(cd.category, cd.sources)
-            if not serving:
+            planned = False
+            for cfg in self._sources.serving(cd.category, cd.sources):
+                adapter = self._sources.adapters[cfg.id]
+                fields = fields_for(adapter, cd.category, cd.fields)
+                # a source is asked only about subjects it knows, and only its own permitted fields
+                if context.subject.kind in adapter.subject_kinds and fields:
+                    per_source[cfg.id][cd.category] = fields
+                    planned = True
+            if not planned:
                 unconfigured.append(cd.category)
-            for cfg in serving:
-                per_source[cfg.id][cd.category] = cd.fields
         calls = [
             SourceCall(
                 adapter=self._sources.adapters[sid],

@@ -1,14 +1,19 @@
 """Haal Centraal BRP Personen bevragen 2.x simulator: `POST /haalcentraal/api/brp/personen`.
 
-Only `RaadpleegMetBurgerservicenummer` is served. Like the real API it requires `fields`, rejects unknown
-or automatically delivered field paths with 400, returns only the requested fields (dotted paths
-included), adds `geheimhoudingPersoonsgegevens` on its own when it applies, and answers an unknown BSN
-with an empty `personen` list.
+Serves `RaadpleegMetBurgerservicenummer` (Persoon) and the searches `ZoekMetGeslachtsnaamEnGeboortedatum`,
+`ZoekMetNaamEnGemeenteVanInschrijving` and `ZoekMetPostcodeEnHuisnummer` (PersoonBeperkt). Like the real
+API it requires `fields`, rejects unknown or automatically delivered field paths, unknown parameters,
+missing required parameters and values outside the spec's patterns (wildcard `*` only at the end, after
+at least 3 letters) with one 400 listing every error in `invalidParams`; searches text case- and
+diacritic-insensitively; leaves deceased persons out unless `inclusiefOverledenPersonen`; returns only
+the requested fields; adds `geheimhoudingPersoonsgegevens` on its own when it applies; and answers
+"nobody" with an empty `personen` list.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -22,7 +27,7 @@ from dgkb.domain.identifiers import passes_elfproef
 from dgkb.simulators.common import Behaviour, SimulatorMiddleware, problem, sim_routes
 from dgkb.simulators.world import Person, World
 
-__all__ = ["BASE_PATH", "SUPPORTED_FIELDS", "create_app"]
+__all__ = ["BASE_PATH", "BEPERKT_FIELDS", "SEARCH_TYPES", "SUPPORTED_FIELDS", "create_app"]
 
 BASE_PATH = "/haalcentraal/api/brp"
 
@@ -195,6 +200,8 @@ def persoon_document(world: World, p: Person, today: date) -> dict[str, Any]:
         "gemeenteVanInschrijving": {"code": a.gemeente_code, "omschrijving": a.gemeente_naam},
         "datumInschrijvingInGemeente": _datum(p.datum_inschrijving_in_gemeente),
     }
+    if p.overlijdensdatum is not None:
+        doc["overlijden"] = {"datum": _datum(p.overlijdensdatum)}
     partner = world.person(p.partner_bsn) if p.partner_bsn else None
     if partner is not None:
         entry: dict[str, Any] = {
@@ -252,15 +259,257 @@ def project(value: Any, paths: list[str]) -> Any:
     return result
 
 
-def _bad_request(detail: str, name: str, code: str, reason: str, instance: str) -> Response:
+# --- requests: validation like the real API -------------------------------------------------------
+
+# `fields` paths of PersoonBeperkt (the search answers): fields-filtered-PersoonBeperkt.csv of 2.7.0,
+# without `adresseringBinnenland` (not in the 2.7.0 schema).
+BEPERKT_FIELDS: frozenset[str] = frozenset(
+    {
+        "adressering",
+        "adressering.adresregel1",
+        "adressering.adresregel2",
+        "adressering.adresregel3",
+        "adressering.land",
+        "burgerservicenummer",
+        "geboorte",
+        "geboorte.datum",
+        "geslacht",
+        "leeftijd",
+        "naam",
+        "naam.adellijkeTitelPredicaat",
+        "naam.geslachtsnaam",
+        "naam.volledigeNaam",
+        "naam.voorletters",
+        "naam.voornamen",
+        "naam.voorvoegsel",
+    }
+)
+
+# The spec's filter patterns (BRP API 2.7.0, components/schemas/*Filter): a `*` wildcard is allowed
+# only as the last character, after at least 3 letters (geslachtsnaam, verplichte voornamen) or 1
+# (optionele voornamen).
+_GESLACHTSNAAM = re.compile(r"^[a-zA-Z0-9À-ž \.\-\']{1,200}$|^[a-zA-Z0-9À-ž \.\-\']{3,199}\*{1}$")
+_VOORNAMEN_VERPLICHT = _GESLACHTSNAAM
+_VOORNAMEN_OPTIONEEL = re.compile(r"^[a-zA-Z0-9À-ž \.\-\']{1,199}\*{0,1}$")
+_VOORVOEGSEL = re.compile(r"^[a-zA-Z \']{1,10}$")
+_GESLACHT_FILTER = re.compile(r"^([Mm]|[Vv]|[Oo])$")
+_POSTCODE = re.compile(r"^[1-9]{1}[0-9]{3}[ ]?[A-Za-z]{2}$")
+_HUISLETTER = re.compile(r"^[a-zA-Z]{1}$")
+_TOEVOEGING = re.compile(r"^[a-zA-Z0-9 \-]{1,4}$")
+_GEMEENTE = re.compile(r"^[0-9]{4}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+_COMMON = ("type", "fields", "gemeenteVanInschrijving")
+_SEARCH_PARAMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # type -> (required, optional) parameters besides type/fields/gemeenteVanInschrijving
+    "RaadpleegMetBurgerservicenummer": (("burgerservicenummer",), ()),
+    "ZoekMetGeslachtsnaamEnGeboortedatum": (
+        ("geslachtsnaam", "geboortedatum"),
+        ("inclusiefOverledenPersonen", "geslacht", "voorvoegsel", "voornamen"),
+    ),
+    "ZoekMetNaamEnGemeenteVanInschrijving": (
+        ("geslachtsnaam", "voornamen", "gemeenteVanInschrijving"),
+        ("inclusiefOverledenPersonen", "geslacht", "voorvoegsel"),
+    ),
+    "ZoekMetPostcodeEnHuisnummer": (
+        ("postcode", "huisnummer"),
+        (
+            "inclusiefOverledenPersonen",
+            "huisletter",
+            "huisnummertoevoeging",
+            "geboortedatum",
+            "geslachtsnaam",
+        ),
+    ),
+}
+SEARCH_TYPES: frozenset[str] = frozenset(_SEARCH_PARAMS) - {"RaadpleegMetBurgerservicenummer"}
+_PATTERNS: dict[str, re.Pattern[str]] = {
+    "geslachtsnaam": _GESLACHTSNAAM,
+    "voorvoegsel": _VOORVOEGSEL,
+    "geslacht": _GESLACHT_FILTER,
+    "postcode": _POSTCODE,
+    "huisletter": _HUISLETTER,
+    "huisnummertoevoeging": _TOEVOEGING,
+    "gemeenteVanInschrijving": _GEMEENTE,
+}
+
+Invalid = dict[str, str]
+
+
+def _invalid(name: str, code: str, reason: str) -> Invalid:
+    return {
+        "type": f"https://www.vng.nl/realisatie/api/validaties/{code}",
+        "name": name,
+        "code": code,
+        "reason": reason,
+    }
+
+
+def _bad_request(errors: list[Invalid], instance: str) -> Response:
+    names = ", ".join(dict.fromkeys(e["name"].split(".")[0] for e in errors))
     return problem(
         400,
         "Een of meerdere parameters zijn niet correct.",
-        detail,
+        f"De foutieve parameter(s) zijn {names}.",
         code="paramsValidation",
         instance=instance,
-        invalid_params=[{"name": name, "code": code, "reason": reason}],
+        invalid_params=errors,
     )
+
+
+def _check_fields(fields: Any, allowed: frozenset[str]) -> list[Invalid]:
+    if fields is None:
+        return [_invalid("fields", "required", "Parameter is verplicht.")]
+    if not isinstance(fields, list):
+        return [_invalid("fields", "array", "Parameter is geen array.")]
+    if not fields:
+        return [_invalid("fields", "minItems", "Array bevat minder dan 1 items.")]
+    if len(fields) > 130:
+        return [_invalid("fields", "maxItems", "Array bevat meer dan 130 items.")]
+    errors = []
+    for i, path in enumerate(fields):
+        if not isinstance(path, str) or not _FIELD_PATTERN.match(path):
+            errors.append(_invalid(f"fields.{i}", "pattern", "Waarde voldoet niet aan patroon."))
+        elif path.split(".")[0] in AUTOMATIC_FIELDS or path not in allowed:
+            errors.append(_invalid(f"fields.{i}", "fields", "Parameter bevat een niet bestaande veldnaam."))
+    return errors
+
+
+def _check_param(name: str, value: Any, kind: str) -> list[Invalid]:
+    """One search parameter against its spec schema."""
+    if name == "huisnummer":
+        if not isinstance(value, int) or isinstance(value, bool):
+            return [_invalid(name, "integer", "Waarde is geen geldig getal.")]
+        if value < 1:
+            return [_invalid(name, "minimum", "Waarde is lager dan minimum 1.")]
+        if value > 99999:
+            return [_invalid(name, "maximum", "Waarde is hoger dan maximum 99999.")]
+        return []
+    if name == "inclusiefOverledenPersonen":
+        return [] if isinstance(value, bool) else [_invalid(name, "boolean", "Waarde is geen boolean.")]
+    if not isinstance(value, str):
+        return [_invalid(name, "string", "Waarde is geen tekst.")]
+    if name == "geboortedatum":
+        try:
+            if not _DATE.match(value):
+                raise ValueError(value)
+            date.fromisoformat(value)
+        except ValueError:
+            return [_invalid(name, "date", "Waarde is geen geldige datum.")]
+        return []
+    if name == "voornamen":
+        pattern = (
+            _VOORNAMEN_VERPLICHT if kind == "ZoekMetNaamEnGemeenteVanInschrijving" else _VOORNAMEN_OPTIONEEL
+        )
+    else:
+        pattern = _PATTERNS[name]
+    return [] if pattern.match(value) else [_invalid(name, "pattern", "Waarde voldoet niet aan patroon.")]
+
+
+def validate_request(body: Any) -> list[Invalid]:
+    """Every error in one request, as the real API reports them (all at once, each once)."""
+    if not isinstance(body, dict):
+        return [_invalid("body", "object", "Body is geen object.")]
+    kind = body.get("type")
+    if kind is None:
+        return [_invalid("type", "required", "Parameter is verplicht.")]
+    if kind not in _SEARCH_PARAMS:
+        return [_invalid("type", "value", "Waarde is geen geldig zoek type.")]
+    required, optional = _SEARCH_PARAMS[kind]
+    allowed = BEPERKT_FIELDS if kind in SEARCH_TYPES else SUPPORTED_FIELDS
+    errors = _check_fields(body.get("fields"), allowed)
+    for name in required:
+        if body.get(name) is None:
+            errors.append(_invalid(name, "required", "Parameter is verplicht."))
+    for name in body:
+        if name not in (*_COMMON, *required, *optional):
+            errors.append(_invalid(name, "unknownParam", "Parameter is niet verwacht."))
+    if kind == "RaadpleegMetBurgerservicenummer":
+        errors.extend(_check_bsns(body.get("burgerservicenummer")))
+    for name in (*required, *optional, "gemeenteVanInschrijving"):
+        value = body.get(name)
+        if value is not None and name != "burgerservicenummer":
+            errors.extend(_check_param(name, value, kind))
+    return errors
+
+
+def _check_bsns(bsns: Any) -> list[Invalid]:
+    if bsns is None:
+        return []  # reported as required
+    if not isinstance(bsns, list):
+        return [_invalid("burgerservicenummer", "array", "Parameter is geen array.")]
+    if not bsns:
+        return [_invalid("burgerservicenummer", "minItems", "Array bevat minder dan 1 items.")]
+    if len(bsns) > 20:
+        return [_invalid("burgerservicenummer", "maxItems", "Array bevat meer dan 20 items.")]
+    return [
+        _invalid(f"burgerservicenummer.{i}", "pattern", "Waarde is geen geldig burgerservicenummer.")
+        for i, bsn in enumerate(bsns)
+        if not isinstance(bsn, str) or not _BSN_PATTERN.match(bsn) or not passes_elfproef(bsn)
+    ]
+
+
+# --- search semantics -----------------------------------------------------------------------------
+
+
+def _fold(text: str) -> str:
+    """Case- and diacritic-insensitive form: the BRP API searches text fields this way."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+
+
+def _text_matches(wanted: str, actual: str) -> bool:
+    """Exact (folded) match, or a prefix match when `wanted` ends with the `*` wildcard."""
+    if wanted.endswith("*"):
+        return _fold(actual).startswith(_fold(wanted[:-1]))
+    return _fold(actual) == _fold(wanted)
+
+
+def _overleden(p: Person) -> bool:
+    return p.overlijdensdatum is not None
+
+
+def matches(body: dict[str, Any], p: Person) -> bool:
+    """Does person `p` answer the (validated) search `body`?"""
+    if not body.get("inclusiefOverledenPersonen") and _overleden(p):
+        return False
+    checks: list[bool] = []
+    if (naam := body.get("geslachtsnaam")) is not None:
+        checks.append(_text_matches(naam, p.geslachtsnaam))
+    if (voornamen := body.get("voornamen")) is not None:
+        checks.append(_text_matches(voornamen, p.voornamen))
+    if (voorvoegsel := body.get("voorvoegsel")) is not None:
+        checks.append(_fold(voorvoegsel) == _fold(p.voorvoegsel))
+    if (geslacht := body.get("geslacht")) is not None:
+        checks.append(geslacht.upper() == p.geslacht)
+    if (geboortedatum := body.get("geboortedatum")) is not None:
+        checks.append(geboortedatum == p.geboortedatum.isoformat())
+    if (gemeente := body.get("gemeenteVanInschrijving")) is not None:
+        checks.append(gemeente == p.address.gemeente_code)
+    if (postcode := body.get("postcode")) is not None:
+        checks.append(postcode.replace(" ", "").upper() == p.address.postcode.replace(" ", "").upper())
+    if (huisnummer := body.get("huisnummer")) is not None:
+        checks.append(huisnummer == p.address.huisnummer)
+    # the world's addresses have no huisletter or toevoeging: asking for one finds nobody
+    checks.extend(body.get(name) is None for name in ("huisletter", "huisnummertoevoeging"))
+    return all(checks)
+
+
+def persoon_beperkt(world: World, p: Person, today: date) -> dict[str, Any]:
+    """A PersoonBeperkt (search answer): name, birth, sex, age and address lines only."""
+    full = persoon_document(world, p, today)
+    return {
+        "burgerservicenummer": full["burgerservicenummer"],
+        "naam": {k: v for k, v in full["naam"].items() if k != "aanduidingNaamgebruik"},
+        "geboorte": {"datum": full["geboorte"]["datum"]},
+        "geslacht": full["geslacht"],
+        "leeftijd": full["leeftijd"],
+        "adressering": {
+            "adresregel1": full["adressering"]["adresregel1"],
+            "adresregel2": full["adressering"]["adresregel2"],
+            "land": _NEDERLAND,
+        },
+    }
 
 
 def create_app(world: World, *, latency_ms: int = 0, today: date | None = None) -> Starlette:
@@ -272,79 +521,36 @@ def create_app(world: World, *, latency_ms: int = 0, today: date | None = None) 
         try:
             body = await request.json()
         except ValueError:
-            return _bad_request("Body is geen geldige JSON.", "body", "json", "Geen geldige JSON.", instance)
-        if not isinstance(body, dict):
-            return _bad_request("Body moet een object zijn.", "body", "object", "Geen object.", instance)
-        kind = body.get("type")
-        if kind != "RaadpleegMetBurgerservicenummer":
-            return _bad_request(
-                "Onbekend type.", "type", "value", "Waarde is geen geldig zoek type.", instance
-            )
-        fields = body.get("fields")
-        if not isinstance(fields, list) or not fields:
-            return _bad_request(
-                "Parameter fields is verplicht.", "fields", "required", "Parameter is verplicht.", instance
-            )
-        if len(fields) > 130:
-            return _bad_request(
-                "Te veel fields.", "fields", "maxItems", "Array bevat meer dan 130 items.", instance
-            )
-        for i, path in enumerate(fields):
-            if not isinstance(path, str) or not _FIELD_PATTERN.match(path):
-                return _bad_request(
-                    "Ongeldig veldpad.",
-                    f"fields.{i}",
-                    "pattern",
-                    "Waarde voldoet niet aan patroon.",
-                    instance,
-                )
-            if path.split(".")[0] in AUTOMATIC_FIELDS or path not in SUPPORTED_FIELDS:
-                return _bad_request(
-                    "Onbekend of automatisch geleverd veld.",
-                    f"fields.{i}",
-                    "field",
-                    "Parameter bevat een niet bestaande veldnaam.",
-                    instance,
-                )
-        bsns = body.get("burgerservicenummer")
-        if not isinstance(bsns, list) or not bsns:
-            return _bad_request(
-                "Parameter burgerservicenummer is verplicht.",
-                "burgerservicenummer",
-                "required",
-                "Parameter is verplicht.",
-                instance,
-            )
-        if len(bsns) > 20:
-            return _bad_request(
-                "Te veel burgerservicenummers.",
-                "burgerservicenummer",
-                "maxItems",
-                "Array bevat meer dan 20 items.",
-                instance,
-            )
-        for i, bsn in enumerate(bsns):
-            if not isinstance(bsn, str) or not _BSN_PATTERN.match(bsn) or not passes_elfproef(bsn):
-                return _bad_request(
-                    "Ongeldig burgerservicenummer.",
-                    f"burgerservicenummer.{i}",
-                    "pattern",
-                    "Waarde is geen geldig burgerservicenummer.",
-                    instance,
-                )
+            return _bad_request([_invalid("body", "json", "Body is geen geldige JSON.")], instance)
+        errors = validate_request(body)
+        if errors:
+            return _bad_request(errors, instance)
+        kind, fields = body["type"], body["fields"]
         now = today or date.today()
         result = []
-        for bsn in dict.fromkeys(bsns):
-            person = world.person(bsn)
-            if person is None:
-                continue
-            persoon = project(persoon_document(world, person, now), fields)
-            if person.geheimhouding > 0:
-                persoon["geheimhoudingPersoonsgegevens"] = True
-            result.append(persoon)
+        if kind == "RaadpleegMetBurgerservicenummer":
+            found = [world.person(bsn) for bsn in dict.fromkeys(body["burgerservicenummer"])]
+            gemeente = body.get("gemeenteVanInschrijving")
+            for person in found:
+                if person is None or (gemeente is not None and person.address.gemeente_code != gemeente):
+                    continue
+                result.append(_shield(person, project(persoon_document(world, person, now), fields)))
+        else:
+            hits = sorted(
+                (p for p in world.persons if matches(body, p)),
+                key=lambda p: (_fold(p.geslachtsnaam), _fold(p.voornamen), p.geboortedatum, p.bsn),
+            )
+            result = [_shield(p, project(persoon_beperkt(world, p, now), fields)) for p in hits]
         return JSONResponse({"type": kind, "personen": result})
 
     return Starlette(
         routes=[*sim_routes(behaviour), Route(f"{BASE_PATH}/personen", personen, methods=["POST"])],
         middleware=[Middleware(SimulatorMiddleware, behaviour=behaviour)],
     )
+
+
+def _shield(p: Person, persoon: dict[str, Any]) -> dict[str, Any]:
+    """geheimhoudingPersoonsgegevens is delivered automatically whenever it applies."""
+    if p.geheimhouding > 0:
+        persoon["geheimhoudingPersoonsgegevens"] = True
+    return persoon

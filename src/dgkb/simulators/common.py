@@ -1,7 +1,9 @@
 """What every simulator shares: artificial latency, failure switches, request recording, problems.
 
-`POST /_sim/behaviour {"latencyMs": int, "fail": "none"|"503"|"500"|"hang"}` switches a running
-simulator to slow or broken, `GET /_sim/requests` and `GET /_sim/last-request` show what the simulator
+`POST /_sim/behaviour {"latencyMs": int, "fail": "none"|"503"|"500"|"hang", "failureRate": 0..1}`
+switches a running simulator to slow or broken (keys left out keep their value; `failureRate` makes that
+fraction of requests answer 503, deterministically: the same sequence of pass/fail after every POST
+that sets it, seed `FAILURE_SEED`), `GET /_sim/requests` and `GET /_sim/last-request` show what the simulator
 received (method, path, query, headers, JSON body) so tests can prove an adapter asked for no more than
 it was allowed to, and `DELETE /_sim/requests` forgets them.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +23,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
+    "FAILURE_SEED",
     "FAIL_MODES",
     "Behaviour",
     "RecordedRequest",
@@ -30,6 +34,7 @@ __all__ = [
 
 FAIL_MODES = ("none", "503", "500", "hang")
 HANG_SECONDS = 120.0
+FAILURE_SEED = 2026
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +61,18 @@ class Behaviour:
 
     latency_ms: int = 0
     fail: str = "none"
+    failure_rate: float = 0.0
     requests: deque[RecordedRequest] = field(default_factory=lambda: deque(maxlen=500))
+    _failures: random.Random = field(default_factory=lambda: random.Random(FAILURE_SEED), repr=False)
+
+    def set_failure_rate(self, rate: float) -> None:
+        """Set the rate and restart the pseudo-random sequence, so a test run is reproducible."""
+        self.failure_rate = rate
+        self._failures.seed(FAILURE_SEED)
+
+    def draw_failure(self) -> bool:
+        """Whether this request fails by the failure rate (no draw at all when the rate is 0)."""
+        return self.failure_rate > 0 and self._failures.random() < self.failure_rate
 
 
 def problem(
@@ -115,8 +131,9 @@ class SimulatorMiddleware:
             await asyncio.sleep(behaviour.latency_ms / 1000)
         if behaviour.fail == "hang":
             await asyncio.sleep(HANG_SECONDS)
-        if behaviour.fail in ("503", "500"):
-            status = int(behaviour.fail)
+        fail = "503" if behaviour.draw_failure() else behaviour.fail
+        if fail in ("503", "500"):
+            status = int(fail)
             title = "Service Unavailable" if status == 503 else "Internal Server Error"
             await problem(status, title, instance=scope["path"])(scope, replay, send)
             return
@@ -133,6 +150,14 @@ class SimulatorMiddleware:
                 scope["method"], scope["path"], scope.get("query_string", b"").decode(), headers, body
             )
         )
+
+
+def _state(behaviour: Behaviour) -> dict[str, Any]:
+    return {
+        "latencyMs": behaviour.latency_ms,
+        "fail": behaviour.fail,
+        "failureRate": behaviour.failure_rate,
+    }
 
 
 def sim_routes(behaviour: Behaviour) -> list[Route]:
@@ -154,6 +179,14 @@ def sim_routes(behaviour: Behaviour) -> list[Route]:
                 "latencyMs moet een geheel getal >= 0 zijn",
                 invalid_params=[{"name": "latencyMs", "code": "invalid", "reason": "int >= 0"}],
             )
+        rate = data.get("failureRate", behaviour.failure_rate)
+        if not isinstance(rate, int | float) or isinstance(rate, bool) or not 0 <= rate <= 1:
+            return problem(
+                400,
+                "Bad Request",
+                "failureRate moet een getal van 0 tot en met 1 zijn",
+                invalid_params=[{"name": "failureRate", "code": "invalid", "reason": "0..1"}],
+            )
         if fail not in FAIL_MODES:
             return problem(
                 400,
@@ -163,10 +196,12 @@ def sim_routes(behaviour: Behaviour) -> list[Route]:
             )
         behaviour.latency_ms = latency
         behaviour.fail = fail
-        return JSONResponse({"latencyMs": behaviour.latency_ms, "fail": behaviour.fail})
+        if "failureRate" in data:
+            behaviour.set_failure_rate(float(rate))
+        return JSONResponse(_state(behaviour))
 
     async def get_behaviour(request: Request) -> Response:
-        return JSONResponse({"latencyMs": behaviour.latency_ms, "fail": behaviour.fail})
+        return JSONResponse(_state(behaviour))
 
     async def list_requests(request: Request) -> Response:
         return JSONResponse([r.as_json() for r in behaviour.requests])

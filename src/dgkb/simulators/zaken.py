@@ -1,13 +1,26 @@
 """ZGW Zaken API 1.5 subset (as served by Open Zaak) plus a minimal Catalogi API.
 
-`/zaken/api/v1`: zaken (filter on the initiator's BSN, identificatie, einddatum__isnull; paginated),
-statussen, rollen, resultaten. `/catalogi/api/v1`: zaaktypen, statustypen, resultaattypen, so names
-resolve. Zaken list and detail need `Accept-Crs: EPSG:4326` (412 without) like the real API.
-`POST /_sim/zaken/{uuid}/status {"statustype": url|uuid, "resultaattype"?: url|uuid}` sets a new status.
+`/zaken/api/v1`: zaken (filter on a betrokkene: `rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn`,
+`…__nietNatuurlijkPersoon__innNnpId`, `…__vestiging__vestigingsNummer`; identificatie,
+einddatum__isnull; `expand=rollen`), statussen, rollen, resultaten. `/catalogi/api/v1`: zaaktypen,
+statustypen, resultaattypen, so names resolve. Zaken list and detail need `Accept-Crs: EPSG:4326`
+(412 without) like the real API. Lists are paginated (`page`, and `pageSize` up to 500 as Open Zaak
+honours it; larger values are capped, invalid ones give the default).
+
+A company zaak has a niet-natuurlijk-persoon initiator whose `innNnpId` is the KVK-nummer (what
+e-services that log in with eHerkenning write there) and, when the company has vestigingen, a
+belanghebbende rol of type vestiging (`vestigingsNummer` + `kvkNummer`).
+
+Test switches: `POST /_sim/zaken/{uuid}/status {"statustype": url|uuid, "resultaattype"?: url|uuid}`
+sets a new status; `POST /_sim/behaviour {"ignoreFilters": true}` makes the zaken list ignore the
+betrokkene filters and return every zaak (a misconfigured source seen in the field), `{"ignoreExpand":
+true}` makes it ignore `expand` (an older source), besides the common switches.
 """
 
 from __future__ import annotations
 
+import json
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -20,7 +33,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dgkb.simulators.common import Behaviour, SimulatorMiddleware, problem, sim_routes
-from dgkb.simulators.world import World, Zaak, Zaaktype
+from dgkb.simulators.world import Company, World, Zaak, Zaaktype
 
 __all__ = ["CATALOGI_PATH", "ZAKEN_PATH", "create_app"]
 
@@ -29,16 +42,47 @@ CATALOGI_PATH = "/catalogi/api/v1"
 API_VERSION = "1.5.1"
 BRONORGANISATIE = "123456782"  # fictitious RSIN (passes the 11-proef)
 _GESLACHT = {"M": "m", "V": "v"}
+MAX_PAGE_SIZE = 500
+_BSN_FILTER = "rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn"
+_NNP_FILTER = "rol__betrokkeneIdentificatie__nietNatuurlijkPersoon__innNnpId"
+_VESTIGING_FILTER = "rol__betrokkeneIdentificatie__vestiging__vestigingsNummer"
+_SUBJECT_FILTERS = (_BSN_FILTER, _NNP_FILTER, _VESTIGING_FILTER)
+# filter -> (betrokkeneType, key in betrokkeneIdentificatie)
+_FILTERS = {
+    _BSN_FILTER: ("natuurlijk_persoon", "inpBsn"),
+    _NNP_FILTER: ("niet_natuurlijk_persoon", "innNnpId"),
+    _VESTIGING_FILTER: ("vestiging", "vestigingsNummer"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Rol:
+    """One betrokkene of a zaak: its uuid, generic role and `betrokkeneType` + identificatie."""
+
+    uuid: str
+    omschrijving_generiek: str  # "initiator" | "belanghebbende"
+    betrokkene_type: str  # "natuurlijk_persoon" | "niet_natuurlijk_persoon" | "vestiging"
+    identificatie: dict[str, Any]
 
 
 @dataclass(slots=True)
 class _ZaakState:
-    """The mutable part of a zaak: its statussen, einddatum and resultaat."""
+    """The mutable part of a zaak: its statussen, einddatum and resultaat (and its fixed rollen)."""
 
     zaak: Zaak
     statussen: list[tuple[str, str, datetime]] = field(default_factory=list)  # uuid, statustype uuid, when
     einddatum: date | None = None
     resultaat: tuple[str, str] | None = None  # resultaat uuid, resultaattype uuid
+    rollen: list[_Rol] = field(default_factory=list)
+
+    def has_betrokkene(self, name: str, value: str) -> bool:
+        """Does a rol match the `rol__betrokkeneIdentificatie__…` filter `name`?"""
+        return any(_rol_matches(rol, name, value) for rol in self.rollen)
+
+
+def _rol_matches(rol: _Rol, name: str, value: str) -> bool:
+    kind, key = _FILTERS[name]
+    return rol.betrokkene_type == kind and rol.identificatie.get(key) == value
 
 
 def _last(url: str) -> str:
@@ -49,14 +93,72 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def _person_rol(world: World, z: Zaak) -> _Rol:
+    person = world.person(z.initiator_bsn)
+    identificatie: dict[str, Any] = {"inpBsn": z.initiator_bsn, "anpIdentificatie": ""}
+    if person is not None:
+        identificatie.update(
+            {
+                "geslachtsnaam": person.geslachtsnaam,
+                "voorvoegselGeslachtsnaam": person.voorvoegsel,
+                "voorletters": person.voorletters,
+                "voornamen": person.voornamen,
+                "geslachtsaanduiding": _GESLACHT[person.geslacht],
+                "geboortedatum": person.geboortedatum.isoformat(),
+                "verblijfsadres": None,
+                "subVerblijfBuitenland": None,
+            }
+        )
+    return _Rol(z.rol_uuid, "initiator", "natuurlijk_persoon", identificatie)
+
+
+def _company_rollen(company: Company, z: Zaak, index: int) -> list[_Rol]:
+    rollen = [
+        _Rol(
+            z.rol_uuid,
+            "initiator",
+            "niet_natuurlijk_persoon",
+            {
+                "innNnpId": company.kvk_nummer,
+                "annIdentificatie": "",
+                "statutaireNaam": company.naam,
+                "innRechtsvorm": "",
+                "bezoekadres": "",
+                "subVerblijfBuitenland": None,
+            },
+        )
+    ]
+    if company.vestigingen:
+        vestiging = company.vestigingen[index % len(company.vestigingen)]
+        rollen.append(
+            _Rol(
+                str(uuid.uuid5(uuid.UUID(z.rol_uuid), "vestiging")),
+                "belanghebbende",
+                "vestiging",
+                {
+                    "vestigingsNummer": vestiging.vestigingsnummer,
+                    "handelsnaam": [vestiging.eerste_handelsnaam],
+                    "verblijfsadres": None,
+                    "subVerblijfBuitenland": None,
+                    "kvkNummer": company.kvk_nummer,
+                },
+            )
+        )
+    return rollen
+
+
 def create_app(world: World, *, latency_ms: int = 0, page_size: int = 100) -> Starlette:
     """The Zaken + Catalogi simulator over `world`; `page_size` is 100 as in Open Zaak."""
     behaviour = Behaviour(latency_ms=latency_ms)
+    # ignoreFilters: the zaken list ignores the betrokkene filters; ignoreExpand: `expand` is ignored
+    switches = {"ignoreFilters": False, "ignoreExpand": False}
     zaaktypen = {zt.uuid: zt for zt in world.zaaktypen}
     statustypen = {st.uuid: (st, zt) for zt in world.zaaktypen for st in zt.statustypen}
     resultaattypen = {rt.uuid: (rt, zt) for zt in world.zaaktypen for rt in zt.resultaattypen}
     states: dict[str, _ZaakState] = {}
-    for zaak in world.zaken():
+    owned: list[tuple[Zaak, list[_Rol]]] = [(z, [_person_rol(world, z)]) for z in world.zaken()]
+    owned += [(z, _company_rollen(c, z, i)) for c in world.companies for i, z in enumerate(c.zaken)]
+    for zaak, rollen in owned:
         states[zaak.uuid] = _ZaakState(
             zaak,
             [(s.uuid, s.statustype_uuid, s.datum_status_gezet) for s in zaak.statussen],
@@ -64,7 +166,9 @@ def create_app(world: World, *, latency_ms: int = 0, page_size: int = 100) -> St
             (zaak.resultaat_uuid, zaak.resultaattype_uuid)
             if zaak.resultaat_uuid and zaak.resultaattype_uuid
             else None,
+            rollen,
         )
+    rol_index = {rol.uuid: (st, rol) for st in states.values() for rol in st.rollen}
     status_index = {s[0]: uuid for uuid, st in states.items() for s in st.statussen}
 
     def base(request: Request) -> str:
@@ -103,7 +207,9 @@ def create_app(world: World, *, latency_ms: int = 0, page_size: int = 100) -> St
                 404, "Niet gevonden.", "Ongeldige pagina.", code="not_found", instance=request.url.path
             )
         page = int(raw)
-        pages = max(1, -(-len(items) // page_size))
+        size_raw = request.query_params.get("pageSize", "")
+        size = min(int(size_raw), MAX_PAGE_SIZE) if size_raw.isdigit() and int(size_raw) > 0 else page_size
+        pages = max(1, -(-len(items) // size))
         if page > pages:
             return problem(
                 404, "Niet gevonden.", "Ongeldige pagina.", code="not_found", instance=request.url.path
@@ -119,7 +225,7 @@ def create_app(world: World, *, latency_ms: int = 0, page_size: int = 100) -> St
                 "count": len(items),
                 "next": link(page + 1) if page < pages else None,
                 "previous": link(page - 1) if page > 1 else None,
-                "results": items[(page - 1) * page_size : page * page_size],
+                "results": items[(page - 1) * size : page * size],
             },
             crs=request.url.path.endswith("/zaken"),
         )
@@ -159,7 +265,7 @@ def create_app(world: World, *, latency_ms: int = 0, page_size: int = 100) -> St
             "deelzaken": [],
             "relevanteAndereZaken": [],
             "eigenschappen": [],
-            "rollen": [f"{b}{ZAKEN_PATH}/rollen/{z.rol_uuid}"],
+            "rollen": [f"{b}{ZAKEN_PATH}/rollen/{r.uuid}" for r in st.rollen],
             "status": f"{b}{ZAKEN_PATH}/statussen/{st.statussen[-1][0]}" if st.statussen else None,
             "zaakinformatieobjecten": [],
             "zaakobjecten": [],
@@ -188,40 +294,33 @@ def create_app(world: World, *, latency_ms: int = 0, page_size: int = 100) -> St
             "zaakinformatieobjecten": [],
         }
 
-    def rol_json(b: str, st: _ZaakState) -> dict[str, Any]:
+    def rol_json(b: str, st: _ZaakState, rol: _Rol) -> dict[str, Any]:
         z = st.zaak
-        person = world.person(z.initiator_bsn)
-        identificatie: dict[str, Any] = {"inpBsn": z.initiator_bsn, "anpIdentificatie": ""}
-        if person is not None:
-            identificatie.update(
-                {
-                    "geslachtsnaam": person.geslachtsnaam,
-                    "voorvoegselGeslachtsnaam": person.voorvoegsel,
-                    "voorletters": person.voorletters,
-                    "voornamen": person.voornamen,
-                    "geslachtsaanduiding": _GESLACHT[person.geslacht],
-                    "geboortedatum": person.geboortedatum.isoformat(),
-                    "verblijfsadres": None,
-                    "subVerblijfBuitenland": None,
-                }
-            )
         return {
-            "url": f"{b}{ZAKEN_PATH}/rollen/{z.rol_uuid}",
-            "uuid": z.rol_uuid,
+            "url": f"{b}{ZAKEN_PATH}/rollen/{rol.uuid}",
+            "uuid": rol.uuid,
             "zaak": zaak_url(b, z.uuid),
             "betrokkene": "",
-            "betrokkeneType": "natuurlijk_persoon",
+            "betrokkeneType": rol.betrokkene_type,
             "afwijkendeNaamBetrokkene": "",
             "roltype": f"{b}{CATALOGI_PATH}/roltypen/{z.zaaktype_uuid}",
-            "omschrijving": "Initiator",
-            "omschrijvingGeneriek": "initiator",
-            "roltoelichting": "Aanvrager",
+            "omschrijving": rol.omschrijving_generiek.capitalize(),
+            "omschrijvingGeneriek": rol.omschrijving_generiek,
+            "roltoelichting": "Aanvrager" if rol.omschrijving_generiek == "initiator" else "Vestiging",
             "registratiedatum": _iso(datetime.combine(z.startdatum, datetime.min.time(), UTC)),
             "indicatieMachtiging": "",
             "contactpersoonRol": None,
             "statussen": [],
-            "betrokkeneIdentificatie": identificatie,
+            "betrokkeneIdentificatie": rol.identificatie,
         }
+
+    def expanded(request: Request, b: str, st: _ZaakState) -> dict[str, Any]:
+        """The zaak, with `_expand.rollen` when `expand` asks for it (other names are not served)."""
+        body = zaak_json(b, st)
+        names = {n.strip() for n in request.query_params.get("expand", "").split(",")}
+        if "rollen" in names and not switches["ignoreExpand"]:
+            body["_expand"] = {"rollen": [rol_json(b, st, r) for r in st.rollen]}
+        return body
 
     def resultaat_json(b: str, st: _ZaakState) -> dict[str, Any]:
         assert st.resultaat is not None
@@ -250,9 +349,10 @@ def create_app(world: World, *, latency_ms: int = 0, page_size: int = 100) -> St
             return p
         q = request.query_params
         selected = list(states.values())
-        bsn = q.get("rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn")
-        if bsn is not None:
-            selected = [s for s in selected if s.zaak.initiator_bsn == bsn]
+        if not switches["ignoreFilters"]:
+            for name in _SUBJECT_FILTERS:
+                if (value := q.get(name)) is not None:
+                    selected = [s for s in selected if s.has_betrokkene(name, value)]
         if (ident := q.get("identificatie")) is not None:
             selected = [s for s in selected if s.zaak.identificatie == ident]
         if (isnull := q.get("einddatum__isnull")) is not None:
@@ -260,13 +360,13 @@ def create_app(world: World, *, latency_ms: int = 0, page_size: int = 100) -> St
             selected = [s for s in selected if (s.einddatum is None) == want_null]
         selected.sort(key=lambda s: (s.zaak.startdatum, s.zaak.identificatie), reverse=True)
         b = base(request)
-        return paginate(request, [zaak_json(b, s) for s in selected])
+        return paginate(request, [expanded(request, b, s) for s in selected])
 
     async def get_zaak(request: Request) -> Response:
         if (p := crs_problem(request)) is not None:
             return p
         st = states.get(request.path_params["uuid"])
-        return not_found(request) if st is None else ok(zaak_json(base(request), st), crs=True)
+        return not_found(request) if st is None else ok(expanded(request, base(request), st), crs=True)
 
     async def list_statussen(request: Request) -> Response:
         pool = zaak_pool(request)
@@ -286,18 +386,21 @@ def create_app(world: World, *, latency_ms: int = 0, page_size: int = 100) -> St
         return ok(status_json(base(request), st, index))
 
     async def list_rollen(request: Request) -> Response:
-        pool = zaak_pool(request)
         q = request.query_params
-        if (generiek := q.get("omschrijvingGeneriek")) is not None and generiek != "initiator":
-            pool = []
-        if (bsn := q.get("betrokkeneIdentificatie__natuurlijkPersoon__inpBsn")) is not None:
-            pool = [s for s in pool if s.zaak.initiator_bsn == bsn]
+        pairs = [(st, rol) for st in zaak_pool(request) for rol in st.rollen]
+        if (generiek := q.get("omschrijvingGeneriek")) is not None:
+            pairs = [(st, rol) for st, rol in pairs if rol.omschrijving_generiek == generiek]
+        if (soort := q.get("betrokkeneType")) is not None:
+            pairs = [(st, rol) for st, rol in pairs if rol.betrokkene_type == soort]
+        for name in _SUBJECT_FILTERS:  # on /rollen the filters lack the `rol__` prefix
+            if (value := q.get(name.removeprefix("rol__"))) is not None:
+                pairs = [(st, rol) for st, rol in pairs if _rol_matches(rol, name, value)]
         b = base(request)
-        return paginate(request, [rol_json(b, s) for s in pool])
+        return paginate(request, [rol_json(b, st, rol) for st, rol in pairs])
 
     async def get_rol(request: Request) -> Response:
-        st = next((s for s in states.values() if s.zaak.rol_uuid == request.path_params["uuid"]), None)
-        return not_found(request) if st is None else ok(rol_json(base(request), st))
+        found = rol_index.get(request.path_params["uuid"])
+        return not_found(request) if found is None else ok(rol_json(base(request), *found))
 
     async def list_resultaten(request: Request) -> Response:
         pool = zaak_pool(request)
@@ -404,8 +507,39 @@ def create_app(world: World, *, latency_ms: int = 0, page_size: int = 100) -> St
             st.resultaat = None
         return JSONResponse(status_json(base(request), st, len(st.statussen) - 1), status_code=201)
 
+    common = {(r.path, tuple(sorted(r.methods or ()))): r.endpoint for r in sim_routes(behaviour)}
+    common_set = common[("/_sim/behaviour", ("POST",))]
+    common_get = common[("/_sim/behaviour", ("GET", "HEAD"))]
+
+    async def set_behaviour(request: Request) -> Response:
+        """The common switches plus `ignoreFilters`/`ignoreExpand` (Starlette caches the parsed body,
+        so the common handler reads it again)."""
+        try:
+            data = await request.json()
+        except ValueError:
+            data = None
+        mine = {k: v for k, v in data.items() if k in switches} if isinstance(data, dict) else {}
+        if bad := [k for k, v in mine.items() if not isinstance(v, bool)]:
+            return problem(
+                400,
+                "Bad Request",
+                f"{bad[0]} moet true of false zijn",
+                invalid_params=[{"name": k, "code": "invalid", "reason": "boolean"} for k in bad],
+            )
+        answer: Response = await common_set(request)
+        if answer.status_code != 200:
+            return answer
+        switches.update(mine)
+        return await get_behaviour(request)
+
+    async def get_behaviour(request: Request) -> Response:
+        answer: Response = await common_get(request)
+        return JSONResponse({**json.loads(bytes(answer.body)), **switches})
+
     z, c = ZAKEN_PATH, CATALOGI_PATH
     routes = [
+        Route("/_sim/behaviour", set_behaviour, methods=["POST"]),
+        Route("/_sim/behaviour", get_behaviour, methods=["GET"]),
         *sim_routes(behaviour),
         Route("/_sim/zaken/{uuid}/status", set_status, methods=["POST"]),
         Route(f"{z}/zaken", list_zaken, methods=["GET"]),

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from dgkb.domain.identifiers import Subject
+from dgkb.domain.identifiers import Subject, SubjectKind
 
 # JSON-serialisable data of one category: usually a dict (one object) or a list of dicts.
 CategoryData = Any
@@ -59,10 +59,26 @@ class SourceAdapter(Protocol):
 
     id: str
     categories: frozenset[str]
+    # Which kinds of subject this source knows (BRP: persons; KVK: businesses).
+    subject_kinds: frozenset[SubjectKind]
+    # Per category the fields this source can deliver; a category absent here = all its fields.
+    # Several sources can serve one category with different fields (klant.basis: BRP's name and
+    # address, Reisdocumenten' travel documents, KVK's trade names), so federation sends each
+    # source only the permitted fields of its own vocabulary.
+    vocabulary: Mapping[str, frozenset[str]]
 
     async def fetch(self, request: FetchRequest) -> Mapping[str, CategoryData | None]: ...
 
     async def aclose(self) -> None: ...
+
+
+ALL_SUBJECT_KINDS: frozenset[SubjectKind] = frozenset(SubjectKind)
+
+
+def fields_for(adapter: SourceAdapter, category: str, permitted: tuple[str, ...]) -> tuple[str, ...]:
+    """The permitted fields of `category` this adapter can deliver (order kept)."""
+    own = adapter.vocabulary.get(category)
+    return permitted if own is None else tuple(f for f in permitted if f in own)
 
 
 @dataclass(frozen=True, slots=True)

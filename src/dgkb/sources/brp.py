@@ -2,25 +2,185 @@
 
 One `POST /personen` per fetch, with `fields` = the union of the permitted fields of the requested
 categories (catalogue field names are BRP `fields` paths, dotted paths pass through), then the answer is
-split back per category. Also the subject verifier of the identification step.
+split back per category. Also the subject verifier of the identification step, and the person search
+of customer search (`search` with one of the `PersonQuery` variants; answers are PersoonBeperkt).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, ClassVar
 
-from dgkb.domain.identifiers import Subject
+from dgkb.domain.identifiers import Subject, SubjectKind
 from dgkb.sources.base import CategoryData, FetchRequest, SourceError, SubjectFacts, SubjectNotFound
 from dgkb.sources.config import SourceConfig
 from dgkb.sources.http import SourceHttpClient
 
-__all__ = ["BrpPersonenAdapter"]
+__all__ = [
+    "BrpPersonenAdapter",
+    "InvalidPersonQuery",
+    "NaamGeboortedatumQuery",
+    "NaamGemeenteQuery",
+    "PersonQuery",
+    "PostcodeHuisnummerQuery",
+]
 
 BASIS = "klant.basis"
 FAMILIE = "klant.familie"
 _LIST_FIELDS = frozenset({"partners", "kinderen", "ouders"})
+# The catalogue fields of klant.basis that are BRP Personen fields (others belong to KVK and
+# Reisdocumenten); dotted sub-paths of these are BRP's too.
+_BASIS_FIELDS = frozenset(
+    {
+        "burgerservicenummer",
+        "naam",
+        "geboorte",
+        "geslacht",
+        "leeftijd",
+        "verblijfplaats",
+        "adressering",
+        "overlijden",
+        "datumInschrijvingInGemeente",
+        "gemeenteVanInschrijving",
+    }
+)
+VOCABULARY: Mapping[str, frozenset[str]] = {BASIS: _BASIS_FIELDS, FAMILIE: _LIST_FIELDS}
 _VERIFY_FIELDS = ("burgerservicenummer", "naam.volledigeNaam")
+
+
+# The request patterns of BRP API 2.7.0 (components/schemas/*Filter): the wildcard `*` may only end a
+# geslachtsnaam or verplichte voornamen after at least 3 letters.
+_NAAM = re.compile(r"^[a-zA-Z0-9À-ž \.\-\']{1,200}$|^[a-zA-Z0-9À-ž \.\-\']{3,199}\*{1}$")
+_VOORNAMEN_OPTIONEEL = re.compile(r"^[a-zA-Z0-9À-ž \.\-\']{1,199}\*{0,1}$")
+_VOORVOEGSEL = re.compile(r"^[a-zA-Z \']{1,10}$")
+_GESLACHT = re.compile(r"^[MmVvOo]$")
+_POSTCODE = re.compile(r"^[1-9][0-9]{3} ?[A-Za-z]{2}$")
+_HUISLETTER = re.compile(r"^[a-zA-Z]$")
+_TOEVOEGING = re.compile(r"^[a-zA-Z0-9 \-]{1,4}$")
+_GEMEENTE = re.compile(r"^[0-9]{4}$")
+
+
+class InvalidPersonQuery(ValueError):
+    """A search parameter the BRP API would reject; raised before any call, naming the parameter."""
+
+    code = "source.invalid_query"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def _need(field: str, value: str | None, pattern: re.Pattern[str], reason: str) -> None:
+    if value is not None and not pattern.match(value):
+        raise InvalidPersonQuery(field, reason)
+
+
+_WILDCARD = "wildcard * alleen aan het eind en na minstens 3 letters; geen cijfers of leestekens"
+
+
+@dataclass(frozen=True, slots=True)
+class NaamGeboortedatumQuery:
+    """`ZoekMetGeslachtsnaamEnGeboortedatum`: surname (voorvoegsel split off) and full birth date."""
+
+    type: ClassVar[str] = "ZoekMetGeslachtsnaamEnGeboortedatum"
+    geslachtsnaam: str
+    geboortedatum: date
+    voornamen: str | None = None
+    voorvoegsel: str | None = None
+    geslacht: str | None = None
+    inclusief_overleden: bool = False
+
+    def __post_init__(self) -> None:
+        _need("geslachtsnaam", self.geslachtsnaam, _NAAM, _WILDCARD)
+        _need("voornamen", self.voornamen, _VOORNAMEN_OPTIONEEL, "ongeldige voornamen")
+        _need("voorvoegsel", self.voorvoegsel, _VOORVOEGSEL, "ongeldig voorvoegsel")
+        _need("geslacht", self.geslacht, _GESLACHT, "geslacht is M, V of O")
+
+    def params(self) -> dict[str, Any]:
+        return _params(
+            geslachtsnaam=self.geslachtsnaam,
+            geboortedatum=self.geboortedatum.isoformat(),
+            voornamen=self.voornamen,
+            voorvoegsel=self.voorvoegsel,
+            geslacht=self.geslacht,
+            inclusiefOverledenPersonen=self.inclusief_overleden or None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NaamGemeenteQuery:
+    """`ZoekMetNaamEnGemeenteVanInschrijving`: surname, first names and the municipality code."""
+
+    type: ClassVar[str] = "ZoekMetNaamEnGemeenteVanInschrijving"
+    geslachtsnaam: str
+    voornamen: str
+    gemeente_van_inschrijving: str  # 4-digit CBS code, e.g. "0599"
+    voorvoegsel: str | None = None
+    geslacht: str | None = None
+    inclusief_overleden: bool = False
+
+    def __post_init__(self) -> None:
+        _need("geslachtsnaam", self.geslachtsnaam, _NAAM, _WILDCARD)
+        _need("voornamen", self.voornamen, _NAAM, _WILDCARD)
+        _need(
+            "gemeenteVanInschrijving", self.gemeente_van_inschrijving, _GEMEENTE, "gemeentecode is 4 cijfers"
+        )
+        _need("voorvoegsel", self.voorvoegsel, _VOORVOEGSEL, "ongeldig voorvoegsel")
+        _need("geslacht", self.geslacht, _GESLACHT, "geslacht is M, V of O")
+
+    def params(self) -> dict[str, Any]:
+        return _params(
+            geslachtsnaam=self.geslachtsnaam,
+            voornamen=self.voornamen,
+            gemeenteVanInschrijving=self.gemeente_van_inschrijving,
+            voorvoegsel=self.voorvoegsel,
+            geslacht=self.geslacht,
+            inclusiefOverledenPersonen=self.inclusief_overleden or None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PostcodeHuisnummerQuery:
+    """`ZoekMetPostcodeEnHuisnummer`: everyone registered at an address."""
+
+    type: ClassVar[str] = "ZoekMetPostcodeEnHuisnummer"
+    postcode: str
+    huisnummer: int
+    huisletter: str | None = None
+    huisnummertoevoeging: str | None = None
+    geslachtsnaam: str | None = None
+    geboortedatum: date | None = None
+    inclusief_overleden: bool = False
+
+    def __post_init__(self) -> None:
+        _need("postcode", self.postcode, _POSTCODE, "postcode is 4 cijfers en 2 letters")
+        if isinstance(self.huisnummer, bool) or not 1 <= self.huisnummer <= 99999:
+            raise InvalidPersonQuery("huisnummer", "huisnummer is 1 tot en met 99999")
+        _need("huisletter", self.huisletter, _HUISLETTER, "huisletter is 1 letter")
+        _need("huisnummertoevoeging", self.huisnummertoevoeging, _TOEVOEGING, "ongeldige toevoeging")
+        _need("geslachtsnaam", self.geslachtsnaam, _NAAM, _WILDCARD)
+
+    def params(self) -> dict[str, Any]:
+        return _params(
+            postcode=self.postcode,
+            huisnummer=self.huisnummer,
+            huisletter=self.huisletter,
+            huisnummertoevoeging=self.huisnummertoevoeging,
+            geslachtsnaam=self.geslachtsnaam,
+            geboortedatum=self.geboortedatum.isoformat() if self.geboortedatum else None,
+            inclusiefOverledenPersonen=self.inclusief_overleden or None,
+        )
+
+
+PersonQuery = NaamGeboortedatumQuery | NaamGemeenteQuery | PostcodeHuisnummerQuery
+
+
+def _params(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def _union(paths: list[str]) -> list[str]:
@@ -36,6 +196,8 @@ class BrpPersonenAdapter:
     def __init__(self, config: SourceConfig) -> None:
         self.id = config.id
         self.categories = frozenset(config.categories)
+        self.subject_kinds = frozenset({SubjectKind.BSN})
+        self.vocabulary: Mapping[str, frozenset[str]] = VOCABULARY
         self._http = SourceHttpClient(config)
         self._path = str(config.options.get("path", "/personen"))
 
@@ -70,6 +232,26 @@ class BrpPersonenAdapter:
             else:
                 result[category] = {t: persoon[t] for t in tops if t in persoon}
         return result
+
+    async def search(
+        self, query: PersonQuery, fields: Sequence[str], headers: Mapping[str, str]
+    ) -> list[dict[str, Any]]:
+        """The persons matching `query` (PersoonBeperkt, only `fields`). Every result carries
+        `geheimhoudingPersoonsgegevens` (False when the BRP left it out), so a caller cannot miss it."""
+        if not fields:
+            raise InvalidPersonQuery("fields", "minstens 1 veld")
+        body = {"type": query.type, **query.params(), "fields": _union(list(fields))}
+        answer = await self._http.request(
+            "POST", self._path, headers=headers, json=body, not_found_is_subject=False
+        )
+        personen = answer.get("personen") if isinstance(answer, dict) else None
+        if not isinstance(personen, list):
+            raise SourceError(f"{self.id}: antwoord zonder personen")
+        return [
+            {**p, "geheimhoudingPersoonsgegevens": bool(p.get("geheimhoudingPersoonsgegevens"))}
+            for p in personen
+            if isinstance(p, dict)
+        ]
 
     async def verify_subject(self, subject: Subject, headers: Mapping[str, str]) -> SubjectFacts:
         """Does the person exist, is it shielded (geheimhouding, delivered automatically), and its name."""

@@ -361,6 +361,13 @@ class GenericRestAdapter:
         self.categories = frozenset(config.categories)
         self.options = parse_options(config)
         self._calls = tuple(_Call.compile(call, self.options) for call in self.options.requests)
+        self.subject_kinds = frozenset(kind for call in self._calls for kind in call.subject_kinds)
+        # what the configured mapping can deliver, per category
+        vocabulary: dict[str, set[str]] = {}
+        for raw in self.options.requests:
+            for category, mapping in raw.categories.items():
+                vocabulary.setdefault(category, set()).update(mapping)
+        self.vocabulary: Mapping[str, frozenset[str]] = {c: frozenset(f) for c, f in vocabulary.items()}
         self._http = SourceHttpClient(config)
 
     async def fetch(self, request: FetchRequest) -> dict[str, CategoryData | None]:

@@ -1,24 +1,51 @@
 """Klantinteracties API adapter (Open Klant 2): contact details, preferences, contacts, open requests.
 
-Finds the partij by its BSN partij-identificator first (no partij: every requested category is None,
-"niet-gevonden"), then makes only the calls the requested categories need, concurrently:
+Reads: finds the partij by its partij-identificator first (BSN: `bsn`; KVK-nummer: `kvk_nummer`;
+vestiging: `vestigingsnummer` — the spec's CodeSoortObjectIdEnum; no partij: every requested category
+is None, "niet-gevonden"), then makes only the calls the requested categories need, concurrently:
 `digitaleadressen` for contact details and the preferred address, one `klantcontacten` list (with
 `expand` of onderwerpobjecten and/or interne taken) for the contact history and the open requests. The
-API has no field selection, so answers are projected down to the permitted fields at once.
+API has no field selection, so answers are projected down to the permitted fields at once. Like the
+Zaken adapter it trusts no filter: the partij must carry the asked identificator, an address must be
+provided by that partij and a contact must have one of the partij's betrokkenen, or they are left out.
+Zaak links of a contact are accepted as `zaak` and as `zgw-Zaak` (codeObjecttype or codeSoortObjectId).
+
+Writes: `register_klantcontact` (klantcontact, then its betrokkene linked to the partij, then one
+onderwerpobject per zaak) and `create_interne_taak`. Texts longer than the spec allows raise
+`SourceValidationError` (field + limit) before anything is sent; nothing is truncated.
+
+Search: `search_digitale_adressen` finds the partijen behind a phone number or e-mail address, in
+whatever spelling it was stored (`adres__icontains` on the invariant part, then exact comparison of
+the normalised forms).
+
+Exception tree (besides those of sources.base):
+
+    SourceError
+    ├── SourceValidationError   a text exceeds the API's maxLength (field, limit)
+    └── PartialWriteError       the klantcontact was stored, a later part of the registration failed
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from dgkb.sources.base import CategoryData, FetchRequest, SourceError, SubjectNotFound
+from dgkb.domain.errors import InvalidIdentifier
+from dgkb.domain.identifiers import Subject, SubjectKind
+from dgkb.sources.base import ALL_SUBJECT_KINDS, CategoryData, FetchRequest, SourceError, SubjectNotFound
 from dgkb.sources.config import SourceConfig
 from dgkb.sources.http import SourceHttpClient
+from dgkb.sources.normalise import normalise_email, normalise_phone, phone_search_core
 
-__all__ = ["KlantinteractiesAdapter"]
+__all__ = [
+    "DigitaalAdresMatch",
+    "KlantinteractiesAdapter",
+    "PartialWriteError",
+    "SourceValidationError",
+]
 
 CONTACTGEGEVENS = "klant.contactgegevens"
 VOORKEUR = "klant.voorkeurskanaal"
@@ -26,7 +53,104 @@ HISTORIE = "contact.historie"
 OPEN_VERZOEKEN = "contact.open-verzoeken"
 _SERVED = (CONTACTGEGEVENS, VOORKEUR, HISTORIE, OPEN_VERZOEKEN)
 _KANAAL = {"email": "e-mail", "telefoonnummer": "telefoon"}
+_SOORT_OBJECT_ID = {
+    SubjectKind.BSN: "bsn",
+    SubjectKind.KVK: "kvk_nummer",
+    SubjectKind.VESTIGING: "vestigingsnummer",
+}
+_ZAAK_CODES = frozenset({"zaak", "zgw-zaak"})
+# maxLength of the fields DGKB writes (Klantinteracties API 0.9.0)
+MAX_LENGTHS: Mapping[str, int] = {
+    "kanaal": 50,
+    "onderwerp": 200,
+    "inhoud": 1000,
+    "onderwerpobjectidentificator.objectId": 200,
+    "gevraagdeHandeling": 200,
+    "toelichting": 1000,
+}
 Json = dict[str, Any]
+
+
+class SourceValidationError(SourceError):
+    """A value the source would reject (too long); nothing was sent. Names the field and the limit."""
+
+    code = "source.invalid"
+
+    def __init__(self, field: str, limit: int, length: int) -> None:
+        super().__init__(f"{field} is {length} tekens lang; de bron staat er hoogstens {limit} toe")
+        self.field = field
+        self.limit = limit
+        self.length = length
+
+
+class PartialWriteError(SourceError):
+    """The klantcontact was stored but its betrokkene or an onderwerpobject was not: the caller must
+    not register it again, and should report or repair the missing link."""
+
+    code = "source.partial_write"
+
+    def __init__(self, message: str, klantcontact: Json) -> None:
+        super().__init__(message)
+        self.klantcontact = klantcontact
+
+
+@dataclass(frozen=True, slots=True)
+class DigitaalAdresMatch:
+    """A stored digitaal adres equal to the searched one, and whom it belongs to (if anyone)."""
+
+    adres: str
+    soort_digitaal_adres: str
+    partij_uuid: str | None
+    subjects: tuple[Subject, ...]  # BSN / KVK-nummer / vestigingsnummer of the partij
+
+
+def _check_length(field: str, value: str) -> None:
+    limit = MAX_LENGTHS[field]
+    if len(value) > limit:
+        raise SourceValidationError(field, limit, len(value))
+
+
+def _fk_uuid(value: Any) -> str | None:
+    if isinstance(value, dict):
+        if isinstance(value.get("uuid"), str):
+            return str(value["uuid"])
+        if isinstance(value.get("url"), str):
+            return str(value["url"]).rstrip("/").rsplit("/", 1)[-1]
+    return None
+
+
+def _identificators(partij: Json) -> list[Json]:
+    found = []
+    for item in partij.get("partijIdentificatoren") or []:
+        ident = item.get("partijIdentificator") if isinstance(item, dict) else None
+        if isinstance(ident, dict):
+            found.append(ident)
+    return found
+
+
+def _subjects(partij: Json) -> tuple[Subject, ...]:
+    """The BSN, KVK-nummer and vestigingsnummer identificatoren of a partij, as subjects."""
+    makers = {
+        "bsn": Subject.person,
+        "kvk_nummer": Subject.business,
+        "vestigingsnummer": Subject.establishment,
+    }
+    result = []
+    for ident in _identificators(partij):
+        make = makers.get(str(ident.get("codeSoortObjectId")))
+        if make is None:
+            continue
+        try:
+            result.append(make(ident.get("objectId")))
+        except InvalidIdentifier:
+            continue
+    return tuple(result)
+
+
+def is_zaak_link(identificator: Json) -> bool:
+    """A zaak link, written as `zaak` or `zgw-Zaak` in codeObjecttype or codeSoortObjectId."""
+    codes = (identificator.get("codeObjecttype"), identificator.get("codeSoortObjectId"))
+    return any(isinstance(c, str) and c.lower() in _ZAAK_CODES for c in codes)
 
 
 def _origin(url: str) -> tuple[str, str]:
@@ -48,10 +172,24 @@ class KlantinteractiesAdapter:
     def __init__(self, config: SourceConfig) -> None:
         self.id = config.id
         self.categories = frozenset(config.categories)
+        self.subject_kinds = ALL_SUBJECT_KINDS
+        self.vocabulary: Mapping[str, frozenset[str]] = {}  # every catalogue field of its categories
         self._http = SourceHttpClient(config)
         self._path = str(config.options.get("path", "/klantinteracties/api/v1")).rstrip("/")
         self._max_pages = int(config.options.get("maxPages", 10))
         self._actors: dict[str, str | None] = {}  # actor URL -> naam (an organisational unit, not a customer)
+        # how DGKB writes a zaak link (onderwerpobjectidentificator); `options.zaakLink` overrides
+        codes = config.options.get("zaakLink") or {}
+        self._zaak_codes = {
+            "codeObjecttype": "zaak",
+            "codeRegister": "openzaak",
+            "codeSoortObjectId": "identificatie",
+            **{
+                k: str(v)
+                for k, v in dict(codes).items()
+                if k in ("codeObjecttype", "codeRegister", "codeSoortObjectId")
+            },
+        }
 
     async def _get(
         self, url: str, headers: Mapping[str, str], params: Mapping[str, str] | None = None
@@ -91,25 +229,33 @@ class KlantinteractiesAdapter:
             self._actors[url] = naam if isinstance(naam, str) else None
         return self._actors[url]
 
+    async def partij_of(self, subject: Subject, headers: Mapping[str, str]) -> Json | None:
+        """The partij identified by the subject's BSN / KVK-nummer / vestigingsnummer, or None. Only a
+        partij that really carries that identificator counts (a source may ignore the filter)."""
+        soort = _SOORT_OBJECT_ID[subject.kind]
+        partijen = await self._list(
+            "/partijen",
+            {"partijIdentificator__codeSoortObjectId": soort, "partijIdentificator__objectId": subject.value},
+            headers,
+        )
+        for partij in partijen:
+            if any(
+                i.get("codeSoortObjectId") == soort and i.get("objectId") == subject.value
+                for i in _identificators(partij)
+            ):
+                return partij
+        return None
+
     async def fetch(self, request: FetchRequest) -> Mapping[str, CategoryData | None]:
         wanted = {c: f for c, f in request.fields.items() if c in _SERVED and c in self.categories}
         if not wanted:
             return {}
-        if not request.subject.is_person:
-            raise SubjectNotFound(f"{self.id}: alleen personen (BSN)")
         headers = request.headers
-        partijen = await self._list(
-            "/partijen",
-            {
-                "partijIdentificator__codeSoortObjectId": "bsn",
-                "partijIdentificator__objectId": request.subject.value,
-            },
-            headers,
-        )
-        if not partijen:
+        partij = await self.partij_of(request.subject, headers)
+        if partij is None:
             return dict.fromkeys(wanted)
-        partij = partijen[0]
         partij_uuid = str(partij.get("uuid"))
+        own_betrokkenen = {_fk_uuid(b) for b in partij.get("betrokkenen") or []}
 
         voorkeur_fields = set(wanted.get(VOORKEUR, ()))
         need_adressen = CONTACTGEGEVENS in wanted or bool(
@@ -125,7 +271,8 @@ class KlantinteractiesAdapter:
         async def adressen() -> list[Json]:
             if not need_adressen:
                 return []
-            return await self._list("/digitaleadressen", {"verstrektDoorPartij__uuid": partij_uuid}, headers)
+            found = await self._list("/digitaleadressen", {"verstrektDoorPartij__uuid": partij_uuid}, headers)
+            return [a for a in found if _fk_uuid(a.get("verstrektDoorPartij")) == partij_uuid]
 
         async def contacten() -> list[Json]:
             if not need_contacten:
@@ -133,7 +280,10 @@ class KlantinteractiesAdapter:
             params = {"hadBetrokkene__wasPartij__uuid": partij_uuid}
             if expand:
                 params["expand"] = ",".join(expand)
-            return await self._list("/klantcontacten", params, headers)
+            found = await self._list("/klantcontacten", params, headers)
+            return [
+                c for c in found if own_betrokkenen & {_fk_uuid(b) for b in c.get("hadBetrokkenen") or []}
+            ]
 
         digitale_adressen, klantcontacten = await asyncio.gather(adressen(), contacten())
         result: dict[str, CategoryData | None] = {}
@@ -178,11 +328,7 @@ class KlantinteractiesAdapter:
         if "zaken" in fields:
             objecten = (contact.get("_expand") or {}).get("gingOverOnderwerpobjecten") or []
             ids = [o.get("onderwerpobjectidentificator") or {} for o in objecten if isinstance(o, dict)]
-            item["zaken"] = [
-                i.get("objectId")
-                for i in ids
-                if i.get("codeObjecttype") == "zaak" or i.get("codeSoortObjectId") == "zaak"
-            ]
+            item["zaken"] = [i.get("objectId") for i in ids if is_zaak_link(i)]
         return {f: item.get(f) for f in fields}
 
     async def _open_verzoeken(
@@ -207,6 +353,150 @@ class KlantinteractiesAdapter:
                 item["toegewezenAan"] = naam
             result.append({f: item.get(f) for f in fields})
         return result
+
+    # --- writes ---------------------------------------------------------------------------------
+
+    async def _post(self, resource: str, body: Json, headers: Mapping[str, str]) -> Json:
+        answer = await self._http.request(
+            "POST", f"{self._path}/{resource}", headers=headers, json=body, not_found_is_subject=False
+        )
+        if not isinstance(answer, dict) or not isinstance(answer.get("uuid"), str):
+            raise SourceError(f"{self.id}: antwoord op POST {resource} zonder uuid")
+        return answer
+
+    async def register_klantcontact(
+        self,
+        *,
+        subject: Subject,
+        kanaal: str,
+        onderwerp: str,
+        inhoud: str,
+        indicatie_contact_gelukt: bool | None,
+        zaak_identificaties: Sequence[str] = (),
+        headers: Mapping[str, str],
+    ) -> dict[str, Any]:
+        """Record a contact with this customer: the klantcontact, its betrokkene (the subject's
+        partij, as klant and initiator) and one onderwerpobject per zaak. Returns
+        {"klantcontact", "betrokkene", "onderwerpobjecten"} as the source stored them.
+
+        Raises SourceValidationError before sending when a text is too long, SubjectNotFound when the
+        subject has no partij, PartialWriteError when the klantcontact was stored but a link was not."""
+        _check_length("kanaal", kanaal)
+        _check_length("onderwerp", onderwerp)
+        _check_length("inhoud", inhoud)
+        for identificatie in zaak_identificaties:
+            _check_length("onderwerpobjectidentificator.objectId", identificatie)
+        partij = await self.partij_of(subject, headers)
+        if partij is None:
+            raise SubjectNotFound(f"{self.id}: geen partij voor deze klant")
+        contact = await self._post(
+            "klantcontacten",
+            {
+                "kanaal": kanaal,
+                "onderwerp": onderwerp,
+                "inhoud": inhoud,
+                "indicatieContactGelukt": indicatie_contact_gelukt,
+                "taal": "nld",
+                "vertrouwelijk": False,
+            },
+            headers,
+        )
+        link = {"uuid": contact["uuid"]}
+        try:
+            betrokkene = await self._post(
+                "betrokkenen",
+                {
+                    "hadKlantcontact": link,
+                    "wasPartij": {"uuid": partij.get("uuid")},
+                    "rol": "klant",
+                    "initiator": True,
+                },
+                headers,
+            )
+            onderwerpobjecten = list(
+                await asyncio.gather(
+                    *(
+                        self._post(
+                            "onderwerpobjecten",
+                            {
+                                "klantcontact": link,
+                                "wasKlantcontact": None,
+                                "onderwerpobjectidentificator": {**self._zaak_codes, "objectId": ident},
+                            },
+                            headers,
+                        )
+                        for ident in dict.fromkeys(zaak_identificaties)
+                    )
+                )
+            )
+        except SourceError as exc:
+            raise PartialWriteError(
+                f"{self.id}: klantcontact opgeslagen, koppeling mislukt ({exc.code})", contact
+            ) from exc
+        return {"klantcontact": contact, "betrokkene": betrokkene, "onderwerpobjecten": onderwerpobjecten}
+
+    async def create_interne_taak(
+        self,
+        *,
+        klantcontact: str,
+        gevraagde_handeling: str,
+        toelichting: str = "",
+        toegewezen_aan: str | None = None,
+        headers: Mapping[str, str],
+    ) -> dict[str, Any]:
+        """A contactverzoek for the back office: an interne taak (status te_verwerken) arising from
+        `klantcontact` (its URL or uuid), assigned to the actor `toegewezen_aan` (URL or uuid) if
+        given. Raises SourceValidationError before sending when a text is too long."""
+        _check_length("gevraagdeHandeling", gevraagde_handeling)
+        _check_length("toelichting", toelichting)
+        contact_uuid = klantcontact.rstrip("/").rsplit("/", 1)[-1]
+        body: Json = {
+            "gevraagdeHandeling": gevraagde_handeling,
+            "aanleidinggevendKlantcontact": {"uuid": contact_uuid},
+            "toelichting": toelichting,
+            "status": "te_verwerken",
+        }
+        if toegewezen_aan:
+            body["toegewezenAanActoren"] = [{"uuid": toegewezen_aan.rstrip("/").rsplit("/", 1)[-1]}]
+        return await self._post("internetaken", body, headers)
+
+    # --- search ---------------------------------------------------------------------------------
+
+    async def search_digitale_adressen(
+        self, text: str, headers: Mapping[str, str], *, limit: int = 25
+    ) -> list[DigitaalAdresMatch]:
+        """The stored addresses equal to the phone number or e-mail address `text` (any spelling),
+        with the subjects of the partij behind each, at most `limit`. Raises ValueError when `text`
+        is neither a phone number nor an e-mail address."""
+        if "@" in text:
+            wanted, core, soort = normalise_email(text), normalise_email(text), "email"
+            same = normalise_email
+        else:
+            wanted = normalise_phone(text)
+            core, soort, same = phone_search_core(wanted), "telefoonnummer", normalise_phone
+        found = await self._list("/digitaleadressen", {"adres__icontains": core}, headers)
+
+        def equal(adres: Any) -> bool:
+            try:
+                return isinstance(adres, str) and same(adres) == wanted
+            except ValueError:
+                return False
+
+        hits = [a for a in found if a.get("soortDigitaalAdres") == soort and equal(a.get("adres"))][:limit]
+        partij_uuids = list(dict.fromkeys(u for a in hits if (u := _fk_uuid(a.get("verstrektDoorPartij")))))
+        partijen = await asyncio.gather(
+            *(self._get(f"{self._path}/partijen/{u}", headers) for u in partij_uuids)
+        )
+        subjects = {u: _subjects(p) for u, p in zip(partij_uuids, partijen, strict=True)}
+        return [
+            DigitaalAdresMatch(
+                adres=str(a.get("adres")),
+                soort_digitaal_adres=soort,
+                partij_uuid=(u := _fk_uuid(a.get("verstrektDoorPartij"))),
+                subjects=subjects.get(u, ()) if u else (),
+            )
+            for a in hits
+        ]
 
     async def aclose(self) -> None:
         await self._http.aclose()

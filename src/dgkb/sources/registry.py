@@ -9,6 +9,9 @@ from dgkb.sources.brp import BrpPersonenAdapter
 from dgkb.sources.config import SourceConfig
 from dgkb.sources.generic import GenericRestAdapter
 from dgkb.sources.klantinteracties import KlantinteractiesAdapter
+from dgkb.sources.kvk import KvkAdapter
+from dgkb.sources.producten import ProductenAdapter
+from dgkb.sources.reisdocumenten import ReisdocumentenAdapter
 from dgkb.sources.zaken import ZakenAdapter
 
 AdapterFactory = Callable[[SourceConfig], SourceAdapter]
@@ -18,6 +21,9 @@ ADAPTERS: dict[str, AdapterFactory] = {
     "zgw-zaken": ZakenAdapter,
     "klantinteracties": KlantinteractiesAdapter,
     "generic-rest": GenericRestAdapter,
+    "brp-reisdocumenten": ReisdocumentenAdapter,
+    "kvk": KvkAdapter,
+    "open-producten": ProductenAdapter,
 }
 
 

@@ -1,21 +1,41 @@
 """ZGW Zaken API adapter: `dienst.zaken-lopend` (no einddatum) and `dienst.zaken-historie` (closed).
 
-Lists the zaken of the person by the initiator's BSN (following `next`, at most `options.maxPages`
-pages, same origin only), then fetches concurrently only what the permitted fields need: the zaaktype
-(cached in-process: catalogue data, not personal), the current status, the status history, the
-resultaat. Returns per category a list of dicts holding exactly the permitted fields.
+Lists the zaken of the subject by a betrokkene filter (following `next`, `pageSize` up to 500, at most
+`options.maxPages` pages, same origin only):
+
+    person (BSN)              rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn
+    business (KVK-nummer)     rol__betrokkeneIdentificatie__nietNatuurlijkPersoon__innNnpId
+                              (Zaken 1.5.1 and 1.7 have no kvkNummer filter; `options.kvkFilter`
+                              names another parameter for a source that has one)
+    vestiging                 rol__betrokkeneIdentificatie__vestiging__vestigingsNummer
+
+Leak guard: a source that ignores the filter would hand over other customers' zaken (it happened in
+the field), so every zaak must show the subject among its rollen — taken from `expand=rollen`
+(Zaken 1.5), or, when the source does not expand, from `/rollen?zaak=…` per zaak, concurrently. A zaak
+without such a rol is dropped, counted in `dropped_zaken` and logged (without identifiers); it is
+never returned. Then it fetches concurrently only what the permitted fields need: the zaaktype (cached
+in-process: catalogue data, not personal), the current status, the status history, the resultaat.
+Returns per category a list of dicts holding exactly the permitted fields.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from dgkb.domain.errors import InvalidIdentifier
-from dgkb.domain.identifiers import Subject
-from dgkb.sources.base import CategoryData, FetchRequest, SourceError, SubjectNotFound, ZaakFacts
+from dgkb.domain.identifiers import Subject, SubjectKind
+from dgkb.sources.base import (
+    ALL_SUBJECT_KINDS,
+    CategoryData,
+    FetchRequest,
+    SourceError,
+    SubjectNotFound,
+    ZaakFacts,
+)
 from dgkb.sources.config import SourceConfig
 from dgkb.sources.http import SourceHttpClient
 
@@ -24,6 +44,10 @@ __all__ = ["ZakenAdapter"]
 LOPEND = "dienst.zaken-lopend"
 HISTORIE = "dienst.zaken-historie"
 _CRS = {"Accept-Crs": "EPSG:4326"}
+_BSN_FILTER = "rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn"
+_KVK_FILTER = "rol__betrokkeneIdentificatie__nietNatuurlijkPersoon__innNnpId"
+_VESTIGING_FILTER = "rol__betrokkeneIdentificatie__vestiging__vestigingsNummer"
+_log = logging.getLogger(__name__)
 _PLAIN = ("identificatie", "omschrijving", "startdatum", "einddatum", "uiterlijkeEinddatumAfdoening", "url")
 Json = dict[str, Any]
 
@@ -33,16 +57,62 @@ def _origin(url: str) -> tuple[str, str]:
     return parts.scheme, parts.netloc
 
 
+def rol_is_subject(rol: Json, subject: Subject) -> bool:
+    """Does this rol name the subject as betrokkene? A KVK-nummer may sit in a niet-natuurlijk
+    persoon's `innNnpId` (or `kvkNummer`, newer APIs) or in a vestiging's `kvkNummer`."""
+    ident = rol.get("betrokkeneIdentificatie")
+    if not isinstance(ident, dict):
+        return False
+    soort = rol.get("betrokkeneType")
+    value = subject.value
+    if subject.kind is SubjectKind.BSN:
+        return soort == "natuurlijk_persoon" and ident.get("inpBsn") == value
+    if subject.kind is SubjectKind.KVK:
+        if soort == "niet_natuurlijk_persoon":
+            return value in (ident.get("innNnpId"), ident.get("kvkNummer"))
+        return soort == "vestiging" and ident.get("kvkNummer") == value
+    return soort == "vestiging" and ident.get("vestigingsNummer") == value
+
+
+def _initiator(rol: Json) -> Subject | None:
+    """The subject a rol identifies, when it is a BSN, a KVK-nummer or a vestigingsnummer."""
+    ident = rol.get("betrokkeneIdentificatie")
+    if not isinstance(ident, dict):
+        return None
+    soort = rol.get("betrokkeneType")
+    try:
+        if soort == "natuurlijk_persoon":
+            return Subject.person(ident.get("inpBsn"))
+        if soort == "niet_natuurlijk_persoon":
+            return Subject.business(ident.get("kvkNummer") or ident.get("innNnpId"))
+        if soort == "vestiging":
+            return Subject.establishment(ident.get("vestigingsNummer"))
+    except InvalidIdentifier:
+        return None
+    return None
+
+
 class ZakenAdapter:
-    """Zaken + Catalogi adapter. `options.zakenPath` (default `/zaken/api/v1`), `options.maxPages`."""
+    """Zaken + Catalogi adapter. Options: `zakenPath` (default `/zaken/api/v1`), `maxPages` (20),
+    `pageSize` (500, the most Open Zaak serves), `kvkFilter` (the zaken filter for a KVK-nummer)."""
 
     def __init__(self, config: SourceConfig) -> None:
         self.id = config.id
         self.categories = frozenset(config.categories)
+        self.subject_kinds = ALL_SUBJECT_KINDS
+        self.vocabulary: Mapping[str, frozenset[str]] = {}  # every catalogue field of its categories
         self._http = SourceHttpClient(config)
         self._zaken_path = str(config.options.get("zakenPath", "/zaken/api/v1")).rstrip("/")
-        self._max_pages = int(config.options.get("maxPages", 10))
+        self._max_pages = int(config.options.get("maxPages", 20))
+        self._page_size = max(1, min(500, int(config.options.get("pageSize", 500))))
+        self._filters = {
+            SubjectKind.BSN: _BSN_FILTER,
+            SubjectKind.KVK: str(config.options.get("kvkFilter", _KVK_FILTER)),
+            SubjectKind.VESTIGING: _VESTIGING_FILTER,
+        }
         self._names: dict[str, asyncio.Future[str | None]] = {}  # catalogi URL -> omschrijving
+        # zaken a source returned for a subject without having it as betrokkene (leak guard)
+        self.dropped_zaken = 0
 
     async def _get(
         self, url: str, headers: Mapping[str, str], params: Mapping[str, str] | None = None
@@ -58,7 +128,7 @@ class ZakenAdapter:
         """All results of a paginated list, following `next` within the same origin and page limit."""
         origin = _origin(self._http.base_url)
         url: str | None = f"{self._zaken_path}{path}"
-        query: Mapping[str, str] | None = params
+        query: Mapping[str, str] | None = {**params, "pageSize": str(self._page_size)}
         seen: set[str] = set()
         results: list[Json] = []
         for _ in range(self._max_pages):
@@ -129,17 +199,45 @@ class ZakenAdapter:
         item.update(zip(wanted, values, strict=True))
         return {f: item.get(f) for f in fields}
 
+    async def _rollen(self, zaak: Json, headers: Mapping[str, str]) -> list[Json]:
+        """The rollen of a zaak: expanded ones when the source sent them, else fetched. Only rollen
+        that point back at this zaak count (a source ignoring `?zaak=` must not vouch for it)."""
+        expanded = zaak.get("_expand")
+        rollen = expanded.get("rollen") if isinstance(expanded, dict) else None
+        if not isinstance(rollen, list):
+            rollen = await self._list("/rollen", {"zaak": str(zaak.get("url"))}, headers)
+        return [r for r in rollen if isinstance(r, dict) and r.get("zaak") == zaak.get("url")]
+
+    async def _guard(self, subject: Subject, zaken: list[Json], headers: Mapping[str, str]) -> list[Json]:
+        """Only the zaken that really have the subject as betrokkene (see the module docstring)."""
+        rollen = await asyncio.gather(*(self._rollen(z, headers) for z in zaken))
+        kept = [z for z, rs in zip(zaken, rollen, strict=True) if any(rol_is_subject(r, subject) for r in rs)]
+        dropped = len(zaken) - len(kept)
+        if dropped:
+            self.dropped_zaken += dropped
+            _log.warning(
+                "%s: %d zaken zonder de klant als betrokkene weggelaten (filter genegeerd?)", self.id, dropped
+            )
+        return kept
+
+    async def zaken_of(
+        self, subject: Subject, headers: Mapping[str, str], *, open_only: bool | None = None
+    ) -> list[Json]:
+        """The zaken (JSON as served) that have `subject` as betrokkene; `open_only` True/False asks
+        only for open/closed ones. `headers` must already carry Accept-Crs."""
+        params = {self._filters[subject.kind]: subject.value, "expand": "rollen"}
+        if open_only is not None:
+            params["einddatum__isnull"] = "true" if open_only else "false"
+        zaken = await self._list("/zaken", params, headers)
+        return await self._guard(subject, zaken, headers)
+
     async def fetch(self, request: FetchRequest) -> Mapping[str, CategoryData | None]:
         wanted = {c: f for c, f in request.fields.items() if c in (LOPEND, HISTORIE) and c in self.categories}
         if not wanted:
             return {}
-        if not request.subject.is_person:
-            raise SubjectNotFound(f"{self.id}: alleen personen (BSN)")
         headers = {**request.headers, **_CRS}
-        params = {"rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn": request.subject.value}
-        if len(wanted) == 1:  # ask only for the open or only for the closed zaken
-            params["einddatum__isnull"] = "true" if LOPEND in wanted else "false"
-        zaken = await self._list("/zaken", params, headers)
+        open_only = (LOPEND in wanted) if len(wanted) == 1 else None  # ask only for what is needed
+        zaken = await self.zaken_of(request.subject, headers, open_only=open_only)
         groups = {
             LOPEND: sorted(
                 (z for z in zaken if not z.get("einddatum")),
@@ -163,24 +261,24 @@ class ZakenAdapter:
         """The zaaktype and initiator of the zaak with this identificatie (SubjectNotFound if unknown)."""
         all_headers = {**headers, **_CRS}
         zaken = await self._list("/zaken", {"identificatie": identificatie}, all_headers)
-        if not zaken:
+        # a source ignoring the filter must not make another zaak "the" zaak
+        zaak = next((z for z in zaken if z.get("identificatie") == identificatie), None)
+        if zaak is None:
             raise SubjectNotFound(f"{self.id}: zaak niet gevonden")
-        zaak = zaken[0]
         url = str(zaak.get("url"))
         rollen, omschrijving = await asyncio.gather(
             self._list("/rollen", {"zaak": url, "omschrijvingGeneriek": "initiator"}, headers),
             self._name(zaak.get("zaaktype"), headers),
         )
-        initiator: Subject | None = None
-        for rol in rollen:
-            if rol.get("omschrijvingGeneriek") != "initiator":
-                continue
-            bsn = (rol.get("betrokkeneIdentificatie") or {}).get("inpBsn")
-            try:
-                initiator = Subject.person(bsn)
-            except InvalidIdentifier:
-                continue
-            break
+        initiator = next(
+            (
+                s
+                for rol in rollen
+                if rol.get("omschrijvingGeneriek") == "initiator" and rol.get("zaak") == url
+                if (s := _initiator(rol)) is not None
+            ),
+            None,
+        )
         return ZaakFacts(
             url=url,
             identificatie=str(zaak.get("identificatie")),

@@ -31,6 +31,16 @@ def aware_moment(v: datetime | None, example: str) -> datetime | None:
 class Camel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, v: Any) -> Any:
+        # PostgreSQL text cannot hold NUL, and no legitimate input contains it: refuse it here, with
+        # the field named, instead of failing in the database.
+        texts = v if isinstance(v, list) else [v]
+        if any(isinstance(t, str) and "\x00" in t for t in texts):
+            raise ValueError("tekst mag geen NUL-teken (\\u0000) bevatten")
+        return v
+
 
 class ContactStart(Camel):
     kanaal: Kanaal
