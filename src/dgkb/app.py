@@ -27,7 +27,7 @@ from dgkb.api.middleware import (
     ApiHeadersMiddleware,
     BodyLimitMiddleware,
 )
-from dgkb.api.v1 import bronnen, contacten, feedback, register, status, toegangslog, toestemmingen
+from dgkb.api.v1 import bronnen, contacten, feedback, register, status, toegangslog, toestemmingen, zoeken
 from dgkb.audit.writer import AuditWriter
 from dgkb.consent.service import ConsentService
 from dgkb.contacts.service import ContactService
@@ -43,6 +43,7 @@ from dgkb.feedback.source import KIND as FEEDBACK_KIND
 from dgkb.feedback.source import FeedbackSource
 from dgkb.klantbeeld.service import KlantbeeldService
 from dgkb.policy.engine import CedarPolicyEngine
+from dgkb.search.service import CustomerSearch
 from dgkb.settings import Settings, load_catalogue, load_register, load_yaml
 from dgkb.sources.base import SourceAdapter
 from dgkb.sources.config import SourceConfig, SourcesConfig, parse_sources
@@ -174,6 +175,7 @@ def build_services(
         contacts=contacts,
         klantbeeld=klantbeeld,
         feedback=feedback_,
+        search=CustomerSearch(sources=sources, register=config.register, audit=audit),
         federation=federation,
         cache=cache,
         validator=validator,
@@ -246,6 +248,7 @@ def create_app(
     app.include_router(toegangslog.router, prefix=API_PREFIX)
     app.include_router(feedback.router, prefix=API_PREFIX)
     app.include_router(bronnen.router, prefix=API_PREFIX)
+    app.include_router(zoeken.router, prefix=API_PREFIX)
     app.include_router(authzen_router)
     if dev_issuer is not None:
         app.include_router(

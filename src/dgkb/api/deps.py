@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from dgkb.feedback.service import FeedbackService
     from dgkb.klantbeeld.service import KlantbeeldService
     from dgkb.policy.engine import CedarPolicyEngine
+    from dgkb.search.service import CustomerSearch
     from dgkb.store.db import Database
 
 
@@ -44,6 +45,7 @@ class Services:
     contacts: ContactService
     klantbeeld: KlantbeeldService
     feedback: FeedbackService
+    search: CustomerSearch
     federation: Federation
     cache: SourceCache
     validator: TokenValidator

@@ -247,6 +247,12 @@ class ContactService:
             )
         return purpose
 
+    async def identification_scope(self, actor: Actor, contact_id: str) -> tuple[Kanaal, str]:
+        """Channel and identification purpose of an open contact, for searching its customer."""
+        async with self._db.transaction() as session:
+            row = await self._open_row(session, actor, contact_id, touch=True)
+        return Kanaal(row.channel), self._identification_purpose(actor)
+
     def _retention(self, purpose_id: str) -> str:
         purpose = self._register.get(purpose_id)
         return purpose.bewaartermijn if purpose else "P1Y"

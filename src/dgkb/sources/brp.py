@@ -233,6 +233,20 @@ class BrpPersonenAdapter:
                 result[category] = {t: persoon[t] for t in tops if t in persoon}
         return result
 
+    async def lookup(
+        self, bsn: str, fields: Sequence[str], headers: Mapping[str, str]
+    ) -> dict[str, Any] | None:
+        """One person by BSN for the customer search: `fields` plus the secrecy indication (False when
+        the BRP left it out), like `search` results; None when the BRP does not know the BSN."""
+        personen = await self._personen(bsn, _union(list(fields)), headers)
+        if not personen:
+            return None
+        persoon = personen[0]
+        return {
+            **persoon,
+            "geheimhoudingPersoonsgegevens": bool(persoon.get("geheimhoudingPersoonsgegevens")),
+        }
+
     async def search(
         self, query: PersonQuery, fields: Sequence[str], headers: Mapping[str, str]
     ) -> list[dict[str, Any]]:

@@ -191,6 +191,7 @@ class KvkAdapter:
         headers: Mapping[str, str],
         *,
         kvk_nummer: str | None = None,
+        vestigingsnummer: str | None = None,
         naam: str | None = None,
         postcode: str | None = None,
         huisnummer: int | None = None,
@@ -198,13 +199,18 @@ class KvkAdapter:
     ) -> list[Json]:
         """Zoeken v2 results ({kvkNummer, vestigingsnummer, naam, type, adres}); [] when nothing matches."""
         params: dict[str, str] = {"resultatenPerPagina": str(max(1, min(limit, 100)))}
-        for name, value in (("kvkNummer", kvk_nummer), ("naam", naam), ("postcode", postcode)):
+        for name, value in (
+            ("kvkNummer", kvk_nummer),
+            ("vestigingsnummer", vestigingsnummer),
+            ("naam", naam),
+            ("postcode", postcode),
+        ):
             if value:
                 params[name] = value
         if huisnummer is not None:
             params["huisnummer"] = str(huisnummer)
         if len(params) == 1:
-            raise ValueError("geef een KVK-nummer, naam of postcode")
+            raise ValueError("geef een KVK-nummer, vestigingsnummer, naam of postcode")
         try:
             answer = await self._get(self._zoeken, headers, params)
         except SubjectNotFound:

@@ -1,0 +1,133 @@
+"""/api/v1/klantzoekopdrachten: find the customer of a contact (bound to the identification purpose)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter
+from pydantic import Field, model_validator
+
+from dgkb.api.deps import ActorDep, ServicesDep, TraceDep
+from dgkb.api.v1.contacten import RESPONSES
+from dgkb.api.v1.schemas import Camel
+from dgkb.search.query import QueryKind, SearchQuery, parse_query
+from dgkb.search.service import SearchScope
+
+router = APIRouter(tags=["zoeken"])
+
+
+class Zoekvraag(Camel):
+    """Either one free `zoekterm` (as typed in the console's search box) or one structured way."""
+
+    contact_id: str = Field(max_length=36)
+    zoekterm: str | None = Field(default=None, max_length=200)
+    geslachtsnaam: str | None = Field(default=None, max_length=200)
+    geboortedatum: date | None = None
+    postcode: str | None = Field(default=None, pattern=r"^\d{4}\s?[A-Za-z]{2}$")
+    huisnummer: int | None = Field(default=None, ge=1, le=99999)
+    telefoonnummer: str | None = Field(default=None, max_length=40)
+    emailadres: str | None = Field(default=None, max_length=254)
+    bedrijfsnaam: str | None = Field(default=None, min_length=3, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Zoekvraag:
+        ways = [
+            self.zoekterm is not None,
+            self.geslachtsnaam is not None or self.geboortedatum is not None,
+            self.postcode is not None or self.huisnummer is not None,
+            self.telefoonnummer is not None,
+            self.emailadres is not None,
+            self.bedrijfsnaam is not None,
+        ]
+        if sum(ways) != 1:
+            raise ValueError(
+                "zoek op één manier: zoekterm, of geslachtsnaam + geboortedatum, of postcode + huisnummer, "
+                "of telefoonnummer, of emailadres, of bedrijfsnaam"
+            )
+        if (self.geslachtsnaam is None) != (self.geboortedatum is None):
+            raise ValueError("geslachtsnaam en geboortedatum horen bij elkaar")
+        if (self.postcode is None) != (self.huisnummer is None):
+            raise ValueError("postcode en huisnummer horen bij elkaar")
+        return self
+
+    def query(self) -> SearchQuery:
+        if self.zoekterm is not None:
+            return parse_query(self.zoekterm)
+        if self.geslachtsnaam is not None:
+            return SearchQuery(
+                QueryKind.NAAM_GEBOORTEDATUM,
+                geslachtsnaam=self.geslachtsnaam,
+                geboortedatum=self.geboortedatum,
+            )
+        if self.postcode is not None:
+            postcode = self.postcode.replace(" ", "").upper()
+            return SearchQuery(QueryKind.POSTCODE_HUISNUMMER, postcode=postcode, huisnummer=self.huisnummer)
+        if self.telefoonnummer is not None:
+            return SearchQuery(QueryKind.TELEFOON, self.telefoonnummer)
+        if self.emailadres is not None:
+            return SearchQuery(QueryKind.EMAIL, self.emailadres)
+        return SearchQuery(QueryKind.BEDRIJFSNAAM, self.bedrijfsnaam or "")
+
+
+class Kandidaat(Camel):
+    soort: str
+    bsn: str | None = None
+    kvk_nummer: str | None = None
+    vestigingsnummer: str | None = None
+    naam: str
+    geboortejaar: int | None = None
+    adres: str | None = None
+    afgeschermd: bool = False
+    overleden: bool = False
+    gevonden_via: str
+
+
+class Zoekresultaat(Camel):
+    begrepen_als: str
+    aantal: int
+    meer_dan_getoond: bool
+    meerdere_gevonden: bool
+    kandidaten: list[Kandidaat]
+
+
+@router.post(
+    "/klantzoekopdrachten",
+    response_model=Zoekresultaat,
+    responses=RESPONSES,
+    summary="Zoek de klant van een contact (BSN, naam + geboortedatum, adres, KVK, telefoon, e-mail)",
+)
+async def search_customer(
+    body: Zoekvraag, actor: ActorDep, services: ServicesDep, trace: TraceDep
+) -> Zoekresultaat:
+    query = body.query()  # before touching the contact: bad input is a 400 naming the field
+    channel, purpose_id = await services.contacts.identification_scope(actor, body.contact_id)
+    scope = SearchScope(
+        actor=actor, channel=channel, purpose_id=purpose_id, trace=trace, contact_id=body.contact_id
+    )
+    result = await services.search.search(scope, query)
+    kandidaten = []
+    for hit in result.hits:
+        ident = {
+            "bsn": hit.subject.value if hit.subject.kind.value == "bsn" else None,
+            "kvk_nummer": hit.kvk_nummer,
+            "vestigingsnummer": hit.subject.value if hit.subject.kind.value == "vestigingsnummer" else None,
+        }
+        kandidaten.append(
+            Kandidaat(
+                soort=hit.soort,
+                naam=hit.naam,
+                geboortejaar=hit.geboortejaar,
+                adres=hit.adres,
+                afgeschermd=hit.afgeschermd,
+                overleden=hit.overleden,
+                gevonden_via=hit.gevonden_via,
+                **ident,
+            )
+        )
+    return Zoekresultaat(
+        begrepen_als=result.query.kind.value,
+        aantal=len(kandidaten),
+        meer_dan_getoond=result.truncated,
+        meerdere_gevonden=len(kandidaten) > 1,
+        kandidaten=kandidaten,
+    )
