@@ -17,7 +17,7 @@ install: $(STAMP)
 ## Start DGKB on http://127.0.0.1:8000 with SQLite and the local simulators (demo data included).
 run: $(STAMP)
 	$(BIN)/dgkb migrate
-	$(BIN)/dgkb check
+	$(BIN)/dgkb check --no-probe
 	$(BIN)/dgkb seed-demo
 	$(BIN)/dgkb run
 

@@ -130,14 +130,14 @@ async def test_check_reports_broken_register_with_file_and_path(cli_env: dict[st
     register = yaml.safe_load((config / "register.yaml").read_text())
     register["verwerkingsactiviteiten"][2]["bewaartermijn"] = "een jaar"
     (config / "register.yaml").write_text(yaml.safe_dump(register))
-    code, _, err = await dgkb(cli_env, "check")
+    code, _, err = await dgkb(cli_env, "check", "--no-probe")
     assert code == 1
     assert "register.yaml: verwerkingsactiviteiten.2.bewaartermijn" in err
     # schema-valid but referring to a category the catalogue does not have
     register["verwerkingsactiviteiten"][2]["bewaartermijn"] = "P1Y"
     register["verwerkingsactiviteiten"][1]["categorieen"]["klant.bestaat-niet"] = {}
     (config / "register.yaml").write_text(yaml.safe_dump(register))
-    code, _, err = await dgkb(cli_env, "check")
+    code, _, err = await dgkb(cli_env, "check", "--no-probe")
     assert code == 1
     assert "register.yaml: verwerkingsactiviteiten.1.categorieen.klant.bestaat-niet" in err
 
@@ -146,6 +146,10 @@ async def test_check_passes_on_the_shipped_configuration(cli_env: dict[str, str]
     code, out, err = await dgkb(cli_env, "check")
     assert code == 0, err
     assert "Configuratie geldig" in out
+    # the probe table: every enabled source reachable (the simulators run in this test)
+    for source in ("brp", "zaken", "klantinteracties", "kvk", "waterschap-belastingen"):
+        line = next(line for line in out.splitlines() if f" {source} " in line)
+        assert " ja " in line, line
 
 
 async def test_cli_rejects_an_invalid_bsn_clearly(cli_env: dict[str, str]) -> None:

@@ -46,7 +46,9 @@ def seed_demo() -> None:
 
 @app.command()
 def check(
-    probe: Annotated[bool, typer.Option(help="Ook de bronnen aanroepen en de latency tonen")] = False,
+    probe: Annotated[
+        bool, typer.Option(help="Elke actieve bron aanroepen en bereikbaarheid en latency tonen")
+    ] = True,
 ) -> None:
     """Controleer register, catalogus en bronnenconfiguratie; exit 1 met precieze meldingen."""
     from dgkb.app import identification_purposes, load_configuration
@@ -70,20 +72,25 @@ def check(
 
 
 async def _probe(sources: Any) -> None:
+    """Reachability and latency of every enabled source: one plain GET of its base URL (any HTTP
+    answer means reachable; the call carries no personal data)."""
     import time
 
     import aiohttp
 
-    table = Table("bron", "url", "bereikbaar", "ms")
+    table = Table("bron", "soort", "url", "bereikbaar", "ms")
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3)) as client:
         for src in sources.sources:
+            if not src.enabled:
+                table.add_row(src.id, src.kind, src.baseUrl, "[dim]uitgeschakeld[/dim]", "")
+                continue
             started = time.perf_counter()
             try:
                 async with client.get(src.baseUrl) as resp:
-                    ok = f"ja (HTTP {resp.status})"
+                    ok = f"[green]ja[/green] (HTTP {resp.status})"
             except (aiohttp.ClientError, TimeoutError):
                 ok = "[red]nee[/red]"
-            table.add_row(src.id, src.baseUrl, ok, f"{(time.perf_counter() - started) * 1000:.0f}")
+            table.add_row(src.id, src.kind, src.baseUrl, ok, f"{(time.perf_counter() - started) * 1000:.0f}")
     console.print(table)
 
 

@@ -40,7 +40,17 @@ class ZgwJwtAuth(BaseModel):
     secret: str
 
 
-Auth = Annotated[NoAuth | ApiKeyAuth | BearerAuth | ZgwJwtAuth, Field(discriminator="type")]
+class MutualTlsAuth(BaseModel):
+    """Client certificate (PKIoverheid) for sources behind mutual TLS, e.g. a BRP gateway."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["mtls"]
+    certFile: str
+    keyFile: str
+    caFile: str | None = None  # trust store for the server certificate; default: system CAs
+
+
+Auth = Annotated[NoAuth | ApiKeyAuth | BearerAuth | ZgwJwtAuth | MutualTlsAuth, Field(discriminator="type")]
 
 
 class SourceConfig(BaseModel):

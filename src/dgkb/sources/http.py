@@ -7,6 +7,7 @@ Why aiohttp: in bench/klantbeeld.py it needs clearly less CPU per request than h
 from __future__ import annotations
 
 import json as _json
+import ssl
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -15,7 +16,7 @@ import aiohttp
 import jwt
 
 from dgkb.sources.base import SourceError, SourceTimeout, SourceUnavailable, SubjectNotFound
-from dgkb.sources.config import ApiKeyAuth, BearerAuth, SourceConfig, ZgwJwtAuth
+from dgkb.sources.config import ApiKeyAuth, BearerAuth, MutualTlsAuth, SourceConfig, ZgwJwtAuth
 
 _UNAVAILABLE_STATUS = {502, 503, 504}
 
@@ -33,7 +34,10 @@ class SourceHttpClient:
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(
-                limit=self.config.concurrency, ttl_dns_cache=300, keepalive_timeout=30
+                limit=self.config.concurrency,
+                ttl_dns_cache=300,
+                keepalive_timeout=30,
+                ssl=self._ssl_context(),
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,
@@ -42,6 +46,15 @@ class SourceHttpClient:
                 raise_for_status=False,
             )
         return self._session
+
+    def _ssl_context(self) -> ssl.SSLContext | bool:
+        """Mutual TLS: present the configured client certificate; otherwise default verification."""
+        auth = self.config.auth
+        if not isinstance(auth, MutualTlsAuth):
+            return True
+        context = ssl.create_default_context(cafile=auth.caFile)
+        context.load_cert_chain(auth.certFile, auth.keyFile)
+        return context
 
     def _auth_headers(self) -> dict[str, str]:
         auth = self.config.auth
