@@ -192,3 +192,36 @@ async def test_demo_seed_is_idempotent_and_shows_in_the_klantbeeld(cli_env: dict
     secties = {s["categorie"]: s for s in json.loads(out)["secties"]}
     assert [k["onderwerp"] for k in secties["feedback.klachten"]["gegevens"]] == ["Afvalinzameling"]
     assert {r["score"] for r in secties["beleving.oordeel"]["gegevens"]} == {8, 4}
+
+
+async def test_citizen_own_view_shows_all_six_information_types(cli_env: dict[str, str]) -> None:
+    code, _, err = await dgkb(cli_env, "seed-demo")
+    assert code == 0, err
+    code, out, err = await dgkb(
+        cli_env,
+        "klantbeeld",
+        "--doel",
+        GEMEENTE + "mijn-omgeving",
+        "--bsn",
+        "999993653",
+        "--rol",
+        "burger",
+        "--zekerheid",
+        "digid-midden",
+        "--json",
+    )
+    assert code == 0, err
+    secties = json.loads(out)["secties"]
+    ok_types = {s["informatietype"] for s in secties if s["status"] == "ok"}
+    assert ok_types == {
+        "klantdata",
+        "dienstdata",
+        "contactdata",
+        "dossierdata",
+        "belevingsdata",
+        "feedbackdata",
+    }
+    basis_sources = {s["bronId"] for s in secties if s["categorie"] == "klant.basis"}
+    assert basis_sources == {"brp", "reisdocumenten"}, (
+        "a person's base data: BRP and travel documents, not KVK"
+    )

@@ -49,3 +49,30 @@ async def test_unknown_kvk_nummer_is_refused_at_identification(stack: Stack) -> 
         )
     assert resp.status_code == 400
     assert resp.json()["invalidParams"][0]["name"] == "kvkNummer"
+
+
+async def test_business_desk_shows_all_six_information_types(stack: Stack) -> None:
+    async with await stack.as_user("kcm-anna") as anna:
+        contact = (
+            await anna.post(
+                "/api/v1/contacten",
+                json={"kanaal": "telefoon", "verwerkingsactiviteit": GEMEENTE + "ondernemersloket"},
+            )
+        ).json()["id"]
+        resp = await anna.post(
+            f"/api/v1/contacten/{contact}/identificatie",
+            json={"kvkNummer": TWO_BRANCHES, "zekerheid": "eherkenning-eh3"},
+        )
+        assert resp.status_code == 200, resp.text
+        body = (await anna.get(f"/api/v1/contacten/{contact}/klantbeeld")).json()
+    ok_types = {s["informatietype"] for s in body["secties"] if s["status"] == "ok"}
+    assert ok_types == {
+        "klantdata",
+        "dienstdata",
+        "contactdata",
+        "dossierdata",
+        "belevingsdata",
+        "feedbackdata",
+    }
+    financieel = sections(body)["dossier.financieel"]
+    assert {s["bronId"] for s in financieel} == {"gemeente-belastingen", "gemeente-boetes"}
