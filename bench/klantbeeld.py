@@ -85,11 +85,39 @@ def _simulators_main(latency_ms: int, conn: Connection) -> None:
     uvloop.run(main())
 
 
+class _NoCache:
+    """A source cache that never hits: every klantbeeld calls its sources (the issue's overhead
+    definition needs the source latency in every request)."""
+
+    async def get(self, key: str) -> None:
+        return None
+
+    async def set(self, key: str, subject_key: str, value: object, ttl: float) -> None:
+        return None
+
+    async def invalidate_subject(self, subject_key: str) -> int:
+        return 0
+
+    async def aclose(self) -> None:
+        return None
+
+
 def _dgkb_main(
-    database_url: str, overrides: dict[str, str], profile: str | None, pool_size: int, conn: Connection
+    database_url: str,
+    overrides: dict[str, str],
+    profile: str | None,
+    pool_size: int,
+    source_cache: bool,
+    conn: Connection,
 ) -> None:
-    """Child process: DGKB under uvicorn (uvloop + httptools) on a free port, until told to stop."""
+    """Child process: DGKB under uvicorn (uvloop + httptools) on a free port, until told to stop.
+    Without `source_cache` the in-process source cache is replaced by one that never hits."""
     import uvicorn
+
+    if not source_cache:
+        import dgkb.app
+
+        dgkb.app.MemoryCache = _NoCache  # type: ignore[attr-defined,assignment]
 
     if pool_size:  # experiment: a fixed-size connection pool instead of the engine default
         import functools
@@ -698,6 +726,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=0,
         help="experiment: run DGKB with a fixed database pool of this size (no overflow)",
     )
+    parser.add_argument(
+        "--source-cache",
+        action="store_true",
+        help="keep DGKB's source cache (default off: every klantbeeld calls its sources, so the "
+        "simulator latency is in every request as the overhead definition needs)",
+    )
     parser.add_argument("--skip-http", action="store_true", help="only the micro-benchmarks")
     parser.add_argument("--skip-micro", action="store_true", help="only the HTTP scenarios")
     args = parser.parse_args(argv)
@@ -718,7 +752,12 @@ def run_http(args: argparse.Namespace, database_url: str, console: Console) -> l
         sims: dict[str, str] = simulators.info
         overrides = rebase_sources(Settings(), sims)
         with child(
-            _dgkb_main, database_url, overrides, args.profile_dgkb or None, args.experiment_pool_size
+            _dgkb_main,
+            database_url,
+            overrides,
+            args.profile_dgkb or None,
+            args.experiment_pool_size,
+            args.source_cache,
         ) as dgkb:
             api = dgkb.info["url"]
             console.print(
@@ -755,7 +794,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         upgrade(database_url)
         console.print(
             f"[bold]DGKB klantbeeld benchmark[/bold] — {label}, {os.cpu_count()} CPUs, "
-            f"{args.seconds:g} s per scenario after {args.warmup:g} s warm-up, purpose {PURPOSE}"
+            f"{args.seconds:g} s per scenario after {args.warmup:g} s warm-up, purpose {PURPOSE}, "
+            f"source cache {'on' if args.source_cache else 'off'}"
         )
         results = [] if args.skip_http else run_http(args, database_url, console)
         micros: list[Micro] = []

@@ -28,13 +28,17 @@ from dgkb.api.middleware import (
     BodyLimitMiddleware,
 )
 from dgkb.api.v1 import bronnen, contacten, feedback, register, status, toegangslog, toestemmingen, zoeken
+from dgkb.api.v1 import notificaties as notificaties_api
 from dgkb.audit.writer import AuditWriter
 from dgkb.consent.service import ConsentService
+from dgkb.contacts.identification import IdentificationService
+from dgkb.contacts.moment import ContactMomentService, parse_options
 from dgkb.contacts.service import ContactService
 from dgkb.domain.catalogue import Catalogue
 from dgkb.domain.errors import InvalidConfiguration
 from dgkb.domain.pseudonym import Pseudonymizer
 from dgkb.domain.register import Register
+from dgkb.events.service import build_changes, start_realtime
 from dgkb.federation.cache import MemoryCache, RedisCache, SourceCache
 from dgkb.federation.fanout import Federation
 from dgkb.federation.sourceset import SourceSet
@@ -49,6 +53,7 @@ from dgkb.sources.base import SourceAdapter
 from dgkb.sources.config import SourceConfig, SourcesConfig, parse_sources
 from dgkb.sources.registry import build_adapter, known_kinds
 from dgkb.store.db import Database
+from dgkb.web import install as install_web
 
 log = logging.getLogger("dgkb")
 
@@ -163,6 +168,7 @@ def build_services(
         organisation_claim=settings.oidc_organisation_claim,
         unit_claim=settings.oidc_unit_claim,
     )
+    changes = build_changes(settings, invalidator=federation, pseudonymizer=pseudonymizer, sources=sources)
     return Services(
         database=database,
         catalogue=config.catalogue,
@@ -179,6 +185,20 @@ def build_services(
         federation=federation,
         cache=cache,
         validator=validator,
+        changes=changes,
+        hub=changes.hub,
+        moments=ContactMomentService(
+            register=config.register,
+            sources=sources,
+            contacts=contacts,
+            auditor=audit,
+            federation=federation,
+            pseudonymizer=pseudonymizer,
+            options=parse_options(load_yaml(settings.config_dir / "onderwerpen.yaml")),
+        ),
+        identification=IdentificationService(
+            register=config.register, sources=sources, contacts=contacts, auditor=audit
+        ),
     )
 
 
@@ -215,6 +235,9 @@ def create_app(
         services = build_services(settings, config, database=database, dev_issuer=dev_issuer)
         app.state.services = services
         task = asyncio.create_task(_housekeeping(services, 60.0))
+        stop_realtime = await start_realtime(
+            services.changes, services.klantbeeld, settings.reconcile_seconds
+        )
         try:
             yield
         finally:
@@ -223,6 +246,7 @@ def create_app(
                 await task
             with contextlib.suppress(Exception):
                 await services.audit.anchor()
+            await stop_realtime()
             await services.sources.aclose()
             await services.cache.aclose()
             await database.dispose()
@@ -249,6 +273,7 @@ def create_app(
     app.include_router(feedback.router, prefix=API_PREFIX)
     app.include_router(bronnen.router, prefix=API_PREFIX)
     app.include_router(zoeken.router, prefix=API_PREFIX)
+    app.include_router(notificaties_api.router, prefix=API_PREFIX)
     app.include_router(authzen_router)
     if dev_issuer is not None:
         app.include_router(
@@ -261,6 +286,7 @@ def create_app(
                 },
             )
         )
+    install_web(app, settings)  # the console: pages, static files, security headers
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ApiHeadersMiddleware)
     app.openapi = lambda: _openapi(app, base_url=settings.base_url)  # type: ignore[method-assign]

@@ -7,6 +7,7 @@ import getpass
 import json
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -19,6 +20,8 @@ from dgkb.settings import Settings
 app = typer.Typer(help="DGKB — Doelmatig Geïntegreerd Klantbeeld", no_args_is_help=True, add_completion=False)
 audit_app = typer.Typer(help="Het toegangslog controleren en doorzoeken", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+simulators_app = typer.Typer(help="De simulatoren van de bronnen", no_args_is_help=True)
+app.add_typer(simulators_app, name="simulators")
 console = Console()
 err = Console(stderr=True)
 
@@ -207,6 +210,84 @@ def audit_search(
         )
     console.print(table)
     console.print(f"{len(rows)} regels (tot {datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
+
+
+@simulators_app.command("import-gba")
+def simulators_import_gba(
+    csv_path: Annotated[
+        Path | None, typer.Option("--csv", help="De GBA-V testset (CSV, puntkomma-gescheiden)")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Het personenbestand voor de BRP-simulator (JSON)")
+    ] = None,
+) -> None:
+    """Laad de personen van de GBA-V testset in de BRP-simulator (naast de gegenereerde wereld).
+
+    Schrijft ze naar var/gba-personen.json; de BRP-simulator van `dgkb run` leest dat bestand bij de
+    start (of het bestand in DGKB_SIMULATOR_GBA_FILE)."""
+    from dgkb.simulators.gba_import import DEFAULT_CSV, DEFAULT_OUTPUT, ENV_FILE, import_gba
+
+    source = csv_path or DEFAULT_CSV
+    if not source.is_file():
+        err.print(f"[red]GBA-V testset niet gevonden[/red]: {source}")
+        raise typer.Exit(1)
+    report = import_gba(source, output or DEFAULT_OUTPUT)
+    console.print(
+        f"[green]{report.imported} personen geïmporteerd[/green], {report.skipped_total} overgeslagen "
+        f"-> {report.output}"
+    )
+    for reason, count in sorted(report.skipped.items()):
+        console.print(f"  overgeslagen: {count} × {reason}")
+    if output is not None and output != DEFAULT_OUTPUT:
+        console.print(f"Start de simulatoren met {ENV_FILE}={output} om deze personen te laden.")
+
+
+notificaties_app = typer.Typer(
+    help="Notificaties (ZGW Notificaties API) voor het actuele klantbeeld", no_args_is_help=True
+)
+app.add_typer(notificaties_app, name="notificaties")
+
+
+@notificaties_app.command("abonneer")
+def notificaties_abonneer(
+    api: Annotated[
+        str | None,
+        typer.Option(
+            help="Basis-URL van de Notificaties API (…/api/v1); standaard DGKB_NOTIFICATIES_API_URL"
+        ),
+    ] = None,
+    kanaal: Annotated[list[str] | None, typer.Option(help="Kanaal (herhaalbaar)")] = None,
+) -> None:
+    """Neem het abonnement van DGKB (callback {public_url}/api/v1/notificaties) op zaken, klantcontacten."""
+    from dgkb.events.notificaties import DEFAULT_KANALEN, abonneer
+    from dgkb.events.service import inbound_token
+
+    settings = Settings()
+    api_url = api or settings.notificaties_api_url
+    if not api_url:
+        err.print("[red]Geen Notificaties API[/red]: geef --api of zet DGKB_NOTIFICATIES_API_URL")
+        raise typer.Exit(1)
+    token = inbound_token(settings)
+    if not token:
+        err.print("[red]DGKB_NOTIFICATIES_TOKEN ontbreekt[/red] (verplicht in productie)")
+        raise typer.Exit(1)
+    try:
+        result = asyncio.run(
+            abonneer(
+                api_url,
+                callback_url=f"{settings.base_url}/api/v1/notificaties",
+                callback_auth=f"Bearer {token}",
+                kanalen=tuple(kanaal or DEFAULT_KANALEN),
+                api_auth=settings.notificaties_api_auth.get_secret_value(),
+            )
+        )
+    except Exception as exc:
+        err.print(f"[red]Abonneren mislukt[/red]: {type(exc).__name__}: {exc}")
+        raise typer.Exit(1) from None
+    kanalen = ", ".join(k.get("naam", "?") for k in result.get("kanalen", []))
+    console.print(
+        f"[green]Abonnement[/green] {result.get('url')} op {kanalen} -> {result.get('callbackUrl')}"
+    )
 
 
 def _safe_url(url: str) -> str:

@@ -6,8 +6,10 @@ demo exercises the real HTTP adapters exactly as production does.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from urllib.parse import urlsplit, urlunsplit
 
 import uvicorn
@@ -17,8 +19,21 @@ from starlette.types import ASGIApp
 
 from dgkb.api.dev_issuer import DEMO_ACCOUNTS
 from dgkb.app import create_app
+from dgkb.events.notificaties import abonneer
+from dgkb.events.service import inbound_token
 from dgkb.settings import Settings, load_yaml
-from dgkb.simulators import belastingen, brp, klantinteracties, kvk, producten, reisdocumenten, zaken
+from dgkb.simulators import (
+    belastingen,
+    brp,
+    gba_import,
+    klantinteracties,
+    kvk,
+    notificaties,
+    producten,
+    reisdocumenten,
+    zaken,
+)
+from dgkb.simulators.notificaties import API_PATH as NOTIFICATIES_PATH
 from dgkb.simulators.serve import serve_in_background
 from dgkb.simulators.world import World, build_world
 from dgkb.store.migrate import upgrade_async
@@ -34,16 +49,21 @@ SIMULATOR_PORTS = {
     "reisdocumenten": 6,
     "kvk": 7,
     "producten": 8,
+    "notificaties": 9,
 }
 
 
-def simulator_apps(world: World, latency_ms: int = 0) -> dict[str, ASGIApp]:
-    """Every source simulator over one coherent fictitious world."""
+def simulator_apps(
+    world: World, latency_ms: int = 0, notificaties_url: Callable[[], str | None] | None = None
+) -> dict[str, ASGIApp]:
+    """Every source simulator over one coherent fictitious world, and a Notificaties routing
+    component; the Zaken simulator publishes status changes to `notificaties_url()` (…/api/v1)."""
     bsns = [p.bsn for p in world.persons]
     kvks = list(world.kvk_nummers)
     return {
-        "brp": brp.create_app(world, latency_ms=latency_ms),
-        "zaken": zaken.create_app(world, latency_ms=latency_ms),
+        # plus the persons of `dgkb simulators import-gba`, when imported (see simulators.gba_import)
+        "brp": brp.create_app(gba_import.with_imported_persons(world), latency_ms=latency_ms),
+        "zaken": zaken.create_app(world, latency_ms=latency_ms, notificaties_url=notificaties_url),
         "klantinteracties": klantinteracties.create_app(world, latency_ms=latency_ms),
         "gemeente-belastingen": belastingen.create_app(
             bsns, kvks, organisation="gemeente", kind="belastingen", latency_ms=latency_ms
@@ -59,6 +79,7 @@ def simulator_apps(world: World, latency_ms: int = 0) -> dict[str, ASGIApp]:
         ),
         "kvk": kvk.create_app(world, latency_ms=latency_ms, api_key="demo-kvk-sleutel"),
         "producten": producten.create_app(world, latency_ms=latency_ms, token="demo-producten-token"),
+        "notificaties": notificaties.create_app(latency_ms=latency_ms),
     }
 
 
@@ -67,9 +88,13 @@ async def running_simulators(
     base_port: int, latency_ms: int = 0, world: World | None = None
 ) -> AsyncIterator[dict[str, str]]:
     """Start all simulators; yield source id -> base URL (host:port only)."""
-    apps = simulator_apps(world or build_world(), latency_ms)
+    urls: dict[str, str] = {}
+
+    def routing_component() -> str | None:
+        return f"{urls['notificaties']}{NOTIFICATIES_PATH}" if "notificaties" in urls else None
+
+    apps = simulator_apps(world or build_world(), latency_ms, notificaties_url=routing_component)
     async with contextlib.AsyncExitStack() as stack:
-        urls = {}
         for name, app in apps.items():
             port = base_port + SIMULATOR_PORTS[name] if base_port else 0
             _, url = await stack.enter_async_context(serve_in_background(app, port))
@@ -106,10 +131,39 @@ async def run_all(settings: Settings, *, with_simulators: bool, latency_ms: int,
             access_log=False,
             loop="auto",
             http="auto",
+            timeout_graceful_shutdown=3,  # open event streams (SSE) never end by themselves
         )
         server = uvicorn.Server(config)
         _banner(settings, console)
-        await server.serve()
+        api_url = settings.notificaties_api_url or (
+            f"{urls['notificaties']}{NOTIFICATIES_PATH}" if with_simulators else ""
+        )
+        subscribing = asyncio.create_task(_subscribe_when_up(server, settings, api_url, console))
+        try:
+            await server.serve()
+        finally:
+            subscribing.cancel()
+
+
+async def _subscribe_when_up(
+    server: uvicorn.Server, settings: Settings, api_url: str, console: Console
+) -> None:
+    """Once the API listens: take DGKB's abonnement at the Notificaties API (the routing component
+    probes the callback first), so the demo is event-driven end to end."""
+    if not api_url:
+        return
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers no start event)
+        await asyncio.sleep(0.05)
+    try:
+        await abonneer(
+            api_url,
+            callback_url=f"{settings.base_url}/api/v1/notificaties",
+            callback_auth=f"Bearer {inbound_token(settings)}",
+            api_auth=settings.notificaties_api_auth.get_secret_value(),
+        )
+        console.print(f"[green]Abonnement[/green] op notificaties (zaken, klantcontacten) bij {api_url}")
+    except Exception as exc:
+        logging.getLogger("dgkb").warning("abonneren op notificaties mislukt: %s", type(exc).__name__)
 
 
 def _banner(settings: Settings, console: Console) -> None:

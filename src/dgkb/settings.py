@@ -58,6 +58,16 @@ class Settings(BaseSettings):
     source_deadline_seconds: float = 2.0
     max_body_bytes: int = 64 * 1024
 
+    # Real-time (issue 5): NATS JetStream event bus shared by several nodes (empty = in-process);
+    # the shared secret the Notificaties API / CloudEvents senders present; the Notificaties API
+    # (routing component) DGKB subscribes at, with the Authorization value to use there; how often
+    # open views are reconciled with their sources (0 = never).
+    nats_url: str = ""
+    notificaties_token: SecretStr = SecretStr("")
+    notificaties_api_url: str = ""
+    notificaties_api_auth: SecretStr = SecretStr("")
+    reconcile_seconds: float = 60.0
+
     # Simulators (started by `dgkb run` in development): first port; each simulator takes the next.
     simulator_base_port: int = 8101
     simulator_latency_ms: int = 0

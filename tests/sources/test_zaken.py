@@ -102,10 +102,28 @@ async def test_only_the_calls_the_fields_need(
     await adapter.fetch(
         FetchRequest(Subject.person("999993653"), {"dienst.zaken-lopend": ("identificatie", "status")})
     )
+    requests = await control.requests()
+    assert "einddatum__isnull=true" in requests[0]["query"]
+    assert "status.statustype" in requests[0]["query"], "the status comes inline (expand), not per zaak"
+    assert len(requests) == 1, [r["path"] for r in requests]
+
+
+async def test_a_source_that_does_not_expand_costs_calls_but_gives_the_same_answer(
+    adapter: ZakenAdapter, zaken_url: str, sim: Callable[[str], Awaitable[SimControl]]
+) -> None:
+    control = await sim(zaken_url)
+    request = FetchRequest(Subject.person("999993653"), {"dienst.zaken-lopend": ("identificatie", "status")})
+    inline = await adapter.fetch(request)
+    await control.client.post(f"{zaken_url}/_sim/behaviour", json={"ignoreExpand": True})
+    await control.client.delete(f"{zaken_url}/_sim/requests")
+    try:
+        fallback = await adapter.fetch(request)
+    finally:
+        await control.client.post(f"{zaken_url}/_sim/behaviour", json={"ignoreExpand": False})
     paths = [r["path"] for r in await control.requests()]
-    assert "einddatum__isnull=true" in (await control.requests())[0]["query"]
-    assert not any("zaaktypen" in p or "resultaten" in p or p.endswith("/statussen") for p in paths)
     assert any("/statussen/" in p for p in paths)
+    assert not any("zaaktypen" in p or "resultaten" in p or p.endswith("/statussen") for p in paths)
+    assert fallback == inline
 
 
 async def test_page_limit_guards_against_endless_paging(zaken_url: str, world: World) -> None:

@@ -16,10 +16,14 @@ from dgkb.domain.roles import Role
 if TYPE_CHECKING:
     from dgkb.audit.writer import AuditWriter
     from dgkb.consent.service import ConsentService
+    from dgkb.contacts.identification import IdentificationService
+    from dgkb.contacts.moment import ContactMomentService
     from dgkb.contacts.service import ContactService
     from dgkb.domain.catalogue import Catalogue
     from dgkb.domain.pseudonym import Pseudonymizer
     from dgkb.domain.register import Register
+    from dgkb.events.hub import ChangeHub
+    from dgkb.events.service import ChangeService
     from dgkb.federation.cache import SourceCache
     from dgkb.federation.fanout import Federation
     from dgkb.federation.sourceset import SourceSet
@@ -49,6 +53,10 @@ class Services:
     federation: Federation
     cache: SourceCache
     validator: TokenValidator
+    changes: ChangeService  # real-time: inbound notifications, publish_change, the bus
+    hub: ChangeHub  # open views of this process, per subject
+    moments: ContactMomentService  # registering contact moments (web console)
+    identification: IdentificationService  # control questions (web console)
 
 
 def get_services(request: Request) -> Services:

@@ -6,16 +6,23 @@ is kept under ./var so tokens survive a restart of the demo.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import html
+import secrets
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from dgkb.api.problems import ApiProblem
@@ -52,6 +59,19 @@ class DevIssuerRefused(RuntimeError):
     pass
 
 
+CODE_LIFETIME = 60.0  # seconds an authorization code stays valid (single use)
+
+
+@dataclass(frozen=True)
+class _PendingCode:
+    account: DemoAccount
+    client_id: str
+    redirect_uri: str
+    code_challenge: str
+    nonce: str | None
+    expires: float
+
+
 class DevIssuer:
     def __init__(self, *, issuer: str, audience: str, key_file: Path | None, production: bool) -> None:
         if production:
@@ -60,6 +80,37 @@ class DevIssuer:
         self.audience = audience
         self._key = _load_or_create_key(key_file)
         self.kid = "dev-" + uuid.uuid5(uuid.NAMESPACE_URL, issuer).hex[:12]
+        self._codes: dict[str, _PendingCode] = {}
+
+    def issue_code(self, pending: _PendingCode) -> str:
+        """An authorization code for the code flow (in memory: the dev issuer runs in one process)."""
+        now = time.monotonic()
+        for stale in [c for c, p in self._codes.items() if p.expires < now]:
+            del self._codes[stale]
+        code = secrets.token_urlsafe(32)
+        self._codes[code] = pending
+        return code
+
+    def redeem_code(self, code: str) -> _PendingCode | None:
+        """Single use: a code is gone after the first attempt, valid or not."""
+        pending = self._codes.pop(code, None)
+        if pending is None or pending.expires < time.monotonic():
+            return None
+        return pending
+
+    def id_token_for(self, account: DemoAccount, *, client_id: str, nonce: str | None) -> str:
+        now = int(time.time())
+        payload: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": client_id,
+            "sub": account.username,
+            "name": account.name,
+            "iat": now,
+            "exp": now + 300,
+        }
+        if nonce:
+            payload["nonce"] = nonce
+        return jwt.encode(payload, self._key, algorithm="RS256", headers={"kid": self.kid})
 
     def jwks(self) -> dict[str, Any]:
         public = jwt.algorithms.RSAAlgorithm.to_jwk(self._key.public_key(), as_dict=True)
@@ -114,13 +165,47 @@ def dev_issuer_router(issuer: DevIssuer, claims: dict[str, str]) -> APIRouter:
     router = APIRouter(prefix="/dev-issuer", tags=["dev-issuer"], include_in_schema=False)
 
     @router.get("/.well-known/openid-configuration", summary="OIDC discovery van de dev-issuer")
-    async def discovery() -> dict[str, Any]:
+    async def discovery(request: Request) -> dict[str, Any]:
+        # Endpoints as reachable by whoever asked (tests run the app on a free port); `issuer` is
+        # what the tokens carry.
+        here = str(request.base_url).rstrip("/") + "/dev-issuer"
         return {
             "issuer": issuer.issuer,
-            "jwks_uri": f"{issuer.issuer}/jwks.json",
-            "token_endpoint": f"{issuer.issuer}/token",
+            "jwks_uri": f"{here}/jwks.json",
+            "authorization_endpoint": f"{here}/authorize",
+            "token_endpoint": f"{here}/token",
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code"],
+            "code_challenge_methods_supported": ["S256"],
+            "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
+            "token_endpoint_auth_methods_supported": ["none"],
         }
+
+    @router.get("/authorize", summary="Inlogpagina van de dev-issuer (authorization-code + PKCE)")
+    async def authorize_page(request: Request) -> HTMLResponse:
+        params = _authorize_params(dict(request.query_params), request)
+        return HTMLResponse(_login_page(params))
+
+    @router.post("/authorize", summary="Kies een demo-account; stuurt terug met een code")
+    async def authorize(request: Request) -> RedirectResponse:
+        form = await _form(request)
+        params = _authorize_params(form, request)
+        account = next((a for a in DEMO_ACCOUNTS if a.username == form.get("gebruiker")), None)
+        if account is None:
+            raise ApiProblem(400, "Kies een demo-account.", code="auth.unknown_account")
+        code = issuer.issue_code(
+            _PendingCode(
+                account=account,
+                client_id=params["client_id"],
+                redirect_uri=params["redirect_uri"],
+                code_challenge=params["code_challenge"],
+                nonce=params.get("nonce") or None,
+                expires=time.monotonic() + CODE_LIFETIME,
+            )
+        )
+        query = urlencode({"code": code, "state": params["state"]})
+        return RedirectResponse(f"{params['redirect_uri']}?{query}", status_code=303)
 
     @router.get("/jwks.json", summary="Publieke sleutels van de dev-issuer")
     async def jwks() -> dict[str, Any]:
@@ -140,7 +225,12 @@ def dev_issuer_router(issuer: DevIssuer, claims: dict[str, str]) -> APIRouter:
         ]
 
     @router.post("/token", summary="Token voor een demo-account (alleen buiten productie)")
-    async def token(body: TokenRequest) -> TokenResponse:
+    async def token(request: Request) -> Any:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type == "application/x-www-form-urlencoded":
+            return _code_exchange(issuer, await _form(request), claims)
+        # {"gebruiker": …}: the shortcut for scripts and tests
+        body = TokenRequest.model_validate_json(await request.body())
         account = next((a for a in DEMO_ACCOUNTS if a.username == body.gebruiker), None)
         if account is None:
             raise ApiProblem(
@@ -152,6 +242,95 @@ def dev_issuer_router(issuer: DevIssuer, claims: dict[str, str]) -> APIRouter:
         return TokenResponse(access_token=issuer.token_for(account, claims=claims), expires_in=8 * 3600)
 
     return router
+
+
+def _grant_error(detail: str, error: str = "invalid_grant") -> ApiProblem:
+    # problem+json like every DGKB error, with the OAuth 2.0 `error` code a client library expects
+    return ApiProblem(400, detail, code=f"auth.{error}", extra={"error": error})
+
+
+async def _form(request: Request) -> dict[str, str]:
+    try:
+        form = await request.form()
+    except Exception:  # a malformed body is bad input, never a 500
+        raise _grant_error("De body is geen geldig formulier.", "invalid_request") from None
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def _pkce_s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def _code_exchange(issuer: DevIssuer, form: dict[str, str], claims: dict[str, str]) -> dict[str, Any]:
+    """RFC 6749 §4.1.3 with PKCE (RFC 7636): the code, its redirect URI, client and verifier must match."""
+    if form.get("grant_type") != "authorization_code":
+        raise _grant_error("Alleen grant_type=authorization_code.", "unsupported_grant_type")
+    pending = issuer.redeem_code(form.get("code", ""))
+    if pending is None:
+        raise _grant_error("De code is onbekend, al gebruikt of verlopen.")
+    verifier = form.get("code_verifier", "")
+    if not 43 <= len(verifier) <= 128 or not hmac.compare_digest(
+        _pkce_s256(verifier), pending.code_challenge
+    ):
+        raise _grant_error("De code_verifier past niet bij de code_challenge (PKCE).")
+    if form.get("redirect_uri") != pending.redirect_uri or form.get("client_id") != pending.client_id:
+        raise _grant_error("redirect_uri of client_id wijkt af van de autorisatievraag.")
+    lifetime = 8 * 3600
+    return {
+        "access_token": issuer.token_for(pending.account, lifetime=lifetime, claims=claims),
+        "token_type": "Bearer",
+        "expires_in": lifetime,
+        "id_token": issuer.id_token_for(pending.account, client_id=pending.client_id, nonce=pending.nonce),
+    }
+
+
+_AUTHORIZE_PARAMS = ("client_id", "redirect_uri", "state", "code_challenge", "nonce")
+
+
+def _authorize_params(given: dict[str, str], request: Request) -> dict[str, str]:
+    """Check an authorization request: code flow, S256 PKCE, and a redirect back to this host only."""
+    if given.get("response_type", "code") != "code":
+        raise _grant_error("Alleen response_type=code.", "unsupported_response_type")
+    if given.get("code_challenge_method") != "S256" or not given.get("code_challenge"):
+        raise _grant_error("PKCE met code_challenge_method=S256 is verplicht.", "invalid_request")
+    for name in ("client_id", "redirect_uri", "state"):
+        if not given.get(name):
+            raise _grant_error(f"{name} ontbreekt.", "invalid_request")
+    target = urlsplit(given["redirect_uri"])
+    if (target.scheme, target.netloc) != (request.url.scheme, request.url.netloc):
+        raise _grant_error("redirect_uri moet naar deze installatie wijzen.", "invalid_request")
+    return {k: given.get(k, "") for k in _AUTHORIZE_PARAMS}
+
+
+def _login_page(params: dict[str, str]) -> str:
+    """A plain Dutch login page: one button per demo account (no scripts, styled by the console CSS)."""
+    hidden = "".join(f'<input type="hidden" name="{k}" value="{html.escape(v)}">' for k, v in params.items())
+    hidden += '<input type="hidden" name="response_type" value="code">'
+    hidden += '<input type="hidden" name="code_challenge_method" value="S256">'
+    buttons = "".join(
+        '<li class="dev-login__item"><button class="utrecht-button utrecht-button--secondary-action '
+        f'dev-login__button" type="submit" name="gebruiker" value="{html.escape(a.username)}">'
+        f'<span class="dev-login__name">{html.escape(a.name)}</span>'
+        f'<span class="dev-login__meta">{html.escape(a.username)} · rol {html.escape(a.role)} · '
+        f"{html.escape(a.unit)}</span></button></li>"
+        for a in DEMO_ACCOUNTS
+    )
+    return (
+        '<!doctype html><html lang="nl"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>Inloggen (demo) — DGKB</title>"
+        '<link rel="stylesheet" href="/static/vendor/utrecht/component-library.css">'
+        '<link rel="stylesheet" href="/static/vendor/voorbeeld-theme/theme.css">'
+        '<link rel="stylesheet" href="/static/dgkb.css"></head>'
+        '<body class="utrecht-document voorbeeld-theme dgkb-body">'
+        '<main class="dev-login" id="main"><div class="dgkb-card dev-login__card">'
+        '<h1 class="utrecht-heading-1">Inloggen bij DGKB</h1>'
+        '<p class="utrecht-paragraph">Demo-inlog van de ontwikkel-issuer: kies een account. '
+        "In productie logt u hier in bij de identity provider van uw organisatie.</p>"
+        f'<form method="post" action="/dev-issuer/authorize">{hidden}'
+        f'<ul class="dev-login__list">{buttons}</ul></form></div></main></body></html>'
+    )
 
 
 __all__ = ["DEMO_ACCOUNTS", "DevIssuer", "DevIssuerRefused", "dev_issuer_router"]

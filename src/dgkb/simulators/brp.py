@@ -124,7 +124,7 @@ _MAANDEN = (
     "november",
     "december",
 )
-_GESLACHT = {"M": "man", "V": "vrouw"}
+_GESLACHT = {"M": "man", "V": "vrouw", "O": "onbekend"}  # O: imported GBA persons
 _NEDERLAND = {"code": "6030", "omschrijving": "Nederland"}
 
 

@@ -4,8 +4,9 @@
 switches a running simulator to slow or broken (keys left out keep their value; `failureRate` makes that
 fraction of requests answer 503, deterministically: the same sequence of pass/fail after every POST
 that sets it, seed `FAILURE_SEED`), `GET /_sim/requests` and `GET /_sim/last-request` show what the simulator
-received (method, path, query, headers, JSON body) so tests can prove an adapter asked for no more than
-it was allowed to, and `DELETE /_sim/requests` forgets them.
+received (method, path, query, headers, JSON body) and what it answered (`response`: status,
+contentType, JSON body), so tests can prove an adapter asked for no more than it was allowed to and
+check requests and answers against the specs, and `DELETE /_sim/requests` forgets them.
 """
 
 from __future__ import annotations
@@ -37,13 +38,19 @@ HANG_SECONDS = 120.0
 FAILURE_SEED = 2026
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RecordedRequest:
+    """One received request and, once sent, the answer: status, content type and JSON body (None
+    while the request is still being handled, e.g. hanging)."""
+
     method: str
     path: str
     query: str
     headers: dict[str, str]
     body: Any
+    status: int | None = None
+    response_content_type: str | None = None
+    response_body: Any = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -52,7 +59,19 @@ class RecordedRequest:
             "query": self.query,
             "headers": self.headers,
             "body": self.body,
+            "response": {
+                "status": self.status,
+                "contentType": self.response_content_type,
+                "body": self.response_body,
+            },
         }
+
+
+def _json_or_text(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return raw.decode("utf-8", "replace")
 
 
 @dataclass(slots=True)
@@ -116,7 +135,21 @@ class SimulatorMiddleware:
             chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
         raw = b"".join(chunks)
-        self._record(scope, raw)
+        record = self._record(scope, raw)
+        response_chunks: list[bytes] = []
+
+        async def send_recorded(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                record.status = int(message["status"])
+                for key, value in message.get("headers", []):
+                    if key.lower() == b"content-type":
+                        record.response_content_type = value.decode("latin-1")
+            elif message["type"] == "http.response.body":
+                response_chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    record.response_body = _json_or_text(b"".join(response_chunks))
+            await send(message)
+
         replayed = False
 
         async def replay() -> Message:
@@ -135,21 +168,21 @@ class SimulatorMiddleware:
         if fail in ("503", "500"):
             status = int(fail)
             title = "Service Unavailable" if status == 503 else "Internal Server Error"
-            await problem(status, title, instance=scope["path"])(scope, replay, send)
+            await problem(status, title, instance=scope["path"])(scope, replay, send_recorded)
             return
-        await self.app(scope, replay, send)
+        await self.app(scope, replay, send_recorded)
 
-    def _record(self, scope: Scope, raw: bytes) -> None:
+    def _record(self, scope: Scope, raw: bytes) -> RecordedRequest:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        try:
-            body: Any = json.loads(raw) if raw else None
-        except ValueError:
-            body = raw.decode("utf-8", "replace")
-        self.behaviour.requests.append(
-            RecordedRequest(
-                scope["method"], scope["path"], scope.get("query_string", b"").decode(), headers, body
-            )
+        record = RecordedRequest(
+            scope["method"],
+            scope["path"],
+            scope.get("query_string", b"").decode(),
+            headers,
+            _json_or_text(raw),
         )
+        self.behaviour.requests.append(record)
+        return record
 
 
 def _state(behaviour: Behaviour) -> dict[str, Any]:

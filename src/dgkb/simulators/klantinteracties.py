@@ -353,7 +353,7 @@ class _Store:
                 "actoridentificator": None,
                 "actorIdentificatie": {
                     "omschrijving": actor.naam,
-                    "emailadres": "",
+                    # no "emailadres": "" — the spec's format is email, which an empty string is not
                     "faxnummer": "",
                     "telefoonnummer": actor.telefoonnummer,
                 },

@@ -19,13 +19,17 @@ true}` makes it ignore `expand` (an older source), besides the common switches.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -83,6 +87,39 @@ class _ZaakState:
 def _rol_matches(rol: _Rol, name: str, value: str) -> bool:
     kind, key = _FILTERS[name]
     return rol.betrokkene_type == kind and rol.identificatie.get(key) == value
+
+
+class _Publisher:
+    """Sends notifications to a Notificaties API in the background, as Open Zaak does after a
+    write (the write's answer does not wait for it). No BSN in a message: kenmerken name only the
+    bronorganisatie, zaaktype and vertrouwelijkheidaanduiding."""
+
+    def __init__(self, url: str | Callable[[], str | None] | None, auth: str) -> None:
+        self._url = url
+        self._auth = auth
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._client: httpx.AsyncClient | None = None
+        self.sent = 0
+
+    def _target(self) -> str | None:
+        url = self._url() if callable(self._url) else self._url
+        return url.rstrip("/") if url else None
+
+    def publish(self, message: dict[str, Any]) -> None:
+        target = self._target()
+        if target is None:
+            return
+        task = asyncio.create_task(self._send(f"{target}/notificaties", message))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, url: str, message: dict[str, Any]) -> None:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=5)
+        headers = {"Authorization": self._auth} if self._auth else {}
+        with contextlib.suppress(httpx.HTTPError):
+            (await self._client.post(url, json=message, headers=headers)).raise_for_status()
+            self.sent += 1
 
 
 def _last(url: str) -> str:
@@ -147,9 +184,19 @@ def _company_rollen(company: Company, z: Zaak, index: int) -> list[_Rol]:
     return rollen
 
 
-def create_app(world: World, *, latency_ms: int = 0, page_size: int = 100) -> Starlette:
-    """The Zaken + Catalogi simulator over `world`; `page_size` is 100 as in Open Zaak."""
+def create_app(
+    world: World,
+    *,
+    latency_ms: int = 0,
+    page_size: int = 100,
+    notificaties_url: str | Callable[[], str | None] | None = None,
+    notificaties_auth: str = "",
+) -> Starlette:
+    """The Zaken + Catalogi simulator over `world`; `page_size` is 100 as in Open Zaak. With
+    `notificaties_url` (the base URL of a Notificaties API, …/api/v1, or a function giving it once
+    known) a status set through `/_sim/zaken/{uuid}/status` is published there on kanaal `zaken`."""
     behaviour = Behaviour(latency_ms=latency_ms)
+    publisher = _Publisher(notificaties_url, notificaties_auth)
     # ignoreFilters: the zaken list ignores the betrokkene filters; ignoreExpand: `expand` is ignored
     switches = {"ignoreFilters": False, "ignoreExpand": False}
     zaaktypen = {zt.uuid: zt for zt in world.zaaktypen}
@@ -315,11 +362,29 @@ def create_app(world: World, *, latency_ms: int = 0, page_size: int = 100) -> St
         }
 
     def expanded(request: Request, b: str, st: _ZaakState) -> dict[str, Any]:
-        """The zaak, with `_expand.rollen` when `expand` asks for it (other names are not served)."""
+        """The zaak with `_expand` for what `expand` asks (Zaken 1.5: rollen, zaaktype, status,
+        status.statustype, resultaat, resultaat.resultaattype), so a client needs one call."""
         body = zaak_json(b, st)
         names = {n.strip() for n in request.query_params.get("expand", "").split(",")}
-        if "rollen" in names and not switches["ignoreExpand"]:
-            body["_expand"] = {"rollen": [rol_json(b, st, r) for r in st.rollen]}
+        if switches["ignoreExpand"] or not names - {""}:
+            return body
+        expand: dict[str, Any] = {}
+        if "rollen" in names:
+            expand["rollen"] = [rol_json(b, st, r) for r in st.rollen]
+        if "zaaktype" in names and (zt := zaaktypen.get(st.zaak.zaaktype_uuid)) is not None:
+            expand["zaaktype"] = zaaktype_json(b, zt)
+        if "status" in names and st.statussen:
+            status = status_json(b, st, len(st.statussen) - 1)
+            if "status.statustype" in names:
+                status["_expand"] = {"statustype": statustype_json(b, st.statussen[-1][1])}
+            expand["status"] = status
+        if "resultaat" in names and st.resultaat is not None:
+            resultaat = resultaat_json(b, st)
+            if "resultaat.resultaattype" in names:
+                resultaat["_expand"] = {"resultaattype": resultaattype_json(b, st.resultaat[1])}
+            expand["resultaat"] = resultaat
+        if expand:
+            body["_expand"] = expand
         return body
 
     def resultaat_json(b: str, st: _ZaakState) -> dict[str, Any]:
@@ -433,37 +498,39 @@ def create_app(world: World, *, latency_ms: int = 0, page_size: int = 100) -> St
         zt = zaaktypen.get(request.path_params["uuid"])
         return not_found(request) if zt is None else ok(zaaktype_json(base(request), zt))
 
-    async def get_statustype(request: Request) -> Response:
-        found = statustypen.get(request.path_params["uuid"])
+    def statustype_json(b: str, statustype_uuid: str) -> dict[str, Any] | None:
+        found = statustypen.get(statustype_uuid)
         if found is None:
-            return not_found(request)
+            return None
         st, zt = found
-        b = base(request)
-        return ok(
-            {
-                "url": f"{b}{CATALOGI_PATH}/statustypen/{st.uuid}",
-                "omschrijving": st.omschrijving,
-                "omschrijvingGeneriek": st.omschrijving,
-                "volgnummer": st.volgnummer,
-                "isEindstatus": st.is_eindstatus,
-                "zaaktype": f"{b}{CATALOGI_PATH}/zaaktypen/{zt.uuid}",
-                "informeren": False,
-            }
-        )
+        return {
+            "url": f"{b}{CATALOGI_PATH}/statustypen/{st.uuid}",
+            "omschrijving": st.omschrijving,
+            "omschrijvingGeneriek": st.omschrijving,
+            "volgnummer": st.volgnummer,
+            "isEindstatus": st.is_eindstatus,
+            "zaaktype": f"{b}{CATALOGI_PATH}/zaaktypen/{zt.uuid}",
+            "informeren": False,
+        }
+
+    def resultaattype_json(b: str, resultaattype_uuid: str) -> dict[str, Any] | None:
+        found = resultaattypen.get(resultaattype_uuid)
+        if found is None:
+            return None
+        rt, zt = found
+        return {
+            "url": f"{b}{CATALOGI_PATH}/resultaattypen/{rt.uuid}",
+            "omschrijving": rt.omschrijving,
+            "zaaktype": f"{b}{CATALOGI_PATH}/zaaktypen/{zt.uuid}",
+        }
+
+    async def get_statustype(request: Request) -> Response:
+        body = statustype_json(base(request), request.path_params["uuid"])
+        return not_found(request) if body is None else ok(body)
 
     async def get_resultaattype(request: Request) -> Response:
-        found = resultaattypen.get(request.path_params["uuid"])
-        if found is None:
-            return not_found(request)
-        rt, zt = found
-        b = base(request)
-        return ok(
-            {
-                "url": f"{b}{CATALOGI_PATH}/resultaattypen/{rt.uuid}",
-                "omschrijving": rt.omschrijving,
-                "zaaktype": f"{b}{CATALOGI_PATH}/zaaktypen/{zt.uuid}",
-            }
-        )
+        body = resultaattype_json(base(request), request.path_params["uuid"])
+        return not_found(request) if body is None else ok(body)
 
     async def set_status(request: Request) -> Response:
         """Test helper: give a zaak a new status (closing it when the statustype is an eindstatus)."""
@@ -505,7 +572,23 @@ def create_app(world: World, *, latency_ms: int = 0, page_size: int = 100) -> St
         else:
             st.einddatum = None
             st.resultaat = None
-        return JSONResponse(status_json(base(request), st, len(st.statussen) - 1), status_code=201)
+        created = status_json(base(request), st, len(st.statussen) - 1)
+        publisher.publish(
+            {
+                "kanaal": "zaken",
+                "hoofdObject": created["zaak"],
+                "resource": "status",
+                "resourceUrl": created["url"],
+                "actie": "create",
+                "aanmaakdatum": _iso(now),
+                "kenmerken": {
+                    "bronorganisatie": BRONORGANISATIE,
+                    "zaaktype": f"{base(request)}{CATALOGI_PATH}/zaaktypen/{zaaktype.uuid}",
+                    "vertrouwelijkheidaanduiding": "zaakvertrouwelijk",
+                },
+            }
+        )
+        return JSONResponse(created, status_code=201)
 
     common = {(r.path, tuple(sorted(r.methods or ()))): r.endpoint for r in sim_routes(behaviour)}
     common_set = common[("/_sim/behaviour", ("POST",))]

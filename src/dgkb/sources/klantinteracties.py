@@ -498,5 +498,24 @@ class KlantinteractiesAdapter:
             for a in hits
         ]
 
+    async def subjects_of_klantcontact(self, url: str, headers: Mapping[str, str]) -> list[Subject] | None:
+        """The subjects (BSN/KVK/vestiging of the partijen) of the klantcontact at `url`, for routing
+        a change notification; None when `url` is not of this source (never follow foreign URLs)."""
+        if _origin(url) != _origin(self._http.base_url):
+            return None
+        uuid = url.rstrip("/").rsplit("/", 1)[-1]
+        betrokkenen = await self._list("/betrokkenen", {"hadKlantcontact__uuid": uuid}, headers)
+        partijen = {
+            p
+            for b in betrokkenen
+            if _fk_uuid(b.get("hadKlantcontact")) == uuid and (p := _fk_uuid(b.get("wasPartij")))
+        }
+        found: list[Subject] = []
+        for partij in await asyncio.gather(
+            *(self._get(f"{self._path}/partijen/{p}", headers) for p in sorted(partijen))
+        ):
+            found.extend(s for s in _subjects(partij) if s not in found)
+        return found
+
     async def aclose(self) -> None:
         await self._http.aclose()

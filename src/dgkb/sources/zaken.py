@@ -43,11 +43,25 @@ __all__ = ["ZakenAdapter"]
 
 LOPEND = "dienst.zaken-lopend"
 HISTORIE = "dienst.zaken-historie"
-_CRS = {"Accept-Crs": "EPSG:4326"}
+# Zaken 1.5.1 declares both headers required on GET /zaken (Content-Crs too, though a GET has no body)
+_CRS = {"Accept-Crs": "EPSG:4326", "Content-Crs": "EPSG:4326"}
 _BSN_FILTER = "rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn"
 _KVK_FILTER = "rol__betrokkeneIdentificatie__nietNatuurlijkPersoon__innNnpId"
 _VESTIGING_FILTER = "rol__betrokkeneIdentificatie__vestiging__vestigingsNummer"
 _log = logging.getLogger(__name__)
+# Zaken 1.5 `expand` names that answer a catalogue field inline, saving a call per zaak
+_EXPAND_FOR = {
+    "zaaktype": ("zaaktype",),
+    "status": ("status", "status.statustype"),
+    "resultaat": ("resultaat", "resultaat.resultaattype"),
+}
+
+
+def _expanded(resource: Json) -> Json:
+    inline = resource.get("_expand")
+    return inline if isinstance(inline, dict) else {}
+
+
 _PLAIN = ("identificatie", "omschrijving", "startdatum", "einddatum", "uiterlijkeEinddatumAfdoening", "url")
 Json = dict[str, Any]
 
@@ -188,12 +202,35 @@ class ZakenAdapter:
 
     async def _project(self, zaak: Json, fields: tuple[str, ...], headers: Mapping[str, str]) -> Json:
         item: Json = {f: zaak.get(f) for f in fields if f in _PLAIN}
+        expanded = _expanded(zaak)
         lookups: dict[str, Callable[[], Awaitable[Any]]] = {
             "zaaktype": lambda: self._name(zaak.get("zaaktype"), headers),
             "status": lambda: self._status(zaak.get("status"), headers),
             "statushistorie": lambda: self._history(str(zaak.get("url")), headers),
             "resultaat": lambda: self._resultaat(zaak.get("resultaat"), headers),
         }
+        # what the source expanded inline needs no further call (a source that does not expand
+        # simply leaves these out and the lookups above run)
+        if isinstance(zt := expanded.get("zaaktype"), dict) and isinstance(zt.get("omschrijving"), str):
+            item["zaaktype"] = zt["omschrijving"]
+            lookups.pop("zaaktype")
+        status = expanded.get("status")
+        if isinstance(status, dict) and isinstance(name := _expanded(status).get("statustype"), dict):
+            item["status"] = {
+                "omschrijving": name.get("omschrijving"),
+                "datumStatusGezet": status.get("datumStatusGezet"),
+            }
+            lookups.pop("status")
+        resultaat = expanded.get("resultaat")
+        if isinstance(resultaat, dict) and isinstance(rt := _expanded(resultaat).get("resultaattype"), dict):
+            item["resultaat"] = rt.get("omschrijving")
+            lookups.pop("resultaat")
+        if zaak.get("resultaat") is None:
+            lookups.pop("resultaat", None)
+            item.setdefault("resultaat", None)
+        if zaak.get("status") is None:
+            lookups.pop("status", None)
+            item.setdefault("status", None)
         wanted = [f for f in fields if f in lookups]
         values = await asyncio.gather(*(lookups[f]() for f in wanted))
         item.update(zip(wanted, values, strict=True))
@@ -221,11 +258,16 @@ class ZakenAdapter:
         return kept
 
     async def zaken_of(
-        self, subject: Subject, headers: Mapping[str, str], *, open_only: bool | None = None
+        self,
+        subject: Subject,
+        headers: Mapping[str, str],
+        *,
+        open_only: bool | None = None,
+        expand: tuple[str, ...] = (),
     ) -> list[Json]:
         """The zaken (JSON as served) that have `subject` as betrokkene; `open_only` True/False asks
         only for open/closed ones. `headers` must already carry Accept-Crs."""
-        params = {self._filters[subject.kind]: subject.value, "expand": "rollen"}
+        params = {self._filters[subject.kind]: subject.value, "expand": ",".join(("rollen", *expand))}
         if open_only is not None:
             params["einddatum__isnull"] = "true" if open_only else "false"
         zaken = await self._list("/zaken", params, headers)
@@ -237,7 +279,9 @@ class ZakenAdapter:
             return {}
         headers = {**request.headers, **_CRS}
         open_only = (LOPEND in wanted) if len(wanted) == 1 else None  # ask only for what is needed
-        zaken = await self.zaken_of(request.subject, headers, open_only=open_only)
+        asked = {f for fields in wanted.values() for f in fields}
+        expand = tuple(name for field, names in _EXPAND_FOR.items() if field in asked for name in names)
+        zaken = await self.zaken_of(request.subject, headers, open_only=open_only, expand=expand)
         groups = {
             LOPEND: sorted(
                 (z for z in zaken if not z.get("einddatum")),
@@ -287,5 +331,31 @@ class ZakenAdapter:
             initiator=initiator,
         )
 
+    async def subjects_of_zaak(self, url: str, headers: Mapping[str, str]) -> list[Subject] | None:
+        """Every betrokkene of the zaak at `url` as a subject (for routing a change notification,
+        which carries no BSN); None when `url` is not of this source (never follow foreign URLs)."""
+        if _origin(url) != _origin(self._http.base_url):
+            return None
+        rollen = await self._list("/rollen", {"zaak": url}, headers)
+        found: list[Subject] = []
+        for rol in rollen:
+            if rol.get("zaak") != url:
+                continue
+            subject = _initiator(rol)
+            ident = rol.get("betrokkeneIdentificatie")
+            # a vestiging's rol also names its company
+            kvk = ident.get("kvkNummer") if isinstance(ident, dict) and subject is not None else None
+            for s in (subject, _business(kvk) if subject and subject.kind is SubjectKind.VESTIGING else None):
+                if s is not None and s not in found:
+                    found.append(s)
+        return found
+
     async def aclose(self) -> None:
         await self._http.aclose()
+
+
+def _business(kvk: Any) -> Subject | None:
+    try:
+        return Subject.business(kvk) if isinstance(kvk, str) else None
+    except InvalidIdentifier:
+        return None

@@ -1,0 +1,254 @@
+"""Real-time: inbound change notifications and the event stream of an open contact.
+
+    POST /notificaties                        ZGW Notificaties API 1.0 consumer (204); kanaal "test" = probe
+    POST /cloudevents                         CloudEvents NL GOV, structured or binary content mode (204)
+    GET  /contacten/{id}/gebeurtenissen       text/event-stream: `bijgewerkt` with the changed categories
+                                              this contact's purpose permits; a heartbeat every 15 s
+
+Inbound messages are authenticated with the shared secret configured for the subscription
+(DGKB_NOTIFICATIES_TOKEN), not with user tokens. Refusals are logged with a reason code only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError
+
+from dgkb.api.deps import ActorDep, ServicesDep, TraceDep
+from dgkb.api.problems import ApiProblem
+from dgkb.contacts.service import ContactError
+from dgkb.domain.context import RequestContext
+from dgkb.events.bus import ChangeEvent
+from dgkb.events.cloudevents import CloudEventError, parse
+from dgkb.events.notificaties import TEST_KANAAL, Notificatie
+from dgkb.sources.base import SourceError
+
+router = APIRouter(tags=["gebeurtenissen"])
+log = logging.getLogger("dgkb.events")
+
+HEARTBEAT_SECONDS = 15.0
+# Streams of the same contact (several tabs) share the per-event check of contact state + decision.
+_checks: dict[tuple[str, str, str], asyncio.Task[tuple[RequestContext | None, frozenset[str]]]] = {}
+_token_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="notificatieToken",
+    description="Het gedeelde geheim van het abonnement (DGKB_NOTIFICATIES_TOKEN) of een JWT daarmee",
+)
+
+INBOUND_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Geen geldig bericht (problem+json met invalidParams)"},
+    401: {"description": "Geen of een onjuist token"},
+    503: {
+        "description": "De bron van het hoofdobject is niet bereikbaar; bied het bericht later opnieuw aan"
+    },
+}
+
+
+async def _sender(
+    request: Request,
+    services: ServicesDep,
+    _: Annotated[HTTPAuthorizationCredentials | None, Depends(_token_scheme)],
+) -> None:
+    if not services.changes.authentic(request.headers.get("authorization")):
+        log.warning("inkomend bericht geweigerd op %s: geen geldig token", request.url.path)
+        raise ApiProblem(
+            401,
+            "Stuur het token van het abonnement mee in de Authorization-header.",
+            code="notificaties.unauthenticated",
+            headers={"WWW-Authenticate": 'Bearer realm="dgkb-notificaties"'},
+        )
+
+
+SenderDep = Annotated[None, Depends(_sender)]
+
+
+def _invalid(exc: ValidationError) -> ApiProblem:
+    params = [
+        {"name": ".".join(str(p) for p in e["loc"]) or "body", "code": e["type"], "reason": e["msg"]}
+        for e in exc.errors()
+    ]
+    return ApiProblem(
+        400, "Dit is geen geldige notificatie.", code="notificaties.invalid", invalid_params=params
+    )
+
+
+@router.post(
+    "/notificaties",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=INBOUND_RESPONSES,
+    summary="Ontvang een notificatie (ZGW Notificaties API 1.0, afnemer)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": Notificatie.model_json_schema()}},
+        }
+    },
+)
+async def ontvang_notificatie(request: Request, services: ServicesDep, _: SenderDep) -> Response:
+    try:
+        data = json.loads(await request.body())
+    except ValueError:
+        log.warning("notificatie geweigerd: geen JSON")
+        raise ApiProblem(400, "De body is geen JSON.", code="notificaties.invalid") from None
+    if isinstance(data, dict) and data.get("kanaal") == TEST_KANAAL:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    try:
+        message = Notificatie.model_validate(data)
+    except ValidationError as exc:
+        log.warning("notificatie geweigerd: ongeldig (%d fouten)", exc.error_count())
+        raise _invalid(exc) from None
+    try:
+        handled = await services.changes.handle_notificatie(message)
+    except SourceError as exc:
+        log.warning("notificatie %s/%s: bron onbereikbaar (%s)", message.kanaal, message.resource, exc.code)
+        raise ApiProblem(
+            503, "De bron van deze notificatie is nu niet bereikbaar.", code="notificaties.source_unavailable"
+        ) from None
+    log.info(
+        "notificatie %s/%s/%s: %s (%d gebeurtenissen)",
+        message.kanaal,
+        message.resource,
+        message.actie,
+        handled.outcome.value,
+        len(handled.events),
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/cloudevents",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**INBOUND_RESPONSES, 415: {"description": "Geen CloudEvent (structured of binary)"}},
+    summary="Ontvang een CloudEvent (NL GOV-profiel), structured of binary content mode",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/cloudevents+json": {"schema": {"type": "object"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
+        }
+    },
+)
+async def ontvang_cloudevent(request: Request, services: ServicesDep, _: SenderDep) -> Response:
+    headers = dict(request.headers)
+    binary = any(k.startswith("ce-") for k in headers)
+    if not binary and not headers.get("content-type", "").startswith("application/cloudevents+json"):
+        log.warning("cloudevent geweigerd: geen CloudEvents-content-type")
+        raise ApiProblem(
+            415,
+            "Stuur een CloudEvent: application/cloudevents+json, of binary mode met ce-*-headers.",
+            code="cloudevents.unsupported_media_type",
+        )
+    try:
+        handled = await services.changes.handle_cloudevent(parse(headers, await request.body()))
+    except CloudEventError as exc:
+        log.warning("cloudevent geweigerd: %s", exc)
+        raise ApiProblem(400, str(exc), code="cloudevents.invalid") from None
+    except SourceError as exc:
+        log.warning("cloudevent: bron onbereikbaar (%s)", exc.code)
+        raise ApiProblem(
+            503, "De bron van deze gebeurtenis is nu niet bereikbaar.", code="cloudevents.source_unavailable"
+        ) from None
+    log.info("cloudevent: %s (%d gebeurtenissen)", handled.outcome.value, len(handled.events))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _frame(event: str, data: dict[str, Any], event_id: str | None = None) -> bytes:
+    head = f"event: {event}\n" + (f"id: {event_id}\n" if event_id else "")
+    return (head + f"data: {json.dumps(data, separators=(',', ':'))}\n\n").encode()
+
+
+@router.get(
+    "/contacten/{contact_id}/gebeurtenissen",
+    responses={
+        200: {
+            "description": "Server-Sent Events: `bijgewerkt` (data: categorieen, bron, op), `beeindigd`",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        400: {"description": "Ongeldige invoer"},
+        401: {"description": "Niet ingelogd"},
+        403: {"description": "Geen toegang; `reden` zegt waarom (problem+json)"},
+        404: {"description": "Contact niet gevonden"},
+    },
+    response_class=StreamingResponse,
+    summary="Wijzigingen in het klantbeeld van dit contact, als ze gebeuren (Server-Sent Events)",
+)
+async def gebeurtenissen(
+    contact_id: str, request: Request, actor: ActorDep, services: ServicesDep, trace: TraceDep
+) -> StreamingResponse:
+    context = await services.contacts.context_for(actor, contact_id, trace=trace)
+    subject_key = services.pseudonymizer.pseudonym(context.subject).value
+    heartbeat = float(getattr(request.app.state, "sse_heartbeat_seconds", HEARTBEAT_SECONDS))
+
+    async def current(ctx: RequestContext) -> RequestContext | None:
+        """The contact's context now (its purpose may have changed), None once it ended/expired."""
+        try:
+            view = await services.contacts.get(actor, contact_id)
+        except ContactError:
+            return None
+        if view.verwerkingsactiviteit and view.verwerkingsactiviteit != ctx.purpose_id:
+            return dataclasses.replace(ctx, purpose_id=view.verwerkingsactiviteit)
+        return ctx
+
+    async def check(ctx: RequestContext) -> tuple[RequestContext | None, frozenset[str]]:
+        now = await current(ctx)
+        if now is None:
+            return None, frozenset()
+        return now, frozenset(cd.category for cd in (await services.klantbeeld.decide(now)).permitted)
+
+    async def shared_check(
+        ctx: RequestContext, event_id: str
+    ) -> tuple[RequestContext | None, frozenset[str]]:
+        key = (actor.id, contact_id, event_id)
+        task = _checks.get(key)
+        if task is None:
+            task = asyncio.create_task(check(ctx))
+            _checks[key] = task
+            task.add_done_callback(lambda _: _checks.pop(key, None))
+        return await asyncio.shield(task)
+
+    async def stream() -> AsyncIterator[bytes]:
+        ctx = context
+        async with services.hub.subscribe(subject_key, context=context) as events:
+            yield b"retry: 3000\n: verbonden\n\n"
+            while True:
+                try:
+                    event: ChangeEvent | None = await events.next(heartbeat)
+                except StopAsyncIteration:
+                    return
+                if event is None:  # quiet: is the contact still open? then a heartbeat
+                    now = await current(ctx)
+                    permitted: frozenset[str] = frozenset()
+                else:  # the contact's state and decision now: an event never leaks a category
+                    now, permitted = await shared_check(ctx, event.id)
+                if now is None:
+                    yield _frame("beeindigd", {"reden": "CONTACT_BEEINDIGD"})
+                    return
+                ctx = now
+                events.context = ctx
+                if event is None:
+                    yield b": hartslag\n\n"
+                    continue
+                shown = [c for c in event.categories if c in permitted]
+                if shown:
+                    yield _frame(
+                        "bijgewerkt",
+                        {"categorieen": shown, "bron": event.source, "op": event.at.isoformat()},
+                        event.id,
+                    )
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,150 @@
+"""Control questions: verifying by phone or at the desk that the caller is who they say they are.
+
+The questions come from the base registry data that the organisation's identification purpose
+permits (BRP: geboortedatum, postcode + huisnummer, straat; KVK: bezoekadres). Asking which
+questions exist reads nothing; the answers are read only when the agent asks to check them, and
+that read is logged as a processing under the identification purpose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from dgkb.audit.writer import AuditWriter
+from dgkb.contacts.service import ContactService, SourceProblem
+from dgkb.domain.assurance import Assurance
+from dgkb.domain.context import Actor, RequestContext, Trace
+from dgkb.domain.identifiers import Subject, SubjectKind
+from dgkb.domain.register import Register
+from dgkb.federation.headers import render_headers
+from dgkb.federation.sourceset import SourceSet
+from dgkb.sources.base import FetchRequest, SourceError, fields_for
+
+__all__ = ["ControlQuestion", "IdentificationService"]
+
+BASIS = "klant.basis"
+# per subject kind: (catalogue field, question) in the order they are asked
+_QUESTIONS: dict[SubjectKind, tuple[tuple[str, str], ...]] = {
+    SubjectKind.BSN: (
+        ("geboorte", "Wat is uw geboortedatum?"),
+        ("verblijfplaats", "Wat is uw postcode en huisnummer?"),
+        ("verblijfplaats", "In welke straat en plaats woont u?"),
+    ),
+    SubjectKind.KVK: (
+        ("adressen", "Wat is het bezoekadres van het bedrijf?"),
+        ("naam", "Wat is de statutaire naam van het bedrijf?"),
+    ),
+    SubjectKind.VESTIGING: (
+        ("adressen", "Wat is het adres van deze vestiging?"),
+        ("naam", "Wat is de naam van het bedrijf?"),
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ControlQuestion:
+    vraag: str
+    antwoord: str | None = None  # None until the agent asked to check the answers
+
+
+def _date(value: Any) -> str | None:
+    text = (value or {}).get("datum") if isinstance(value, dict) else None
+    if isinstance(text, str) and len(text) == 10:
+        return f"{text[8:10]}-{text[5:7]}-{text[0:4]}"
+    return None
+
+
+def _answer(question: str, data: dict[str, Any]) -> str | None:
+    if question.startswith("Wat is uw geboortedatum"):
+        return _date((data.get("geboorte") or {}).get("datum"))
+    adres = (data.get("verblijfplaats") or {}).get("verblijfadres") or {}
+    if question.startswith("Wat is uw postcode"):
+        postcode = str(adres.get("postcode") or "")
+        if postcode and adres.get("huisnummer") is not None:
+            pc = f"{postcode[:4]} {postcode[4:]}" if len(postcode) == 6 else postcode
+            return f"{pc}, huisnummer {adres['huisnummer']}"
+        return None
+    if question.startswith("In welke straat"):
+        straat = adres.get("officieleStraatnaam") or adres.get("korteStraatnaam")
+        return f"{straat}, {adres.get('woonplaats')}" if straat else None
+    if question.startswith("Wat is het bezoekadres") or question.startswith("Wat is het adres"):
+        adressen = data.get("adressen") or []
+        first = adressen[0] if adressen and isinstance(adressen[0], dict) else {}
+        return str(first.get("volledigAdres")) if first.get("volledigAdres") else None
+    if "naam van het bedrijf" in question:
+        naam = data.get("naam")
+        return naam if isinstance(naam, str) else None
+    return None
+
+
+class IdentificationService:
+    def __init__(
+        self, *, register: Register, sources: SourceSet, contacts: ContactService, auditor: AuditWriter
+    ) -> None:
+        self._register = register
+        self._sources = sources
+        self._contacts = contacts
+        self._auditor = auditor
+
+    def _permitted(self, purpose_id: str) -> tuple[str, ...] | None:
+        purpose = self._register.get(purpose_id)
+        access = purpose.categorieen.get(BASIS) if purpose else None
+        if access is None:
+            return ()
+        return access.velden  # None = every field of the category
+
+    def _planned(self, purpose_id: str, kind: SubjectKind) -> list[tuple[str, str]]:
+        permitted = self._permitted(purpose_id)
+        return [(f, q) for f, q in _QUESTIONS[kind] if permitted is None or f in permitted]
+
+    async def questions(self, actor: Actor, contact_id: str, kind: SubjectKind) -> list[ControlQuestion]:
+        """The questions to ask, without answers: nothing about the customer is read."""
+        _, purpose_id = await self._contacts.identification_scope(actor, contact_id)
+        return [ControlQuestion(q) for _, q in self._planned(purpose_id, kind)]
+
+    async def answers(
+        self, actor: Actor, contact_id: str, subject: Subject, *, trace: Trace
+    ) -> list[ControlQuestion]:
+        """The questions with the registry's answers, to compare with what the customer said.
+        Logged before the answers are returned (fail closed)."""
+        channel, purpose_id = await self._contacts.identification_scope(actor, contact_id)
+        planned = self._planned(purpose_id, subject.kind)
+        found = self._sources.verifier(subject.kind)
+        if found is None or not planned:
+            return [ControlQuestion(q) for _, q in planned]
+        cfg, _ = found
+        adapter = self._sources.adapters[cfg.id]
+        fields = fields_for(adapter, BASIS, tuple(dict.fromkeys(f for f, _ in planned)))
+        purpose = self._register.get(purpose_id)
+        started = datetime.now(UTC)
+        try:
+            result = await adapter.fetch(
+                FetchRequest(
+                    subject=subject,
+                    fields={BASIS: fields},
+                    headers=render_headers(cfg.headers, purpose=purpose, actor=actor, trace=trace),
+                )
+            )
+        except SourceError as exc:
+            raise SourceProblem(f"{cfg.name} is nu niet bereikbaar; controlevragen lukken niet.") from exc
+        data = result.get(BASIS) or {}
+        await self._auditor.record_processing(
+            context=RequestContext(
+                actor=actor,
+                subject=subject,
+                purpose_id=purpose_id,
+                assurance=Assurance.GEEN,
+                channel=channel,
+                trace=trace,
+                contact_id=contact_id,
+            ),
+            name="controlevragen opvragen",
+            retention=purpose.bewaartermijn if purpose else "P1Y",
+            categories=[BASIS],
+            started_at=started,
+            ended_at=datetime.now(UTC),
+        )
+        values = data if isinstance(data, dict) else {}
+        return [ControlQuestion(q, _answer(q, values) or "(niet bekend in de bron)") for _, q in planned]

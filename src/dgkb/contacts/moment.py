@@ -1,0 +1,382 @@
+"""ContactMomentService: register what a contact was about, in the Klantinteracties source.
+
+One contact often holds several questions ("en dan had ik nog een vraag over…"); existing tools lose
+all but the first. Here every question becomes its own klantcontact (onderwerp, vraag and antwoord,
+uitkomst, linked zaken), all validated before the first one is written, each written and reported
+separately, so a failure of one never silently drops the others. An optional contactverzoek (interne
+taak) for a department or colleague follows the last question. The processing is logged before
+anything leaves DGKB, and the subject's cached source answers are dropped so the next klantbeeld
+shows the new contact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from dgkb.audit.writer import AuditWriter
+from dgkb.contacts.service import ContactError, ContactService, SourceProblem
+from dgkb.domain.context import Actor, RequestContext, Trace
+from dgkb.domain.errors import InvalidConfiguration
+from dgkb.domain.pseudonym import Pseudonymizer
+from dgkb.domain.register import Register
+from dgkb.federation.fanout import Federation
+from dgkb.federation.headers import render_headers
+from dgkb.federation.sourceset import SourceSet
+from dgkb.sources.base import SourceError, SubjectNotFound
+from dgkb.sources.klantinteracties import KlantinteractiesAdapter, PartialWriteError
+
+__all__ = [
+    "ContactMomentService",
+    "Contactverzoek",
+    "MomentError",
+    "MomentOptions",
+    "Registratie",
+    "Uitkomst",
+    "Vraag",
+    "parse_options",
+]
+
+# The Klantinteracties API's maxLength of what is written (checked before the first write).
+_MAX_ONDERWERP = 200
+_MAX_INHOUD = 1000
+_MAX_HANDELING = 200
+_MAX_TOELICHTING = 1000
+MAX_VRAGEN = 10
+
+
+class Uitkomst(StrEnum):
+    AFGEHANDELD = "afgehandeld"
+    DOORVERBONDEN = "doorverbonden"
+    TERUGBELVERZOEK = "terugbelverzoek"
+    DOORVERWEZEN = "doorverwezen"
+
+    @property
+    def label(self) -> str:
+        return _UITKOMST_LABEL[self]
+
+
+_UITKOMST_LABEL = {
+    Uitkomst.AFGEHANDELD: "Afgehandeld",
+    Uitkomst.DOORVERBONDEN: "Doorverbonden",
+    Uitkomst.TERUGBELVERZOEK: "Terugbelverzoek",
+    Uitkomst.DOORVERWEZEN: "Doorverwezen naar andere organisatie",
+}
+
+
+class MomentError(ContactError):
+    code = "contactmoment.invalid"
+    status = 400
+    reason = "CONTACTMOMENT_INVALID"
+
+
+# --- configuration (config/onderwerpen.yaml) ---------------------------------------------------
+
+
+class Onderwerp(BaseModel):
+    id: str = Field(min_length=1, max_length=64)
+    naam: str = Field(min_length=1, max_length=_MAX_ONDERWERP)
+    organisaties: tuple[str, ...] = ()  # OINs; empty = every organisation
+
+
+class Afdeling(BaseModel):
+    id: str = Field(min_length=1, max_length=64)
+    naam: str = Field(min_length=1, max_length=200)
+    actor: str | None = None  # uuid of the actor in the Klantinteracties source
+
+
+class MomentOptions(BaseModel):
+    onderwerpen: tuple[Onderwerp, ...] = Field(min_length=1)
+    afdelingen: tuple[Afdeling, ...] = ()
+    doorverwijzen: tuple[str, ...] = ()
+
+    def onderwerpen_for(self, organisation: str) -> tuple[Onderwerp, ...]:
+        """The subjects an employee of `organisation` may choose from."""
+        return tuple(o for o in self.onderwerpen if not o.organisaties or organisation in o.organisaties)
+
+    def onderwerp(self, onderwerp_id: str, organisation: str) -> Onderwerp | None:
+        return next((o for o in self.onderwerpen_for(organisation) if o.id == onderwerp_id), None)
+
+    def afdeling(self, afdeling_id: str) -> Afdeling | None:
+        return next((a for a in self.afdelingen if a.id == afdeling_id), None)
+
+
+def parse_options(data: Any, *, source: str = "onderwerpen.yaml") -> MomentOptions:
+    """Validate config/onderwerpen.yaml; errors name the file and the path."""
+    try:
+        options = MomentOptions.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{source}: {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise InvalidConfiguration(problems, field=source) from None
+    ids = [o.id for o in options.onderwerpen]
+    if len(ids) != len(set(ids)):
+        raise InvalidConfiguration(f"{source}: onderwerpen: een id staat dubbel", field=source)
+    return options
+
+
+# --- input and result ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Vraag:
+    """One question of the customer within the contact."""
+
+    onderwerp: str  # id from the configured list
+    vraag: str
+    antwoord: str
+    uitkomst: Uitkomst
+    doorverwezen_naar: str | None = None
+    zaken: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Contactverzoek:
+    """A request for the back office: who should do what, by when."""
+
+    afdeling: str  # id from the configured list
+    gevraagde_handeling: str
+    toelichting: str = ""
+    medewerker: str | None = None
+    deadline: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OpgeslagenVraag:
+    index: int
+    onderwerp: str  # the subject's name as written
+    uitkomst: Uitkomst
+    nummer: str | None = None  # klantcontact nummer in the source when saved
+    fout: str | None = None  # Dutch text when not (or not completely) saved
+    volledig: bool = True  # False: saved, but a link (betrokkene, zaak) is missing
+
+
+@dataclass(frozen=True, slots=True)
+class Registratie:
+    vragen: tuple[OpgeslagenVraag, ...]
+    contactverzoek: str | None = None  # nummer of the interne taak
+    contactverzoek_fout: str | None = None
+    bron: str = ""
+
+    @property
+    def alles_opgeslagen(self) -> bool:
+        return all(v.nummer and v.volledig for v in self.vragen) and self.contactverzoek_fout is None
+
+    @property
+    def mislukt(self) -> tuple[int, ...]:
+        """Indexes of the questions that were not saved (to offer them again)."""
+        return tuple(v.index for v in self.vragen if v.nummer is None)
+
+
+def _inhoud(vraag: Vraag) -> str:
+    uitkomst = vraag.uitkomst.label
+    if vraag.uitkomst is Uitkomst.DOORVERWEZEN and vraag.doorverwezen_naar:
+        uitkomst = f"Doorverwezen naar {vraag.doorverwezen_naar}"
+    return f"Vraag: {vraag.vraag.strip()}\nAntwoord: {vraag.antwoord.strip()}\nUitkomst: {uitkomst}"
+
+
+def _toelichting(verzoek: Contactverzoek, afdeling: Afdeling) -> str:
+    parts = [verzoek.toelichting.strip()] if verzoek.toelichting.strip() else []
+    parts.append(f"Afdeling: {afdeling.naam}")
+    if verzoek.medewerker:
+        parts.append(f"Medewerker: {verzoek.medewerker.strip()}")
+    if verzoek.deadline:
+        parts.append(f"Graag afhandelen vóór {verzoek.deadline.strftime('%d-%m-%Y')}")
+    return "\n".join(parts)
+
+
+class ContactMomentService:
+    def __init__(
+        self,
+        *,
+        register: Register,
+        sources: SourceSet,
+        contacts: ContactService,
+        auditor: AuditWriter,
+        federation: Federation,
+        pseudonymizer: Pseudonymizer,
+        options: MomentOptions,
+    ) -> None:
+        self._register = register
+        self._sources = sources
+        self._contacts = contacts
+        self._auditor = auditor
+        self._federation = federation
+        self._pseudonymizer = pseudonymizer
+        self.options = options
+
+    def _target(self) -> tuple[str, KlantinteractiesAdapter]:
+        for sid, adapter in self._sources.adapters.items():
+            if isinstance(adapter, KlantinteractiesAdapter):
+                return sid, adapter
+        raise SourceProblem("Er is geen Klantinteracties-bron aangesloten; registreren lukt niet.")
+
+    def _validate(
+        self, actor: Actor, vragen: Sequence[Vraag], verzoek: Contactverzoek | None, today: date
+    ) -> None:
+        """Everything that could be refused is refused before the first write (no half contacts)."""
+        if not vragen:
+            raise MomentError("Registreer minstens één vraag.", field="vragen")
+        if len(vragen) > MAX_VRAGEN:
+            raise MomentError(f"Hoogstens {MAX_VRAGEN} vragen per contact.", field="vragen")
+        for i, v in enumerate(vragen):
+            where = f"vragen.{i}"
+            if self.options.onderwerp(v.onderwerp, actor.organisation) is None:
+                raise MomentError(
+                    f"Vraag {i + 1}: kies een onderwerp uit de lijst.", field=f"{where}.onderwerp"
+                )
+            if not v.vraag.strip():
+                raise MomentError(f"Vraag {i + 1}: vul de vraag van de klant in.", field=f"{where}.vraag")
+            if v.uitkomst is Uitkomst.DOORVERWEZEN and not (v.doorverwezen_naar or "").strip():
+                raise MomentError(
+                    f"Vraag {i + 1}: naar welke organisatie is de klant doorverwezen?",
+                    field=f"{where}.doorverwezenNaar",
+                )
+            if len(_inhoud(v)) > _MAX_INHOUD:
+                raise MomentError(
+                    f"Vraag {i + 1}: vraag en antwoord samen zijn te lang ({len(_inhoud(v))} tekens; "
+                    f"de bron staat er {_MAX_INHOUD} toe).",
+                    field=f"{where}.antwoord",
+                )
+            for zaak in v.zaken:
+                if len(zaak) > 200:
+                    raise MomentError(f"Vraag {i + 1}: zaaknummer te lang.", field=f"{where}.zaken")
+        if verzoek is not None:
+            afdeling = self.options.afdeling(verzoek.afdeling)
+            if afdeling is None:
+                raise MomentError(
+                    "Kies een afdeling voor het contactverzoek.", field="contactverzoek.afdeling"
+                )
+            if not verzoek.gevraagde_handeling.strip():
+                raise MomentError(
+                    "Wat moet er met het contactverzoek gebeuren?", field="contactverzoek.gevraagdeHandeling"
+                )
+            if len(verzoek.gevraagde_handeling) > _MAX_HANDELING:
+                raise MomentError(
+                    f"De gevraagde handeling is te lang (hoogstens {_MAX_HANDELING} tekens).",
+                    field="contactverzoek.gevraagdeHandeling",
+                )
+            if len(_toelichting(verzoek, afdeling)) > _MAX_TOELICHTING:
+                raise MomentError(
+                    f"De toelichting is te lang (hoogstens {_MAX_TOELICHTING} tekens).",
+                    field="contactverzoek.toelichting",
+                )
+            if verzoek.deadline is not None and verzoek.deadline < today:
+                raise MomentError("De deadline ligt in het verleden.", field="contactverzoek.deadline")
+
+    async def register(
+        self,
+        actor: Actor,
+        contact_id: str,
+        *,
+        vragen: Sequence[Vraag],
+        contactverzoek: Contactverzoek | None = None,
+        trace: Trace,
+    ) -> Registratie:
+        """Write every question as a klantcontact of the contact's customer (+ the contactverzoek)."""
+        context = await self._contacts.context_for(actor, contact_id, trace=trace)
+        self._validate(actor, vragen, contactverzoek, datetime.now(UTC).date())
+        sid, adapter = self._target()
+        cfg = self._sources.configs[sid]
+        purpose = self._register.get(context.purpose_id)
+        headers = render_headers(cfg.headers, purpose=purpose, actor=actor, trace=trace)
+        await self._log(context, with_taak=contactverzoek is not None)
+
+        saved: list[OpgeslagenVraag] = []
+        last_uuid: str | None = None
+        for i, v in enumerate(vragen):
+            onderwerp = self.options.onderwerp(v.onderwerp, actor.organisation)
+            assert onderwerp is not None  # validated above
+            result, uuid = await self._write(adapter, context, i, v, onderwerp.naam, headers)
+            saved.append(result)
+            if uuid is not None:
+                last_uuid = uuid
+        nummer, fout = None, None
+        if contactverzoek is not None:
+            nummer, fout = await self._taak(adapter, contactverzoek, last_uuid, headers)
+        await self._federation.invalidate(self._pseudonymizer.pseudonym(context.subject).value)
+        return Registratie(tuple(saved), contactverzoek=nummer, contactverzoek_fout=fout, bron=cfg.name)
+
+    async def _write(
+        self,
+        adapter: KlantinteractiesAdapter,
+        context: RequestContext,
+        index: int,
+        vraag: Vraag,
+        onderwerp: str,
+        headers: Mapping[str, str],
+    ) -> tuple[OpgeslagenVraag, str | None]:
+        def result(
+            nummer: str | None = None, fout: str | None = None, volledig: bool = True
+        ) -> OpgeslagenVraag:
+            return OpgeslagenVraag(
+                index, onderwerp, vraag.uitkomst, nummer=nummer, fout=fout, volledig=volledig
+            )
+
+        try:
+            written = await adapter.register_klantcontact(
+                subject=context.subject,
+                kanaal=context.channel.value,
+                onderwerp=onderwerp,
+                inhoud=_inhoud(vraag),
+                indicatie_contact_gelukt=True,
+                zaak_identificaties=vraag.zaken,
+                headers=headers,
+            )
+        except PartialWriteError as exc:
+            contact = exc.klantcontact
+            return result(
+                nummer=str(contact.get("nummer") or contact.get("uuid")),
+                fout="Opgeslagen, maar de koppeling aan klant of zaak mislukte; meld dit aan beheer.",
+                volledig=False,
+            ), str(contact.get("uuid"))
+        except SubjectNotFound:
+            return result(fout="Deze klant is (nog) niet bekend in Klantinteracties; niet opgeslagen."), None
+        except SourceError:
+            return result(
+                fout="Klantinteracties is nu niet bereikbaar; niet opgeslagen. Probeer het opnieuw."
+            ), None
+        contact = written["klantcontact"]
+        return result(nummer=str(contact.get("nummer") or contact["uuid"])), str(contact["uuid"])
+
+    async def _taak(
+        self,
+        adapter: KlantinteractiesAdapter,
+        verzoek: Contactverzoek,
+        klantcontact: str | None,
+        headers: Mapping[str, str],
+    ) -> tuple[str | None, str | None]:
+        if klantcontact is None:
+            return None, "Het contactverzoek is niet aangemaakt: er is geen vraag opgeslagen."
+        afdeling = self.options.afdeling(verzoek.afdeling)
+        assert afdeling is not None
+        try:
+            taak = await adapter.create_interne_taak(
+                klantcontact=klantcontact,
+                gevraagde_handeling=verzoek.gevraagde_handeling.strip(),
+                toelichting=_toelichting(verzoek, afdeling),
+                toegewezen_aan=afdeling.actor,
+                headers=headers,
+            )
+        except SourceError:
+            return None, "Het contactverzoek kon niet worden aangemaakt; probeer het opnieuw."
+        return str(taak.get("nummer") or taak.get("uuid")), None
+
+    async def _log(self, context: RequestContext, *, with_taak: bool) -> None:
+        purpose = self._register.get(context.purpose_id)
+        now = datetime.now(UTC)
+        categories = ["contact.historie"] + (["contact.open-verzoeken"] if with_taak else [])
+        await self._auditor.record_processing(
+            context=context,
+            name="contactmoment registreren",
+            retention=purpose.bewaartermijn if purpose else "P1Y",
+            categories=categories,
+            started_at=now,
+            ended_at=now,
+        )

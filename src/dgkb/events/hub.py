@@ -1,0 +1,104 @@
+"""ChangeHub: per-subject fan-out of ChangeEvents to the open views in this process.
+
+    async with hub.subscribe(subject_key, context=ctx) as events:
+        async for event in events:          # or: await events.next(15) -> event | None
+            ...
+
+Every subscription has its own bounded queue: a slow viewer loses its oldest pending events (they
+only say "re-read these sections", so the newest ones cover for them), never blocks the others.
+`context` (optional) is the viewer's request context; the reconciliation job re-reads the sources of
+the open views with it. The hub holds only pseudonyms and contexts of open views, in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from dgkb.domain.context import RequestContext
+from dgkb.events.bus import ChangeEvent
+
+QUEUE_SIZE = 64
+
+
+@dataclass(eq=False)
+class Subscription:
+    subject_key: str
+    context: RequestContext | None = None
+    _queue: asyncio.Queue[ChangeEvent | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    closed: bool = False
+
+    def _offer(self, event: ChangeEvent | None) -> None:
+        if self._queue.full():
+            with contextlib.suppress(asyncio.QueueEmpty):
+                self._queue.get_nowait()  # drop the oldest: the newer event supersedes it
+        self._queue.put_nowait(event)
+
+    async def next(self, wait: float | None = None) -> ChangeEvent | None:
+        """The next event; None on timeout. Raises StopAsyncIteration once the hub closed."""
+        if self.closed:
+            raise StopAsyncIteration
+        try:
+            event = await asyncio.wait_for(self._queue.get(), wait)
+        except TimeoutError:
+            return None
+        if event is None:
+            self.closed = True
+            raise StopAsyncIteration
+        return event
+
+    def __aiter__(self) -> AsyncIterator[ChangeEvent]:
+        return self
+
+    async def __anext__(self) -> ChangeEvent:
+        event = await self.next()
+        assert event is not None
+        return event
+
+
+class ChangeHub:
+    def __init__(self) -> None:
+        self._subs: dict[str, set[Subscription]] = {}
+        self.delivered = 0
+
+    @contextlib.asynccontextmanager
+    async def subscribe(
+        self, subject_key: str, *, context: RequestContext | None = None
+    ) -> AsyncIterator[Subscription]:
+        sub = Subscription(subject_key, context)
+        self._subs.setdefault(subject_key, set()).add(sub)
+        try:
+            yield sub
+        finally:
+            subs = self._subs.get(subject_key)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self._subs[subject_key]
+
+    def deliver(self, event: ChangeEvent) -> int:
+        """Hand the event to every open view of its subject in this process; how many got it."""
+        subs = self._subs.get(event.subject_key, ())
+        for sub in subs:
+            sub._offer(event)
+        self.delivered += len(subs)
+        return len(subs)
+
+    def subscriptions(self) -> list[Subscription]:
+        return [s for subs in self._subs.values() for s in subs]
+
+    def subject_keys(self) -> list[str]:
+        return list(self._subs)
+
+    def count(self) -> int:
+        return sum(len(s) for s in self._subs.values())
+
+    def close(self) -> None:
+        """End every open subscription (shutdown)."""
+        for sub in self.subscriptions():
+            sub._offer(None)
+
+
+__all__ = ["ChangeHub", "Subscription"]

@@ -1,0 +1,203 @@
+"""ZGW Notificaties API 1.0: the message DGKB consumes, what it means, who it is about.
+
+A notification carries no BSN: `hoofdObject` is the URL of the zaak / klantcontact it is about. DGKB
+resolves the affected subjects by reading that resource at the configured source that owns the URL
+(a URL of any other origin is never followed), pseudonymises them at once and forgets the
+identifiers. `abonneer` registers DGKB's abonnement at a Notificaties API (routing component).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from dgkb.domain.context import Actor, Trace
+from dgkb.domain.identifiers import Subject
+from dgkb.domain.roles import Role
+from dgkb.federation.headers import render_headers
+from dgkb.federation.sourceset import SourceSet
+
+log = logging.getLogger("dgkb.events")
+
+TEST_KANAAL = "test"
+# the shared secret of the demo outside production when DGKB_NOTIFICATIES_TOKEN is not set
+DEV_TOKEN = "dgkb-demo-notificaties-token-niet-voor-productie"
+DEFAULT_KANALEN = ("zaken", "klantcontacten")
+ZAKEN = ("dienst.zaken-lopend", "dienst.zaken-historie")
+CONTACTEN = ("contact.historie", "contact.open-verzoeken")
+CONTACTGEGEVENS = ("klant.contactgegevens", "klant.voorkeurskanaal")
+
+
+class Notificatie(BaseModel):
+    """The standard message (Notificaties API 1.0 `Message`)."""
+
+    model_config = ConfigDict(extra="ignore", str_min_length=1)
+
+    kanaal: str = Field(max_length=50, description="Naam van het kanaal")
+    hoofdObject: str = Field(description="URL van het hoofdobject")  # ZGW field names
+    resource: str = Field(max_length=100)
+    resourceUrl: str = Field(description="URL van de resource")
+    actie: str = Field(max_length=100)
+    aanmaakdatum: datetime
+    kenmerken: dict[str, str] = Field(default_factory=dict)
+
+    def dedupe_key(self) -> str:
+        """kanaal + resourceUrl + actie + aanmaakdatum: a redelivery of the same message."""
+        raw = f"{self.kanaal}|{self.resourceUrl}|{self.actie}|{self.aanmaakdatum.isoformat()}"
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def categories_of(kanaal: str, resource: str) -> tuple[str, ...]:
+    """The klantbeeld categories a notification of this kanaal/resource may have changed."""
+    if kanaal == "zaken":
+        return ZAKEN
+    if kanaal in ("klantcontacten", "klantinteracties"):
+        if resource in ("internetaak", "internetaken"):
+            return ("contact.open-verzoeken",)
+        if resource in ("digitaladres", "digitaleadres", "digitaleadressen", "partij", "partijen"):
+            return CONTACTGEGEVENS
+        return CONTACTEN
+    return ()
+
+
+@runtime_checkable
+class ZaakSubjects(Protocol):
+    id: str
+
+    async def subjects_of_zaak(self, url: str, headers: Mapping[str, str]) -> list[Subject] | None: ...
+
+
+@runtime_checkable
+class KlantcontactSubjects(Protocol):
+    id: str
+
+    async def subjects_of_klantcontact(
+        self, url: str, headers: Mapping[str, str]
+    ) -> list[Subject] | None: ...
+
+
+async def resolve_subjects(sources: SourceSet, kanaal: str, url: str) -> tuple[str, list[Subject]] | None:
+    """(source id, subjects) of the zaak / klantcontact at `url`, read at the configured source
+    owning that URL; None when no configured source owns it. SourceError propagates (retry later)."""
+    for sid, adapter in sources.adapters.items():
+        cfg = sources.configs[sid]
+        headers = render_headers(
+            cfg.headers,
+            purpose=None,
+            actor=Actor(id="dgkb-notificaties", role=Role.SYSTEEM, organisation=cfg.organisation),
+            trace=Trace(),
+        )
+        found: list[Subject] | None = None
+        if kanaal == "zaken" and isinstance(adapter, ZaakSubjects):
+            found = await adapter.subjects_of_zaak(url, {**headers, "Accept-Crs": "EPSG:4326"})
+        elif kanaal in ("klantcontacten", "klantinteracties") and isinstance(adapter, KlantcontactSubjects):
+            found = await adapter.subjects_of_klantcontact(url, headers)
+        if found is not None:
+            return sid, found
+    return None
+
+
+class Deduper:
+    """Remembers handled message keys (bounded, with expiry) so a redelivery is handled once.
+    With Redis configured the keys are shared by every node (SET NX), so a retry that lands on
+    another node is recognised too."""
+
+    def __init__(self, *, redis_url: str = "", max_entries: int = 100_000, ttl: float = 24 * 3600) -> None:
+        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._max = max_entries
+        self._ttl = ttl
+        self._redis: Any = None
+        if redis_url:
+            from redis.asyncio import Redis
+
+            self._redis = Redis.from_url(redis_url)
+
+    async def claim(self, key: str) -> bool:
+        """True the first time `key` is seen (the caller handles it), False for a duplicate."""
+        now = time.monotonic()
+        expires = self._seen.get(key)
+        if expires is not None and expires > now:
+            return False
+        if self._redis is not None:
+            try:
+                if not await self._redis.set(f"dgkb:notificatie:{key}", 1, nx=True, ex=int(self._ttl)):
+                    return False
+            except Exception as exc:  # Redis down: fall back to this node's memory
+                log.warning("dedupe: redis unavailable (%s)", type(exc).__name__)
+        self._seen[key] = now + self._ttl
+        self._seen.move_to_end(key)
+        while len(self._seen) > self._max:
+            self._seen.popitem(last=False)
+        return True
+
+    async def release(self, key: str) -> None:
+        """Handling failed: let the next delivery try again."""
+        self._seen.pop(key, None)
+        if self._redis is not None:
+            try:
+                await self._redis.delete(f"dgkb:notificatie:{key}")
+            except Exception as exc:
+                log.warning("dedupe: redis unavailable (%s)", type(exc).__name__)
+
+    async def aclose(self) -> None:
+        if self._redis is not None:
+            await self._redis.aclose()
+
+
+async def abonneer(
+    api_url: str,
+    *,
+    callback_url: str,
+    callback_auth: str,
+    kanalen: Sequence[str] = DEFAULT_KANALEN,
+    api_auth: str = "",
+    client: httpx.AsyncClient | None = None,
+) -> dict[str, Any]:
+    """Register (or update) DGKB's abonnement at the Notificaties API `api_url` (…/api/v1):
+    missing kanalen are created, an existing abonnement with the same callbackUrl is replaced
+    (idempotent). Returns the abonnement as the API answered it."""
+    headers = {"Authorization": api_auth} if api_auth else {}
+    base = api_url.rstrip("/")
+    own = client is None
+    http = client or httpx.AsyncClient(timeout=10)
+    try:
+        bestaand = (await http.get(f"{base}/kanaal", headers=headers)).raise_for_status().json()
+        namen = {k.get("naam") for k in bestaand} if isinstance(bestaand, list) else set()
+        for naam in kanalen:
+            if naam not in namen:
+                (await http.post(f"{base}/kanaal", json={"naam": naam}, headers=headers)).raise_for_status()
+        body = {"callbackUrl": callback_url, "auth": callback_auth, "kanalen": [{"naam": k} for k in kanalen]}
+        abonnementen = (await http.get(f"{base}/abonnement", headers=headers)).raise_for_status().json()
+        match = next(
+            (a for a in abonnementen if isinstance(a, dict) and a.get("callbackUrl") == callback_url), None
+        )
+        if match is not None:
+            resp = await http.put(str(match["url"]), json=body, headers=headers)
+        else:
+            resp = await http.post(f"{base}/abonnement", json=body, headers=headers)
+        resp.raise_for_status()
+        result: dict[str, Any] = resp.json()
+        return result
+    finally:
+        if own:
+            await http.aclose()
+
+
+__all__ = [
+    "DEFAULT_KANALEN",
+    "DEV_TOKEN",
+    "TEST_KANAAL",
+    "Deduper",
+    "Notificatie",
+    "abonneer",
+    "categories_of",
+    "resolve_subjects",
+]

@@ -1,0 +1,239 @@
+"""ChangeService: learn of a change → forget cached answers → tell every process → open views.
+
+Ingress (`handle_notificatie`, `handle_cloudevent`, `publish_change`) resolves the subject(s),
+invalidates the source cache for each and publishes a ChangeEvent on the bus. Every process
+(this one included) receives it from the bus, drops its own cached answers when the cache is
+in-process, and hands it to its ChangeHub. Only keyed pseudonyms leave this module.
+
+For DGKB's own writes (a contact registered at the counter), call
+
+    await services.changes.publish_change(subject, ["contact.historie"], source="klantinteracties")
+
+after the write succeeded; two agents viewing the same customer then see each other's registration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+import jwt
+from cloudevents.core.base import BaseCloudEvent
+
+from dgkb.domain.identifiers import Subject
+from dgkb.domain.pseudonym import Pseudonymizer
+from dgkb.events.bus import ChangeEvent, EventBus, build_bus
+from dgkb.events.cloudevents import interpret
+from dgkb.events.hub import ChangeHub
+from dgkb.events.notificaties import (
+    DEV_TOKEN,
+    TEST_KANAAL,
+    Deduper,
+    Notificatie,
+    categories_of,
+    resolve_subjects,
+)
+from dgkb.events.reconcile import Reconciler, ViewReader
+from dgkb.federation.sourceset import SourceSet
+from dgkb.settings import Settings
+
+log = logging.getLogger("dgkb.events")
+
+
+class SubjectInvalidator(Protocol):
+    """Federation: `invalidate(subject_key)` drops every cached source answer about the subject."""
+
+    async def invalidate(self, subject_key: str) -> int: ...
+
+
+class Outcome(StrEnum):
+    PROCESSED = "verwerkt"
+    DUPLICATE = "dubbel"
+    TEST = "test"
+    IGNORED = "genegeerd"  # a kanaal/type DGKB does not show, or a resource no source owns
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    outcome: Outcome
+    events: tuple[ChangeEvent, ...] = ()
+
+
+class ChangeService:
+    def __init__(
+        self,
+        *,
+        bus: EventBus,
+        hub: ChangeHub,
+        invalidator: SubjectInvalidator,
+        pseudonymizer: Pseudonymizer,
+        sources: SourceSet,
+        deduper: Deduper | None = None,
+        shared_cache: bool = False,
+        token: str = "",
+    ) -> None:
+        self.bus = bus
+        self.hub = hub
+        self._invalidator = invalidator
+        self._pseudonymizer = pseudonymizer
+        self._sources = sources
+        self._dedupe = deduper or Deduper()
+        # with a shared (Redis) cache the publishing node's invalidation served everyone
+        self._shared_cache = shared_cache
+        self._token = token
+        self.origin = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    async def start(self) -> None:
+        await self.bus.start(self._on_event)
+
+    async def aclose(self) -> None:
+        self.hub.close()
+        await self.bus.aclose()
+        await self._dedupe.aclose()
+
+    def authentic(self, authorization: str | None) -> bool:
+        """Does the Authorization header carry the configured shared secret — as the value itself
+        (`Bearer <token>`, `Token <token>`, or bare), or as a ZGW-style JWT signed with it (HS256)?
+        No token configured = nobody is authentic."""
+        if not self._token or not authorization:
+            return False
+        scheme, _, value = authorization.strip().partition(" ")
+        presented = (value or scheme).strip()
+        if hmac.compare_digest(presented.encode(), self._token.encode()):
+            return True
+        if presented.count(".") == 2:
+            try:
+                jwt.decode(presented, self._token, algorithms=["HS256"], options={"verify_aud": False})
+            except jwt.PyJWTError:
+                return False
+            return True
+        return False
+
+    # --- publishing ---------------------------------------------------------------------------
+    async def publish_change(self, subject: Subject, categories: Iterable[str], source: str) -> ChangeEvent:
+        """A change of `subject` in `categories` at `source` (a source id, or "dgkb")."""
+        return await self.publish_for_key(self._pseudonymizer.pseudonym(subject).value, categories, source)
+
+    async def publish_for_key(self, subject_key: str, categories: Iterable[str], source: str) -> ChangeEvent:
+        event = ChangeEvent.of(subject_key, categories, source, origin=self.origin)
+        await self._invalidator.invalidate(subject_key)
+        await self.bus.publish(event)
+        return event
+
+    async def invalidate(self, subject_key: str) -> int:
+        return await self._invalidator.invalidate(subject_key)
+
+    async def _on_event(self, event: ChangeEvent) -> None:
+        if event.origin != self.origin and not self._shared_cache:
+            await self._invalidator.invalidate(event.subject_key)
+        self.hub.deliver(event)
+
+    # --- ingress ------------------------------------------------------------------------------
+    async def handle_notificatie(self, message: Notificatie) -> Handled:
+        """A ZGW notification. SourceError while resolving propagates (answer 5xx: the routing
+        component retries); the message is then not marked as handled."""
+        if message.kanaal == TEST_KANAAL:
+            return Handled(Outcome.TEST)
+        categories = categories_of(message.kanaal, message.resource)
+        if not categories:
+            return Handled(Outcome.IGNORED)
+        key = message.dedupe_key()
+        if not await self._dedupe.claim(key):
+            return Handled(Outcome.DUPLICATE)
+        try:
+            resolved = await resolve_subjects(self._sources, message.kanaal, message.hoofdObject)
+            if resolved is None:
+                return Handled(Outcome.IGNORED)
+            source_id, subjects = resolved
+            events = [await self.publish_change(s, categories, source_id) for s in subjects]
+        except BaseException:
+            await self._dedupe.release(key)
+            raise
+        return Handled(Outcome.PROCESSED, tuple(events))
+
+    async def handle_cloudevent(self, event: BaseCloudEvent) -> Handled:
+        """A CloudEvent (NL GOV). CloudEventError for an event that is not understood as claimed."""
+        parsed = interpret(event)
+        if not parsed.categories:
+            return Handled(Outcome.IGNORED)
+        if not await self._dedupe.claim(parsed.dedupe_key):
+            return Handled(Outcome.DUPLICATE)
+        try:
+            subjects = list(parsed.subjects)
+            source = parsed.source
+            url, kanaal = (
+                (parsed.zaak_url, "zaken") if parsed.zaak_url else (parsed.klantcontact_url, "klantcontacten")
+            )
+            if not subjects and url:
+                resolved = await resolve_subjects(self._sources, kanaal, url)
+                if resolved is not None:
+                    source, subjects = resolved
+            events = [await self.publish_change(s, parsed.categories, source) for s in subjects]
+        except BaseException:
+            await self._dedupe.release(parsed.dedupe_key)
+            raise
+        return Handled(Outcome.PROCESSED if events else Outcome.IGNORED, tuple(events))
+
+
+def inbound_token(settings: Settings) -> str:
+    """The shared secret inbound notifications must carry (a fixed demo value outside production)."""
+    return settings.notificaties_token.get_secret_value() or ("" if settings.is_production else DEV_TOKEN)
+
+
+def build_changes(
+    settings: Settings, *, invalidator: SubjectInvalidator, pseudonymizer: Pseudonymizer, sources: SourceSet
+) -> ChangeService:
+    """The ChangeService of this process, from the settings (bus, dedupe store, token)."""
+    token = inbound_token(settings)
+    return ChangeService(
+        bus=build_bus(settings.nats_url),
+        hub=ChangeHub(),
+        invalidator=invalidator,
+        pseudonymizer=pseudonymizer,
+        sources=sources,
+        deduper=Deduper(redis_url=settings.redis_url),
+        shared_cache=bool(settings.redis_url),
+        token=token,
+    )
+
+
+async def start_realtime(
+    changes: ChangeService, reader: ViewReader, reconcile_seconds: float
+) -> Callable[[], Awaitable[None]]:
+    """Connect the bus and start reconciliation; returns the coroutine function that stops both."""
+    await changes.start()
+    task: asyncio.Task[None] | None = None
+    if reconcile_seconds > 0:
+        reconciler = Reconciler(
+            hub=changes.hub, reader=reader, invalidate=changes.invalidate, publish=changes.publish_for_key
+        )
+        task = asyncio.create_task(reconciler.run(reconcile_seconds))
+
+    async def stop() -> None:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await changes.aclose()
+
+    return stop
+
+
+__all__ = [
+    "ChangeService",
+    "Handled",
+    "Outcome",
+    "SubjectInvalidator",
+    "build_changes",
+    "inbound_token",
+    "start_realtime",
+]

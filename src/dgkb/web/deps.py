@@ -1,0 +1,194 @@
+"""What every console route needs: the services (by shape), the templates, the logged-in user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, cast
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import HTMLResponse
+
+from dgkb.domain.context import Actor, Trace
+from dgkb.domain.roles import Role
+from dgkb.web.session import CSRF_FIELD, WebSession, WebSessions, check_csrf
+
+if TYPE_CHECKING:
+    from dgkb.audit.writer import AuditWriter
+    from dgkb.consent.service import ConsentService
+    from dgkb.contacts.identification import IdentificationService
+    from dgkb.contacts.moment import ContactMomentService
+    from dgkb.contacts.service import ContactService
+    from dgkb.domain.catalogue import Catalogue
+    from dgkb.domain.pseudonym import Pseudonymizer
+    from dgkb.domain.register import Register
+    from dgkb.federation.fanout import Federation
+    from dgkb.federation.sourceset import SourceSet
+    from dgkb.klantbeeld.service import KlantbeeldService
+    from dgkb.search.service import CustomerSearch
+    from dgkb.store.db import Database
+    from dgkb.web.oidc import OidcClient
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+class ActorValidator(Protocol):
+    async def actor(self, token: str) -> Actor: ...
+
+
+class WebServices(Protocol):
+    """The application services the console uses (the API's container has the same shape; the web
+    layer does not import the API layer)."""
+
+    database: Database
+    catalogue: Catalogue
+    register: Register
+    sources: SourceSet
+    pseudonymizer: Pseudonymizer
+    audit: AuditWriter
+    consent: ConsentService
+    contacts: ContactService
+    klantbeeld: KlantbeeldService
+    search: CustomerSearch
+    federation: Federation
+    moments: ContactMomentService
+    identification: IdentificationService
+
+    @property
+    def validator(self) -> ActorValidator: ...
+
+
+@dataclass
+class WebState:
+    """Built once by `dgkb.web.install`, kept on app.state.web."""
+
+    sessions: WebSessions
+    oidc: OidcClient
+
+
+def services(request: Request) -> WebServices:
+    return cast("WebServices", request.app.state.services)
+
+
+def web_state(request: Request) -> WebState:
+    return cast(WebState, request.app.state.web)
+
+
+class LoginRequired(Exception):
+    """No (valid) session: send the browser to the login."""
+
+
+class NotAllowed(Exception):
+    """Logged in, but this page is not for this role."""
+
+
+async def current_session(request: Request) -> WebSession:
+    session = await web_state(request).sessions.load(request, services(request).database)
+    if session is None or session.actor is None:
+        raise LoginRequired
+    request.state.web_session = session
+    return session
+
+
+async def checked_session(request: Request) -> WebSession:
+    """For state-changing requests: a logged-in session and its CSRF token."""
+    session = await current_session(request)
+    await check_csrf(request, session)
+    return session
+
+
+def actor_of(session: WebSession) -> Actor:
+    assert session.actor is not None  # current_session guarantees it
+    return session.actor
+
+
+def roles(*allowed: Role) -> Any:
+    async def _check(session: Annotated[WebSession, Depends(current_session)]) -> WebSession:
+        if actor_of(session).role not in allowed:
+            raise NotAllowed
+        return session
+
+    return Depends(_check)
+
+
+def trace(request: Request) -> Trace:
+    return Trace.from_traceparent(request.headers.get("traceparent"))
+
+
+SessionDep = Annotated[WebSession, Depends(current_session)]
+CheckedDep = Annotated[WebSession, Depends(checked_session)]
+TraceDep = Annotated[Trace, Depends(trace)]
+
+
+# --- templates ------------------------------------------------------------------------------------
+
+
+def _datum(value: Any, with_time: bool = False) -> str:
+    """ISO date/datetime (text or object) → Dutch dd-mm-jjjj [uu:mm], times in Europe/Amsterdam."""
+    if value is None or value == "":
+        return "—"
+    moment: date | datetime
+    if isinstance(value, datetime | date):
+        moment = value
+    else:
+        text = str(value)
+        try:
+            moment = (
+                datetime.fromisoformat(text.replace("Z", "+00:00"))
+                if "T" in text
+                else date.fromisoformat(text)
+            )
+        except ValueError:
+            return text
+    if isinstance(moment, datetime):
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(AMSTERDAM)
+        return moment.strftime("%d-%m-%Y %H:%M") if with_time else moment.strftime("%d-%m-%Y")
+    return moment.strftime("%d-%m-%Y")
+
+
+def _bedrag(value: Any) -> str:
+    if not isinstance(value, int | float):
+        return "—"
+    whole = f"{value:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+    return f"€ {whole}"
+
+
+def _slug(value: Any) -> str:
+    return "".join(c if c.isalnum() else "-" for c in str(value)).strip("-").lower()
+
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.filters["datum"] = _datum
+templates.env.filters["bedrag"] = _bedrag
+templates.env.filters["slug"] = _slug
+templates.env.globals["CSRF_FIELD"] = CSRF_FIELD
+templates.env.globals["ROLE_LABELS"] = {
+    Role.KCM: "Klantcontactmedewerker",
+    Role.BEHANDELAAR: "Behandelaar",
+    Role.PRIVACY: "Privacyfunctionaris",
+    Role.BEHEERDER: "Functioneel beheerder",
+    Role.BURGER: "Inwoner",
+    Role.SYSTEEM: "Systeem",
+}
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, *, status: int = 200
+) -> HTMLResponse:
+    """Render a template with the session (user, CSRF token, organisation name) in reach."""
+    session: WebSession | None = getattr(request.state, "web_session", None)
+    ctx: dict[str, Any] = {"session": session, "user": session.actor if session else None}
+    if session is not None and session.actor is not None:
+        ctx["organisatie"] = services(request).register.organisation_name(session.actor.organisation)
+    ctx.update(context or {})
+    return templates.TemplateResponse(request, name, ctx, status_code=status)
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"

@@ -1,0 +1,420 @@
+"""The agent's screen: start a contact, find and verify the customer, choose the purpose, klantbeeld."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+import dgkb.web.klantbeeld_view as klantbeeld_view
+from dgkb.audit.records import AuditUnavailable
+from dgkb.contacts.service import ContactView
+from dgkb.domain.assurance import Assurance
+from dgkb.domain.channels import Kanaal
+from dgkb.domain.context import Actor
+from dgkb.domain.errors import DomainError
+from dgkb.domain.identifiers import Subject, SubjectKind
+from dgkb.domain.register import Verwerkingsactiviteit
+from dgkb.domain.roles import Role
+from dgkb.klantbeeld.schemas import Klantbeeld
+from dgkb.search.query import InvalidSearch, QueryKind, SearchQuery, parse_query
+from dgkb.search.service import SearchScope
+from dgkb.sources.base import SourceError
+from dgkb.web.deps import (
+    CheckedDep,
+    SessionDep,
+    TraceDep,
+    WebServices,
+    actor_of,
+    is_htmx,
+    render,
+    services,
+    web_state,
+)
+from dgkb.web.session import WebSession
+
+router = APIRouter(include_in_schema=False)
+
+KANALEN: tuple[tuple[str, str], ...] = (
+    (Kanaal.TELEFOON.value, "Telefoon"),
+    (Kanaal.BALIE.value, "Balie"),
+    (Kanaal.EMAIL.value, "E-mail"),
+    (Kanaal.CHAT.value, "Chat"),
+    (Kanaal.WEBFORMULIER.value, "Webformulier"),
+    (Kanaal.BRIEF.value, "Brief"),
+    (Kanaal.SOCIAL_MEDIA.value, "Sociale media"),
+)
+KANAAL_LABELS = dict(KANALEN) | {Kanaal.BACKOFFICE.value: "Behandeling zaak"}
+# channels where the customer is logged in with DigiD / eHerkenning on our side
+DIGITAL = frozenset({Kanaal.CHAT.value, Kanaal.WEBFORMULIER.value, Kanaal.EMAIL.value})
+DIGID_LEVELS = (Assurance.DIGID_MIDDEN, Assurance.DIGID_SUBSTANTIEEL, Assurance.DIGID_BASIS)
+EHERKENNING_LEVELS = (Assurance.EHERKENNING_EH3, Assurance.EHERKENNING_EH2PLUS, Assurance.EHERKENNING_EH2)
+_IDENTIFICATION_SUFFIX = "/kcc-identificatie"
+_ERROR_TEXT = {
+    AuditUnavailable: "Het toegangslog kan nu niet worden geschreven; daarom wordt niets getoond.",
+}
+
+
+def alert(request: Request, message: str, *, status: int = 400) -> Response:
+    """An error shown in the page's message area (htmx) or as a page."""
+    if is_htmx(request):
+        response = render(request, "partials/melding.html", {"melding": message, "soort": "error"})
+        response.headers["HX-Retarget"] = "#meldingen"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    return render(request, "fout.html", {"titel": "Dat lukte niet", "tekst": message}, status=status)
+
+
+def error_text(exc: Exception) -> str:
+    if isinstance(exc, DomainError):
+        return exc.message
+    if isinstance(exc, AuditUnavailable):
+        return _ERROR_TEXT[AuditUnavailable]
+    if isinstance(exc, SourceError):
+        return str(exc) or "Een bron is nu niet bereikbaar."
+    return "Er ging iets mis."
+
+
+FAILURES = (DomainError, SourceError, AuditUnavailable)
+
+
+def purposes_for(svc: WebServices, actor: Actor) -> list[Verwerkingsactiviteit]:
+    """The register's purposes this employee may choose for a contact (not identification itself)."""
+    return [
+        va
+        for va in svc.register.for_organisation(actor.organisation)
+        if actor.role in va.rollen and not va.id.endswith(_IDENTIFICATION_SUFFIX)
+    ]
+
+
+def _klant(session: WebSession, contact_id: str) -> dict[str, Any]:
+    klant: dict[str, Any] = session.data.get("contacten", {}).get(contact_id, {})
+    return klant
+
+
+async def _remember(request: Request, session: WebSession, contact_id: str, **values: Any) -> None:
+    contacten = session.data.setdefault("contacten", {})
+    # keep only a handful of contacts' display state per browser session
+    if contact_id not in contacten and len(contacten) >= 20:
+        contacten.pop(next(iter(contacten)))
+    contacten.setdefault(contact_id, {}).update(values)
+    await web_state(request).sessions.save_data(services(request).database, session)
+
+
+def contact_context(request: Request, session: WebSession, view: ContactView) -> dict[str, Any]:
+    svc = services(request)
+    actor = actor_of(session)
+    purpose = svc.register.get(view.verwerkingsactiviteit) if view.verwerkingsactiviteit else None
+    step = "klantbeeld" if view.geidentificeerd and purpose else "doel" if view.geidentificeerd else "zoeken"
+    return {
+        "contact": view,
+        "klant": _klant(session, view.id),
+        "doel": purpose,
+        "stap": step,
+        "kanaal_label": KANAAL_LABELS.get(view.kanaal, view.kanaal),
+        "zekerheid_label": Assurance(view.zekerheid).label if view.zekerheid else None,
+        "doelen": purposes_for(svc, actor),
+        "digitaal": view.kanaal in DIGITAL,
+    }
+
+
+# --- pages ------------------------------------------------------------------------------------------
+
+
+@router.get("/", name="home")
+async def home(request: Request, session: SessionDep) -> Response:
+    actor = actor_of(session)
+    if actor.role is Role.PRIVACY:
+        return RedirectResponse("/privacy", status_code=303)
+    if actor.role is Role.BEHEERDER:
+        return RedirectResponse("/beheer", status_code=303)
+    return render(request, "start.html", {"kanalen": KANALEN})
+
+
+@router.post("/contacten", name="start_contact")
+async def start_contact(
+    request: Request,
+    session: CheckedDep,
+    kanaal: str = Form(...),
+    reden: str = Form(""),
+) -> Response:
+    try:
+        view = await services(request).contacts.start(
+            actor_of(session), kanaal=Kanaal(kanaal), reden=reden.strip()[:500] or None
+        )
+    except ValueError:
+        return alert(request, "Kies een kanaal uit de lijst.")
+    except FAILURES as exc:
+        return alert(request, error_text(exc))
+    target = f"/contacten/{view.id}"
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/contacten/{contact_id}", name="contact")
+async def contact_page(request: Request, contact_id: str, session: SessionDep) -> Response:
+    try:
+        view = await services(request).contacts.get(actor_of(session), contact_id)
+    except FAILURES as exc:
+        return alert(request, error_text(exc), status=int(getattr(exc, "status", 400)))
+    return render(request, "contact.html", contact_context(request, session, view))
+
+
+# --- find the customer ------------------------------------------------------------------------------
+
+
+def _explicit_query(form: dict[str, str]) -> SearchQuery | None:
+    """The explicit search form: exactly one way filled in."""
+    naam, geboren = form.get("geslachtsnaam", "").strip(), form.get("geboortedatum", "").strip()
+    postcode, huisnummer = (
+        form.get("postcode", "").replace(" ", "").upper(),
+        form.get("huisnummer", "").strip(),
+    )
+    if naam or geboren:
+        if not (naam and geboren):
+            raise InvalidSearch("vul achternaam én geboortedatum in", field="geslachtsnaam")
+        try:
+            born = date.fromisoformat(geboren)
+        except ValueError:
+            raise InvalidSearch("geboortedatum is geen geldige datum", field="geboortedatum") from None
+        return SearchQuery(QueryKind.NAAM_GEBOORTEDATUM, naam, geslachtsnaam=naam, geboortedatum=born)
+    if postcode or huisnummer:
+        if not (postcode and huisnummer.isdigit()):
+            raise InvalidSearch("vul postcode én huisnummer in", field="postcode")
+        return SearchQuery(
+            QueryKind.POSTCODE_HUISNUMMER, postcode, postcode=postcode, huisnummer=int(huisnummer)
+        )
+    for name in ("kvk", "telefoon", "email", "bedrijfsnaam"):
+        value = form.get(name, "").strip()
+        if value:
+            return (
+                parse_query(value) if name != "bedrijfsnaam" else SearchQuery(QueryKind.BEDRIJFSNAAM, value)
+            )
+    return None
+
+
+@router.post("/contacten/{contact_id}/zoeken", name="search")
+async def search(request: Request, contact_id: str, session: CheckedDep, trace: TraceDep) -> Response:
+    svc = services(request)
+    actor = actor_of(session)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    try:
+        zoekterm = form.get("zoekterm", "").strip()
+        query = parse_query(zoekterm) if zoekterm else _explicit_query(form)
+        if query is None:
+            raise InvalidSearch("typ een zoekterm of vul het zoekformulier in", field="zoekterm")
+        channel, purpose_id = await svc.contacts.identification_scope(actor, contact_id)
+        result = await svc.search.search(
+            SearchScope(
+                actor=actor, channel=channel, purpose_id=purpose_id, trace=trace, contact_id=contact_id
+            ),
+            query,
+        )
+    except FAILURES as exc:
+        return alert(request, error_text(exc))
+    return render(
+        request,
+        "partials/zoekresultaten.html",
+        {"result": result, "contact_id": contact_id, "begrepen": _understood(result.query.kind)},
+    )
+
+
+def _understood(kind: QueryKind) -> str:
+    return {
+        QueryKind.BSN: "BSN",
+        QueryKind.KVK: "KVK-nummer",
+        QueryKind.VESTIGING: "vestigingsnummer",
+        QueryKind.NAAM_GEBOORTEDATUM: "achternaam en geboortedatum",
+        QueryKind.POSTCODE_HUISNUMMER: "postcode en huisnummer",
+        QueryKind.TELEFOON: "telefoonnummer",
+        QueryKind.EMAIL: "e-mailadres",
+        QueryKind.BEDRIJFSNAAM: "bedrijfsnaam",
+    }[kind]
+
+
+_MAKERS = {
+    SubjectKind.BSN: Subject.person,
+    SubjectKind.KVK: Subject.business,
+    SubjectKind.VESTIGING: Subject.establishment,
+}
+
+
+def _subject(soort: str, waarde: str) -> Subject:
+    """A subject from the picked search result (validated: 11-proef, lengths)."""
+    return _MAKERS[SubjectKind(soort)](waarde.strip())
+
+
+@router.post("/contacten/{contact_id}/kies", name="choose_customer")
+async def choose_customer(
+    request: Request,
+    contact_id: str,
+    session: CheckedDep,
+    soort: str = Form(...),
+    waarde: str = Form(...),
+    naam: str = Form(""),
+    afgeschermd: str = Form(""),
+) -> Response:
+    svc = services(request)
+    actor = actor_of(session)
+    try:
+        kind = SubjectKind(soort)
+        view = await svc.contacts.get(actor, contact_id)
+        vragen = await svc.identification.questions(actor, contact_id, kind)
+    except ValueError:
+        return alert(request, "Onbekende soort klant.")
+    except FAILURES as exc:
+        return alert(request, error_text(exc))
+    levels = DIGID_LEVELS if kind is SubjectKind.BSN else EHERKENNING_LEVELS
+    return render(
+        request,
+        "partials/identificeren.html",
+        {
+            "contact_id": contact_id,
+            "soort": kind.value,
+            "waarde": waarde,
+            "naam": naam[:200],
+            "afgeschermd": afgeschermd == "ja",
+            "vragen": vragen,
+            "digitaal": view.kanaal in DIGITAL,
+            "niveaus": levels,
+            "inlog": "DigiD" if kind is SubjectKind.BSN else "eHerkenning",
+        },
+    )
+
+
+@router.post("/contacten/{contact_id}/controlevragen", name="control_answers")
+async def control_answers(
+    request: Request,
+    contact_id: str,
+    session: CheckedDep,
+    trace: TraceDep,
+    soort: str = Form(...),
+    waarde: str = Form(...),
+) -> Response:
+    try:
+        subject = _subject(soort, waarde)
+        vragen = await services(request).identification.answers(
+            actor_of(session), contact_id, subject, trace=trace
+        )
+    except ValueError:
+        return alert(request, "Onbekende soort klant.")
+    except FAILURES as exc:
+        return alert(request, error_text(exc))
+    return render(request, "partials/controle_antwoorden.html", {"vragen": vragen})
+
+
+@router.post("/contacten/{contact_id}/identificatie", name="identify")
+async def identify(
+    request: Request,
+    contact_id: str,
+    session: CheckedDep,
+    trace: TraceDep,
+    soort: str = Form(...),
+    waarde: str = Form(...),
+    zekerheid: str = Form(...),
+    naam: str = Form(""),
+) -> Response:
+    svc = services(request)
+    actor = actor_of(session)
+    try:
+        subject = _subject(soort, waarde)
+        view = await svc.contacts.identify(
+            actor, contact_id, subject=subject, assurance=Assurance(zekerheid), trace=trace
+        )
+    except ValueError:
+        return alert(request, "Onbekende soort klant of zekerheid.")
+    except FAILURES as exc:
+        return alert(request, error_text(exc))
+    await _remember(
+        request,
+        session,
+        contact_id,
+        naam=view.weergavenaam or naam[:200] or None,
+        soort="persoon" if subject.kind is SubjectKind.BSN else "bedrijf",
+    )
+    return render(request, "partials/zijbalk.html", contact_context(request, session, view))
+
+
+@router.post("/contacten/{contact_id}/doel", name="choose_purpose")
+async def choose_purpose(
+    request: Request, contact_id: str, session: CheckedDep, trace: TraceDep, doel: str = Form(...)
+) -> Response:
+    """Set the purpose and answer with the klantbeeld at once (one round trip to first paint); if
+    reading it fails here, the page fetches it itself and shows why."""
+    svc = services(request)
+    actor = actor_of(session)
+    try:
+        view = await svc.contacts.set_purpose(actor, contact_id, doel, trace=trace)
+    except FAILURES as exc:
+        return alert(request, error_text(exc))
+    ctx = contact_context(request, session, view)
+    try:
+        context = await svc.contacts.context_for(actor, contact_id, trace=trace)
+        ctx.update(_klantbeeld_context(await svc.klantbeeld.read(context), contact_id, context.subject.kind))
+    except FAILURES:
+        pass
+    return render(request, "partials/doel_gekozen.html", ctx)
+
+
+def _klantbeeld_context(result: Klantbeeld, contact_id: str, kind: SubjectKind) -> dict[str, Any]:
+    return {
+        "kb": klantbeeld_view.build(result),
+        "contact_id": contact_id,
+        "label": klantbeeld_view.label,
+        "status": klantbeeld_view.STATUS,
+        "as_list": klantbeeld_view.as_list,
+        "soort": kind.value,
+    }
+
+
+@router.get("/contacten/{contact_id}/klantbeeld", name="klantbeeld")
+async def klantbeeld(request: Request, contact_id: str, session: SessionDep, trace: TraceDep) -> Response:
+    svc = services(request)
+    try:
+        context = await svc.contacts.context_for(actor_of(session), contact_id, trace=trace)
+        result = await svc.klantbeeld.read(context)
+    except FAILURES as exc:
+        return alert(request, error_text(exc))
+    return render(
+        request, "partials/klantbeeld.html", _klantbeeld_context(result, contact_id, context.subject.kind)
+    )
+
+
+@router.post("/contacten/{contact_id}/toestemming", name="consent")
+async def consent(
+    request: Request, contact_id: str, session: CheckedDep, trace: TraceDep, categorie: str = Form(...)
+) -> Response:
+    svc = services(request)
+    actor = actor_of(session)
+    try:
+        context = await svc.contacts.context_for(actor, contact_id, trace=trace)
+        await svc.consent.give(
+            context.subject,
+            purpose_id=context.purpose_id,
+            categories=[categorie],
+            channel=context.channel.value,
+            recorded_by=actor.id,
+            contact_id=contact_id,
+        )
+    except FAILURES as exc:
+        return alert(request, error_text(exc))
+    return await klantbeeld(request, contact_id, session, trace)
+
+
+@router.post("/contacten/{contact_id}/einde", name="end_contact")
+async def end_contact(request: Request, contact_id: str, session: CheckedDep) -> Response:
+    try:
+        await services(request).contacts.end(actor_of(session), contact_id)
+    except FAILURES as exc:
+        return alert(request, error_text(exc))
+    contacten = session.data.get("contacten", {})
+    if contact_id in contacten:
+        del contacten[contact_id]
+        await web_state(request).sessions.save_data(services(request).database, session)
+    target = "/?beeindigd=1"
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)

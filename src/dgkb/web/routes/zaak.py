@@ -1,0 +1,36 @@
+"""Case worker: open the klantbeeld of a zaak's initiator, for the purpose of that zaak type.
+
+There is no per-employee zaak list source yet, so the case worker opens a zaak by its identificatie.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from dgkb.domain.roles import Role
+from dgkb.web.deps import CheckedDep, TraceDep, actor_of, is_htmx, render, roles, services
+from dgkb.web.routes.console import FAILURES, alert, error_text
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/zaken", name="zaken", dependencies=[roles(Role.BEHANDELAAR)])
+async def zaken_page(request: Request) -> Response:
+    return render(request, "zaken.html")
+
+
+@router.post("/zaken", name="open_zaak", dependencies=[roles(Role.BEHANDELAAR)])
+async def open_zaak(
+    request: Request, session: CheckedDep, trace: TraceDep, zaak: str = Form(..., max_length=100)
+) -> Response:
+    try:
+        view = await services(request).contacts.start_for_zaak(
+            actor_of(session), zaak_identificatie=zaak.strip(), trace=trace
+        )
+    except FAILURES as exc:
+        return alert(request, error_text(exc))
+    target = f"/contacten/{view.id}"
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
