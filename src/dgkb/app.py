@@ -192,8 +192,7 @@ def build_services(
             sources=sources,
             contacts=contacts,
             auditor=audit,
-            federation=federation,
-            pseudonymizer=pseudonymizer,
+            changes=changes,
             options=parse_options(load_yaml(settings.config_dir / "onderwerpen.yaml")),
         ),
         identification=IdentificationService(

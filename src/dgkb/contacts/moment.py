@@ -23,9 +23,8 @@ from dgkb.audit.writer import AuditWriter
 from dgkb.contacts.service import ContactError, ContactService, SourceProblem
 from dgkb.domain.context import Actor, RequestContext, Trace
 from dgkb.domain.errors import InvalidConfiguration
-from dgkb.domain.pseudonym import Pseudonymizer
 from dgkb.domain.register import Register
-from dgkb.federation.fanout import Federation
+from dgkb.events.service import ChangeService
 from dgkb.federation.headers import render_headers
 from dgkb.federation.sourceset import SourceSet
 from dgkb.sources.base import SourceError, SubjectNotFound
@@ -199,16 +198,14 @@ class ContactMomentService:
         sources: SourceSet,
         contacts: ContactService,
         auditor: AuditWriter,
-        federation: Federation,
-        pseudonymizer: Pseudonymizer,
+        changes: ChangeService,
         options: MomentOptions,
     ) -> None:
         self._register = register
         self._sources = sources
         self._contacts = contacts
         self._auditor = auditor
-        self._federation = federation
-        self._pseudonymizer = pseudonymizer
+        self._changes = changes
         self.options = options
 
     def _target(self) -> tuple[str, KlantinteractiesAdapter]:
@@ -300,7 +297,10 @@ class ContactMomentService:
         nummer, fout = None, None
         if contactverzoek is not None:
             nummer, fout = await self._taak(adapter, contactverzoek, last_uuid, headers)
-        await self._federation.invalidate(self._pseudonymizer.pseudonym(context.subject).value)
+        # every open view of this customer (on any node) updates, and the cache forgets the old answer
+        await self._changes.publish_change(
+            context.subject, ("contact.historie", "contact.open-verzoeken"), cfg.id
+        )
         return Registratie(tuple(saved), contactverzoek=nummer, contactverzoek_fout=fout, bron=cfg.name)
 
     async def _write(

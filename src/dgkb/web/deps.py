@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from dgkb.domain.catalogue import Catalogue
     from dgkb.domain.pseudonym import Pseudonymizer
     from dgkb.domain.register import Register
+    from dgkb.events.hub import ChangeHub
     from dgkb.federation.fanout import Federation
     from dgkb.federation.sourceset import SourceSet
     from dgkb.klantbeeld.service import KlantbeeldService
@@ -58,6 +59,7 @@ class WebServices(Protocol):
     federation: Federation
     moments: ContactMomentService
     identification: IdentificationService
+    hub: ChangeHub
 
     @property
     def validator(self) -> ActorValidator: ...

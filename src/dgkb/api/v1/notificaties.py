@@ -11,11 +11,9 @@ Inbound messages are authenticated with the shared secret configured for the sub
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import logging
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
@@ -27,17 +25,14 @@ from dgkb.api.deps import ActorDep, ServicesDep, TraceDep
 from dgkb.api.problems import ApiProblem
 from dgkb.contacts.service import ContactError
 from dgkb.domain.context import RequestContext
-from dgkb.events.bus import ChangeEvent
 from dgkb.events.cloudevents import CloudEventError, parse
 from dgkb.events.notificaties import TEST_KANAAL, Notificatie
+from dgkb.events.stream import HEARTBEAT_SECONDS, view_updates
 from dgkb.sources.base import SourceError
 
 router = APIRouter(tags=["gebeurtenissen"])
 log = logging.getLogger("dgkb.events")
 
-HEARTBEAT_SECONDS = 15.0
-# Streams of the same contact (several tabs) share the per-event check of contact state + decision.
-_checks: dict[tuple[str, str, str], asyncio.Task[tuple[RequestContext | None, frozenset[str]]]] = {}
 _token_scheme = HTTPBearer(
     auto_error=False,
     scheme_name="notificatieToken",
@@ -163,11 +158,6 @@ async def ontvang_cloudevent(request: Request, services: ServicesDep, _: SenderD
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def _frame(event: str, data: dict[str, Any], event_id: str | None = None) -> bytes:
-    head = f"event: {event}\n" + (f"id: {event_id}\n" if event_id else "")
-    return (head + f"data: {json.dumps(data, separators=(',', ':'))}\n\n").encode()
-
-
 @router.get(
     "/contacten/{contact_id}/gebeurtenissen",
     responses={
@@ -200,55 +190,14 @@ async def gebeurtenissen(
             return dataclasses.replace(ctx, purpose_id=view.verwerkingsactiviteit)
         return ctx
 
-    async def check(ctx: RequestContext) -> tuple[RequestContext | None, frozenset[str]]:
-        now = await current(ctx)
-        if now is None:
-            return None, frozenset()
-        return now, frozenset(cd.category for cd in (await services.klantbeeld.decide(now)).permitted)
+    async def permitted(ctx: RequestContext) -> frozenset[str]:
+        return frozenset(cd.category for cd in (await services.klantbeeld.decide(ctx)).permitted)
 
-    async def shared_check(
-        ctx: RequestContext, event_id: str
-    ) -> tuple[RequestContext | None, frozenset[str]]:
-        key = (actor.id, contact_id, event_id)
-        task = _checks.get(key)
-        if task is None:
-            task = asyncio.create_task(check(ctx))
-            _checks[key] = task
-            task.add_done_callback(lambda _: _checks.pop(key, None))
-        return await asyncio.shield(task)
-
-    async def stream() -> AsyncIterator[bytes]:
-        ctx = context
-        async with services.hub.subscribe(subject_key, context=context) as events:
-            yield b"retry: 3000\n: verbonden\n\n"
-            while True:
-                try:
-                    event: ChangeEvent | None = await events.next(heartbeat)
-                except StopAsyncIteration:
-                    return
-                if event is None:  # quiet: is the contact still open? then a heartbeat
-                    now = await current(ctx)
-                    permitted: frozenset[str] = frozenset()
-                else:  # the contact's state and decision now: an event never leaks a category
-                    now, permitted = await shared_check(ctx, event.id)
-                if now is None:
-                    yield _frame("beeindigd", {"reden": "CONTACT_BEEINDIGD"})
-                    return
-                ctx = now
-                events.context = ctx
-                if event is None:
-                    yield b": hartslag\n\n"
-                    continue
-                shown = [c for c in event.categories if c in permitted]
-                if shown:
-                    yield _frame(
-                        "bijgewerkt",
-                        {"categorieen": shown, "bron": event.source, "op": event.at.isoformat()},
-                        event.id,
-                    )
-
+    stream = view_updates(
+        services.hub, subject_key, context, current=current, permitted=permitted, heartbeat=heartbeat
+    )
     return StreamingResponse(
-        stream(),
+        stream,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

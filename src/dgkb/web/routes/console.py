@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 import dgkb.web.klantbeeld_view as klantbeeld_view
 from dgkb.audit.records import AuditUnavailable
 from dgkb.contacts.service import ContactView
 from dgkb.domain.assurance import Assurance
 from dgkb.domain.channels import Kanaal
-from dgkb.domain.context import Actor
+from dgkb.domain.context import Actor, RequestContext
 from dgkb.domain.errors import DomainError
 from dgkb.domain.identifiers import Subject, SubjectKind
 from dgkb.domain.register import Verwerkingsactiviteit
 from dgkb.domain.roles import Role
+from dgkb.events.stream import HEARTBEAT_SECONDS, view_updates
 from dgkb.klantbeeld.schemas import Klantbeeld
 from dgkb.search.query import InvalidSearch, QueryKind, SearchQuery, parse_query
 from dgkb.search.service import SearchScope
@@ -380,6 +382,42 @@ async def klantbeeld(request: Request, contact_id: str, session: SessionDep, tra
         return alert(request, error_text(exc))
     return render(
         request, "partials/klantbeeld.html", _klantbeeld_context(result, contact_id, context.subject.kind)
+    )
+
+
+@router.get("/contacten/{contact_id}/gebeurtenissen", name="changes")
+async def changes(request: Request, contact_id: str, session: SessionDep, trace: TraceDep) -> Response:
+    """Live updates of the open klantbeeld (Server-Sent Events); the page re-renders the changed
+    sections. Only categories this contact's current purpose permits are ever announced."""
+    svc = services(request)
+    actor = actor_of(session)
+    try:
+        context = await svc.contacts.context_for(actor, contact_id, trace=trace)
+    except FAILURES:
+        return Response(status_code=204)  # no open view to follow: EventSource stops on 204
+
+    async def current(ctx: RequestContext) -> RequestContext | None:
+        # read, not touch: an open page must not keep an idle contact alive
+        try:
+            view = await svc.contacts.get(actor, contact_id)
+        except FAILURES:
+            return None
+        if view.verwerkingsactiviteit and view.verwerkingsactiviteit != ctx.purpose_id:
+            return dataclasses.replace(ctx, purpose_id=view.verwerkingsactiviteit)
+        return ctx
+
+    async def permitted(ctx: RequestContext) -> frozenset[str]:
+        return frozenset(cd.category for cd in (await svc.klantbeeld.decide(ctx)).permitted)
+
+    subject_key = svc.pseudonymizer.pseudonym(context.subject).value
+    heartbeat = float(getattr(request.app.state, "sse_heartbeat_seconds", HEARTBEAT_SECONDS))
+    stream = view_updates(
+        svc.hub, subject_key, context, current=current, permitted=permitted, heartbeat=heartbeat
+    )
+    return StreamingResponse(
+        stream,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 

@@ -100,8 +100,47 @@
     if (messages && source && !(source.id === "klantbeeld")) { messages.innerHTML = ""; }
   });
 
+
+  // Live updates: the server announces which permitted sections of this customer changed (SSE);
+  // the klantbeeld re-renders in place and marks those sections "bijgewerkt".
+  var live = null;
+  var changed = [];
+  function follow() {
+    var kb = document.getElementById("klantbeeld");
+    var url = kb && kb.getAttribute("hx-get");
+    if (!url || !window.EventSource) { return; }
+    var stream = url.replace(/\/klantbeeld$/, "/gebeurtenissen");
+    if (live && live.url.indexOf(stream) !== -1) { return; }
+    if (live) { live.close(); }
+    live = new EventSource(stream);
+    live.addEventListener("bijgewerkt", function (ev) {
+      try { changed = changed.concat(JSON.parse(ev.data).categorieen || []); } catch (e) { changed = []; }
+      if (window.htmx) { window.htmx.trigger(document.body, "klantbeeld-vernieuwen"); }
+    });
+    live.addEventListener("beeindigd", function () { live.close(); live = null; });
+  }
+  function markChanged(target) {
+    if (!changed.length) { return; }
+    changed.forEach(function (cat) {
+      target.querySelectorAll('[data-categorie="' + cat + '"]').forEach(function (section) {
+        section.classList.add("dgkb-section--bijgewerkt");
+        var head = section.querySelector(".dgkb-section__head");
+        if (head && !head.querySelector(".dgkb-bijgewerkt")) {
+          var badge = document.createElement("span");
+          badge.className = "dgkb-bijgewerkt";
+          badge.setAttribute("role", "status");
+          badge.textContent = "bijgewerkt";
+          head.appendChild(badge);
+        }
+      });
+    });
+    changed = [];
+  }
+
   document.addEventListener("htmx:afterSettle", function (ev) {
     var target = ev.detail && ev.detail.target;
+    follow();
+    if (target && target.id === "klantbeeld") { markChanged(target); }
     if (target && target.querySelector) {
       var auto = target.querySelector("[data-autofocus]");
       if (auto) { auto.focus(); }
@@ -121,6 +160,7 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
+    follow();
     tick();
     window.setInterval(tick, 1000);
   });
