@@ -6,6 +6,7 @@ of the same actor, with the subject identified and a purpose chosen, no personal
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -324,6 +325,19 @@ class ContactService:
                 field="verwerkingsactiviteit",
             )
         return self._context_of(row, actor, trace)
+
+    async def still_open(self, actor: Actor, context: RequestContext) -> RequestContext | None:
+        """For a live view: the contact's context now (its purpose may have changed since), or None
+        once it ended or expired. Reads without touching: an open page does not keep a contact alive."""
+        if context.contact_id is None:
+            return None
+        try:
+            view = await self.get(actor, context.contact_id)
+        except ContactError:
+            return None
+        if view.verwerkingsactiviteit and view.verwerkingsactiviteit != context.purpose_id:
+            return dataclasses.replace(context, purpose_id=view.verwerkingsactiviteit)
+        return context
 
     def _context_of(self, row: ContactSessionRow, actor: Actor, trace: Trace) -> RequestContext:
         assert row.subject_kind is not None

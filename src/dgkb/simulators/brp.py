@@ -24,7 +24,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dgkb.domain.identifiers import passes_elfproef
-from dgkb.simulators.common import Behaviour, SimulatorMiddleware, problem, sim_routes
+from dgkb.simulators.common import Behaviour, SimulatorMiddleware, sim_routes
+from dgkb.simulators.haalcentraal import Invalid, bad_request, datum, invalid, project
 from dgkb.simulators.world import Person, World
 
 __all__ = ["BASE_PATH", "BEPERKT_FIELDS", "SEARCH_TYPES", "SUPPORTED_FIELDS", "create_app"]
@@ -110,30 +111,8 @@ AUTOMATIC_FIELDS = frozenset(
 )
 _FIELD_PATTERN = re.compile(r"^[a-zA-Z0-9._]{1,200}$")
 _BSN_PATTERN = re.compile(r"^[0-9]{9}$")
-_MAANDEN = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 _GESLACHT = {"M": "man", "V": "vrouw", "O": "onbekend"}  # O: imported GBA persons
 _NEDERLAND = {"code": "6030", "omschrijving": "Nederland"}
-
-
-def _datum(d: date) -> dict[str, Any]:
-    return {
-        "type": "Datum",
-        "datum": d.isoformat(),
-        "langFormaat": f"{d.day} {_MAANDEN[d.month - 1]} {d.year}",
-    }
 
 
 def _age(born: date, today: date) -> int:
@@ -153,7 +132,7 @@ def _naam_gerelateerde(p: Person) -> dict[str, Any]:
 
 def _geboorte(p: Person) -> dict[str, Any]:
     return {
-        "datum": _datum(p.geboortedatum),
+        "datum": datum(p.geboortedatum),
         "plaats": {"code": p.address.gemeente_code, "omschrijving": p.address.gemeente_naam},
         "land": _NEDERLAND,
     }
@@ -180,7 +159,7 @@ def persoon_document(world: World, p: Person, today: date) -> dict[str, Any]:
         "leeftijd": _age(p.geboortedatum, today),
         "verblijfplaats": {
             "type": "Adres",
-            "datumVan": _datum(p.datum_inschrijving_in_gemeente),
+            "datumVan": datum(p.datum_inschrijving_in_gemeente),
             "functieAdres": {"code": "W", "omschrijving": "woonadres"},
             "verblijfadres": {
                 "officieleStraatnaam": a.straat,
@@ -198,10 +177,10 @@ def persoon_document(world: World, p: Person, today: date) -> dict[str, Any]:
             "gebruikInLopendeTekst": f"{aanspreek} {_achternaam(p, capital=True)}",
         },
         "gemeenteVanInschrijving": {"code": a.gemeente_code, "omschrijving": a.gemeente_naam},
-        "datumInschrijvingInGemeente": _datum(p.datum_inschrijving_in_gemeente),
+        "datumInschrijvingInGemeente": datum(p.datum_inschrijving_in_gemeente),
     }
     if p.overlijdensdatum is not None:
-        doc["overlijden"] = {"datum": _datum(p.overlijdensdatum)}
+        doc["overlijden"] = {"datum": datum(p.overlijdensdatum)}
     partner = world.person(p.partner_bsn) if p.partner_bsn else None
     if partner is not None:
         entry: dict[str, Any] = {
@@ -212,7 +191,7 @@ def persoon_document(world: World, p: Person, today: date) -> dict[str, Any]:
             "soortVerbintenis": {"code": "H", "omschrijving": "huwelijk"},
         }
         if p.partner_sinds is not None:
-            entry["aangaanHuwelijkPartnerschap"] = {"datum": _datum(p.partner_sinds)}
+            entry["aangaanHuwelijkPartnerschap"] = {"datum": datum(p.partner_sinds)}
         doc["partners"] = [entry]
     kinderen = [k for k in (world.person(b) for b in p.kinderen_bsns) if k is not None]
     if kinderen:
@@ -229,34 +208,11 @@ def persoon_document(world: World, p: Person, today: date) -> dict[str, Any]:
                 "geboorte": _geboorte(o),
                 "geslacht": {"code": o.geslacht, "omschrijving": _GESLACHT[o.geslacht]},
                 "ouderAanduiding": str(i + 1),
-                "datumIngangFamilierechtelijkeBetrekking": _datum(p.geboortedatum),
+                "datumIngangFamilierechtelijkeBetrekking": datum(p.geboortedatum),
             }
             for i, o in enumerate(ouders)
         ]
     return doc
-
-
-def project(value: Any, paths: list[str]) -> Any:
-    """Keep only the dotted `paths` of a JSON value; lists are projected item by item. An object with a
-    `type` discriminator keeps it, as the real API does."""
-    if isinstance(value, list):
-        return [project(item, paths) for item in value]
-    if not isinstance(value, dict):
-        return value
-    wanted: dict[str, list[str] | None] = {}
-    for path in paths:
-        head, _, rest = path.partition(".")
-        if not rest or wanted.get(head, []) is None:
-            wanted[head] = None  # the whole value
-        else:
-            wanted.setdefault(head, []).append(rest)  # type: ignore[union-attr]
-    result: dict[str, Any] = {}
-    if "type" in value:
-        result["type"] = value["type"]
-    for key, sub in wanted.items():
-        if key in value:
-            result[key] = value[key] if sub is None else project(value[key], sub)
-    return result
 
 
 # --- requests: validation like the real API -------------------------------------------------------
@@ -333,45 +289,22 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "gemeenteVanInschrijving": _GEMEENTE,
 }
 
-Invalid = dict[str, str]
-
-
-def _invalid(name: str, code: str, reason: str) -> Invalid:
-    return {
-        "type": f"https://www.vng.nl/realisatie/api/validaties/{code}",
-        "name": name,
-        "code": code,
-        "reason": reason,
-    }
-
-
-def _bad_request(errors: list[Invalid], instance: str) -> Response:
-    names = ", ".join(dict.fromkeys(e["name"].split(".")[0] for e in errors))
-    return problem(
-        400,
-        "Een of meerdere parameters zijn niet correct.",
-        f"De foutieve parameter(s) zijn {names}.",
-        code="paramsValidation",
-        instance=instance,
-        invalid_params=errors,
-    )
-
 
 def _check_fields(fields: Any, allowed: frozenset[str]) -> list[Invalid]:
     if fields is None:
-        return [_invalid("fields", "required", "Parameter is verplicht.")]
+        return [invalid("fields", "required", "Parameter is verplicht.")]
     if not isinstance(fields, list):
-        return [_invalid("fields", "array", "Parameter is geen array.")]
+        return [invalid("fields", "array", "Parameter is geen array.")]
     if not fields:
-        return [_invalid("fields", "minItems", "Array bevat minder dan 1 items.")]
+        return [invalid("fields", "minItems", "Array bevat minder dan 1 items.")]
     if len(fields) > 130:
-        return [_invalid("fields", "maxItems", "Array bevat meer dan 130 items.")]
+        return [invalid("fields", "maxItems", "Array bevat meer dan 130 items.")]
     errors = []
     for i, path in enumerate(fields):
         if not isinstance(path, str) or not _FIELD_PATTERN.match(path):
-            errors.append(_invalid(f"fields.{i}", "pattern", "Waarde voldoet niet aan patroon."))
+            errors.append(invalid(f"fields.{i}", "pattern", "Waarde voldoet niet aan patroon."))
         elif path.split(".")[0] in AUTOMATIC_FIELDS or path not in allowed:
-            errors.append(_invalid(f"fields.{i}", "fields", "Parameter bevat een niet bestaande veldnaam."))
+            errors.append(invalid(f"fields.{i}", "fields", "Parameter bevat een niet bestaande veldnaam."))
     return errors
 
 
@@ -379,23 +312,23 @@ def _check_param(name: str, value: Any, kind: str) -> list[Invalid]:
     """One search parameter against its spec schema."""
     if name == "huisnummer":
         if not isinstance(value, int) or isinstance(value, bool):
-            return [_invalid(name, "integer", "Waarde is geen geldig getal.")]
+            return [invalid(name, "integer", "Waarde is geen geldig getal.")]
         if value < 1:
-            return [_invalid(name, "minimum", "Waarde is lager dan minimum 1.")]
+            return [invalid(name, "minimum", "Waarde is lager dan minimum 1.")]
         if value > 99999:
-            return [_invalid(name, "maximum", "Waarde is hoger dan maximum 99999.")]
+            return [invalid(name, "maximum", "Waarde is hoger dan maximum 99999.")]
         return []
     if name == "inclusiefOverledenPersonen":
-        return [] if isinstance(value, bool) else [_invalid(name, "boolean", "Waarde is geen boolean.")]
+        return [] if isinstance(value, bool) else [invalid(name, "boolean", "Waarde is geen boolean.")]
     if not isinstance(value, str):
-        return [_invalid(name, "string", "Waarde is geen tekst.")]
+        return [invalid(name, "string", "Waarde is geen tekst.")]
     if name == "geboortedatum":
         try:
             if not _DATE.match(value):
                 raise ValueError(value)
             date.fromisoformat(value)
         except ValueError:
-            return [_invalid(name, "date", "Waarde is geen geldige datum.")]
+            return [invalid(name, "date", "Waarde is geen geldige datum.")]
         return []
     if name == "voornamen":
         pattern = (
@@ -403,27 +336,27 @@ def _check_param(name: str, value: Any, kind: str) -> list[Invalid]:
         )
     else:
         pattern = _PATTERNS[name]
-    return [] if pattern.match(value) else [_invalid(name, "pattern", "Waarde voldoet niet aan patroon.")]
+    return [] if pattern.match(value) else [invalid(name, "pattern", "Waarde voldoet niet aan patroon.")]
 
 
 def validate_request(body: Any) -> list[Invalid]:
     """Every error in one request, as the real API reports them (all at once, each once)."""
     if not isinstance(body, dict):
-        return [_invalid("body", "object", "Body is geen object.")]
+        return [invalid("body", "object", "Body is geen object.")]
     kind = body.get("type")
     if kind is None:
-        return [_invalid("type", "required", "Parameter is verplicht.")]
+        return [invalid("type", "required", "Parameter is verplicht.")]
     if kind not in _SEARCH_PARAMS:
-        return [_invalid("type", "value", "Waarde is geen geldig zoek type.")]
+        return [invalid("type", "value", "Waarde is geen geldig zoek type.")]
     required, optional = _SEARCH_PARAMS[kind]
     allowed = BEPERKT_FIELDS if kind in SEARCH_TYPES else SUPPORTED_FIELDS
     errors = _check_fields(body.get("fields"), allowed)
     for name in required:
         if body.get(name) is None:
-            errors.append(_invalid(name, "required", "Parameter is verplicht."))
+            errors.append(invalid(name, "required", "Parameter is verplicht."))
     for name in body:
         if name not in (*_COMMON, *required, *optional):
-            errors.append(_invalid(name, "unknownParam", "Parameter is niet verwacht."))
+            errors.append(invalid(name, "unknownParam", "Parameter is niet verwacht."))
     if kind == "RaadpleegMetBurgerservicenummer":
         errors.extend(_check_bsns(body.get("burgerservicenummer")))
     for name in (*required, *optional, "gemeenteVanInschrijving"):
@@ -437,13 +370,13 @@ def _check_bsns(bsns: Any) -> list[Invalid]:
     if bsns is None:
         return []  # reported as required
     if not isinstance(bsns, list):
-        return [_invalid("burgerservicenummer", "array", "Parameter is geen array.")]
+        return [invalid("burgerservicenummer", "array", "Parameter is geen array.")]
     if not bsns:
-        return [_invalid("burgerservicenummer", "minItems", "Array bevat minder dan 1 items.")]
+        return [invalid("burgerservicenummer", "minItems", "Array bevat minder dan 1 items.")]
     if len(bsns) > 20:
-        return [_invalid("burgerservicenummer", "maxItems", "Array bevat meer dan 20 items.")]
+        return [invalid("burgerservicenummer", "maxItems", "Array bevat meer dan 20 items.")]
     return [
-        _invalid(f"burgerservicenummer.{i}", "pattern", "Waarde is geen geldig burgerservicenummer.")
+        invalid(f"burgerservicenummer.{i}", "pattern", "Waarde is geen geldig burgerservicenummer.")
         for i, bsn in enumerate(bsns)
         if not isinstance(bsn, str) or not _BSN_PATTERN.match(bsn) or not passes_elfproef(bsn)
     ]
@@ -521,10 +454,10 @@ def create_app(world: World, *, latency_ms: int = 0, today: date | None = None) 
         try:
             body = await request.json()
         except ValueError:
-            return _bad_request([_invalid("body", "json", "Body is geen geldige JSON.")], instance)
+            return bad_request([invalid("body", "json", "Body is geen geldige JSON.")], instance)
         errors = validate_request(body)
         if errors:
-            return _bad_request(errors, instance)
+            return bad_request(errors, instance)
         kind, fields = body["type"], body["fields"]
         now = today or date.today()
         result = []

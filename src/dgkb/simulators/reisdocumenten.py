@@ -15,7 +15,6 @@ Test switches: `/_sim/behaviour` (latencyMs, fail, failureRate), `/_sim/requests
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 from starlette.applications import Starlette
@@ -25,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dgkb.simulators.common import Behaviour, SimulatorMiddleware, problem, sim_routes
+from dgkb.simulators.haalcentraal import Invalid, bad_request, datum, invalid, project
 from dgkb.simulators.world import Reisdocument, World
 
 __all__ = ["BASE_PATH", "SUPPORTED_FIELDS", "create_app"]
@@ -58,30 +58,6 @@ _PARAMS = {
     "RaadpleegMetReisdocumentnummer": "reisdocumentnummer",
 }
 _AANDUIDING = {"I": "ingehouden, ingeleverd", "R": "van rechtswege vervallen", "V": "vermist"}
-_MAANDEN = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
-
-Invalid = dict[str, str]
-
-
-def _datum(d: date) -> dict[str, Any]:
-    return {
-        "type": "Datum",
-        "datum": d.isoformat(),
-        "langFormaat": f"{d.day} {_MAANDEN[d.month - 1]} {d.year}",
-    }
 
 
 def document_json(doc: Reisdocument, shielded: bool) -> dict[str, Any]:
@@ -89,13 +65,13 @@ def document_json(doc: Reisdocument, shielded: bool) -> dict[str, Any]:
     body: dict[str, Any] = {
         "reisdocumentnummer": doc.reisdocumentnummer,
         "soort": {"code": doc.soort_code, "omschrijving": doc.soort_omschrijving},
-        "datumEindeGeldigheid": _datum(doc.datum_einde_geldigheid),
+        "datumEindeGeldigheid": datum(doc.datum_einde_geldigheid),
         "houder": {"burgerservicenummer": doc.houder_bsn},
     }
     if doc.inhouding_of_vermissing is not None and doc.datum_inhouding_of_vermissing is not None:
         code = doc.inhouding_of_vermissing
         body["inhoudingOfVermissing"] = {
-            "datum": _datum(doc.datum_inhouding_of_vermissing),
+            "datum": datum(doc.datum_inhouding_of_vermissing),
             "aanduiding": {"code": code, "omschrijving": _AANDUIDING[code]},
         }
     if shielded:
@@ -103,86 +79,47 @@ def document_json(doc: Reisdocument, shielded: bool) -> dict[str, Any]:
     return body
 
 
-def project(value: Any, paths: list[str]) -> Any:
-    """Keep only the dotted `paths`; a date keeps its `type` discriminator, as the real API does."""
-    if not isinstance(value, dict):
-        return value
-    wanted: dict[str, list[str] | None] = {}
-    for path in paths:
-        head, _, rest = path.partition(".")
-        if not rest or wanted.get(head, []) is None:
-            wanted[head] = None
-        else:
-            wanted.setdefault(head, []).append(rest)  # type: ignore[union-attr]
-    result: dict[str, Any] = {"type": value["type"]} if "type" in value else {}
-    for key, sub in wanted.items():
-        if key in value:
-            result[key] = value[key] if sub is None else project(value[key], sub)
-    return result
-
-
-def _invalid(name: str, code: str, reason: str) -> Invalid:
-    return {
-        "type": f"https://www.vng.nl/realisatie/api/validaties/{code}",
-        "name": name,
-        "code": code,
-        "reason": reason,
-    }
-
-
-def _bad_request(errors: list[Invalid], instance: str) -> Response:
-    names = ", ".join(dict.fromkeys(e["name"].split(".")[0] for e in errors))
-    return problem(
-        400,
-        "Een of meerdere parameters zijn niet correct.",
-        f"De foutieve parameter(s) zijn {names}.",
-        code="paramsValidation",
-        instance=instance,
-        invalid_params=errors,
-    )
-
-
 def _check_fields(fields: Any) -> list[Invalid]:
     if fields is None:
-        return [_invalid("fields", "required", "Parameter is verplicht.")]
+        return [invalid("fields", "required", "Parameter is verplicht.")]
     if not isinstance(fields, list):
-        return [_invalid("fields", "array", "Parameter is geen array.")]
+        return [invalid("fields", "array", "Parameter is geen array.")]
     if not fields:
-        return [_invalid("fields", "minItems", "Array bevat minder dan 1 items.")]
+        return [invalid("fields", "minItems", "Array bevat minder dan 1 items.")]
     if len(fields) > 25:
-        return [_invalid("fields", "maxItems", "Array bevat meer dan 25 items.")]
+        return [invalid("fields", "maxItems", "Array bevat meer dan 25 items.")]
     errors = []
     for i, path in enumerate(fields):
         if not isinstance(path, str) or not _FIELD.match(path):
-            errors.append(_invalid(f"fields.{i}", "pattern", "Waarde voldoet niet aan patroon."))
+            errors.append(invalid(f"fields.{i}", "pattern", "Waarde voldoet niet aan patroon."))
         elif path in AUTOMATIC_FIELDS or path not in SUPPORTED_FIELDS:
-            errors.append(_invalid(f"fields.{i}", "fields", "Parameter bevat een niet bestaande veldnaam."))
+            errors.append(invalid(f"fields.{i}", "fields", "Parameter bevat een niet bestaande veldnaam."))
     return errors
 
 
 def _validate(body: Any) -> list[Invalid]:
     if not isinstance(body, dict):
-        return [_invalid("type", "required", "Parameter is verplicht.")]
+        return [invalid("type", "required", "Parameter is verplicht.")]
     kind = body.get("type")
     if kind is None:
-        return [_invalid("type", "required", "Parameter is verplicht.")]
+        return [invalid("type", "required", "Parameter is verplicht.")]
     if kind not in _PARAMS:
-        return [_invalid("type", "value", "Waarde is geen geldige zoek type.")]
+        return [invalid("type", "value", "Waarde is geen geldige zoek type.")]
     param = _PARAMS[kind]
     errors = _check_fields(body.get("fields"))
     for name in body:
         if name not in ("type", "fields", param):
-            errors.append(_invalid(name, "unknownParam", "Parameter is niet verwacht."))
+            errors.append(invalid(name, "unknownParam", "Parameter is niet verwacht."))
     value = body.get(param)
     if value is None:
-        errors.append(_invalid(param, "required", "Parameter is verplicht."))
+        errors.append(invalid(param, "required", "Parameter is verplicht."))
     elif param == "burgerservicenummer":
         if not isinstance(value, str) or not _BSN.match(value):
-            errors.append(_invalid(param, "pattern", "Waarde voldoet niet aan patroon."))
+            errors.append(invalid(param, "pattern", "Waarde voldoet niet aan patroon."))
     elif not isinstance(value, list) or len(value) != 1:
-        errors.append(_invalid(param, "array", "Parameter is geen array met 1 item."))
+        errors.append(invalid(param, "array", "Parameter is geen array met 1 item."))
     elif not isinstance(value[0], str) or not _NUMMER.match(value[0]):
-        errors.append(_invalid(f"{param}.0", "pattern", "Waarde voldoet niet aan patroon."))
+        errors.append(invalid(f"{param}.0", "pattern", "Waarde voldoet niet aan patroon."))
     return errors
 
 
@@ -206,10 +143,10 @@ def create_app(
         try:
             body = await request.json()
         except ValueError:
-            return _bad_request([_invalid("type", "required", "Parameter is verplicht.")], instance)
+            return bad_request([invalid("type", "required", "Parameter is verplicht.")], instance)
         errors = _validate(body)
         if errors:
-            return _bad_request(errors, instance)
+            return bad_request(errors, instance)
         kind = body["type"]
         if kind == "ZoekMetBurgerservicenummer":
             docs = by_bsn.get(body["burgerservicenummer"], ())

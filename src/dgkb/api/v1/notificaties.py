@@ -11,7 +11,6 @@ Inbound messages are authenticated with the shared secret configured for the sub
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from typing import Annotated, Any
@@ -23,7 +22,6 @@ from pydantic import ValidationError
 
 from dgkb.api.deps import ActorDep, ServicesDep, TraceDep
 from dgkb.api.problems import ApiProblem
-from dgkb.contacts.service import ContactError
 from dgkb.domain.context import RequestContext
 from dgkb.events.cloudevents import CloudEventError, parse
 from dgkb.events.notificaties import TEST_KANAAL, Notificatie
@@ -181,14 +179,7 @@ async def gebeurtenissen(
     heartbeat = float(getattr(request.app.state, "sse_heartbeat_seconds", HEARTBEAT_SECONDS))
 
     async def current(ctx: RequestContext) -> RequestContext | None:
-        """The contact's context now (its purpose may have changed), None once it ended/expired."""
-        try:
-            view = await services.contacts.get(actor, contact_id)
-        except ContactError:
-            return None
-        if view.verwerkingsactiviteit and view.verwerkingsactiviteit != ctx.purpose_id:
-            return dataclasses.replace(ctx, purpose_id=view.verwerkingsactiviteit)
-        return ctx
+        return await services.contacts.still_open(actor, ctx)
 
     async def permitted(ctx: RequestContext) -> frozenset[str]:
         return frozenset(cd.category for cd in (await services.klantbeeld.decide(ctx)).permitted)

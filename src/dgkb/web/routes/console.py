@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
 from typing import Any
 
@@ -397,14 +396,7 @@ async def changes(request: Request, contact_id: str, session: SessionDep, trace:
         return Response(status_code=204)  # no open view to follow: EventSource stops on 204
 
     async def current(ctx: RequestContext) -> RequestContext | None:
-        # read, not touch: an open page must not keep an idle contact alive
-        try:
-            view = await svc.contacts.get(actor, contact_id)
-        except FAILURES:
-            return None
-        if view.verwerkingsactiviteit and view.verwerkingsactiviteit != ctx.purpose_id:
-            return dataclasses.replace(ctx, purpose_id=view.verwerkingsactiviteit)
-        return ctx
+        return await svc.contacts.still_open(actor, ctx)
 
     async def permitted(ctx: RequestContext) -> frozenset[str]:
         return frozenset(cd.category for cd in (await svc.klantbeeld.decide(ctx)).permitted)
