@@ -5,9 +5,11 @@ contact registered by one agent appears at once in a colleague's open view of th
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from playwright.async_api import Browser, expect
 
 from dgkb.contacts.moment import Uitkomst, Vraag
@@ -18,8 +20,12 @@ from dgkb.domain.identifiers import Subject
 from dgkb.domain.roles import Role
 from dgkb.events.notificaties import abonneer
 from dgkb.events.service import inbound_token
+from dgkb.runner import running_simulators
 from dgkb.simulators.notificaties import API_PATH
 from tests.api.conftest import Stack
+from tests.conftest import PG_URL, fresh_database_url
+from tests.events.conftest import NATS_URL, dgkb_node, open_zaak_of, set_status, settings_for
+from tests.events.conftest import TOKEN as EVENTS_TOKEN
 from tests.web.conftest import (
     Console,
     choose_purpose,
@@ -119,3 +125,36 @@ async def test_a_colleague_s_registration_appears_in_my_open_view(browser: Brows
     await expect(historie.locator(".dgkb-bijgewerkt")).to_have_text("bijgewerkt", timeout=5000)
     await expect(historie).to_contain_text("Afval en containers")
     await watcher.context.close()
+
+
+@pytest.mark.skipif(not NATS_URL, reason="DGKB_TEST_NATS_URL is not set (CI: nats://127.0.0.1:4222)")
+@pytest.mark.skipif(not PG_URL, reason="DGKB_TEST_DATABASE_URL is not set: two processes share PostgreSQL")
+async def test_two_processes_console_at_a_notification_at_b(browser: Browser, tmp_path: Path) -> None:
+    """Behind a load balancer: the agent's browser is on process A, the routing component delivers the
+    notification to process B; NATS carries the change to A, whose open page updates."""
+    database_url = await fresh_database_url("postgresql", tmp_path)
+    settings = settings_for(database_url, nats_url=NATS_URL)
+    async with (
+        running_simulators(base_port=0) as sims,
+        dgkb_node(settings, sims) as a,
+        dgkb_node(settings, sims) as b,
+    ):
+        await abonneer(
+            f"{sims['notificaties']}{API_PATH}",
+            callback_url=f"{b.api}/api/v1/notificaties",
+            callback_auth=f"Bearer {EVENTS_TOKEN}",
+        )
+        stack_a = Stack(api=a.api, simulators=sims, settings=settings, client=a.client, app=a.app)
+        console = await _open_view(browser, stack_a, "kcm-anna", "vraag-lopende-zaak")
+        lopend = section(console, "dienst.zaken-lopend")
+        await expect(lopend).to_contain_text("Bewonersvergunning Bergweg")
+        await _until_following(a.app.state.services)
+        zaak, statustypen = await open_zaak_of(sims["zaken"])
+        nieuw = next(s for s in statustypen if s["omschrijving"] == "In behandeling")
+        await set_status(sims["zaken"], zaak, nieuw["url"])
+        await expect(lopend).to_contain_text("In behandeling", timeout=5000)
+        await expect(lopend.locator(".dgkb-bijgewerkt")).to_have_text("bijgewerkt")
+        async with httpx.AsyncClient() as c:
+            deliveries = (await c.get(f"{sims['notificaties']}/_sim/deliveries")).json()
+        assert [d["callbackUrl"] for d in deliveries] == [f"{b.api}/api/v1/notificaties"]
+        await console.context.close()
