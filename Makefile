@@ -36,7 +36,7 @@ unit: $(STAMP)
 	$(BIN)/pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python bench/klantbeeld.py && $(BIN)/python bench/sources.py
+	$(BIN)/python bench/klantbeeld.py && $(BIN)/python bench/sources.py && $(BIN)/python bench/realtime.py
 
 check: $(STAMP)
 	$(BIN)/dgkb check
