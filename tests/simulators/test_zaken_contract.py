@@ -204,3 +204,36 @@ async def test_ignore_filters_switch_returns_every_zaak(client: httpx.AsyncClien
         assert bad.status_code == 400
         await client.post(f"{url}/_sim/behaviour", json={"ignoreFilters": False, "latencyMs": 0})
         assert (await client.get(f"{url}/_sim/behaviour")).json()["ignoreFilters"] is False
+
+
+async def test_zaken_of_a_behandelaar_validate(
+    client: httpx.AsyncClient, zaken_url: str, openapi: Callable[[str], OpenApi]
+) -> None:
+    spec = openapi(SPEC)
+    page = (
+        await client.get(
+            f"{zaken_url}/zaken/api/v1/zaken",
+            params={
+                "rol__betrokkeneIdentificatie__medewerker__identificatie": "behandelaar-bram",
+                # (the helper cannot follow the spec's external $ref of an expanded zaaktype)
+                "expand": "rollen",
+                "pageSize": "500",
+            },
+            headers=CRS,
+        )
+    ).json()
+    assert spec.errors(page, "PaginatedZaakList") == []
+    assert "ZAAK-2026-0000006" in {z["identificatie"] for z in page["results"]}
+    for zaak in page["results"]:
+        assert zaak["einddatum"] is None
+        behandelaar = next(r for r in zaak["_expand"]["rollen"] if r["omschrijvingGeneriek"] == "behandelaar")
+        assert behandelaar["betrokkeneType"] == "medewerker"
+        assert behandelaar["betrokkeneIdentificatie"]["identificatie"] == "behandelaar-bram"
+    rollen = (
+        await client.get(
+            f"{zaken_url}/zaken/api/v1/rollen",
+            params={"betrokkeneIdentificatie__medewerker__identificatie": "behandelaar-bram"},
+        )
+    ).json()
+    assert spec.errors(rollen, "PaginatedRolList") == []
+    assert rollen["count"] == page["count"]

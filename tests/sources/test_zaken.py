@@ -273,3 +273,39 @@ async def test_leak_guard_fetches_rollen_when_the_source_does_not_expand(
     result = await adapter.fetch(FetchRequest(Subject.person("999993653"), BOTH, HEADERS))
     assert ids(result) <= {z.identificatie for z in person.zaken}
     assert adapter.dropped_zaken > 0
+
+
+async def test_zaken_of_medewerker(
+    wide: ZakenAdapter, world: World, switches: Callable[..., Awaitable[None]]
+) -> None:
+    zaken = await wide.zaken_of_medewerker("behandelaar-bram", HEADERS)
+    by_id = {z["identificatie"]: z for z in zaken}
+    everything = [*world.zaken(), *world.company_zaken()]
+    wmo = next(z for z in everything if z.identificatie == "ZAAK-2026-0000006")
+    assert by_id["ZAAK-2026-0000006"] == {
+        "identificatie": "ZAAK-2026-0000006",
+        "omschrijving": wmo.omschrijving,
+        "zaaktype": "Aanvraag Wmo-voorziening",
+        "status": next(
+            s.omschrijving
+            for s in world.zaaktype(wmo.zaaktype_uuid).statustypen
+            if s.uuid == wmo.statussen[-1].statustype_uuid
+        ),
+        "startdatum": wmo.startdatum.isoformat(),
+        "uiterlijkeEinddatumAfdoening": wmo.uiterlijke_einddatum_afdoening.isoformat(),
+    }
+    open_wmo = {
+        z.identificatie
+        for z in everything
+        if z.is_open and world.zaaktype(z.zaaktype_uuid).omschrijving == "Aanvraag Wmo-voorziening"
+    }
+    assert open_wmo < set(by_id)  # every open Wmo zaak and some others
+    assert all(z.is_open for z in everything if z.identificatie in by_id)
+    assert await wide.zaken_of_medewerker("behandelaar-onbekend", HEADERS) == []
+    # a source ignoring the filter hands over every zaak: the leak guard keeps only Bram's
+    await switches(ignoreFilters=True)
+    assert {z["identificatie"] for z in await wide.zaken_of_medewerker("behandelaar-bram", HEADERS)} == set(
+        by_id
+    )
+    assert await wide.zaken_of_medewerker("behandelaar-onbekend", HEADERS) == []
+    assert wide.dropped_zaken > 0

@@ -110,7 +110,7 @@ async def test_case_worker_opens_a_zaak(console: Console) -> None:
     await page.get_by_role("link", name="Zaak openen").first.click()
     await c.axe("zaak-openen")
     await page.get_by_label("Zaaknummer").fill("ZAAK-2026-0000006")
-    await page.get_by_role("button", name="Openen").click()
+    await page.get_by_role("button", name="Openen", exact=True).click()
     await page.wait_for_url(re.compile(r"/contacten/[0-9a-f-]{36}$"))
     await page.locator("[data-klantbeeld-geladen]").wait_for()
     await expect(page.locator("#zijbalk")).to_contain_text("ZAAK-2026-0000006")
@@ -119,6 +119,25 @@ async def test_case_worker_opens_a_zaak(console: Console) -> None:
     await expect(section(c, "klant.familie")).to_have_attribute("data-status", "ok")
     await c.axe("behandelaar-klantbeeld")
     await c.shot("12-behandelaar")
+    c.assert_clean()
+
+
+async def test_case_worker_opens_a_zaak_from_mijn_zaken(console: Console) -> None:
+    c, page = console, console.page
+    await c.login("behandelaar-bram")
+    await page.get_by_role("link", name="Zaak openen").first.click()
+    table = page.get_by_role("table", name=re.compile("Lopende zaken waarvan u behandelaar bent"))
+    row = table.locator('[data-zaak="ZAAK-2026-0000006"]')
+    await expect(row).to_contain_text("Aanvraag Wmo-voorziening")
+    await expect(table.get_by_role("columnheader", name="Uiterlijke afdoening")).to_be_visible()
+    await c.axe("mijn-zaken")
+    await c.shot("12b-mijn-zaken")
+    await row.get_by_role("button", name="Openen ZAAK-2026-0000006").click()
+    await page.wait_for_url(re.compile(r"/contacten/[0-9a-f-]{36}$"))
+    await page.locator("[data-klantbeeld-geladen]").wait_for()
+    await expect(page.locator("#zijbalk")).to_contain_text("ZAAK-2026-0000006")
+    await expect(page.locator("#zijbalk")).to_contain_text("Behandeling Wmo-aanvraag")
+    await expect(section(c, "dienst.zaken-lopend")).to_contain_text("ZAAK-2026-0000006")
     c.assert_clean()
 
 

@@ -396,6 +396,23 @@ class ContactService:
         return len(rows)
 
     # --- case worker --------------------------------------------------------------------------
+    async def zaken_van_behandelaar(self, actor: Actor, *, trace: Trace) -> list[dict[str, Any]]:
+        """The open zaken the case worker handles ("mijn zaken"): the actor id is the medewerker
+        identificatie in the Zaken source. Only zaak data (identificatie, omschrijving, zaaktype,
+        status, dates) is listed, no personal data of the initiators, so no klantbeeld access is
+        logged here; opening a zaak (start_for_zaak) is what reads and logs personal data."""
+        if actor.role is not Role.BEHANDELAAR:
+            raise ContactForbidden("Alleen behandelaars hebben zaken.", reason="ROLE_NOT_ALLOWED")
+        found = self._sources.behandelaar_zaken()
+        if found is None:
+            raise SourceProblem("Er is geen zakensysteem aangesloten.")
+        cfg, lookup = found
+        headers = render_headers(cfg.headers, purpose=None, actor=actor, trace=trace)
+        try:
+            return await lookup.zaken_of_medewerker(actor.id, headers)
+        except SourceError as exc:
+            raise SourceProblem(f"{cfg.name} is nu niet bereikbaar.") from exc
+
     async def start_for_zaak(self, actor: Actor, *, zaak_identificatie: str, trace: Trace) -> ContactView:
         """A case worker's session: subject = the zaak's initiator, purpose = handling its zaaktype."""
         if actor.role is not Role.BEHANDELAAR:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from dgkb.domain.identifiers import SubjectKind
-from dgkb.sources.base import SourceAdapter, SubjectVerifier, ZaakLookup
+from dgkb.sources.base import BehandelaarZaken, SourceAdapter, SubjectVerifier, ZaakLookup
 from dgkb.sources.config import SourceConfig, SourcesConfig
 
 
@@ -39,6 +39,13 @@ class SourceSet:
     def zaak_lookup(self) -> tuple[SourceConfig, ZaakLookup] | None:
         for sid, adapter in self.adapters.items():
             if isinstance(adapter, ZaakLookup):
+                return self.configs[sid], adapter
+        return None
+
+    def behandelaar_zaken(self) -> tuple[SourceConfig, BehandelaarZaken] | None:
+        """The source that lists a medewerker's zaken (the Zaken adapter)."""
+        for sid, adapter in self.adapters.items():
+            if isinstance(adapter, BehandelaarZaken):
                 return self.configs[sid], adapter
         return None
 

@@ -1,8 +1,9 @@
 """ZGW Zaken API 1.5 subset (as served by Open Zaak) plus a minimal Catalogi API.
 
 `/zaken/api/v1`: zaken (filter on a betrokkene: `rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn`,
-`…__nietNatuurlijkPersoon__innNnpId`, `…__vestiging__vestigingsNummer`; identificatie,
-einddatum__isnull; `expand=rollen`), statussen, rollen, resultaten. `/catalogi/api/v1`: zaaktypen,
+`…__nietNatuurlijkPersoon__innNnpId`, `…__vestiging__vestigingsNummer`,
+`…__medewerker__identificatie`; identificatie, einddatum__isnull; `expand=rollen`),
+statussen, rollen, resultaten. `/catalogi/api/v1`: zaaktypen,
 statustypen, resultaattypen, so names resolve. Zaken list and detail need `Accept-Crs: EPSG:4326`
 (412 without) like the real API. Lists are paginated (`page`, and `pageSize` up to 500 as Open Zaak
 honours it; larger values are capped, invalid ones give the default).
@@ -10,6 +11,9 @@ honours it; larger values are capped, invalid ones give the default).
 A company zaak has a niet-natuurlijk-persoon initiator whose `innNnpId` is the KVK-nummer (what
 e-services that log in with eHerkenning write there) and, when the company has vestigingen, a
 belanghebbende rol of type vestiging (`vestigingsNummer` + `kvkNummer`).
+
+Every open Wmo zaak (zaaktype "Aanvraag Wmo-voorziening") and every fifth other open zaak also has a
+behandelaar rol of type medewerker: the demo case worker `behandelaar-bram` (his "mijn zaken").
 
 Test switches: `POST /_sim/zaken/{uuid}/status {"statustype": url|uuid, "resultaattype"?: url|uuid}`
 sets a new status; `POST /_sim/behaviour {"ignoreFilters": true}` makes the zaken list ignore the
@@ -50,13 +54,19 @@ MAX_PAGE_SIZE = 500
 _BSN_FILTER = "rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn"
 _NNP_FILTER = "rol__betrokkeneIdentificatie__nietNatuurlijkPersoon__innNnpId"
 _VESTIGING_FILTER = "rol__betrokkeneIdentificatie__vestiging__vestigingsNummer"
-_SUBJECT_FILTERS = (_BSN_FILTER, _NNP_FILTER, _VESTIGING_FILTER)
+_MEDEWERKER_FILTER = "rol__betrokkeneIdentificatie__medewerker__identificatie"
+_SUBJECT_FILTERS = (_BSN_FILTER, _NNP_FILTER, _VESTIGING_FILTER, _MEDEWERKER_FILTER)
 # filter -> (betrokkeneType, key in betrokkeneIdentificatie)
 _FILTERS = {
     _BSN_FILTER: ("natuurlijk_persoon", "inpBsn"),
     _NNP_FILTER: ("niet_natuurlijk_persoon", "innNnpId"),
     _VESTIGING_FILTER: ("vestiging", "vestigingsNummer"),
+    _MEDEWERKER_FILTER: ("medewerker", "identificatie"),
 }
+# the demo case worker (his OIDC account id is the medewerker identificatie) and the zaken he handles
+BEHANDELAAR = {"identificatie": "behandelaar-bram", "achternaam": "Jansen", "voorletters": "B."}
+_WMO = "Aanvraag Wmo-voorziening"
+_ROLTOELICHTING = {"initiator": "Aanvrager", "belanghebbende": "Vestiging", "behandelaar": "Behandelaar"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +74,8 @@ class _Rol:
     """One betrokkene of a zaak: its uuid, generic role and `betrokkeneType` + identificatie."""
 
     uuid: str
-    omschrijving_generiek: str  # "initiator" | "belanghebbende"
-    betrokkene_type: str  # "natuurlijk_persoon" | "niet_natuurlijk_persoon" | "vestiging"
+    omschrijving_generiek: str  # "initiator" | "belanghebbende" | "behandelaar"
+    betrokkene_type: str  # "natuurlijk_persoon" | "niet_natuurlijk_persoon" | "vestiging" | "medewerker"
     identificatie: dict[str, Any]
 
 
@@ -184,6 +194,26 @@ def _company_rollen(company: Company, z: Zaak, index: int) -> list[_Rol]:
     return rollen
 
 
+def _behandelaar_rol(z: Zaak) -> _Rol:
+    return _Rol(
+        str(uuid.uuid5(uuid.UUID(z.rol_uuid), "behandelaar")), "behandelaar", "medewerker", BEHANDELAAR
+    )
+
+
+def _with_behandelaar(owned: list[tuple[Zaak, list[_Rol]]], zaaktypen: dict[str, Zaaktype]) -> None:
+    """Add the demo behandelaar to every open Wmo zaak and to every fifth other open zaak (no new
+    zaken, so what a person or company has stays the same)."""
+    others = 0
+    for zaak, rollen in owned:
+        if not zaak.is_open:
+            continue
+        if zaaktypen[zaak.zaaktype_uuid].omschrijving != _WMO:
+            others += 1
+            if others % 5:
+                continue
+        rollen.append(_behandelaar_rol(zaak))
+
+
 def create_app(
     world: World,
     *,
@@ -205,6 +235,7 @@ def create_app(
     states: dict[str, _ZaakState] = {}
     owned: list[tuple[Zaak, list[_Rol]]] = [(z, [_person_rol(world, z)]) for z in world.zaken()]
     owned += [(z, _company_rollen(c, z, i)) for c in world.companies for i, z in enumerate(c.zaken)]
+    _with_behandelaar(owned, zaaktypen)
     for zaak, rollen in owned:
         states[zaak.uuid] = _ZaakState(
             zaak,
@@ -353,7 +384,7 @@ def create_app(
             "roltype": f"{b}{CATALOGI_PATH}/roltypen/{z.zaaktype_uuid}",
             "omschrijving": rol.omschrijving_generiek.capitalize(),
             "omschrijvingGeneriek": rol.omschrijving_generiek,
-            "roltoelichting": "Aanvrager" if rol.omschrijving_generiek == "initiator" else "Vestiging",
+            "roltoelichting": _ROLTOELICHTING[rol.omschrijving_generiek],
             "registratiedatum": _iso(datetime.combine(z.startdatum, datetime.min.time(), UTC)),
             "indicatieMachtiging": "",
             "contactpersoonRol": None,

@@ -113,3 +113,12 @@ class ZaakLookup(Protocol):
     """Implemented by the Zaken adapter, for case-worker sessions bound to a zaak."""
 
     async def zaak_facts(self, identificatie: str, headers: Mapping[str, str]) -> ZaakFacts: ...
+
+
+@runtime_checkable
+class BehandelaarZaken(Protocol):
+    """Implemented by the Zaken adapter: the open zaken a medewerker handles ("mijn zaken")."""
+
+    async def zaken_of_medewerker(
+        self, identificatie: str, headers: Mapping[str, str]
+    ) -> list[dict[str, Any]]: ...

@@ -16,6 +16,10 @@ without such a rol is dropped, counted in `dropped_zaken` and logged (without id
 never returned. Then it fetches concurrently only what the permitted fields need: the zaaktype (cached
 in-process: catalogue data, not personal), the current status, the status history, the resultaat.
 Returns per category a list of dicts holding exactly the permitted fields.
+
+`zaken_of_medewerker` lists a case worker's open zaken
+(`rol__betrokkeneIdentificatie__medewerker__identificatie`), with the same leak guard: a zaak without
+that medewerker as behandelaar is dropped.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ _CRS = {"Accept-Crs": "EPSG:4326", "Content-Crs": "EPSG:4326"}
 _BSN_FILTER = "rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn"
 _KVK_FILTER = "rol__betrokkeneIdentificatie__nietNatuurlijkPersoon__innNnpId"
 _VESTIGING_FILTER = "rol__betrokkeneIdentificatie__vestiging__vestigingsNummer"
+_MEDEWERKER_FILTER = "rol__betrokkeneIdentificatie__medewerker__identificatie"
 _log = logging.getLogger(__name__)
 # Zaken 1.5 `expand` names that answer a catalogue field inline, saving a call per zaak
 _EXPAND_FOR = {
@@ -86,6 +91,17 @@ def rol_is_subject(rol: Json, subject: Subject) -> bool:
             return value in (ident.get("innNnpId"), ident.get("kvkNummer"))
         return soort == "vestiging" and ident.get("kvkNummer") == value
     return soort == "vestiging" and ident.get("vestigingsNummer") == value
+
+
+def rol_is_behandelaar(rol: Json, identificatie: str) -> bool:
+    """Does this rol name the medewerker `identificatie` as behandelaar of the zaak?"""
+    ident = rol.get("betrokkeneIdentificatie")
+    return (
+        rol.get("betrokkeneType") == "medewerker"
+        and rol.get("omschrijvingGeneriek") == "behandelaar"
+        and isinstance(ident, dict)
+        and ident.get("identificatie") == identificatie
+    )
 
 
 def _initiator(rol: Json) -> Subject | None:
@@ -300,6 +316,52 @@ class ZakenAdapter:
                 await asyncio.gather(*(self._project(z, fields, headers) for z in groups[category]))
             )
         return result
+
+    async def zaken_of_medewerker(self, identificatie: str, headers: Mapping[str, str]) -> list[Json]:
+        """The open zaken that medewerker `identificatie` handles (behandelaar rol), nearest deadline first:
+        identificatie, omschrijving, zaaktype and status omschrijving, startdatum and
+        uiterlijkeEinddatumAfdoening. Zaak data only, nothing about the initiators."""
+        params = {
+            _MEDEWERKER_FILTER: identificatie,
+            "einddatum__isnull": "true",
+            "expand": "rollen,zaaktype,status,status.statustype",
+        }
+        all_headers = {**headers, **_CRS}
+        zaken = await self._list("/zaken", params, all_headers)
+        zaken = [z for z in zaken if not z.get("einddatum")]
+        # leak guard, as for a subject: only zaken that really have this medewerker as behandelaar
+        rollen = await asyncio.gather(*(self._rollen(z, all_headers) for z in zaken))
+        kept = [
+            z
+            for z, rs in zip(zaken, rollen, strict=True)
+            if any(rol_is_behandelaar(r, identificatie) for r in rs)
+        ]
+        if dropped := len(zaken) - len(kept):
+            self.dropped_zaken += dropped
+            _log.warning(
+                "%s: %d zaken zonder de medewerker als behandelaar weggelaten (filter genegeerd?)",
+                self.id,
+                dropped,
+            )
+        fields = (
+            "identificatie",
+            "omschrijving",
+            "zaaktype",
+            "status",
+            "startdatum",
+            "uiterlijkeEinddatumAfdoening",
+        )
+        items = await asyncio.gather(*(self._project(z, fields, all_headers) for z in kept))
+        result = [
+            {
+                **item,
+                "status": item["status"].get("omschrijving") if isinstance(item["status"], dict) else None,
+            }
+            for item in items
+        ]
+        return sorted(
+            result, key=lambda z: (str(z.get("uiterlijkeEinddatumAfdoening") or "9"), str(z["identificatie"]))
+        )
 
     async def zaak_facts(self, identificatie: str, headers: Mapping[str, str]) -> ZaakFacts:
         """The zaaktype and initiator of the zaak with this identificatie (SubjectNotFound if unknown)."""
