@@ -11,6 +11,7 @@ import ssl
 import time
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import jwt
@@ -109,6 +110,42 @@ class SourceHttpClient:
             raise SourceUnavailable(f"{self.config.id}: niet bereikbaar") from exc
         except aiohttp.ClientError as exc:
             raise SourceError(f"{self.config.id}: {type(exc).__name__}") from exc
+
+    def same_origin(self, url: str) -> bool:
+        """Is `url` on this source's scheme+host+port? Links elsewhere are never followed: purpose
+        headers and credentials must not reach another host."""
+        own, other = urlsplit(self.base_url), urlsplit(url)
+        return (own.scheme, own.netloc) == (other.scheme, other.netloc)
+
+    async def get_object(
+        self, url: str, headers: Mapping[str, str], params: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """GET a JSON object; 404 is a plain SourceError here (the caller knows what it means)."""
+        answer = await self.request("GET", url, headers=headers, params=params, not_found_is_subject=False)
+        if not isinstance(answer, dict):
+            raise SourceError(f"{self.config.id}: antwoord is geen object")
+        return answer
+
+    async def get_all_pages(
+        self, url: str, params: Mapping[str, str], headers: Mapping[str, str], *, max_pages: int
+    ) -> list[dict[str, Any]]:
+        """All `results` of a paginated list (`count/next/previous/results`, as ZGW APIs and Open Klant
+        serve them), following `next` on the same origin, at most `max_pages`, never in a loop."""
+        next_url: str | None = url
+        query: Mapping[str, str] | None = params
+        seen: set[str] = set()
+        results: list[dict[str, Any]] = []
+        for _ in range(max_pages):
+            if next_url is None:
+                break
+            page = await self.get_object(next_url, headers, query)
+            results.extend(r for r in page.get("results", []) if isinstance(r, dict))
+            nxt = page.get("next")
+            if not isinstance(nxt, str) or nxt in seen or not self.same_origin(nxt):
+                break
+            seen.add(nxt)
+            next_url, query = nxt, None
+        return results
 
     async def aclose(self) -> None:
         if self._session is not None and not self._session.closed:

@@ -31,7 +31,6 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from dgkb.domain.errors import InvalidIdentifier
 from dgkb.domain.identifiers import Subject, SubjectKind
@@ -153,11 +152,6 @@ def is_zaak_link(identificator: Json) -> bool:
     return any(isinstance(c, str) and c.lower() in _ZAAK_CODES for c in codes)
 
 
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme, parts.netloc
-
-
 def _adres(a: Json) -> Json:
     return {
         "adres": a.get("adres"),
@@ -194,30 +188,12 @@ class KlantinteractiesAdapter:
     async def _get(
         self, url: str, headers: Mapping[str, str], params: Mapping[str, str] | None = None
     ) -> Json:
-        answer = await self._http.request(
-            "GET", url, headers=headers, params=params, not_found_is_subject=False
-        )
-        if not isinstance(answer, dict):
-            raise SourceError(f"{self.id}: antwoord is geen object")
-        return answer
+        return await self._http.get_object(url, headers, params)
 
     async def _list(self, path: str, params: Mapping[str, str], headers: Mapping[str, str]) -> list[Json]:
-        origin = _origin(self._http.base_url)
-        url: str | None = f"{self._path}{path}"
-        query: Mapping[str, str] | None = params
-        seen: set[str] = set()
-        results: list[Json] = []
-        for _ in range(self._max_pages):
-            if url is None:
-                break
-            page = await self._get(url, headers, query)
-            results.extend(r for r in page.get("results", []) if isinstance(r, dict))
-            nxt = page.get("next")
-            if not isinstance(nxt, str) or nxt in seen or _origin(nxt) != origin:
-                break
-            seen.add(nxt)
-            url, query = nxt, None
-        return results
+        return await self._http.get_all_pages(
+            f"{self._path}{path}", params, headers, max_pages=self._max_pages
+        )
 
     async def _actor_name(self, fk: Any, headers: Mapping[str, str]) -> str | None:
         url = fk.get("url") if isinstance(fk, dict) else None
@@ -501,7 +477,7 @@ class KlantinteractiesAdapter:
     async def subjects_of_klantcontact(self, url: str, headers: Mapping[str, str]) -> list[Subject] | None:
         """The subjects (BSN/KVK/vestiging of the partijen) of the klantcontact at `url`, for routing
         a change notification; None when `url` is not of this source (never follow foreign URLs)."""
-        if _origin(url) != _origin(self._http.base_url):
+        if not self._http.same_origin(url):
             return None
         uuid = url.rstrip("/").rsplit("/", 1)[-1]
         betrokkenen = await self._list("/betrokkenen", {"hadKlantcontact__uuid": uuid}, headers)

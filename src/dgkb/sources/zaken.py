@@ -28,7 +28,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from dgkb.domain.errors import InvalidIdentifier
 from dgkb.domain.identifiers import Subject, SubjectKind
@@ -36,7 +35,6 @@ from dgkb.sources.base import (
     ALL_SUBJECT_KINDS,
     CategoryData,
     FetchRequest,
-    SourceError,
     SubjectNotFound,
     ZaakFacts,
 )
@@ -69,11 +67,6 @@ def _expanded(resource: Json) -> Json:
 
 _PLAIN = ("identificatie", "omschrijving", "startdatum", "einddatum", "uiterlijkeEinddatumAfdoening", "url")
 Json = dict[str, Any]
-
-
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme, parts.netloc
 
 
 def rol_is_subject(rol: Json, subject: Subject) -> bool:
@@ -147,31 +140,15 @@ class ZakenAdapter:
     async def _get(
         self, url: str, headers: Mapping[str, str], params: Mapping[str, str] | None = None
     ) -> Json:
-        answer = await self._http.request(
-            "GET", url, headers=headers, params=params, not_found_is_subject=False
-        )
-        if not isinstance(answer, dict):
-            raise SourceError(f"{self.id}: antwoord is geen object")
-        return answer
+        return await self._http.get_object(url, headers, params)
 
     async def _list(self, path: str, params: Mapping[str, str], headers: Mapping[str, str]) -> list[Json]:
-        """All results of a paginated list, following `next` within the same origin and page limit."""
-        origin = _origin(self._http.base_url)
-        url: str | None = f"{self._zaken_path}{path}"
-        query: Mapping[str, str] | None = {**params, "pageSize": str(self._page_size)}
-        seen: set[str] = set()
-        results: list[Json] = []
-        for _ in range(self._max_pages):
-            if url is None:
-                break
-            page = await self._get(url, headers, query)
-            results.extend(r for r in page.get("results", []) if isinstance(r, dict))
-            nxt = page.get("next")
-            if not isinstance(nxt, str) or nxt in seen or _origin(nxt) != origin:
-                break
-            seen.add(nxt)
-            url, query = nxt, None
-        return results
+        return await self._http.get_all_pages(
+            f"{self._zaken_path}{path}",
+            {**params, "pageSize": str(self._page_size)},
+            headers,
+            max_pages=self._max_pages,
+        )
 
     async def _name(self, url: str | None, headers: Mapping[str, str]) -> str | None:
         """The omschrijving of a catalogi object (zaaktype, statustype, resultaattype), cached per URL."""
@@ -396,7 +373,7 @@ class ZakenAdapter:
     async def subjects_of_zaak(self, url: str, headers: Mapping[str, str]) -> list[Subject] | None:
         """Every betrokkene of the zaak at `url` as a subject (for routing a change notification,
         which carries no BSN); None when `url` is not of this source (never follow foreign URLs)."""
-        if _origin(url) != _origin(self._http.base_url):
+        if not self._http.same_origin(url):
             return None
         rollen = await self._list("/rollen", {"zaak": url}, headers)
         found: list[Subject] = []
