@@ -278,7 +278,11 @@ def create_app(
             )
         return None
 
-    def paginate(request: Request, items: list[Any]) -> Response:
+    def paginate(
+        request: Request, items: list[Any], render: Callable[[Any], Any] = lambda item: item
+    ) -> Response:
+        """One page of `items`; `render` turns only that page's items into JSON (a source ignoring
+        its filters must not serialise every zaak of the world for each page)."""
         raw = request.query_params.get("page", "1")
         if not raw.isdigit() or int(raw) < 1:
             return problem(
@@ -303,7 +307,7 @@ def create_app(
                 "count": len(items),
                 "next": link(page + 1) if page < pages else None,
                 "previous": link(page - 1) if page > 1 else None,
-                "results": items[(page - 1) * size : page * size],
+                "results": [render(item) for item in items[(page - 1) * size : page * size]],
             },
             crs=request.url.path.endswith("/zaken"),
         )
@@ -456,7 +460,7 @@ def create_app(
             selected = [s for s in selected if (s.einddatum is None) == want_null]
         selected.sort(key=lambda s: (s.zaak.startdatum, s.zaak.identificatie), reverse=True)
         b = base(request)
-        return paginate(request, [expanded(request, b, s) for s in selected])
+        return paginate(request, selected, lambda s: expanded(request, b, s))
 
     async def get_zaak(request: Request) -> Response:
         if (p := crs_problem(request)) is not None:
@@ -492,7 +496,7 @@ def create_app(
             if (value := q.get(name.removeprefix("rol__"))) is not None:
                 pairs = [(st, rol) for st, rol in pairs if _rol_matches(rol, name, value)]
         b = base(request)
-        return paginate(request, [rol_json(b, st, rol) for st, rol in pairs])
+        return paginate(request, pairs, lambda pair: rol_json(b, *pair))
 
     async def get_rol(request: Request) -> Response:
         found = rol_index.get(request.path_params["uuid"])
