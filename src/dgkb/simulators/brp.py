@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from dgkb.domain.identifiers import passes_elfproef
 from dgkb.simulators.common import Behaviour, SimulatorMiddleware, sim_routes
-from dgkb.simulators.haalcentraal import Invalid, bad_request, datum, invalid, project
+from dgkb.simulators.haalcentraal import Invalid, bad_request, check_fields, datum, invalid, project
 from dgkb.simulators.world import Person, World
 
 __all__ = ["BASE_PATH", "BEPERKT_FIELDS", "SEARCH_TYPES", "SUPPORTED_FIELDS", "create_app"]
@@ -291,21 +291,13 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
 
 
 def _check_fields(fields: Any, allowed: frozenset[str]) -> list[Invalid]:
-    if fields is None:
-        return [invalid("fields", "required", "Parameter is verplicht.")]
-    if not isinstance(fields, list):
-        return [invalid("fields", "array", "Parameter is geen array.")]
-    if not fields:
-        return [invalid("fields", "minItems", "Array bevat minder dan 1 items.")]
-    if len(fields) > 130:
-        return [invalid("fields", "maxItems", "Array bevat meer dan 130 items.")]
-    errors = []
-    for i, path in enumerate(fields):
-        if not isinstance(path, str) or not _FIELD_PATTERN.match(path):
-            errors.append(invalid(f"fields.{i}", "pattern", "Waarde voldoet niet aan patroon."))
-        elif path.split(".")[0] in AUTOMATIC_FIELDS or path not in allowed:
-            errors.append(invalid(f"fields.{i}", "fields", "Parameter bevat een niet bestaande veldnaam."))
-    return errors
+    return check_fields(
+        fields,
+        allowed=allowed,
+        automatic=lambda path: path.split(".")[0] in AUTOMATIC_FIELDS,
+        pattern=_FIELD_PATTERN,
+        max_items=130,
+    )
 
 
 def _check_param(name: str, value: Any, kind: str) -> list[Invalid]:

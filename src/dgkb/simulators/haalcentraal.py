@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Collection
 from datetime import date
 from typing import Any
 
@@ -69,3 +71,30 @@ def bad_request(errors: list[Invalid], instance: str) -> Response:
         instance=instance,
         invalid_params=errors,
     )
+
+
+def check_fields(
+    fields: Any,
+    *,
+    allowed: Collection[str],
+    automatic: Callable[[str], bool],
+    pattern: re.Pattern[str],
+    max_items: int,
+) -> list[Invalid]:
+    """Validate a `fields` parameter as the Haal Centraal APIs do: required, an array of 1..max paths,
+    each matching the pattern, known, and not one of the fields the API delivers automatically."""
+    if fields is None:
+        return [invalid("fields", "required", "Parameter is verplicht.")]
+    if not isinstance(fields, list):
+        return [invalid("fields", "array", "Parameter is geen array.")]
+    if not fields:
+        return [invalid("fields", "minItems", "Array bevat minder dan 1 items.")]
+    if len(fields) > max_items:
+        return [invalid("fields", "maxItems", f"Array bevat meer dan {max_items} items.")]
+    errors = []
+    for i, path in enumerate(fields):
+        if not isinstance(path, str) or not pattern.match(path):
+            errors.append(invalid(f"fields.{i}", "pattern", "Waarde voldoet niet aan patroon."))
+        elif automatic(path) or path not in allowed:
+            errors.append(invalid(f"fields.{i}", "fields", "Parameter bevat een niet bestaande veldnaam."))
+    return errors

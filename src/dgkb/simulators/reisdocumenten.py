@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dgkb.simulators.common import Behaviour, SimulatorMiddleware, problem, sim_routes
-from dgkb.simulators.haalcentraal import Invalid, bad_request, datum, invalid, project
+from dgkb.simulators.haalcentraal import Invalid, bad_request, check_fields, datum, invalid, project
 from dgkb.simulators.world import Reisdocument, World
 
 __all__ = ["BASE_PATH", "SUPPORTED_FIELDS", "create_app"]
@@ -80,21 +80,13 @@ def document_json(doc: Reisdocument, shielded: bool) -> dict[str, Any]:
 
 
 def _check_fields(fields: Any) -> list[Invalid]:
-    if fields is None:
-        return [invalid("fields", "required", "Parameter is verplicht.")]
-    if not isinstance(fields, list):
-        return [invalid("fields", "array", "Parameter is geen array.")]
-    if not fields:
-        return [invalid("fields", "minItems", "Array bevat minder dan 1 items.")]
-    if len(fields) > 25:
-        return [invalid("fields", "maxItems", "Array bevat meer dan 25 items.")]
-    errors = []
-    for i, path in enumerate(fields):
-        if not isinstance(path, str) or not _FIELD.match(path):
-            errors.append(invalid(f"fields.{i}", "pattern", "Waarde voldoet niet aan patroon."))
-        elif path in AUTOMATIC_FIELDS or path not in SUPPORTED_FIELDS:
-            errors.append(invalid(f"fields.{i}", "fields", "Parameter bevat een niet bestaande veldnaam."))
-    return errors
+    return check_fields(
+        fields,
+        allowed=SUPPORTED_FIELDS,
+        automatic=AUTOMATIC_FIELDS.__contains__,
+        pattern=_FIELD,
+        max_items=25,
+    )
 
 
 def _validate(body: Any) -> list[Invalid]:
