@@ -32,9 +32,9 @@ Serve one on a real socket with `dgkb.simulators.serve.serve_in_background`.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -343,27 +343,32 @@ def create_app(
         fields = ", ".join(".".join(str(p) for p in err["loc"]) for err in exc.errors())
         return problem(400, "Bad Request", f"ongeldige invoer: {fields}")
 
+    def select(request: Request, bsn: str | None, kvk: str | None, page: int, cls: type[Any]) -> Any:
+        """One page of this subject's items of type `cls`, as page fields, or a 400 problem."""
+        key = _subject_key(bsn, kvk)
+        if isinstance(key, JSONResponse):
+            return key
+        items = [item for item in by_subject.get(key, []) if isinstance(item, cls)]
+        nxt, prev = _page_links(request, page, len(items))
+        chunk = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        return {"count": len(items), "next": nxt, "previous": prev, "results": chunk}
+
+    def find(match: Callable[[Any], bool]) -> Any:
+        return next((item for items in by_subject.values() for item in items if match(item)), None)
+
     if kind == "belastingen":
 
         @app.get("/api/v1/aanslagen", response_model=AanslagenPage)
         async def list_aanslagen(
             request: Request, bsn: BsnQuery = None, kvk_nummer: KvkQuery = None, page: PageQuery = 1
         ) -> AanslagenPage | JSONResponse:
-            key = _subject_key(bsn, kvk_nummer)
-            if isinstance(key, JSONResponse):
-                return key
-            items = [a for a in by_subject.get(key, []) if isinstance(a, Aanslag)]
-            nxt, prev = _page_links(request, page, len(items))
-            chunk = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-            return AanslagenPage(count=len(items), next=nxt, previous=prev, results=chunk)
+            found = select(request, bsn, kvk_nummer, page, Aanslag)
+            return found if isinstance(found, JSONResponse) else AanslagenPage(**found)
 
         @app.get("/api/v1/aanslagen/{aanslagnummer}", response_model=Aanslag)
         async def read_aanslag(aanslagnummer: str) -> Aanslag | JSONResponse:
-            for items in by_subject.values():
-                for item in items:
-                    if isinstance(item, Aanslag) and item.aanslagnummer == aanslagnummer:
-                        return item
-            return problem(404, "Not Found", "aanslag niet gevonden")
+            found = find(lambda item: isinstance(item, Aanslag) and item.aanslagnummer == aanslagnummer)
+            return found if found is not None else problem(404, "Not Found", "aanslag niet gevonden")
 
     else:
 
@@ -371,20 +376,12 @@ def create_app(
         async def list_boetes(
             request: Request, bsn: BsnQuery = None, kvk_nummer: KvkQuery = None, page: PageQuery = 1
         ) -> BoetesPage | JSONResponse:
-            key = _subject_key(bsn, kvk_nummer)
-            if isinstance(key, JSONResponse):
-                return key
-            items = [b for b in by_subject.get(key, []) if isinstance(b, Boete)]
-            nxt, prev = _page_links(request, page, len(items))
-            chunk = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-            return BoetesPage(count=len(items), next=nxt, previous=prev, results=chunk)
+            found = select(request, bsn, kvk_nummer, page, Boete)
+            return found if isinstance(found, JSONResponse) else BoetesPage(**found)
 
         @app.get("/api/v1/boetes/{kenmerk}", response_model=Boete)
         async def read_boete(kenmerk: str) -> Boete | JSONResponse:
-            for items in by_subject.values():
-                for item in items:
-                    if isinstance(item, Boete) and item.kenmerk == kenmerk:
-                        return item
-            return problem(404, "Not Found", "boete niet gevonden")
+            found = find(lambda item: isinstance(item, Boete) and item.kenmerk == kenmerk)
+            return found if found is not None else problem(404, "Not Found", "boete niet gevonden")
 
     return app
