@@ -94,3 +94,13 @@ async def test_search_is_logged_under_the_identification_purpose(stack: Stack) -
         r["actor_id"] == "kcm-anna" and r["processing_activity_id"].endswith("/kcc-identificatie")
         for r in rows["resultaten"]
     )
+
+
+async def test_search_while_brp_is_down_is_a_clear_503(stack: Stack) -> None:
+    await stack.sim_behaviour("brp", fail="503")
+    async with await stack.as_user("kcm-anna") as anna:
+        contact = await _contact(anna)
+        resp = await _search(anna, contact, zoekterm="999993653")
+    assert resp.status_code == 503
+    assert resp.headers["content-type"].startswith("application/problem+json")
+    assert "niet bereikbaar" in resp.json()["detail"]

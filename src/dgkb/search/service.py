@@ -18,6 +18,7 @@ from dgkb.audit.writer import AuditWriter
 from dgkb.domain.assurance import Assurance
 from dgkb.domain.channels import Kanaal
 from dgkb.domain.context import Actor, RequestContext, Trace
+from dgkb.domain.errors import DomainError
 from dgkb.domain.identifiers import Subject, SubjectKind
 from dgkb.domain.register import Register
 from dgkb.federation.headers import render_headers
@@ -39,8 +40,11 @@ MAX_RESULTS = 20
 _PERSON_FIELDS = ("burgerservicenummer", "naam", "geboorte", "adressering")
 
 
-class SearchUnavailable(SourceError):
+class SearchUnavailable(DomainError):
+    """A source needed for this search is down: the API answers 503, the console says so."""
+
     code = "search.unavailable"
+    status = 503
 
 
 @dataclass(frozen=True, slots=True)
