@@ -166,6 +166,11 @@ async def test_consent_given_during_the_call_unlocks_and_withdrawal_locks_again(
         contact = await open_contact(bram, WMO, zekerheid="digid-midden")
         body = (await bram.get(f"/api/v1/contacten/{contact}/klantbeeld")).json()
         assert sections(body)["klant.werk-en-inkomen"][0]["reden"] == "CONSENT_REQUIRED"
+        needless = await bram.post(
+            "/api/v1/toestemmingen", json={"contactId": contact, "categorieen": ["klant.basis"]}
+        )
+        assert needless.status_code == 400
+        assert needless.json()["invalidParams"][0]["name"] == "categorieen"
         given = await bram.post(
             "/api/v1/toestemmingen", json={"contactId": contact, "categorieen": ["klant.werk-en-inkomen"]}
         )
