@@ -34,7 +34,7 @@ from dgkb.simulators import (
     zaken,
 )
 from dgkb.simulators.notificaties import API_PATH as NOTIFICATIES_PATH
-from dgkb.simulators.serve import serve_in_background
+from dgkb.simulators.serve import serve_all_in_background
 from dgkb.simulators.world import World, build_world
 from dgkb.store.migrate import upgrade_async
 
@@ -94,11 +94,9 @@ async def running_simulators(
         return f"{urls['notificaties']}{NOTIFICATIES_PATH}" if "notificaties" in urls else None
 
     apps = simulator_apps(world or build_world(), latency_ms, notificaties_url=routing_component)
-    async with contextlib.AsyncExitStack() as stack:
-        for name, app in apps.items():
-            port = base_port + SIMULATOR_PORTS[name] if base_port else 0
-            _, url = await stack.enter_async_context(serve_in_background(app, port))
-            urls[name] = url
+    ports = {name: base_port + SIMULATOR_PORTS[name] if base_port else 0 for name in apps}
+    async with serve_all_in_background({name: (app, ports[name]) for name, app in apps.items()}) as served:
+        urls.update(served)
         yield urls
 
 
