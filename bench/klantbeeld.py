@@ -300,6 +300,10 @@ async def _open_contact(session: aiohttp.ClientSession, api: str, headers: dict[
         contact_id = str((await resp.json())["id"])
     ident = {"bsn": BSN, "zekerheid": "controlevragen"}
     url = f"{api}/api/v1/contacten/{contact_id}"
+    # the answers must be shown before 'controlevragen' can be attested
+    async with session.post(f"{url}/controlevragen", json={"bsn": BSN}, headers=headers) as resp:
+        if resp.status != 200:
+            raise RuntimeError(f"controlevragen: HTTP {resp.status}: {await resp.text()}")
     async with session.post(f"{url}/identificatie", json=ident, headers=headers) as resp:
         if resp.status != 200:
             raise RuntimeError(f"identificatie: HTTP {resp.status}: {await resp.text()}")
@@ -427,6 +431,7 @@ def _per_call(fn: Callable[[], object], calls: int, rounds: int, scale: float) -
 def bench_decisions(quick: bool) -> list[Micro]:
     from dgkb.app import load_configuration
     from dgkb.domain.assurance import Assurance
+    from dgkb.domain.channels import Kanaal
     from dgkb.domain.roles import Role
     from dgkb.policy.decision import DecisionRequest
     from dgkb.policy.engine import CedarPolicyEngine
@@ -441,6 +446,7 @@ def bench_decisions(quick: bool) -> list[Micro]:
         role=Role.KCM,
         assurance=Assurance.CONTROLEVRAGEN,
         organisation=purpose.organisatie.oin,
+        channel=Kanaal.TELEFOON,
         categories=config.catalogue.ids,
     )
     decision = engine.decide_uncached(request)
@@ -459,6 +465,7 @@ def bench_decisions(quick: bool) -> list[Micro]:
             role=Role.KCM,
             assurance=Assurance.CONTROLEVRAGEN,
             organisation=va.organisatie.oin,
+            channel=Kanaal.TELEFOON,
             categories=config.catalogue.ids,
         )
         for va in config.register.verwerkingsactiviteiten
@@ -522,6 +529,7 @@ async def bench_audit(database_url: str, label: str, quick: bool) -> list[Micro]
             role=Role.KCM,
             assurance=Assurance.CONTROLEVRAGEN,
             organisation=oin,
+            channel=Kanaal.TELEFOON,
             categories=config.catalogue.ids,
         )
     )

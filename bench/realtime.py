@@ -144,6 +144,10 @@ async def _contact(session: aiohttp.ClientSession, api: str, auth: dict[str, str
     ) as resp:
         contact = str((await resp.json())["id"])
     async with session.post(
+        f"{api}/api/v1/contacten/{contact}/controlevragen", json={"bsn": bsn}, headers=auth
+    ) as resp:
+        assert resp.status == 200, await resp.text()
+    async with session.post(
         f"{api}/api/v1/contacten/{contact}/identificatie",
         json={"bsn": bsn, "zekerheid": "controlevragen"},
         headers=auth,

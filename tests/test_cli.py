@@ -8,6 +8,7 @@ import os
 import shutil
 import sys
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,17 @@ import yaml
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from dgkb.audit import AuditWriter
+from dgkb.domain.assurance import Assurance
+from dgkb.domain.channels import Kanaal
+from dgkb.domain.context import Actor, RequestContext, Trace
+from dgkb.domain.identifiers import Subject
+from dgkb.domain.pseudonym import Pseudonymizer
+from dgkb.domain.roles import Role
 from dgkb.runner import rebase_sources, running_simulators
 from dgkb.settings import PROJECT_ROOT, Settings
+from dgkb.store.db import Database
+from tests.audit.support import KEYRING, OIN, T0, record
 
 DGKB = [sys.executable, "-m", "dgkb.cli"]
 GEMEENTE = "https://register.voorbeeldstad.nl/verwerkingen/"
@@ -125,6 +135,48 @@ async def test_audit_verify_catches_a_tampered_row(cli_env: dict[str, str], data
     assert "NIET intact" in out + err
 
 
+async def test_audit_verify_catches_the_newest_row_deleted(
+    cli_env: dict[str, str], database_url: str
+) -> None:
+    """As a long-running DGKB process writes: several views per chain, the newest one then cut off."""
+    database = Database(database_url)
+    writer = AuditWriter(database, Pseudonymizer(KEYRING))
+    context = RequestContext(
+        actor=Actor(id="medewerker-42", role=Role.KCM, organisation=OIN, organisation_unit="KCC"),
+        subject=Subject.person("999993653"),
+        purpose_id=GEMEENTE + "kcc-algemene-vraag",
+        assurance=Assurance.CONTROLEVRAGEN,
+        channel=Kanaal.TELEFOON,
+        trace=Trace(),
+        contact_id="contact-1",
+    )
+    for i in range(10):  # four chains: the newest rows are at seq 2 and 3
+        await record(writer, context, at=T0 + timedelta(seconds=i))
+    await database.dispose()
+    code, out, err = await dgkb(cli_env, "audit", "verify")
+    assert code == 0, err
+    assert "Toegangslog intact" in out
+    newest = "FROM access_records WHERE id = (SELECT MAX(id) FROM access_records)"
+    engine = create_async_engine(database_url)
+    async with engine.begin() as conn:
+        chain, seq = (await conn.execute(text(f"SELECT chain_id, seq {newest}"))).one()
+        # a DBA with enough rights disables the append-only guard and cuts off the newest record
+        if engine.dialect.name == "sqlite":
+            triggers = await conn.execute(
+                text("SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='access_records'")
+            )
+            for (name,) in triggers.all():
+                await conn.execute(text(f'DROP TRIGGER "{name}"'))
+        else:
+            await conn.execute(text("ALTER TABLE access_records DISABLE TRIGGER USER"))
+        await conn.execute(text(f"DELETE {newest}"))
+    await engine.dispose()
+    code, out, err = await dgkb(cli_env, "audit", "verify")
+    assert code == 1
+    assert "NIET intact" in err
+    assert f"access_records keten {chain} seq {seq} (rij ontbreekt): truncated" in " ".join(err.split())
+
+
 async def test_check_reports_broken_register_with_file_and_path(cli_env: dict[str, str]) -> None:
     config = Path(cli_env["DGKB_CONFIG_DIR"])
     register = yaml.safe_load((config / "register.yaml").read_text())
@@ -150,6 +202,40 @@ async def test_check_passes_on_the_shipped_configuration(cli_env: dict[str, str]
     for source in ("brp", "zaken", "klantinteracties", "kvk", "waterschap-belastingen"):
         line = next(line for line in out.splitlines() if f" {source} " in line)
         assert " ja " in line, line
+
+
+async def test_check_lists_demo_secrets_warning_outside_production_error_in_production(
+    cli_env: dict[str, str],
+) -> None:
+    code, out, err = await dgkb(cli_env, "check", "--no-probe")
+    assert code == 0, err
+    assert "Configuratie geldig" in out
+    assert "DGKB_PSEUDONYM_KEYS" in err
+    assert "sources.yaml: sources.0.auth.value" in err  # brp's demo API key
+    production = {
+        **cli_env,
+        "DGKB_ENV": "production",
+        "DGKB_OIDC_ISSUER": "https://idp.voorbeeldstad.nl",
+        "DGKB_OIDC_JWKS_URL": "http://127.0.0.1:9/jwks.json",
+    }
+    code, out, err = await dgkb(production, "check", "--no-probe")
+    assert code == 1
+    assert "Configuratie ongeldig" in err
+    assert "DGKB_PSEUDONYM_KEYS" in err
+    assert "sources.yaml: sources.1.auth.secret" in err  # the zaken ZGW JWT secret
+    # with real secrets everywhere production passes, and nothing is listed
+    config = Path(cli_env["DGKB_CONFIG_DIR"])
+    sources = yaml.safe_load((config / "sources.yaml").read_text())
+    for i, src in enumerate(sources["sources"]):
+        for field in ("value", "token", "secret"):
+            if field in src.get("auth", {}):
+                src["auth"][field] = f"echt-geheim-{i}-{os.urandom(12).hex()}"
+    (config / "sources.yaml").write_text(yaml.safe_dump(sources))
+    real = {**production, "DGKB_PSEUDONYM_KEYS": f"prod-2026:{os.urandom(24).hex()}"}
+    code, out, err = await dgkb(real, "check", "--no-probe")
+    assert code == 0, err
+    assert "Configuratie geldig" in out
+    assert "demogeheim" not in out + err
 
 
 async def test_cli_rejects_an_invalid_bsn_clearly(cli_env: dict[str, str]) -> None:

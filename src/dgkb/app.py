@@ -34,6 +34,7 @@ from dgkb.consent.service import ConsentService
 from dgkb.contacts.identification import IdentificationService
 from dgkb.contacts.moment import ContactMomentService, parse_options
 from dgkb.contacts.service import ContactService
+from dgkb.demo_secrets import refuse_demo_secrets_in_production
 from dgkb.domain.catalogue import Catalogue
 from dgkb.domain.errors import InvalidConfiguration
 from dgkb.domain.pseudonym import Pseudonymizer
@@ -57,7 +58,6 @@ from dgkb.web import install as install_web
 
 log = logging.getLogger("dgkb")
 
-IDENTIFICATION_PURPOSE_SUFFIX = "/kcc-identificatie"
 API_PREFIX = "/api/v1"
 
 
@@ -72,7 +72,8 @@ def load_configuration(
     settings: Settings, source_overrides: Mapping[str, str] | None = None
 ) -> Configuration:
     """Read and cross-validate catalogue, sources and register; raises InvalidConfiguration with
-    every problem, each naming file and path (used at start-up and by `dgkb check`)."""
+    every problem, each naming file and path (used at start-up and by `dgkb check`). In production
+    a built-in key or demo secret is such a problem too (dgkb.demo_secrets)."""
     catalogue = load_catalogue(settings)
     sources_path = settings.config_files["sources"]
     sources = parse_sources(
@@ -89,21 +90,19 @@ def load_configuration(
             )
         )
     register_ = load_register(settings, catalogue, source_ids=sources.ids)
-    return Configuration(catalogue=catalogue, register=register_, sources=sources)
+    config = Configuration(catalogue=catalogue, register=register_, sources=sources)
+    refuse_demo_secrets_in_production(settings, config)
+    return config
 
 
 def identification_purposes(register_: Register) -> dict[str, str]:
-    """Organisation OIN -> its identification purpose (every organisation identifies callers)."""
-    found = {
-        va.organisatie.oin: va.id
-        for va in register_.verwerkingsactiviteiten
-        if va.id.endswith(IDENTIFICATION_PURPOSE_SUFFIX)
-    }
+    """Organisation OIN -> its identification purpose (`identificatie: true` in the register)."""
+    found = {va.organisatie.oin: va.id for va in register_.verwerkingsactiviteiten if va.identificatie}
     if found:
         return found
     raise InvalidConfiguration(
-        f"register.yaml: verwerkingsactiviteiten: er moet een identificatiedoel zijn (id eindigend op "
-        f"'{IDENTIFICATION_PURPOSE_SUFFIX}')",
+        "register.yaml: verwerkingsactiviteiten: er moet een identificatiedoel zijn "
+        "(een verwerkingsactiviteit met 'identificatie: true')",
         field="register.yaml",
     )
 
@@ -122,13 +121,14 @@ def build_services(
     sources = SourceSet(config.sources, build)
     engine = CedarPolicyEngine(config.register, config.catalogue)
     audit = AuditWriter(database, pseudonymizer)
-    consent = ConsentService(database, pseudonymizer, config.register)
+    consent = ConsentService(database, pseudonymizer, config.register, sources=sources, auditor=audit)
     contacts = ContactService(
         database=database,
         register=config.register,
         sources=sources,
         pseudonymizer=pseudonymizer,
         auditor=audit,
+        engine=engine,
         idle_timeout=timedelta(seconds=settings.session_idle_seconds),
         identification_purposes=identification_purposes(config.register),
     )
@@ -167,6 +167,7 @@ def build_services(
         role_claim=settings.oidc_role_claim,
         organisation_claim=settings.oidc_organisation_claim,
         unit_claim=settings.oidc_unit_claim,
+        employee_claim=settings.oidc_employee_claim,
     )
     changes = build_changes(settings, invalidator=federation, pseudonymizer=pseudonymizer, sources=sources)
     return Services(
@@ -202,12 +203,12 @@ def build_services(
 
 
 async def _housekeeping(services: Services, interval: float) -> None:
-    """Every `interval` s: close idle contacts (dropping their identifiers) and anchor chain heads."""
+    """Every `interval` s: close idle contacts (dropping their identifiers) and log consent expiries."""
     while True:
         await asyncio.sleep(interval)
         try:
             await services.contacts.sweep_expired()
-            await services.audit.anchor()
+            await services.consent.sweep_expired()  # each expiry an audit record, once
         except Exception as exc:  # keep running; the next round retries
             log.warning("housekeeping failed: %s", type(exc).__name__)
 
@@ -243,8 +244,6 @@ def create_app(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            with contextlib.suppress(Exception):
-                await services.audit.anchor()
             await stop_realtime()
             await services.sources.aclose()
             await services.cache.aclose()
@@ -263,6 +262,7 @@ def create_app(
         # documented paths are relative to /api/v1 (see _openapi).
         servers=[{"url": f"{settings.base_url}{API_PREFIX}", "description": "deze installatie"}],
     )
+    app.state.dev_issuer = dev_issuer  # None in production; tests mint crafted tokens with it
     problems.install(app)
     app.include_router(status.router, prefix=API_PREFIX)
     app.include_router(contacten.router, prefix=API_PREFIX)

@@ -53,8 +53,10 @@ def check(
         bool, typer.Option(help="Elke actieve bron aanroepen en bereikbaarheid en latency tonen")
     ] = True,
 ) -> None:
-    """Controleer register, catalogus en bronnenconfiguratie; exit 1 met precieze meldingen."""
+    """Controleer register, catalogus en bronnenconfiguratie; exit 1 met precieze meldingen.
+    Ingebouwde sleutels en demogeheimen: een waarschuwing, in productie een fout."""
     from dgkb.app import identification_purposes, load_configuration
+    from dgkb.demo_secrets import demo_secrets
 
     settings = Settings()
     try:
@@ -70,6 +72,13 @@ def check(
         f"{len(config.register.verwerkingsactiviteiten)} verwerkingsactiviteiten "
         f"(register {config.register.fingerprint}), {len(config.sources.sources)} bronnen"
     )
+    demo = demo_secrets(settings, config)  # in production load_configuration refused these already
+    if demo:
+        err.print(
+            "[yellow]Waarschuwing: ingebouwde sleutels en demogeheimen (geweigerd in productie):[/yellow]"
+        )
+        for line in demo:
+            err.print(f"  {line}", markup=False)
     if probe:
         asyncio.run(_probe(config.sources))
 

@@ -89,6 +89,9 @@ async def read_klantbeeld(
             actor, kanaal=Kanaal.BACKOFFICE, purpose_id=purpose_id, reden="klantbeeld via de CLI"
         )
         try:
+            if assurance_ is Assurance.CONTROLEVRAGEN:
+                # as at the console: the answers are read (and logged) before they can be attested
+                await services.identification.answers(actor, contact.id, subject, trace=trace)
             await services.contacts.identify(
                 actor, contact.id, subject=subject, assurance=assurance_, trace=trace
             )
@@ -161,7 +164,24 @@ async def seed_demo(settings: Settings) -> bool:
                 context(bsn), soort=soort, onderwerp=onderwerp, omschrijving=omschrijving, locatie=locatie
             )
             if status is not FeedbackStatus.ONTVANGEN:
-                await services.feedback.set_status(actor, item.id, status=status, toelichting=None)
+                # moved on by whoever the register lets handle this kind, as in production
+                handling = services.register.handling_purpose(actor.organisation, soort.value)
+                if handling is None:
+                    continue
+                handler = Actor(
+                    id="demo-seed",
+                    role=handling.rollen[0],
+                    organisation=actor.organisation,
+                    organisation_unit="demo",
+                )
+                await services.feedback.set_status(
+                    handler,
+                    item.id,
+                    soort=soort,
+                    status=status,
+                    toelichting="Demogegevens",
+                    uitkomst="De tegel is teruggelegd." if status is FeedbackStatus.AFGEHANDELD else None,
+                )
         for bsn, score, toelichting in DEMO_RATINGS:
             await services.feedback.record_rating(
                 context(bsn), score=score, toelichting=toelichting, onderwerp=None

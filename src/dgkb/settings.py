@@ -39,6 +39,7 @@ class Settings(BaseSettings):
 
     # Pseudonymisation (HMAC-SHA256) of subject ids in logs, cache keys and indexes.
     # `pseudonym_keys` is "keyid:secret,keyid:secret"; the first is current, the others still match.
+    # The default is a development key: production refuses to start with it (see dgkb.demo_secrets).
     pseudonym_keys: SecretStr = SecretStr("dev-2026:dgkb-development-only-not-secret")
 
     # Authentication: OIDC bearer tokens.
@@ -48,6 +49,9 @@ class Settings(BaseSettings):
     oidc_role_claim: str = "dgkb_rol"
     oidc_organisation_claim: str = "dgkb_organisatie"
     oidc_unit_claim: str = "dgkb_afdeling"
+    # The employee's identificatie in the zaaksysteem (ZGW medewerker identificatie), for binding a
+    # case worker to the zaken that name them as behandelaar; falls back to `sub` when absent.
+    oidc_employee_claim: str = "medewerker_identificatie"
 
     # Source answer cache shared by several nodes; empty = in-process cache.
     redis_url: str = ""
@@ -67,6 +71,10 @@ class Settings(BaseSettings):
     notificaties_api_url: str = ""
     notificaties_api_auth: SecretStr = SecretStr("")
     reconcile_seconds: float = 60.0
+    # An inbound JWT (signed with `notificaties_token`) must carry `iat` no older than this many
+    # seconds; `iat`, `exp` and `nbf` are checked with this clock skew (see ChangeService.authentic).
+    notificaties_jwt_max_age_seconds: int = Field(default=300, gt=0)
+    notificaties_jwt_leeway_seconds: int = Field(default=60, ge=0, le=300)
 
     # Simulators (started by `dgkb run` in development): first port; each simulator takes the next.
     simulator_base_port: int = 8101

@@ -69,11 +69,23 @@ async def open_contact(
     resp = await client.post("/api/v1/contacten", json={"kanaal": kanaal, "verwerkingsactiviteit": purpose})
     assert resp.status_code == 201, resp.text
     contact_id = str(resp.json()["id"])
+    await identify(client, contact_id, {"bsn": bsn}, zekerheid)
+    return contact_id
+
+
+async def identify(
+    client: httpx.AsyncClient, contact_id: str, subject: dict[str, str], zekerheid: str = "controlevragen"
+) -> dict[str, Any]:
+    """Identify the contact's customer the way an agent must: control questions are attested only
+    after their answers were shown."""
+    if zekerheid == "controlevragen":
+        shown = await client.post(f"/api/v1/contacten/{contact_id}/controlevragen", json=subject)
+        assert shown.status_code == 200, shown.text
     resp = await client.post(
-        f"/api/v1/contacten/{contact_id}/identificatie", json={"bsn": bsn, "zekerheid": zekerheid}
+        f"/api/v1/contacten/{contact_id}/identificatie", json={**subject, "zekerheid": zekerheid}
     )
     assert resp.status_code == 200, resp.text
-    return contact_id
+    return dict(resp.json())
 
 
 def sections(klantbeeld: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:

@@ -22,6 +22,7 @@ from dgkb.runner import rebase_sources, running_simulators
 from dgkb.settings import Environment, Settings
 from dgkb.simulators.serve import serve_in_background
 from tests.api.conftest import GEMEENTE, open_contact
+from tests.api.production import production_settings
 
 CLAIMS = {"role": "dgkb_rol", "organisation": "dgkb_organisatie", "unit": "dgkb_afdeling"}
 ANNA = DEMO_ACCOUNTS[0]
@@ -37,15 +38,17 @@ def test_production_without_oidc_settings_refuses_to_start(tmp_path: Path) -> No
     from dgkb.domain.errors import InvalidConfiguration
     from dgkb.store.db import Database
 
-    settings = Settings(env=Environment.PRODUCTION, database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db")
-    with pytest.raises(InvalidConfiguration):
+    # real secrets, so the refusal is about the issuer (the dev issuer is never the fallback)
+    settings = production_settings(tmp_path, oidc_issuer="", oidc_jwks_url="")
+    with pytest.raises(InvalidConfiguration) as caught:
         build_services(
             settings, load_configuration(settings), database=Database(settings.database_url), dev_issuer=None
         )
+    assert caught.value.field == "DGKB_OIDC_ISSUER"
 
 
 @pytest.fixture
-async def production_api(database_url: str) -> AsyncIterator[tuple[str, DevIssuer]]:
+async def production_api(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[str, DevIssuer]]:
     """DGKB in production mode, trusting an external issuer whose JWKS is served over HTTP."""
     issuer = DevIssuer(
         issuer="https://idp.voorbeeldstad.nl", audience="dgkb", key_file=None, production=False
@@ -56,8 +59,8 @@ async def production_api(database_url: str) -> AsyncIterator[tuple[str, DevIssue
 
     idp = Starlette(routes=[Route("/jwks.json", jwks)])
     async with serve_in_background(idp) as (_, idp_url), running_simulators(base_port=0) as sims:
-        settings = Settings(
-            env=Environment.PRODUCTION,
+        settings = production_settings(  # production refuses demo secrets: real ones here
+            tmp_path,
             database_url=database_url,
             oidc_issuer="https://idp.voorbeeldstad.nl",
             oidc_jwks_url=f"{idp_url}/jwks.json",

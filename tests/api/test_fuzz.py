@@ -337,6 +337,7 @@ def properties(t: Targets) -> dict[str, Callable[[], None]]:
                 ("GET", "/api/v1/contacten/{}/toestemmingen"),
                 ("POST", "/api/v1/contacten/{}/beeindiging"),
                 ("POST", "/api/v1/contacten/{}/identificatie"),
+                ("POST", "/api/v1/contacten/{}/controlevragen"),
                 ("PUT", "/api/v1/contacten/{}/verwerkingsactiviteit"),
                 ("POST", "/api/v1/toestemmingen/{}/intrekking"),
             ]

@@ -165,26 +165,25 @@ async def test_consent_given_during_the_call_unlocks_and_withdrawal_locks_again(
     async with await stack.as_user("behandelaar-bram") as bram:
         contact = await open_contact(bram, WMO, zekerheid="digid-midden")
         body = (await bram.get(f"/api/v1/contacten/{contact}/klantbeeld")).json()
-        assert sections(body)["klant.werk-en-inkomen"][0]["reden"] == "CONSENT_REQUIRED"
+        assert sections(body)["dossier.financieel"][0]["reden"] == "CONSENT_REQUIRED"
         needless = await bram.post(
             "/api/v1/toestemmingen", json={"contactId": contact, "categorieen": ["klant.basis"]}
         )
         assert needless.status_code == 400
         assert needless.json()["invalidParams"][0]["name"] == "categorieen"
         given = await bram.post(
-            "/api/v1/toestemmingen", json={"contactId": contact, "categorieen": ["klant.werk-en-inkomen"]}
+            "/api/v1/toestemmingen", json={"contactId": contact, "categorieen": ["dossier.financieel"]}
         )
         assert given.status_code == 201, given.text
         body = (await bram.get(f"/api/v1/contacten/{contact}/klantbeeld")).json()
-        # permitted now; no income source is connected in this installation, and the view says so
-        assert sections(body)["klant.werk-en-inkomen"][0]["status"] == "niet-geconfigureerd"
+        assert {s["status"] for s in sections(body)["dossier.financieel"]} == {"ok"}
         withdrawn = await bram.post(
             f"/api/v1/toestemmingen/{given.json()['id']}/intrekking", json={"contactId": contact}
         )
         assert withdrawn.status_code == 200
         assert withdrawn.json()["ingetrokkenOp"]
         body = (await bram.get(f"/api/v1/contacten/{contact}/klantbeeld")).json()
-        assert sections(body)["klant.werk-en-inkomen"][0]["reden"] == "CONSENT_REQUIRED"
+        assert sections(body)["dossier.financieel"][0]["reden"] == "CONSENT_REQUIRED"
 
 
 async def test_shielded_person_shows_nothing(stack: Stack) -> None:
@@ -233,7 +232,7 @@ async def test_identifying_a_person_unknown_to_brp_is_refused(stack: Stack) -> N
         contact = (await anna.post("/api/v1/contacten", json={"kanaal": "telefoon"})).json()["id"]
         resp = await anna.post(
             f"/api/v1/contacten/{contact}/identificatie",
-            json={"bsn": "999999989", "zekerheid": "controlevragen"},
+            json={"bsn": "999999989", "zekerheid": "geen"},
         )
     assert resp.status_code == 400
     assert resp.json()["invalidParams"][0]["name"] == "bsn"

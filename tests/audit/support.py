@@ -61,12 +61,13 @@ async def dba(database: Database, *statements: str) -> None:
 
 
 async def disable_append_only(database: Database, table: str) -> None:
+    """Drop (SQLite) or disable (PostgreSQL) every trigger guarding `table`, as a DBA could."""
     if database.is_sqlite:
-        await dba(
-            database,
-            f"DROP TRIGGER {table}_append_only_update",
-            f"DROP TRIGGER {table}_append_only_delete",
-        )
+        async with database.engine.connect() as conn:
+            query = text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t")
+            names = (await conn.execute(query, {"t": table})).scalars().all()
+        assert names, f"no triggers on {table}"
+        await dba(database, *(f'DROP TRIGGER "{name}"' for name in names))
     else:
         await dba(database, f"ALTER TABLE {table} DISABLE TRIGGER ALL")
 

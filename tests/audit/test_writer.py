@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from dgkb.audit import AuditUnavailable, AuditWriter, retention_until, verify
 from dgkb.domain.pseudonym import Pseudonymizer
@@ -163,7 +163,6 @@ async def test_update_and_delete_are_rejected(
     database: Database, writer: AuditWriter, make_context: MakeContext, table: str
 ) -> None:
     await record(writer, make_context())
-    await writer.anchor()
     for statement in (f"UPDATE {table} SET chain_id = 'x'", f"DELETE FROM {table}"):
         with pytest.raises(DBAPIError, match="append-only"):
             await dba(database, statement)
@@ -213,21 +212,57 @@ async def test_fails_closed_when_the_database_is_unreachable(
     await broken.dispose()
 
 
-async def test_anchor_writes_each_moved_head_once(
+async def test_each_write_moves_the_heads_of_its_chain_in_the_same_transaction(
     database: Database, writer: AuditWriter, make_context: MakeContext
 ) -> None:
     await record(writer, make_context())
-    # The birth of a chain is anchored with its first rows (one chain used, three tables).
-    assert await scalar(database, "SELECT count(*) FROM audit_chain_heads") == 3
-    assert await writer.anchor() == 0
+    heads = await rows(database, "audit_chain_heads")
+    assert len(heads) == 3  # one chain used, three tables
+    for head in heads:
+        [row] = await rows(database, str(head["table_name"]))
+        assert (head["chain_id"], head["seq"], head["hash"]) == (row["chain_id"], 1, row["hash"])
+    first = writer.pool.chains[0].chain_id
     for _ in range(4):  # FIFO: the fifth view lands on the first chain again
         await record(writer, make_context())
-    assert await scalar(database, "SELECT count(*) FROM audit_chain_heads") == 12
-    assert await writer.anchor() == 3
-    assert await writer.anchor() == 0
+    heads = await rows(database, "audit_chain_heads")
+    assert len(heads) == 12  # one row per (table, chain), moved in place: not one per write
+    moved = {h["table_name"]: h for h in heads if h["chain_id"] == first}
+    for table in TABLES:
+        assert moved[table]["seq"] == 2
+        assert moved[table]["hash"] == await scalar(
+            database, f"SELECT hash FROM {table} WHERE chain_id = '{first}' AND seq = 2"
+        )
     report = await verify(database)
     assert report.ok
-    assert report.anchors == 12  # last anchor per (table, chain): four chains x three tables
+    assert report.heads == 12  # four chains x three tables
+
+
+async def test_a_chain_head_only_moves_forward(
+    database: Database, writer: AuditWriter, make_context: MakeContext
+) -> None:
+    for _ in range(5):  # the first chain reaches seq 2
+        await record(writer, make_context())
+    chain = writer.pool.chains[0].chain_id
+    where = f"WHERE table_name = 'access_records' AND chain_id = '{chain}'"
+    for change in (
+        "seq = seq - 1",
+        "seq = seq",
+        "hash = 'x'",
+        "chain_id = 'x', seq = seq + 1",
+        "id = id + 100",
+    ):
+        with pytest.raises(DBAPIError, match="only moves forward"):
+            await dba(database, f"UPDATE audit_chain_heads SET {change} {where}")
+    with pytest.raises(DBAPIError, match="append-only"):
+        await dba(database, f"DELETE FROM audit_chain_heads {where}")
+    assert await scalar(database, f"SELECT seq FROM audit_chain_heads {where}") == 2
+    # a second head for the same (table, chain) is refused too
+    with pytest.raises(IntegrityError):
+        await dba(
+            database,
+            "INSERT INTO audit_chain_heads (table_name, chain_id, seq, hash, anchored_at) "
+            f"VALUES ('access_records', '{chain}', 1, 'x', CURRENT_TIMESTAMP)",
+        )
 
 
 def test_retention_date_is_calendar_aware() -> None:

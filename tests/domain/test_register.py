@@ -9,6 +9,7 @@ import pytest
 
 from dgkb.domain.assurance import Assurance
 from dgkb.domain.catalogue import Catalogue
+from dgkb.domain.channels import Kanaal
 from dgkb.domain.errors import InvalidConfiguration
 from dgkb.domain.register import Register, parse_register
 from dgkb.domain.roles import Role
@@ -204,3 +205,74 @@ def test_all_problems_are_reported_together(raw: dict[str, Any], catalogue: Cata
     va["categorieen"]["klant.basis"]["bronnen"] = ["onbekend"]
     message = _error(data, catalogue)
     assert len(message.splitlines()) == 2
+
+
+# -- kanaalinzet (issue 8 §9) -------------------------------------------------------------------------
+
+
+def test_shipped_register_restricts_categories_per_channel(raw: dict[str, Any], catalogue: Catalogue) -> None:
+    register = _parse(raw, catalogue)
+    belastingen = register.get(BELASTINGEN)
+    assert belastingen is not None
+    financieel = belastingen.categorieen["dossier.financieel"]
+    assert financieel.channel_bound
+    assert not financieel.channel_allowed(Kanaal.SOCIAL_MEDIA)
+    assert not financieel.channel_allowed(None)  # an unknown channel is not a wildcard
+    assert financieel.channel_allowed(Kanaal.TELEFOON)
+    assert financieel.channel_minimum(Kanaal.CHAT) is Assurance.DIGID_SUBSTANTIEEL
+    assert financieel.channel_minimum(Kanaal.TELEFOON) is None
+    assert financieel.channel_minimum(None) is Assurance.DIGID_SUBSTANTIEEL  # the strictest
+    assert not belastingen.categorieen["klant.basis"].channel_bound
+    wmo = register.get(WMO)
+    assert wmo is not None
+    assert not wmo.categorieen["klant.werk-en-inkomen"].channel_allowed(Kanaal.BALIE)
+    assert wmo.categorieen["klant.basis"].channel_allowed(Kanaal.BALIE)
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        (lambda c: c.__setitem__("kanalen", ["fax"]), "kanalen.0"),
+        (lambda c: c.__setitem__("kanalen", []), "kanalen"),
+        (lambda c: c.__setitem__("kanaalZekerheid", {"chat": "paspoort"}), "kanaalZekerheid.chat"),
+        (lambda c: c.__setitem__("kanaalZekerheid", {"duif": "digid-hoog"}), "kanaalZekerheid.duif"),
+    ],
+)
+def test_channel_schema_errors_name_file_and_path(
+    raw: dict[str, Any], catalogue: Catalogue, change: Any, path: str
+) -> None:
+    data, va, base = _broken(raw, BELASTINGEN)
+    change(va["categorieen"]["dossier.financieel"])
+    message = _error(data, catalogue)
+    assert f"{base}.categorieen.dossier.financieel.{path}" in message
+
+
+def test_channel_minimum_outside_the_channels_names_file_and_path(
+    raw: dict[str, Any], catalogue: Catalogue
+) -> None:
+    data, va, base = _broken(raw, BELASTINGEN)
+    va["categorieen"]["dossier.financieel"]["kanaalZekerheid"]["social-media"] = "digid-hoog"
+    message = _error(data, catalogue)
+    assert (
+        f"{base}.categorieen.dossier.financieel.kanaalZekerheid.social-media: kanaal 'social-media' "
+        "staat niet in kanalen"
+    ) in message
+
+
+def test_channel_minimum_that_does_not_tighten_names_file_and_path(
+    raw: dict[str, Any], catalogue: Catalogue
+) -> None:
+    data, va, base = _broken(raw, BELASTINGEN)
+    va["categorieen"]["dossier.financieel"]["kanaalZekerheid"]["chat"] = "digid-basis"
+    message = _error(data, catalogue)
+    assert (
+        f"{base}.categorieen.dossier.financieel.kanaalZekerheid.chat: digid-basis is niet strenger" in message
+    )
+    assert "(digid-midden)" in message
+
+
+def test_pep_role_cannot_read_under_a_purpose(raw: dict[str, Any], catalogue: Catalogue) -> None:
+    data, va, base = _broken(raw, BELASTINGEN)
+    va["rollen"] = [*va["rollen"], "pep"]
+    message = _error(data, catalogue)
+    assert f"{base}.rollen: rol 'pep' is een policy enforcement point" in message

@@ -167,6 +167,9 @@ async def open_contact(client: httpx.AsyncClient, purpose: str, bsn: str = BSN) 
     )
     assert resp.status_code == 201, resp.text
     contact = str(resp.json()["id"])
+    # control questions are attested only after their answers were shown
+    shown = await client.post(f"/api/v1/contacten/{contact}/controlevragen", json={"bsn": bsn})
+    assert shown.status_code == 200, shown.text
     resp = await client.post(
         f"/api/v1/contacten/{contact}/identificatie", json={"bsn": bsn, "zekerheid": "controlevragen"}
     )

@@ -137,10 +137,13 @@ async def test_inbound_authentication_probe_and_validation(world: World) -> None
         "/api/v1/notificaties", content=b"{", headers={"Authorization": f"Bearer {TOKEN}"}
     )
     assert not_json.status_code == 400
-    # a ZGW-style JWT signed with the shared secret is accepted too
+    # a fresh ZGW-style JWT signed with the shared secret is accepted too (see test_inbound_tokens.py)
+    import time
+
     import jwt
 
-    signed = jwt.encode({"iss": "open-notificaties", "client_id": "on"}, TOKEN, algorithm="HS256")
+    claims = {"iss": "open-notificaties", "client_id": "on", "iat": int(time.time())}
+    signed = jwt.encode(claims, TOKEN, algorithm="HS256")
     assert (await node.notify(probe, token=signed)).status_code == 204
     # a URL no configured source owns is never followed: accepted and ignored
     foreign = {**message, "hoofdObject": "http://elders.example/zaken/api/v1/zaken/1"}

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
+from dgkb.domain.channels import Kanaal
+from dgkb.domain.context import Actor
+from dgkb.domain.roles import Role
 from dgkb.policy.authzen import (
     EvaluationRequest,
     EvaluationsRequest,
+    SubjectMismatch,
+    bind_to_caller,
     evaluate,
     evaluate_many,
     to_decision_request,
@@ -21,6 +27,7 @@ G = "https://register.voorbeeldstad.nl/verwerkingen/"
 BELASTINGEN = G + "gemeentelijke-belastingen"
 WATERSCHAPSBELASTING = "https://register.voorbeeldwaarden.nl/verwerkingen/waterschapsbelasting"
 GEMEENTE = "00000001001234567000"
+WATERSCHAP = "00000001009876543000"
 
 
 def body(category: str = "klant.basis", **context: Any) -> dict[str, Any]:
@@ -32,7 +39,7 @@ def body(category: str = "klant.basis", **context: Any) -> dict[str, Any]:
         },
         "resource": {"type": "category", "id": category},
         "action": {"name": "read"},
-        "context": {"purpose": BELASTINGEN, "assurance": "controlevragen", **context},
+        "context": {"purpose": BELASTINGEN, "assurance": "controlevragen", "channel": "telefoon", **context},
     }
 
 
@@ -118,7 +125,7 @@ def test_batch_takes_defaults_and_overrides(engine: CedarPolicyEngine) -> None:
                 {"resource": {"type": "category", "id": "dossier.financieel"}},
                 {
                     "resource": {"type": "category", "id": "dossier.financieel"},
-                    "context": {"purpose": BELASTINGEN, "assurance": "digid-midden"},
+                    "context": {"purpose": BELASTINGEN, "assurance": "digid-midden", "channel": "telefoon"},
                 },
                 {
                     "resource": {"type": "category", "id": "dossier.financieel"},
@@ -188,3 +195,109 @@ def test_batch_semantics(engine: CedarPolicyEngine, semantic: str, expected: lis
         }
     )
     assert [e.decision for e in evaluate_many(engine, req).evaluations] == expected
+
+
+# -- the answer is for the caller (issue 8 §5) --------------------------------------------------------
+
+WIM = Actor(id="kcm-wim", role=Role.KCM, organisation=WATERSCHAP)
+ANNA = Actor(id="kcm-anna", role=Role.KCM, organisation=GEMEENTE)
+PORTAAL = Actor(id="pep-portaal", role=Role.PEP, organisation=GEMEENTE)
+
+
+def _without_organisation(**context: Any) -> dict[str, Any]:
+    b = body("dossier.financieel", assurance="digid-hoog", **context)
+    del b["subject"]["properties"]["organisation"]
+    return b
+
+
+def test_missing_organisation_is_denied_not_a_wildcard(engine: CedarPolicyEngine) -> None:
+    req = EvaluationRequest.model_validate(_without_organisation())
+    assert to_decision_request(req).organisation is None
+    res = evaluate(engine, req)
+    assert res.decision is False
+    assert res.context.reason_admin is not None
+    assert res.context.reason_admin["code"] == "ORGANISATION_MISMATCH"
+
+
+def test_the_caller_s_organisation_is_used_when_the_body_names_none(engine: CedarPolicyEngine) -> None:
+    req = bind_to_caller(EvaluationRequest.model_validate(_without_organisation()), WIM)
+    assert req.subject.properties.organisation == WATERSCHAP
+    res = evaluate(engine, req)
+    assert res.decision is False  # the water board asks about a municipal purpose
+    assert res.context.reason_admin is not None
+    assert res.context.reason_admin["code"] == "ORGANISATION_MISMATCH"
+    own = bind_to_caller(EvaluationRequest.model_validate(_without_organisation()), ANNA)
+    assert evaluate(engine, own).decision is True
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda b: b["subject"]["properties"].__setitem__("role", "behandelaar"), "subject.properties.role"),
+        (
+            lambda b: b["subject"]["properties"].__setitem__("organisation", GEMEENTE),
+            "subject.properties.organisation",
+        ),
+    ],
+)
+def test_a_caller_cannot_ask_for_another_role_or_organisation(change: Any, field: str) -> None:
+    b = _without_organisation()
+    change(b)
+    with pytest.raises(SubjectMismatch) as err:
+        bind_to_caller(EvaluationRequest.model_validate(b), WIM)
+    assert err.value.field == field
+    assert err.value.status == 403
+
+
+def test_a_pep_asks_for_others_as_given(engine: CedarPolicyEngine) -> None:
+    b = body("dossier.financieel", assurance="digid-midden")
+    b["subject"]["properties"]["role"] = "behandelaar"
+    req = EvaluationRequest.model_validate(b)
+    assert bind_to_caller(req, PORTAAL) is req
+    assert evaluate(engine, req).decision is True
+    water = bind_to_caller(EvaluationRequest.model_validate(_without_organisation()), PORTAAL)
+    assert water.subject.properties.organisation is None  # not filled in: denied, not a wildcard
+    assert evaluate(engine, water).decision is False
+
+
+def test_batch_is_bound_to_the_caller_per_entry(engine: CedarPolicyEngine) -> None:
+    top = _without_organisation()
+    other = copy.deepcopy(top["subject"])
+    other["properties"]["role"] = "behandelaar"
+    data = {
+        **{k: top[k] for k in ("subject", "action", "context")},
+        "evaluations": [
+            {"resource": {"type": "category", "id": "klant.basis"}},
+            {"resource": top["resource"], "subject": other},
+        ],
+    }
+    with pytest.raises(SubjectMismatch) as err:
+        bind_to_caller(EvaluationsRequest.model_validate(data), ANNA)
+    assert err.value.field == "evaluations.1.subject.properties.role"
+    first_only = {**data, "evaluations": data["evaluations"][:1]}
+    municipal = copy.deepcopy(first_only)
+    municipal["subject"]["properties"]["organisation"] = GEMEENTE
+    with pytest.raises(SubjectMismatch) as top_err:
+        bind_to_caller(EvaluationsRequest.model_validate(municipal), WIM)
+    assert top_err.value.field == "subject.properties.organisation"  # the default, as it was sent
+    bound = bind_to_caller(EvaluationsRequest.model_validate(first_only), ANNA)
+    assert [e.subject.properties.organisation for e in bound.evaluations] == [GEMEENTE]
+    assert [e.decision for e in evaluate_many(engine, bound).evaluations] == [True]
+
+
+def test_channel_is_part_of_the_evaluation(engine: CedarPolicyEngine) -> None:
+    chat = EvaluationRequest.model_validate(
+        body("dossier.financieel", assurance="digid-midden", channel="chat")
+    )
+    assert to_decision_request(chat).channel is Kanaal.CHAT
+    res = evaluate(engine, chat)
+    assert res.decision is False
+    assert res.context.reason_admin is not None
+    assert res.context.reason_admin["code"] == "CHANNEL_NOT_ALLOWED"
+    assert res.context.reason_user is not None
+    assert res.context.reason_user["nl"].startswith("Via de chat")
+    phone = EvaluationRequest.model_validate(body("dossier.financieel", assurance="digid-midden"))
+    assert evaluate(engine, phone).decision is True
+    with pytest.raises(ValidationError) as err:
+        EvaluationRequest.model_validate(body(channel="fax"))
+    assert [tuple(e["loc"]) for e in err.value.errors()] == [("context", "channel")]

@@ -10,10 +10,11 @@ from hypothesis import strategies as st
 
 from dgkb.domain.assurance import Assurance
 from dgkb.domain.catalogue import Catalogue
+from dgkb.domain.channels import Kanaal
 from dgkb.domain.identifiers import SubjectKind
 from dgkb.domain.register import Register
 from dgkb.domain.roles import Role
-from dgkb.policy.decision import DecisionRequest, PolicyEngine, ReasonCode
+from dgkb.policy.decision import CategoryDecision, DecisionRequest, PolicyEngine, ReasonCode
 from dgkb.policy.engine import (
     POLICY_REASONS,
     REASON_ORDER,
@@ -35,7 +36,12 @@ WATERSCHAPSBELASTING = "https://register.voorbeeldwaarden.nl/verwerkingen/waters
 
 
 def req(purpose: str = ALGEMEEN, **kw: object) -> DecisionRequest:
-    base: dict[str, object] = {"role": Role.KCM, "assurance": Assurance.CONTROLEVRAGEN}
+    base: dict[str, object] = {
+        "role": Role.KCM,
+        "assurance": Assurance.CONTROLEVRAGEN,
+        "organisation": GEMEENTE,
+        "channel": Kanaal.TELEFOON,
+    }
     base.update(kw)
     return DecisionRequest(purpose_id=purpose, **base)  # type: ignore[arg-type]
 
@@ -207,7 +213,101 @@ def test_organisation_mismatch(engine: CedarPolicyEngine) -> None:
         ReasonCode.ORGANISATION_MISMATCH,
     )
     assert one(engine, "klant.basis", WATERSCHAPSBELASTING, organisation=WATERSCHAP) == ()
-    assert one(engine, "klant.basis", WATERSCHAPSBELASTING, organisation=None) == ()
+
+
+def test_missing_organisation_is_a_deny_not_a_wildcard(engine: CedarPolicyEngine) -> None:
+    # issue 8 §5: a request without an organisation used to be permitted for any organisation
+    for purpose, category in ((WATERSCHAPSBELASTING, "klant.basis"), (ALGEMEEN, "klant.basis")):
+        decision = engine.decide_uncached(req(purpose, categories=(category,), organisation=None))
+        (cd,) = decision.categories
+        assert not cd.permitted
+        assert cd.reasons == (ReasonCode.ORGANISATION_MISMATCH,)
+        assert cd.policy_ids == ("forbid-organisation-mismatch",)
+        assert cd.explanation is not None
+        assert "noemt geen organisatie" in cd.explanation
+    # the municipal tax purpose with the highest assurance: still nothing without an organisation
+    financieel = engine.decide(
+        req(
+            BELASTINGEN, assurance=Assurance.DIGID_HOOG, organisation=None, categories=("dossier.financieel",)
+        )
+    )
+    assert financieel.permitted == ()
+
+
+# -- kanaalinzet: the channel is part of the decision (issue 8 §9) -----------------------------------
+
+
+def _category(engine: CedarPolicyEngine, category: str, purpose: str, **kw: object) -> CategoryDecision:
+    (cd,) = engine.decide_uncached(req(purpose, categories=(category,), **kw)).categories
+    return cd
+
+
+def test_financial_data_over_chat_needs_a_stronger_login(engine: CedarPolicyEngine) -> None:
+    midden = {"assurance": Assurance.DIGID_MIDDEN}
+    assert _category(engine, "dossier.financieel", BELASTINGEN, channel=Kanaal.TELEFOON, **midden).permitted
+    for channel in (Kanaal.CHAT, Kanaal.EMAIL):
+        denied = _category(engine, "dossier.financieel", BELASTINGEN, channel=channel, **midden)
+        assert not denied.permitted
+        assert denied.reasons == (ReasonCode.CHANNEL_NOT_ALLOWED,)
+        assert denied.policy_ids == ("forbid-channel-not-allowed",)
+        assert denied.explanation is not None
+        assert "is DigiD midden onvoldoende voor belastingaanslagen" in denied.explanation
+        assert "DigiD (minimaal DigiD substantieel)" in denied.explanation
+        assert denied.explanation.startswith("Via ")
+    chat = _category(
+        engine, "dossier.financieel", BELASTINGEN, channel=Kanaal.CHAT, assurance=Assurance.DIGID_SUBSTANTIEEL
+    )
+    assert chat.permitted
+    # the rest of the purpose is not channel-bound
+    assert _category(engine, "klant.basis", BELASTINGEN, channel=Kanaal.CHAT).permitted
+
+
+def test_financial_data_never_over_social_media(engine: CedarPolicyEngine) -> None:
+    denied = _category(
+        engine, "dossier.financieel", BELASTINGEN, channel=Kanaal.SOCIAL_MEDIA, assurance=Assurance.DIGID_HOOG
+    )
+    assert denied.reasons == (ReasonCode.CHANNEL_NOT_ALLOWED,)
+    assert denied.explanation is not None
+    assert "wordt niet getoond via sociale media (alleen via de telefoon, de balie" in denied.explanation
+
+
+def test_special_categories_not_at_the_public_counter(engine: CedarPolicyEngine) -> None:
+    base: dict[str, object] = {
+        "role": Role.BEHANDELAAR,
+        "assurance": Assurance.DIGID_MIDDEN,
+        "consented_categories": frozenset({"klant.werk-en-inkomen"}),
+    }
+    for category in ("klant.werk-en-inkomen", "klant.familie"):
+        assert _category(engine, category, WMO, channel=Kanaal.TELEFOON, **base).permitted
+        balie = _category(engine, category, WMO, channel=Kanaal.BALIE, **base)
+        assert balie.reasons == (ReasonCode.CHANNEL_NOT_ALLOWED,)
+        assert balie.explanation is not None
+        assert "wordt niet getoond via de balie" in balie.explanation
+    assert _category(engine, "klant.basis", WMO, channel=Kanaal.BALIE, **base).permitted
+
+
+def test_unknown_channel_gets_the_strictest_rule(engine: CedarPolicyEngine) -> None:
+    denied = _category(
+        engine, "dossier.financieel", BELASTINGEN, channel=None, assurance=Assurance.DIGID_HOOG
+    )
+    assert denied.reasons == (ReasonCode.CHANNEL_NOT_ALLOWED,)
+    assert denied.explanation is not None
+    assert "kanaal van dit contact is onbekend" in denied.explanation
+    assert _category(engine, "klant.basis", BELASTINGEN, channel=None).permitted
+
+
+def test_channel_comes_before_assurance(engine: CedarPolicyEngine) -> None:
+    reasons = one(engine, "dossier.financieel", BELASTINGEN, channel=Kanaal.CHAT)
+    assert reasons == (ReasonCode.CHANNEL_NOT_ALLOWED, ReasonCode.ASSURANCE_TOO_LOW)
+
+
+def test_channel_is_part_of_the_cache_key(register: Register, catalogue: Catalogue) -> None:
+    engine = CedarPolicyEngine(register, catalogue)
+    by_phone = req(BELASTINGEN, assurance=Assurance.DIGID_MIDDEN, categories=("dossier.financieel",))
+    assert engine.decide(by_phone).categories[0].permitted
+    by_chat = dataclasses.replace(by_phone, channel=Kanaal.CHAT)
+    assert not engine.decide(by_chat).categories[0].permitted
+    assert engine.cache_info().misses == 2
 
 
 def test_every_reason_code_is_reachable_and_ordered() -> None:
@@ -317,6 +417,7 @@ requests = st.builds(
     subject_shielded=st.booleans(),
     consented_categories=st.frozensets(st.sampled_from(["klant.werk-en-inkomen", "klant.familie", "x.y"])),
     organisation=st.sampled_from([None, GEMEENTE, WATERSCHAP]),
+    channel=st.sampled_from([None, *Kanaal]),
     categories=st.one_of(
         st.none(),
         st.lists(

@@ -6,6 +6,7 @@ import pytest
 
 from dgkb.domain.assurance import Assurance
 from dgkb.domain.catalogue import Catalogue
+from dgkb.domain.channels import Kanaal
 from dgkb.domain.identifiers import SubjectKind
 from dgkb.domain.register import Register
 from dgkb.domain.roles import Role
@@ -110,3 +111,35 @@ def test_unknown_purpose_and_category(register: Register, catalogue: Catalogue) 
         ReasonCode.PURPOSE_UNKNOWN, c
     )
     assert "'klant.schoenmaat' bestaat niet" in explain(ReasonCode.CATEGORY_UNKNOWN, c)
+
+
+def test_missing_organisation_says_so(register: Register, catalogue: Catalogue) -> None:
+    c = ctx(register, catalogue, "klant.basis", WATERSCHAPSBELASTING)
+    text = explain(ReasonCode.ORGANISATION_MISMATCH, c)
+    assert text.startswith("De vraag noemt geen organisatie")
+    assert "Waterschap De Voorbeeldwaarden" in text
+
+
+def test_channel_explanations_name_the_channel_and_what_to_do(
+    register: Register, catalogue: Catalogue
+) -> None:
+    chat = ctx(
+        register, catalogue, "dossier.financieel", channel=Kanaal.CHAT, assurance=Assurance.DIGID_MIDDEN
+    )
+    assert explain(ReasonCode.CHANNEL_NOT_ALLOWED, chat) == (
+        "Via de chat is DigiD midden onvoldoende voor belastingaanslagen, boetes, betalingen en "
+        "betalingsregelingen (dossier.financieel); vraag de klant in te loggen met DigiD "
+        "(minimaal DigiD substantieel), of help de klant via een ander kanaal."
+    )
+    citizen = ctx(register, catalogue, "dossier.financieel", channel=Kanaal.EMAIL, role=Role.BURGER)
+    assert "moet u inloggen met minimaal DigiD substantieel" in explain(
+        ReasonCode.CHANNEL_NOT_ALLOWED, citizen
+    )
+    balie = ctx(register, catalogue, "klant.werk-en-inkomen", G + "wmo-aanvraag", channel=Kanaal.BALIE)
+    text = explain(ReasonCode.CHANNEL_NOT_ALLOWED, balie)
+    assert text.startswith(
+        "Werk, uitkeringen en inkomen (klant.werk-en-inkomen) wordt niet getoond via de balie"
+    )
+    assert "help de klant via een ander kanaal" in text
+    unknown = ctx(register, catalogue, "dossier.financieel")
+    assert "kanaal van dit contact is onbekend" in explain(ReasonCode.CHANNEL_NOT_ALLOWED, unknown)

@@ -93,14 +93,31 @@ async def test_consent_during_the_call_unlocks_the_section(console: Console) -> 
     await page.get_by_role("button", name="Ingelogd met DigiD midden").click()
     await page.get_by_role("heading", name="3. Doel van het contact").wait_for()
     await choose_purpose(c, "wmo-aanvraag")
+    # no income source is connected in the demo: consent would unlock nothing, so it is not asked
     inkomen = section(c, "klant.werk-en-inkomen")
     await expect(inkomen).to_contain_text("Toestemming van de klant nodig")
+    await expect(inkomen).to_contain_text("geen bron aangesloten")
+    assert await inkomen.get_by_role("button", name=re.compile("Vraag toestemming")).count() == 0
+    financieel = section(c, "dossier.financieel").first
+    await expect(financieel).to_contain_text("Toestemming van de klant nodig")
     await c.shot("11-toestemming-nodig")
-    await inkomen.get_by_role("button", name=re.compile("Vraag toestemming")).click()
-    # permitted now: no income source is connected in the demo, and the view says so plainly
-    await expect(section(c, "klant.werk-en-inkomen")).to_have_attribute("data-status", "niet-geconfigureerd")
-    await expect(section(c, "klant.werk-en-inkomen")).to_contain_text("Geen bron aangesloten")
+    await financieel.get_by_role("button", name=re.compile("Vraag toestemming")).click()
+    await expect(section(c, "dossier.financieel").first).to_have_attribute("data-status", "ok")
     await c.axe("toestemming-gegeven")
+    c.assert_clean()
+
+
+async def test_no_consent_is_offered_in_a_zaak_session(console: Console) -> None:
+    c, page = console, console.page
+    await c.login("behandelaar-bram")
+    await page.get_by_role("link", name="Zaak openen").first.click()
+    await page.get_by_label("Zaaknummer").fill("ZAAK-2026-0000006")
+    await page.get_by_role("button", name="Openen", exact=True).click()
+    await page.locator("[data-klantbeeld-geladen]").wait_for()
+    inkomen = section(c, "klant.werk-en-inkomen")
+    await expect(inkomen).to_contain_text("Toestemming van de klant nodig")
+    await expect(inkomen.locator('[data-toestemming="niet-mogelijk"]')).to_contain_text("niet aan de lijn")
+    assert await page.get_by_role("button", name=re.compile("Vraag toestemming")).count() == 0
     c.assert_clean()
 
 

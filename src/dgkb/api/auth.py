@@ -76,6 +76,7 @@ class TokenValidator:
         role_claim: str,
         organisation_claim: str,
         unit_claim: str,
+        employee_claim: str = "medewerker_identificatie",
     ) -> None:
         self.issuer = issuer
         self.audience = audience
@@ -83,6 +84,7 @@ class TokenValidator:
         self.role_claim = role_claim
         self.organisation_claim = organisation_claim
         self.unit_claim = unit_claim
+        self.employee_claim = employee_claim
         self._cache: dict[bytes, tuple[Actor, float]] = {}
 
     async def actor(self, token: str) -> Actor:
@@ -139,5 +141,7 @@ class TokenValidator:
             organisation=organisation,
             organisation_unit=str(unit) if unit else None,
             name=str(claims["name"]) if claims.get("name") else None,
+            issuer=str(claims["iss"]),
+            employee_id=str(claims[self.employee_claim]) if claims.get(self.employee_claim) else None,
         )
         return actor, float(claims["exp"])

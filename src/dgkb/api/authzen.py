@@ -1,4 +1,10 @@
-"""NLGov AuthZEN access evaluation endpoints: other systems ask the same register as DGKB itself."""
+"""NLGov AuthZEN access evaluation endpoints: other systems ask the same register as DGKB itself.
+
+The answer is for the caller: role and organisation come from the bearer token; a body that names
+another role or organisation is refused with 403 problem+json naming the field (`veld`). Only a
+registered policy enforcement point (token role `pep`) asks on behalf of other roles and
+organisations (see `dgkb.policy.authzen.bind_to_caller`).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from dgkb.policy.authzen import (
     EvaluationResponse,
     EvaluationsRequest,
     EvaluationsResponse,
+    bind_to_caller,
     evaluate,
     evaluate_many,
 )
@@ -21,6 +28,7 @@ router = APIRouter(prefix="/access/v1", tags=["authzen"])
 RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "Ongeldige vraag (problem+json)"},
     401: {"description": "Niet geauthenticeerd"},
+    403: {"description": "Vraag voor een andere rol of organisatie dan die van het token (problem+json)"},
 }
 
 
@@ -32,7 +40,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     summary="AuthZEN: mag dit subject deze categorie lezen voor dit doel?",
 )
 async def evaluation(body: EvaluationRequest, actor: ActorDep, services: ServicesDep) -> EvaluationResponse:
-    return evaluate(services.engine, body)
+    return evaluate(services.engine, bind_to_caller(body, actor))
 
 
 @router.post(
@@ -45,4 +53,4 @@ async def evaluation(body: EvaluationRequest, actor: ActorDep, services: Service
 async def evaluations(
     body: EvaluationsRequest, actor: ActorDep, services: ServicesDep
 ) -> EvaluationsResponse:
-    return evaluate_many(services.engine, body)
+    return evaluate_many(services.engine, bind_to_caller(body, actor))

@@ -46,11 +46,26 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount(
         "behandelaar-bram", "Bram Jansen (Wmo-consulent)", "behandelaar", GEMEENTE_OIN, "Zorg en Welzijn"
     ),
+    # Complaint handlers (klachtencoördinatoren): the KCC registers a complaint, they handle it.
+    DemoAccount(
+        "klachten-karin", "Karin Visser (klachtencoördinator)", "klachtbehandelaar", GEMEENTE_OIN, "Klachten"
+    ),
+    DemoAccount(
+        "klachten-wouter",
+        "Wouter de Boer (klachtbehandelaar waterschap)",
+        "klachtbehandelaar",
+        WATERSCHAP_OIN,
+        "Juridische Zaken",
+    ),
     DemoAccount(
         "privacy-petra", "Petra Smit (privacy officer)", "privacy", GEMEENTE_OIN, "Privacy en Informatie"
     ),
     DemoAccount(
         "beheer-bea", "Bea Mulder (functioneel beheer)", "beheerder", GEMEENTE_OIN, "Informatievoorziening"
+    ),
+    # A system, not a person: a portal that asks the AuthZEN PDP on behalf of its users (role `pep`).
+    DemoAccount(
+        "pep-portaal", "Portaal Voorbeeldstad (policy enforcement point)", "pep", GEMEENTE_OIN, "Portaal"
     ),
 )
 

@@ -11,8 +11,17 @@ write in parallel on different chains while each chain stays strictly ordered. T
 of each chain lives in memory (a new process starts new chains, so nothing is read at start) and
 advances only after the transaction committed, so a failed write leaves no gap.
 
+Truncation: the same transaction that appends to a chain also moves that chain's row in
+`audit_chain_heads` (one row per table and chain, updated in place: a HOT update on PostgreSQL, and
+only the rows of the chain being appended to are locked, so chains still write in parallel). A chain
+therefore always ends exactly at its head; a database trigger lets a head only move forward.
+
 `verify` walks every chain of every table in (chain_id, seq) order in batches, recomputes hashes,
-checks seq continuity, prev_hash links and the last anchor of each chain (tail truncation).
+checks seq continuity, prev_hash links, and that each chain ends at its head: a chain ending before
+its head lost its tail (`truncated`), a head without rows lost the whole chain, rows past the head or
+without a head were written outside the writer or had their head removed. It runs beside live writers
+without a snapshot: heads are read before a table is walked, and a chain found longer than its head is
+checked again against the head re-read after the walk (the writer moved both in one transaction).
 """
 
 from __future__ import annotations
@@ -23,14 +32,15 @@ import json
 import os
 import secrets
 import socket
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, func, select, tuple_
+from sqlalchemy import Table, select, tuple_
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dgkb.store.audit_tables import CHAINED_TABLES, AuditChainHead
 from dgkb.store.db import Database
@@ -77,7 +87,6 @@ class Chain:
     def __init__(self, chain_id: str) -> None:
         self.chain_id = chain_id
         self._heads: dict[str, Head] = {}
-        self._anchored: dict[str, int] = {}
 
     def head(self, table: str) -> Head:
         return self._heads.get(table, Head())
@@ -90,14 +99,6 @@ class Chain:
         """Start linking rows; the chain moves only when the returned append is committed."""
         return ChainAppend(self)
 
-    def unanchored(self) -> Iterator[tuple[str, Head]]:
-        for table, head in self._heads.items():
-            if self._anchored.get(table) != head.seq:
-                yield table, head
-
-    def mark_anchored(self, table: str, seq: int) -> None:
-        self._anchored[table] = max(seq, self._anchored.get(table, 0))
-
 
 class ChainAppend:
     """Rows linked onto a chain inside one transaction; `commit()` after the database committed."""
@@ -105,7 +106,7 @@ class ChainAppend:
     def __init__(self, chain: Chain) -> None:
         self._chain = chain
         self._heads = dict(chain._heads)
-        self.started: list[tuple[str, Head]] = []  # first rows of the chain in a table: anchor them
+        self._moved: dict[str, Head] = {}
 
     @property
     def chain_id(self) -> str:
@@ -116,9 +117,7 @@ class ChainAppend:
         head = self._heads.get(table, Head())
         seq = head.seq + 1
         digest = record_hash(table, self._chain.chain_id, seq, head.hash, content)
-        self._heads[table] = Head(seq, digest)
-        if seq == 1:
-            self.started.append((table, Head(seq, digest)))
+        self._heads[table] = self._moved[table] = Head(seq, digest)
         return {
             **content,
             "chain_id": self._chain.chain_id,
@@ -127,10 +126,13 @@ class ChainAppend:
             "hash": digest,
         }
 
+    @property
+    def moved(self) -> Mapping[str, Head]:
+        """The new head of each table this append linked rows onto: to write with the rows."""
+        return dict(self._moved)
+
     def commit(self) -> None:
         self._chain._heads = self._heads
-        for table, head in self.started:
-            self._chain.mark_anchored(table, head.seq)
 
 
 class ChainPool:
@@ -185,8 +187,9 @@ class ChainBreak:
     table: str
     chain_id: str
     seq: int
-    id: int | None  # row id; None when the row is missing (truncated tail)
-    problem: str  # hash_mismatch | seq_gap | prev_hash_mismatch | anchor_mismatch | truncated
+    id: int | None  # row id; None when the row is missing (truncated tail, deleted chain)
+    # truncated | head_missing | beyond_head | head_mismatch | seq_gap | prev_hash_mismatch | hash_mismatch
+    problem: str
     detail: str
 
 
@@ -195,13 +198,13 @@ class VerifyReport:
     ok: bool
     records: int
     chains: int  # (table, chain) pairs walked
-    anchors: int  # last anchors matched against their row
+    heads: int  # chain heads matched against the row at their seq
     first_break: ChainBreak | None = None
 
     @property
     def summary(self) -> str:
         """One line for operators (Dutch, like the CLI)."""
-        checked = f"{self.records} records in {self.chains} ketens, {self.anchors} ankers gecontroleerd"
+        checked = f"{self.records} records in {self.chains} ketens, {self.heads} ketenkoppen gecontroleerd"
         b = self.first_break
         if b is None:
             return checked
@@ -209,53 +212,50 @@ class VerifyReport:
         return f"{b.table} keten {b.chain_id} seq {b.seq} ({row}): {b.problem}: {b.detail}; {checked}"
 
 
-# (table, chain_id) -> (seq of the last anchor, hashes anchored at that seq)
-_Anchors = dict[tuple[str, str], tuple[int, set[str]]]
+HEADS: Table = AuditChainHead.__table__  # type: ignore[assignment]
 
 
-async def _last_anchors(database: Database) -> _Anchors:
-    heads = AuditChainHead.__table__
-    last = (
-        select(heads.c.table_name, heads.c.chain_id, func.max(heads.c.seq).label("seq"))
-        .group_by(heads.c.table_name, heads.c.chain_id)
-        .subquery()
-    )
-    stmt = select(heads.c.table_name, heads.c.chain_id, heads.c.seq, heads.c.hash).join(
-        last,
-        and_(
-            heads.c.table_name == last.c.table_name,
-            heads.c.chain_id == last.c.chain_id,
-            heads.c.seq == last.c.seq,
-        ),
-    )
-    anchors: _Anchors = {}
-    async with database.engine.connect() as conn:
-        for table_name, chain_id, seq, digest in (await conn.execute(stmt)).all():
-            anchors.setdefault((table_name, chain_id), (seq, set()))[1].add(digest)
-    return anchors
+async def _read_heads(conn: AsyncConnection, table: str) -> dict[str, Head]:
+    """chain_id -> committed head of every chain of `table`."""
+    stmt = select(HEADS.c.chain_id, HEADS.c.seq, HEADS.c.hash).where(HEADS.c.table_name == table)
+    return {chain_id: Head(seq, digest) for chain_id, seq, digest in (await conn.execute(stmt)).all()}
+
+
+@dataclass(frozen=True, slots=True)
+class _Tail:
+    """The last row of a chain as the walk saw it."""
+
+    chain_id: str
+    seq: int
+    hash: str
+    id: int
 
 
 class _Walk:
     """State of the walk over one table: the chain being checked and what the next row must be."""
 
-    def __init__(self, table: str, anchors: _Anchors) -> None:
+    def __init__(self, table: str, heads: Mapping[str, Head]) -> None:
         self.table = table
-        self.anchors = anchors
+        self.heads = heads  # read before the walk
         self.chain_id = ""
         self.expected_seq = 0  # 0 = no chain started yet
         self.expected_prev = GENESIS
-        self.records = self.chains = self.anchors_checked = 0
+        self.last_id = 0
+        self.records = self.chains = self.heads_checked = 0
         self.seen: set[str] = set()
+        self.unsettled: list[_Tail] = []  # chains longer than their head, or without one: check again
 
     def end_chain(self) -> ChainBreak | None:
-        """At the end of a chain: its last row must not be older than its last anchor."""
+        """At the end of a chain: it must end at its head (rows written while we walk are settled later)."""
         if not self.expected_seq:
             return None
-        last_seq = self.expected_seq - 1
-        anchor = self.anchors.get((self.table, self.chain_id))
-        if anchor is not None and anchor[0] > last_seq:
-            detail = f"chain ends at seq {last_seq} but was anchored at seq {anchor[0]}"
-            return ChainBreak(self.table, self.chain_id, last_seq + 1, None, "truncated", detail)
+        tail = _Tail(self.chain_id, self.expected_seq - 1, self.expected_prev, self.last_id)
+        head = self.heads.get(self.chain_id)
+        if head is not None and head.seq > tail.seq:
+            detail = f"chain ends at seq {tail.seq} but its head is at seq {head.seq}"
+            return ChainBreak(self.table, self.chain_id, tail.seq + 1, None, "truncated", detail)
+        if head is None or head.seq < tail.seq:
+            self.unsettled.append(tail)
         return None
 
     def check(self, row: RowMapping, content_columns: Sequence[str]) -> ChainBreak | None:
@@ -278,33 +278,65 @@ class _Walk:
         content = {c: row[c] for c in content_columns}
         if record_hash(self.table, self.chain_id, seq, row["prev_hash"], content) != row["hash"]:
             return broken_link("hash_mismatch", "row content does not match its hash")
-        anchor = self.anchors.get((self.table, self.chain_id))
-        if anchor is not None and anchor[0] == seq:
-            self.anchors_checked += 1
-            if anchor[1] != {row["hash"]}:
-                return broken_link("anchor_mismatch", "row hash differs from the anchored head")
+        head = self.heads.get(self.chain_id)
+        if head is not None and head.seq == seq:
+            self.heads_checked += 1
+            if head.hash != row["hash"]:
+                return broken_link("head_mismatch", "row hash differs from the chain head")
         self.records += 1
-        self.expected_seq, self.expected_prev = seq + 1, row["hash"]
+        self.expected_seq, self.expected_prev, self.last_id = seq + 1, row["hash"], row_id
+        return None
+
+    def missing_chains(self) -> ChainBreak | None:
+        """A head whose chain has no rows at all: the whole chain was deleted."""
+        for chain_id, head in sorted(self.heads.items()):
+            if chain_id not in self.seen:
+                detail = f"head at seq {head.seq} but no rows of the chain remain"
+                return ChainBreak(self.table, chain_id, 1, None, "truncated", detail)
+        return None
+
+    async def settle(self, conn: AsyncConnection, table: Table) -> ChainBreak | None:
+        """Chains the walk found longer than their head (or without one), against the heads now: the
+        writer moves rows and head in one transaction, so a later head covers every row it committed."""
+        if not self.unsettled:
+            return None
+        now = await _read_heads(conn, self.table)
+        for tail in self.unsettled:
+            head = now.get(tail.chain_id)
+            if head is None:
+                detail = "the chain has rows but no head in audit_chain_heads"
+                return ChainBreak(self.table, tail.chain_id, tail.seq, tail.id, "head_missing", detail)
+            if head.seq < tail.seq:
+                query = select(table.c.id).where(
+                    table.c.chain_id == tail.chain_id, table.c.seq == head.seq + 1
+                )
+                row_id = (await conn.execute(query)).scalar()
+                detail = f"chain runs to seq {tail.seq} but its head is at seq {head.seq}"
+                return ChainBreak(self.table, tail.chain_id, head.seq + 1, row_id, "beyond_head", detail)
+            if head.seq == tail.seq:
+                self.heads_checked += 1
+                if head.hash != tail.hash:
+                    detail = "row hash differs from the chain head"
+                    return ChainBreak(self.table, tail.chain_id, tail.seq, tail.id, "head_mismatch", detail)
+            # head.seq > tail.seq: the chain grew after the walk passed it
         return None
 
 
 async def verify(database: Database, *, batch_size: int = 1000) -> VerifyReport:
     """Recompute and check every chain of every audit table, streaming in batches of `batch_size`
     rows; stop at the first broken link."""
-    anchors = await _last_anchors(database)
-    records = chains = anchors_checked = 0
-    seen: set[tuple[str, str]] = set()
+    records = chains = heads_checked = 0
 
     def report(first_break: ChainBreak | None) -> VerifyReport:
-        return VerifyReport(first_break is None, records, chains, anchors_checked, first_break)
+        return VerifyReport(first_break is None, records, chains, heads_checked, first_break)
 
     for model in CHAINED_TABLES:
         table: Table = model.__table__  # type: ignore[assignment]
         content_columns = [c.name for c in table.columns if c.name not in CHAIN_COLUMNS]
-        walk = _Walk(table.name, anchors)
         broken: ChainBreak | None = None
         after: tuple[str, int] | None = None
         async with database.engine.connect() as conn:
+            walk = _Walk(table.name, await _read_heads(conn, table.name))
             while broken is None:
                 stmt = select(table).order_by(table.c.chain_id, table.c.seq).limit(batch_size)
                 if after is not None:
@@ -316,16 +348,10 @@ async def verify(database: Database, *, batch_size: int = 1000) -> VerifyReport:
                 if len(rows) < batch_size:
                     break
                 after = (rows[-1]["chain_id"], rows[-1]["seq"])
-        broken = broken or walk.end_chain()
+            broken = broken or walk.end_chain() or walk.missing_chains() or await walk.settle(conn, table)
         records += walk.records
         chains += walk.chains
-        anchors_checked += walk.anchors_checked
-        seen.update((table.name, c) for c in walk.seen)
+        heads_checked += walk.heads_checked
         if broken:
             return report(broken)
-
-    for (name, chain_id), (seq, _) in sorted(anchors.items()):
-        if (name, chain_id) not in seen:
-            detail = f"anchored at seq {seq} but no rows of the chain remain"
-            return report(ChainBreak(name, chain_id, 1, None, "truncated", detail))
     return report(None)

@@ -2,9 +2,10 @@
 """The audit writer: log before you show, fail closed (DESIGN §3.4).
 
 One processing = one short transaction inserting its LDV record(s), the decision record (if any) and
-the access record, each linked onto a hash chain of this process's pool. If anything fails the whole
-transaction rolls back, the chain head stays where it was and `AuditUnavailable` is raised: the caller
-fails the request and shows nothing.
+the access record, each linked onto a hash chain of this process's pool, and moving the head of that
+chain in each of those tables (one upsert of `audit_chain_heads`), so the log can never lose its newest
+rows unnoticed. If anything fails the whole transaction rolls back, the chain head stays where it was
+and `AuditUnavailable` is raised: the caller fails the request and shows nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
 
 from dgkb.audit.chain import ChainPool, Head
 from dgkb.audit.records import (
@@ -36,8 +39,17 @@ ACCESS: Table = AccessRecord.__table__  # type: ignore[assignment]
 HEADS: Table = AuditChainHead.__table__  # type: ignore[assignment]
 
 
-def anchor_row(chain_id: str, table: str, head: Head, now: datetime) -> dict[str, Any]:
+def head_row(chain_id: str, table: str, head: Head, now: datetime) -> dict[str, Any]:
     return {"table_name": table, "chain_id": chain_id, "seq": head.seq, "hash": head.hash, "anchored_at": now}
+
+
+def move_heads(dialect: str) -> Insert:
+    """Insert a chain's head, or move it forward (the database trigger refuses any other move)."""
+    stmt = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(HEADS)
+    return stmt.on_conflict_do_update(
+        index_elements=[HEADS.c.table_name, HEADS.c.chain_id],
+        set_={c: stmt.excluded[c] for c in ("seq", "hash", "anchored_at")},
+    )
 
 
 def _aware(name: str, value: datetime) -> datetime:
@@ -52,6 +64,7 @@ class AuditWriter:
     def __init__(self, database: Database, pseudonymizer: Pseudonymizer, chains: int = 4) -> None:
         self._database = database
         self._pseudonymizer = pseudonymizer
+        self._move_heads = move_heads("sqlite" if database.is_sqlite else "postgresql")
         self.pool = ChainPool(chains)
 
     async def record_klantbeeld(
@@ -148,21 +161,25 @@ class AuditWriter:
                 consent_status=consent_status,
             )
         )
+        await self._append(
+            [(LDV, ldv), *([] if decided is None else [(DECISIONS, decided)]), (ACCESS, access)]
+        )
+
+    async def _append(self, records: Sequence[tuple[Table, Mapping[str, Any]]]) -> None:
+        """Link `records` onto one chain of the pool and write them, with the chain's new head in each
+        of their tables, in one transaction; or raise `AuditUnavailable` and leave the chain as it was."""
         async with self.pool.acquire() as chain:
             append = chain.append()
-            batches: list[tuple[Table, dict[str, Any]]] = [(LDV, append.link(LDV.name, ldv))]
-            if decided is not None:
-                batches.append((DECISIONS, append.link(DECISIONS.name, decided)))
-            batches.append((ACCESS, append.link(ACCESS.name, access)))
-            # A chain's birth is anchored in the same transaction, so deleting a whole chain shows.
-            batches.extend(
-                (HEADS, anchor_row(append.chain_id, t, h, datetime.now(UTC))) for t, h in append.started
-            )
+            rows = [(table, append.link(table.name, content)) for table, content in records]
+            # The heads move in the same transaction: a chain always ends exactly at its head.
+            now = datetime.now(UTC)
+            heads = [head_row(append.chain_id, t, h, now) for t, h in append.moved.items()]
             committing = False
             try:
                 async with self._database.engine.connect() as conn:
-                    for table, row in batches:
+                    for table, row in rows:
                         await conn.execute(table.insert(), row)
+                    await conn.execute(self._move_heads, heads)
                     committing = True
                     await conn.commit()
             except BaseException as exc:
@@ -173,20 +190,3 @@ class AuditWriter:
                     raise AuditUnavailable("het toegangslog kan niet worden geschreven") from exc
                 raise
             append.commit()
-
-    async def anchor(self) -> int:
-        """Write the committed head of every chain that moved since its last anchor (periodically and
-        at shutdown), so that cutting off a chain's tail is detectable. Returns the anchors written."""
-        now = datetime.now(UTC)
-        heads = [(chain, table, head) for chain in self.pool.chains for table, head in chain.unanchored()]
-        rows = [anchor_row(c.chain_id, t, h, now) for c, t, h in heads]
-        if not rows:
-            return 0
-        try:
-            async with self._database.engine.begin() as conn:
-                await conn.execute(HEADS.insert(), rows)
-        except Exception as exc:
-            raise AuditUnavailable("de ankers van het toegangslog kunnen niet worden geschreven") from exc
-        for chain, table, head in heads:
-            chain.mark_anchored(table, head.seq)
-        return len(rows)

@@ -1,20 +1,48 @@
-"""Consent records: given, withdrawn, expiring; the policy engine sees the consented categories."""
+"""Consent records: given, withdrawn, expiring; the policy engine sees the consented categories.
+
+The rules of who may record consent live here, in one place, for the API and the console alike:
+
+- consent comes from the customer: it is recorded only in a contact with the customer on the line
+  (never in a case worker's zaak session, channel `backoffice`), identified at least with control
+  questions; the customer giving it online themself is a hook, not built yet (`refusal`);
+- only for the purposes of the employee's own organisation, and only for categories the purpose
+  makes consent-bound and some source of this installation actually serves;
+- giving, withdrawing and expiry are processings of the customer's data: each is an audit record
+  (LDV + access log, in the hash chain) naming who recorded it, in which contact, for which purpose
+  and categories. Giving and withdrawing are logged before they take effect; an expiry is logged
+  once, by the housekeeping sweep (`sweep_expired`), as the system actor.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from dgkb.audit.writer import AuditWriter
+from dgkb.domain.assurance import Assurance
+from dgkb.domain.channels import Kanaal
+from dgkb.domain.context import Actor, RequestContext, Trace
 from dgkb.domain.errors import DomainError
-from dgkb.domain.identifiers import Subject
-from dgkb.domain.pseudonym import Pseudonymizer
-from dgkb.domain.register import Register
+from dgkb.domain.identifiers import Subject, SubjectKind
+from dgkb.domain.pseudonym import Pseudonym, Pseudonymizer, PseudonymousSubject
+from dgkb.domain.register import Register, Verwerkingsactiviteit
+from dgkb.domain.roles import Role
+from dgkb.federation.sourceset import SourceSet
 from dgkb.store.consent import ConsentRepository
 from dgkb.store.db import Database
 from dgkb.store.tables import ConsentRow
+
+SYSTEM_ACTOR_ID = "dgkb-systeem"  # the actor of processings DGKB does by itself (consent expiry)
+# the weakest identification at which the customer on the line may give or withdraw consent
+MINIMUM_ASSURANCE = Assurance.CONTROLEVRAGEN
+
+GIVEN = "toestemming vastgelegd"
+WITHDRAWN = "toestemming ingetrokken"
+EXPIRED = "toestemming verlopen"
 
 
 class ConsentError(DomainError):
@@ -24,6 +52,17 @@ class ConsentError(DomainError):
 class ConsentNotFound(DomainError):
     code = "consent.not_found"
     status = 404
+
+
+class ConsentForbidden(DomainError):
+    """Consent cannot be recorded here by this actor; `reason` is a stable code (`reden`)."""
+
+    code = "consent.forbidden"
+    status = 403
+
+    def __init__(self, message: str, *, reason: str, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +81,18 @@ class Consent:
             and (self.withdrawn_at is None or self.withdrawn_at > at)
             and (self.expires_at is None or self.expires_at > at)
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentOffer:
+    """What a screen may offer in this contact: why consent cannot be asked here at all (Dutch, for
+    the agent), else the consent-bound categories of the purpose that consent would unlock."""
+
+    refusal: str | None
+    obtainable: frozenset[str]
+
+    def can_ask(self, category: str) -> bool:
+        return self.refusal is None and category in self.obtainable
 
 
 def _to_consent(row: ConsentRow) -> Consent:
@@ -65,15 +116,101 @@ def _is_uuid(text: str) -> bool:
 
 
 class ConsentService:
-    def __init__(self, database: Database, pseudonymizer: Pseudonymizer, register: Register) -> None:
+    def __init__(
+        self,
+        database: Database,
+        pseudonymizer: Pseudonymizer,
+        register: Register,
+        *,
+        sources: SourceSet,
+        auditor: AuditWriter,
+    ) -> None:
         self._db = database
         self._pseudonymizer = pseudonymizer
         self._register = register
+        self._sources = sources
+        self._auditor = auditor
         self._repo = ConsentRepository()
 
     def _keys(self, subject: Subject) -> list[str]:
         return [p.value for p in self._pseudonymizer.all_pseudonyms(subject)]
 
+    # --- the rules --------------------------------------------------------------------------------
+    def refusal(self, context: RequestContext) -> ConsentForbidden | None:
+        """Why consent can never be given or withdrawn in this context, or None when it can."""
+        if context.actor.role is Role.BURGER:
+            # Hook: the customer giving or withdrawing consent online themself ("Mijn omgeving").
+            # Not built yet. When it is: the context is the customer's own login session (subject =
+            # the logged-in customer, assurance from DigiD/eHerkenning, at least MINIMUM_ASSURANCE),
+            # the channel the website's; allow it here and record it through the same give/withdraw,
+            # so it is audited the same way (the LDV record then names no employee, the access
+            # record the customer's session).
+            return ConsentForbidden(
+                "Toestemming online geven of intrekken kan nog niet; de klant kan bellen of langskomen.",
+                reason="CONSENT_ONLINE_NOT_AVAILABLE",
+            )
+        if context.contact_id is None or context.channel is Kanaal.BACKOFFICE:
+            return ConsentForbidden(
+                "Toestemming legt u alleen vast in een contact met de klant zelf; bij de behandeling "
+                "van een zaak is de klant niet aan de lijn.",
+                reason="CONSENT_NEEDS_CUSTOMER",
+                field="contactId",
+            )
+        if not context.assurance.satisfies(MINIMUM_ASSURANCE):
+            return ConsentForbidden(
+                f"De klant is geïdentificeerd met zekerheid '{context.assurance.label}'; toestemming "
+                f"vastleggen kan pas vanaf {MINIMUM_ASSURANCE.label}. Identificeer eerst met controlevragen.",
+                reason="CONSENT_ASSURANCE_TOO_LOW",
+                field="zekerheid",
+            )
+        return None
+
+    def _check_recorder(self, context: RequestContext) -> None:
+        refused = self.refusal(context)
+        if refused is not None:
+            raise refused
+
+    def _own_purpose(self, actor: Actor, purpose_id: str) -> Verwerkingsactiviteit:
+        """The purpose, if it is one of the actor's organisation that the actor's role may use."""
+        purpose = self._register.get(purpose_id)
+        if purpose is None:
+            raise ConsentError(f"onbekende verwerkingsactiviteit {purpose_id}", field="verwerkingsactiviteit")
+        if purpose.organisatie.oin != actor.organisation:
+            raise ConsentForbidden(
+                f"Deze toestemming hoort bij een doel van {purpose.organisatie.naam}, niet van uw "
+                "organisatie.",
+                reason="CONSENT_OTHER_ORGANISATION",
+                field="verwerkingsactiviteit",
+            )
+        return purpose
+
+    def _served(self, purpose: Verwerkingsactiviteit, category: str, kind: SubjectKind) -> bool:
+        """Does a source of this installation serve the category under this purpose, for this kind
+        of customer? Consent for data no source delivers would unlock nothing."""
+        access = purpose.categorieen.get(category)
+        if access is None:
+            return False
+        return any(
+            kind in self._sources.adapters[cfg.id].subject_kinds
+            for cfg in self._sources.serving(category, access.bronnen)
+        )
+
+    def offer(self, context: RequestContext) -> ConsentOffer:
+        """For screens: may consent be asked in this contact, and for which categories."""
+        refused = self.refusal(context)
+        if refused is not None:
+            return ConsentOffer(refusal=refused.message, obtainable=frozenset())
+        purpose = self._register.get(context.purpose_id)
+        if purpose is None or purpose.organisatie.oin != context.actor.organisation:
+            return ConsentOffer(refusal=None, obtainable=frozenset())
+        return ConsentOffer(
+            refusal=None,
+            obtainable=frozenset(
+                c for c in purpose.toestemmingVereist if self._served(purpose, c, context.subject.kind)
+            ),
+        )
+
+    # --- reading ----------------------------------------------------------------------------------
     async def consented_categories(
         self, subject: Subject, purpose_id: str, *, at: datetime
     ) -> frozenset[str]:
@@ -84,21 +221,36 @@ class ConsentService:
             )
         return frozenset(cat for row in rows for cat in json.loads(row.categories))
 
+    async def list_for(self, context: RequestContext) -> list[Consent]:
+        """The consents of the contact's customer for purposes of the employee's own organisation
+        (another organisation's consents would tell which services the customer uses there)."""
+        async with self._db.sessions() as session:
+            rows = await self._repo.for_subject(session, subject_keys=self._keys(context.subject))
+        own = {
+            va.id
+            for va in self._register.verwerkingsactiviteiten
+            if va.organisatie.oin == context.actor.organisation
+        }
+        return [_to_consent(r) for r in rows if r.processing_activity_id in own]
+
+    # --- giving and withdrawing -------------------------------------------------------------------
     async def give(
         self,
-        subject: Subject,
+        context: RequestContext,
         *,
-        purpose_id: str,
         categories: Sequence[str],
-        channel: str,
-        recorded_by: str | None,
-        contact_id: str | None = None,
         expires_at: datetime | None = None,
         at: datetime | None = None,
     ) -> Consent:
-        purpose = self._register.get(purpose_id)
-        if purpose is None:
-            raise ConsentError(f"onbekende verwerkingsactiviteit {purpose_id}", field="verwerkingsactiviteit")
+        """Record the customer's consent, given in this contact, for categories of its purpose."""
+        self._check_recorder(context)
+        purpose = self._own_purpose(context.actor, context.purpose_id)
+        if context.actor.role not in purpose.rollen:
+            raise ConsentForbidden(
+                f"Uw rol ({context.actor.role.value}) mag het doel '{purpose.naam}' niet gebruiken.",
+                reason="CONSENT_ROLE_NOT_ALLOWED",
+                field="verwerkingsactiviteit",
+            )
         if not categories:
             raise ConsentError("noem minstens één categorie", field="categorieen")
         for cat in categories:
@@ -108,20 +260,29 @@ class ConsentService:
                     f"{', '.join(purpose.toestemmingVereist) or 'geen'})",
                     field="categorieen",
                 )
+            if not self._served(purpose, cat, context.subject.kind):
+                raise ConsentError(
+                    f"voor categorie {cat} is bij dit doel geen bron aangesloten; toestemming zou "
+                    "niets ontsluiten",
+                    field="categorieen",
+                )
         now = at or datetime.now(UTC)
         if expires_at is not None and expires_at <= now:
             raise ConsentError("vervaldatum ligt in het verleden", field="vervaltOp")
-        pseudonym = self._pseudonymizer.pseudonym(subject)
+        chosen = sorted(set(categories))
+        # Log before it takes effect: a consent nobody can account for must not exist.
+        await self._log(context, GIVEN, chosen, purpose, started_at=now)
+        pseudonym = self._pseudonymizer.pseudonym(context.subject)
         row = ConsentRow(
             id=str(uuid.uuid4()),
             subject_key=pseudonym.value,
             key_id=pseudonym.key_id,
-            subject_kind=subject.kind.value,
-            processing_activity_id=purpose_id,
-            categories=json.dumps(sorted(set(categories))),
-            channel=channel,
-            recorded_by=recorded_by,
-            contact_id=contact_id,
+            subject_kind=context.subject.kind.value,
+            processing_activity_id=context.purpose_id,
+            categories=json.dumps(chosen),
+            channel=context.channel.value,
+            recorded_by=context.actor.id,
+            contact_id=context.contact_id,
             given_at=now,
             expires_at=expires_at,
             withdrawn_at=None,
@@ -130,20 +291,93 @@ class ConsentService:
             await self._repo.add(session, row)
         return _to_consent(row)
 
-    async def withdraw(self, subject: Subject, consent_id: str, *, at: datetime | None = None) -> Consent:
-        """Withdrawal takes effect on the next decision (decisions read consent every time)."""
+    async def withdraw(
+        self, context: RequestContext, consent_id: str, *, at: datetime | None = None
+    ) -> Consent:
+        """The customer of this contact withdraws a consent of theirs (for any purpose of the
+        employee's organisation). Takes effect on the next decision (decisions read consent every
+        time). Withdrawing twice changes nothing and logs nothing."""
+        self._check_recorder(context)
         now = at or datetime.now(UTC)
         if not _is_uuid(consent_id):
             raise ConsentNotFound("toestemming niet gevonden voor deze klant", field="id")
-        async with self._db.transaction() as session:
-            row = await self._repo.get(session, consent_id)
-            if row is None or row.subject_key not in self._keys(subject):
-                raise ConsentNotFound("toestemming niet gevonden voor deze klant", field="id")
-            if row.withdrawn_at is None:
-                row.withdrawn_at = now
-        return _to_consent(row)
-
-    async def list_for(self, subject: Subject) -> list[Consent]:
         async with self._db.sessions() as session:
-            rows = await self._repo.for_subject(session, subject_keys=self._keys(subject))
-        return [_to_consent(r) for r in rows]
+            row = await self._repo.get(session, consent_id)
+        if row is None or row.subject_key not in self._keys(context.subject):
+            raise ConsentNotFound("toestemming niet gevonden voor deze klant", field="id")
+        purpose = self._own_purpose(context.actor, row.processing_activity_id)
+        if row.withdrawn_at is not None:
+            return _to_consent(row)
+        about = dataclasses.replace(context, purpose_id=row.processing_activity_id)
+        await self._log(about, WITHDRAWN, json.loads(row.categories), purpose, started_at=now)
+        async with self._db.transaction() as session:
+            await self._repo.withdraw(session, consent_id, now)
+            current = await self._repo.get(session, consent_id)
+        assert current is not None  # consents are never deleted
+        return _to_consent(current)
+
+    # --- expiry -----------------------------------------------------------------------------------
+    async def sweep_expired(self, *, now: datetime | None = None, batch: int = 200) -> int:
+        """Write one audit record per consent whose expiry passed and is not logged yet, as the
+        system actor of the purpose's organisation. Each expiry is claimed first (a conditional
+        update), so several processes sweeping at once log it once; a claim whose record could not
+        be written is released for the next round. Returns the expiries logged."""
+        now = now or datetime.now(UTC)
+        logged = 0
+        while True:
+            async with self._db.sessions() as session:
+                rows = await self._repo.expired_unlogged(session, now=now, limit=batch)
+            for row in rows:
+                async with self._db.transaction() as session:
+                    if not await self._repo.claim_expiry(session, row.id, now):
+                        continue
+                try:
+                    await self._log_expiry(row, now)
+                except BaseException:
+                    async with self._db.transaction() as session:
+                        await self._repo.release_expiry(session, row.id)
+                    raise
+                logged += 1
+            if len(rows) < batch:
+                return logged
+
+    async def _log_expiry(self, row: ConsentRow, now: datetime) -> None:
+        purpose = self._register.get(row.processing_activity_id)
+        # DGKB keeps no plain identifier after the contact: the record reuses the stored pseudonym.
+        subject = PseudonymousSubject(SubjectKind(row.subject_kind), Pseudonym(row.key_id, row.subject_key))
+        context = RequestContext(
+            actor=Actor(
+                id=SYSTEM_ACTOR_ID,
+                role=Role.SYSTEEM,
+                organisation=purpose.organisatie.oin if purpose is not None else "",
+            ),
+            subject=subject,
+            purpose_id=row.processing_activity_id,
+            assurance=Assurance.GEEN,  # nobody is identified: the system notes the passing of time
+            channel=Kanaal(row.channel),  # the channel the consent was given on
+            trace=Trace(),
+            contact_id=row.contact_id,  # the contact in which it was given
+        )
+        assert row.expires_at is not None
+        await self._log(
+            context, EXPIRED, json.loads(row.categories), purpose, started_at=row.expires_at, ended_at=now
+        )
+
+    async def _log(
+        self,
+        context: RequestContext,
+        name: str,
+        categories: Sequence[str],
+        purpose: Verwerkingsactiviteit | None,
+        *,
+        started_at: datetime,
+        ended_at: datetime | None = None,
+    ) -> None:
+        await self._auditor.record_processing(
+            context=context,
+            name=name,
+            retention=purpose.bewaartermijn if purpose is not None else "P1Y",
+            categories=list(categories),
+            started_at=started_at,
+            ended_at=ended_at or datetime.now(UTC),
+        )

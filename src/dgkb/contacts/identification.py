@@ -101,15 +101,17 @@ class IdentificationService:
 
     async def questions(self, actor: Actor, contact_id: str, kind: SubjectKind) -> list[ControlQuestion]:
         """The questions to ask, without answers: nothing about the customer is read."""
-        _, purpose_id = await self._contacts.identification_scope(actor, contact_id)
-        return [ControlQuestion(q) for _, q in self._planned(purpose_id, kind)]
+        scope = await self._contacts.identification_scope(actor, contact_id, kinds=(kind,))
+        return [ControlQuestion(q) for _, q in self._planned(scope.purpose_id, kind)]
 
     async def answers(
         self, actor: Actor, contact_id: str, subject: Subject, *, trace: Trace
     ) -> list[ControlQuestion]:
         """The questions with the registry's answers, to compare with what the customer said.
-        Logged before the answers are returned (fail closed)."""
-        channel, purpose_id = await self._contacts.identification_scope(actor, contact_id)
+        Logged before the answers are returned (fail closed); from then on the agent may attest
+        'controlevragen' for this subject in this contact."""
+        scope = await self._contacts.identification_scope(actor, contact_id, kinds=(subject.kind,))
+        channel, purpose_id = scope.channel, scope.purpose_id
         planned = self._planned(purpose_id, subject.kind)
         found = self._sources.verifier(subject.kind)
         if found is None or not planned:
@@ -146,5 +148,6 @@ class IdentificationService:
             started_at=started,
             ended_at=datetime.now(UTC),
         )
+        await self._contacts.control_answers_shown(actor, contact_id, subject)
         values = data if isinstance(data, dict) else {}
         return [ControlQuestion(q, _answer(q, values) or "(niet bekend in de bron)") for _, q in planned]

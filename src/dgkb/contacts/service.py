@@ -20,14 +20,17 @@ from dgkb.domain.context import Actor, RequestContext, Trace
 from dgkb.domain.errors import DomainError
 from dgkb.domain.identifiers import Subject, SubjectKind
 from dgkb.domain.pseudonym import Pseudonymizer
-from dgkb.domain.register import Register
+from dgkb.domain.register import Register, Verwerkingsactiviteit
 from dgkb.domain.roles import Role
 from dgkb.federation.headers import render_headers
 from dgkb.federation.sourceset import SourceSet
-from dgkb.sources.base import SourceError, SubjectFacts, SubjectNotFound
+from dgkb.policy.decision import DecisionRequest, PolicyEngine
+from dgkb.sources.base import SourceError, SubjectFacts, SubjectNotFound, ZaakFacts
 from dgkb.store.contacts import ContactRepository
 from dgkb.store.db import Database
 from dgkb.store.tables import ContactSessionRow
+
+BASIS = "klant.basis"
 
 _TOUCH_GRANULARITY = timedelta(seconds=5)
 # the API's field name for each kind of subject identifier (errors name the field the caller sent)
@@ -75,6 +78,16 @@ class SourceProblem(ContactError):
 
 
 @dataclass(frozen=True, slots=True)
+class IdentificationScope:
+    """An open contact's identification step as the PDP decided it: the organisation's
+    identification purpose and the kinds of subject this employee may look up under it."""
+
+    channel: Kanaal
+    purpose_id: str
+    subject_kinds: frozenset[SubjectKind]
+
+
+@dataclass(frozen=True, slots=True)
 class ContactView:
     """What the API shows of a contact session (never the plain identifier)."""
 
@@ -102,11 +115,13 @@ class ContactService:
         sources: SourceSet,
         pseudonymizer: Pseudonymizer,
         auditor: AuditWriter,
+        engine: PolicyEngine,
         idle_timeout: timedelta,
         identification_purposes: Mapping[str, str],
     ) -> None:
         self._db = database
         self._register = register
+        self._engine = engine
         self._sources = sources
         self._pseudonymizer = pseudonymizer
         self._auditor = auditor
@@ -151,6 +166,7 @@ class ContactService:
             actor_role=actor.role.value,
             organisation=actor.organisation,
             organisation_unit=actor.organisation_unit,
+            actor_issuer=actor.issuer,
             channel=kanaal.value,
             reason=reden,
             purpose_id=purpose_id,
@@ -172,7 +188,11 @@ class ContactService:
     ) -> ContactView:
         """Bind the subject to the contact, after the base registry confirmed it exists. Learns the
         BRP secrecy indication, which every later decision uses. Identification is itself a
-        processing and is logged as such."""
+        processing, decided by the PDP under the organisation's identification purpose and logged.
+
+        `controlevragen` can be attested only for the subject whose answers were shown to the agent
+        in this contact. One contact has one subject: the bind is a conditional update, so of two
+        identifications racing for a fresh contact at most one wins, on every database."""
         if subject.kind is SubjectKind.BSN and assurance.value.startswith("eherkenning"):
             raise ContactError(
                 "eHerkenning hoort bij bedrijven; kies een DigiD-niveau of controlevragen", field="zekerheid"
@@ -181,55 +201,83 @@ class ContactService:
             raise ContactError(
                 "DigiD hoort bij personen; kies een eHerkenning-niveau of controlevragen", field="zekerheid"
             )
+        field = _FIELD_OF_KIND[subject.kind]
+        if actor.role is Role.BURGER:
+            scope = await self._self_identification_scope(actor, contact_id, subject.kind, assurance)
+        else:
+            scope = await self.identification_scope(actor, contact_id, kinds=(subject.kind,))
+        pseudonym = self._pseudonymizer.pseudonym(subject)
         async with self._db.transaction() as session:
             row = await self._open_row(session, actor, contact_id, touch=True)
-            if row.subject_value is not None and row.subject_value != subject.value:
+            if row.subject_key is not None and row.subject_key != pseudonym.value:
                 raise ContactConflict(
-                    "Dit contact is al aan een andere klant gekoppeld; start een nieuw contact.", field="bsn"
+                    "Dit contact is al aan een andere klant gekoppeld; start een nieuw contact.", field=field
                 )
-        identification_purpose = self._identification_purpose(actor)
-        facts = await self._verify(actor, subject, trace)
+            if assurance is Assurance.CONTROLEVRAGEN and row.control_answers_key != pseudonym.value:
+                raise ContactForbidden(
+                    "Bekijk eerst de antwoorden op de controlevragen van deze klant; pas daarna kunt u "
+                    "vastleggen dat ze kloppen.",
+                    reason="CONTROL_ANSWERS_NOT_SHOWN",
+                    field="zekerheid",
+                )
+        facts = await self._verify(actor, subject, trace, purpose_id=scope.purpose_id)
         if not facts.exists:
-            raise ContactError(
-                "Deze klant is niet gevonden in de basisregistratie.", field=_FIELD_OF_KIND[subject.kind]
-            )
-        pseudonym = self._pseudonymizer.pseudonym(subject)
+            raise ContactError("Deze klant is niet gevonden in de basisregistratie.", field=field)
         started = datetime.now(UTC)
         await self._auditor.record_processing(
             context=RequestContext(
                 actor=actor,
                 subject=subject,
-                purpose_id=identification_purpose,
+                purpose_id=scope.purpose_id,
                 assurance=assurance,
-                channel=Kanaal(row.channel),
+                channel=scope.channel,
                 trace=trace,
                 contact_id=contact_id,
                 subject_shielded=facts.shielded,
             ),
             name="klant identificeren",
-            retention=self._retention(identification_purpose),
-            categories=["klant.basis"],
+            retention=self._retention(scope.purpose_id),
+            categories=[BASIS],
             started_at=started,
             ended_at=datetime.now(UTC),
         )
         async with self._db.transaction() as session:
-            row = await self._open_row(session, actor, contact_id, touch=True)
-            row.subject_kind = subject.kind.value
-            row.subject_value = subject.value
-            row.subject_key = pseudonym.value
-            row.key_id = pseudonym.key_id
-            row.assurance = assurance.value
-            row.shielded = facts.shielded
+            bound = await self._repo.bind_subject(
+                session,
+                contact_id,
+                subject_kind=subject.kind.value,
+                subject_value=subject.value,
+                subject_key=pseudonym.value,
+                key_id=pseudonym.key_id,
+                assurance=assurance.value,
+                shielded=facts.shielded,
+                at=datetime.now(UTC),
+            )
+            if not bound:
+                raise ContactConflict(
+                    "Dit contact is al aan een andere klant gekoppeld; start een nieuw contact.", field=field
+                )
+            row = await self._open_row(session, actor, contact_id, touch=False)
+            await session.refresh(row)
         return _view(row, display_name=facts.display_name)
 
-    async def _verify(self, actor: Actor, subject: Subject, trace: Trace) -> SubjectFacts:
+    async def control_answers_shown(self, actor: Actor, contact_id: str, subject: Subject) -> None:
+        """Remember that the agent has seen the registry's answers for this subject in this contact:
+        the precondition for attesting 'controlevragen' (identify)."""
+        async with self._db.transaction() as session:
+            row = await self._open_row(session, actor, contact_id, touch=True)
+            row.control_answers_key = self._pseudonymizer.pseudonym(subject).value
+
+    async def _verify(
+        self, actor: Actor, subject: Subject, trace: Trace, *, purpose_id: str | None = None
+    ) -> SubjectFacts:
         found = self._sources.verifier(subject.kind)
         if found is None:
             # No base registry for this kind configured (e.g. KVK before its adapter exists):
             # accept the validated identifier; the sources will say "niet gevonden" if unknown.
             return SubjectFacts(exists=True, shielded=False)
         cfg, verifier = found
-        purpose = self._register.get(self._identification_purpose(actor))
+        purpose = self._register.get(purpose_id or self._identification_purpose(actor))
         headers = render_headers(cfg.headers, purpose=purpose, actor=actor, trace=trace)
         try:
             return await verifier.verify_subject(subject, headers)
@@ -248,11 +296,85 @@ class ContactService:
             )
         return purpose
 
-    async def identification_scope(self, actor: Actor, contact_id: str) -> tuple[Kanaal, str]:
-        """Channel and identification purpose of an open contact, for searching its customer."""
+    async def _self_identification_scope(
+        self, actor: Actor, contact_id: str, kind: SubjectKind, assurance: Assurance
+    ) -> IdentificationScope:
+        """A citizen or business identifies only themself, by their own login, under the contact's
+        own-view purpose: the PDP must permit klant.basis there for this role and assurance. There is
+        no search and no control question for them (the identification purpose is for staff)."""
         async with self._db.transaction() as session:
             row = await self._open_row(session, actor, contact_id, touch=True)
-        return Kanaal(row.channel), self._identification_purpose(actor)
+        if row.purpose_id is None:
+            raise ContactForbidden(
+                "Kies eerst het doel van dit contact.",
+                reason="PURPOSE_NOT_CHOSEN",
+                field="verwerkingsactiviteit",
+            )
+        decision = self._engine.decide(
+            DecisionRequest(
+                purpose_id=row.purpose_id,
+                role=actor.role,
+                assurance=assurance,
+                subject_kind=kind,
+                organisation=actor.organisation,
+                channel=Kanaal(row.channel),
+                categories=(BASIS,),
+            )
+        ).for_category(BASIS)
+        if decision is None or not decision.permitted:
+            reason = decision.reason if decision is not None else None
+            raise ContactForbidden(
+                (decision.explanation if decision is not None else None) or "Identificeren mag hier niet.",
+                reason=reason.value if reason is not None else "ROLE_NOT_ALLOWED",
+                field="zekerheid",
+            )
+        return IdentificationScope(
+            channel=Kanaal(row.channel), purpose_id=row.purpose_id, subject_kinds=frozenset({kind})
+        )
+
+    def _decide_identification(
+        self, actor: Actor, channel: Kanaal, kinds: tuple[SubjectKind, ...]
+    ) -> IdentificationScope:
+        """Ask the PDP whether this employee may read klant.basis under the organisation's
+        identification purpose, per kind of subject; refuse (403 with the PDP's reason) when no
+        kind is permitted. Nothing about a customer is read before this decision."""
+        purpose_id = self._identification_purpose(actor)
+        permitted: set[SubjectKind] = set()
+        first_denial = None
+        for kind in kinds:
+            decision = self._engine.decide(
+                DecisionRequest(
+                    purpose_id=purpose_id,
+                    role=actor.role,
+                    assurance=Assurance.GEEN,
+                    subject_kind=kind,
+                    organisation=actor.organisation,
+                    channel=channel,
+                    categories=(BASIS,),
+                )
+            ).for_category(BASIS)
+            if decision is not None and decision.permitted:
+                permitted.add(kind)
+            elif first_denial is None:
+                first_denial = decision
+        if not permitted:
+            reason = first_denial.reason if first_denial is not None else None
+            explanation = (first_denial.explanation if first_denial is not None else None) or ""
+            raise ContactForbidden(
+                f"U mag geen klanten zoeken of identificeren. {explanation}".strip(),
+                reason=reason.value if reason is not None else "ROLE_NOT_ALLOWED",
+                field="contactId",
+            )
+        return IdentificationScope(channel=channel, purpose_id=purpose_id, subject_kinds=frozenset(permitted))
+
+    async def identification_scope(
+        self, actor: Actor, contact_id: str, *, kinds: tuple[SubjectKind, ...] = tuple(SubjectKind)
+    ) -> IdentificationScope:
+        """The decided identification step of an open contact (for search, control questions and
+        identification): 403 when the register does not let this employee identify customers."""
+        async with self._db.transaction() as session:
+            row = await self._open_row(session, actor, contact_id, touch=True)
+        return self._decide_identification(actor, Kanaal(row.channel), kinds)
 
     def _retention(self, purpose_id: str) -> str:
         purpose = self._register.get(purpose_id)
@@ -364,7 +486,13 @@ class ContactService:
         row = await self._repo.get(session, contact_id)
         if row is None:
             raise ContactNotFound("Contact niet gevonden.", field="contactId")
-        if row.actor_id != actor.id:
+        # A contact belongs to one person of one organisation, as vouched for by one identity
+        # provider: the same `sub` from another issuer or with another organisation is someone else.
+        if (
+            row.actor_id != actor.id
+            or row.organisation != actor.organisation
+            or row.actor_issuer != actor.issuer
+        ):
             raise ContactForbidden(
                 "Dit contact is van een andere medewerker.",
                 reason="CONTACT_OF_OTHER_ACTOR",
@@ -409,7 +537,7 @@ class ContactService:
         cfg, lookup = found
         headers = render_headers(cfg.headers, purpose=None, actor=actor, trace=trace)
         try:
-            return await lookup.zaken_of_medewerker(actor.id, headers)
+            return await lookup.zaken_of_medewerker(actor.medewerker_identificatie, headers)
         except SourceError as exc:
             raise SourceProblem(f"{cfg.name} is nu niet bereikbaar.") from exc
 
@@ -446,6 +574,7 @@ class ContactService:
                 reason="PURPOSE_UNKNOWN",
                 field="zaak",
             )
+        _check_zaak_binding(actor, facts, purpose)
         if facts.initiator is None:
             raise ContactConflict("Deze zaak heeft geen initiator.", field="zaak")
         now = datetime.now(UTC)
@@ -456,6 +585,7 @@ class ContactService:
             actor_role=actor.role.value,
             organisation=actor.organisation,
             organisation_unit=actor.organisation_unit,
+            actor_issuer=actor.issuer,
             channel=Kanaal.BACKOFFICE.value,
             reason=f"behandeling zaak {facts.identificatie}",
             purpose_id=purpose.id,
@@ -472,10 +602,33 @@ class ContactService:
         )
         found_verifier = self._sources.verifier(facts.initiator.kind)
         if found_verifier is not None:
-            row.shielded = (await self._verify(actor, facts.initiator, trace)).shielded
+            verified = await self._verify(actor, facts.initiator, trace, purpose_id=purpose.id)
+            row.shielded = verified.shielded
         async with self._db.transaction() as session:
             await self._repo.add(session, row)
         return _view(row)
+
+
+def _check_zaak_binding(actor: Actor, facts: ZaakFacts, purpose: Verwerkingsactiviteit) -> None:
+    """A case worker opens only a zaak the Zaken source says they handle (or their team, when the
+    purpose allows it), and only while it is open unless the purpose allows closed zaken."""
+    handles = actor.medewerker_identificatie in facts.behandelaars or (
+        purpose.behandelteamToegestaan
+        and actor.organisation_unit is not None
+        and actor.organisation_unit in facts.behandelteams
+    )
+    if not handles:
+        raise ContactForbidden(
+            "U staat in het zakensysteem niet als behandelaar van deze zaak.",
+            reason="NOT_BEHANDELAAR",
+            field="zaak",
+        )
+    if facts.afgesloten and not purpose.geslotenZakenToegestaan:
+        raise ContactForbidden(
+            "Deze zaak is afgesloten; het behandeldoel staat het openen van afgesloten zaken niet toe.",
+            reason="ZAAK_CLOSED",
+            field="zaak",
+        )
 
 
 def _close(row: ContactSessionRow, at: datetime) -> None:

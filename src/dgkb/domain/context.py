@@ -20,6 +20,15 @@ class Actor:
     organisation: str  # OIN of the organisation the actor works for
     organisation_unit: str | None = None
     name: str | None = None
+    # Who vouches for this identity (the token's `iss`): a contact belongs to (issuer, id, organisation),
+    # so a token of another identity provider with the same `sub` never opens it.
+    issuer: str | None = None
+    # The medewerker identificatie in the zaaksysteem (configurable claim; defaults to `id`).
+    employee_id: str | None = None
+
+    @property
+    def medewerker_identificatie(self) -> str:
+        return self.employee_id or self.id
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from dgkb.domain.identifiers import Subject
+from dgkb.domain.identifiers import Subject, SubjectKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +20,20 @@ class Pseudonym:
 
     def __str__(self) -> str:
         return f"{self.key_id}:{self.value}"
+
+
+@dataclass(frozen=True, slots=True, init=False, repr=False)
+class PseudonymousSubject(Subject):
+    """A subject DGKB knows only by a stored pseudonym, never by the plain identifier: e.g. the
+    customer of a consent that expires long after the contact ended. It can be logged about (its
+    pseudonym is reused as is) but never sent to a source: its `value` is empty."""
+
+    pseudonym: Pseudonym
+
+    def __init__(self, kind: SubjectKind, pseudonym: Pseudonym) -> None:
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "value", "")
+        object.__setattr__(self, "pseudonym", pseudonym)
 
 
 class Pseudonymizer:
@@ -33,11 +47,15 @@ class Pseudonymizer:
         return self._keyring[0][0]
 
     def pseudonym(self, subject: Subject) -> Pseudonym:
+        if isinstance(subject, PseudonymousSubject):
+            return subject.pseudonym  # made earlier, possibly under a key since rotated
         key_id, secret = self._keyring[0]
         return Pseudonym(key_id, self._mac(secret, subject))
 
     def all_pseudonyms(self, subject: Subject) -> list[Pseudonym]:
         """The subject's pseudonym under every key still in the ring (for searching old records)."""
+        if isinstance(subject, PseudonymousSubject):
+            return [subject.pseudonym]
         return [Pseudonym(kid, self._mac(secret, subject)) for kid, secret in self._keyring]
 
     @staticmethod

@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dgkb.domain.assurance import Assurance
 from dgkb.domain.catalogue import Catalogue, Gevoeligheid, describe_validation_error
+from dgkb.domain.channels import Kanaal
 from dgkb.domain.errors import InvalidConfiguration
 from dgkb.domain.roles import Role
 
@@ -53,6 +54,43 @@ class CategorieToegang(BaseModel):
     minimaleZekerheid: Assurance | None = None
     # Roles that may use this category; None = every role of the purpose. Must be a subset of those.
     rollen: tuple[Role, ...] | None = Field(default=None, min_length=1)
+    # Kanaalinzet: the channels this category may be shown on at all; None = every channel.
+    kanalen: tuple[Kanaal, ...] | None = Field(default=None, min_length=1)
+    # Stricter identity assurance on particular channels only (e.g. financial data over chat).
+    kanaalZekerheid: dict[Kanaal, Assurance] = Field(default_factory=dict)
+
+    @property
+    def channel_bound(self) -> bool:
+        """Does the register restrict this category per channel at all?"""
+        return self.kanalen is not None or bool(self.kanaalZekerheid)
+
+    def channel_allowed(self, channel: Kanaal | None) -> bool:
+        """May the category be shown on this channel at all (unknown channel: only if unrestricted)?"""
+        if self.kanalen is None:
+            return True
+        return channel is not None and channel in self.kanalen
+
+    def channel_minimum(self, channel: Kanaal | None) -> Assurance | None:
+        """The stricter minimum on this channel, if any (unknown channel: the strictest of them)."""
+        if channel is not None:
+            return self.kanaalZekerheid.get(channel)
+        return max(self.kanaalZekerheid.values(), key=lambda a: a.rank, default=None)
+
+
+FeedbackKind = Literal["klacht", "melding"]
+# The register category that holds each kind of feedback a handling purpose decides on.
+FEEDBACK_CATEGORY: dict[str, str] = {"klacht": "feedback.klachten", "melding": "feedback.meldingen"}
+
+
+class Afhandeling(BaseModel):
+    """Handling of complaints (Awb hoofdstuk 9) and/or reports under this purpose: only its roles, of
+    its organisation, may move them on. One purpose per organisation and kind."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    soorten: tuple[FeedbackKind, ...] = Field(min_length=1)
+    # Awb 9:11 lid 1: 10 weeks instead of 6 when an external complaints committee advises (afd. 9.3).
+    klachtadviescommissie: bool = False
 
 
 class Verwerkingsactiviteit(BaseModel):
@@ -73,6 +111,15 @@ class Verwerkingsactiviteit(BaseModel):
     geheimhoudingToegestaan: bool = False
     # Zaaktypen (URLs or omschrijvingen) whose handling this purpose covers (case worker sessions).
     zaaktypen: tuple[str, ...] = ()
+    # The organisation's identification purpose: finding and verifying who the customer is at the
+    # start of a contact (search, control questions, identification). Exactly one per organisation.
+    identificatie: bool = False
+    # Case-worker sessions: may a closed zaak be opened (e.g. for an objection), and may a member of
+    # the team (organisatorische eenheid) named as behandelaar open it, not only the named medewerker.
+    geslotenZakenToegestaan: bool = False
+    behandelteamToegestaan: bool = False
+    # Complaint / report handling: who may change the status of a klacht or melding (back office).
+    afhandeling: Afhandeling | None = None
     # Categories the purpose may also use for a business subject only, etc. could go here later.
 
     @field_validator("bewaartermijn")
@@ -121,6 +168,20 @@ class Register(BaseModel):
     def for_organisation(self, oin: str) -> tuple[Verwerkingsactiviteit, ...]:
         """The purposes of one organisation (what an actor of that organisation can choose from)."""
         return tuple(va for va in self.verwerkingsactiviteiten if va.organisatie.oin == oin)
+
+    def handling_purpose(self, oin: str, soort: str) -> Verwerkingsactiviteit | None:
+        """The organisation's purpose for handling one kind of feedback (`afhandeling.soorten`)."""
+        for va in self.verwerkingsactiviteiten:
+            if va.afhandeling is not None and soort in va.afhandeling.soorten and va.organisatie.oin == oin:
+                return va
+        return None
+
+    def identification_purpose(self, oin: str) -> Verwerkingsactiviteit | None:
+        """The organisation's identification purpose (`identificatie: true`), if it has one."""
+        for va in self.verwerkingsactiviteiten:
+            if va.identificatie and va.organisatie.oin == oin:
+                return va
+        return None
 
     def organisation_name(self, oin: str) -> str | None:
         """Name of an organisation known to the register, for explanations; None when unknown."""
@@ -182,6 +243,74 @@ def parse_register(
                     f"{base}.grondslag.bijzondereCategorie: ontbreekt, maar het doel gebruikt {cat_id} "
                     f"({cat.gevoeligheid}); noem de uitzondering van art. 9 of 10 AVG en de wet"
                 )
+    identifying: dict[str, int] = {}
+    for i, va in enumerate(register.verwerkingsactiviteiten):
+        if not va.identificatie:
+            continue
+        base = f"{source}: verwerkingsactiviteiten.{i}"
+        if va.organisatie.oin in identifying:
+            problems.append(
+                f"{base}.identificatie: {va.organisatie.naam} heeft al een identificatiedoel "
+                f"(verwerkingsactiviteiten.{identifying[va.organisatie.oin]})"
+            )
+        identifying.setdefault(va.organisatie.oin, i)
+        if "klant.basis" not in va.categorieen:
+            problems.append(f"{base}.categorieen: een identificatiedoel moet klant.basis bevatten")
+    problems.extend(_handling_problems(register, source))
+    problems.extend(_channel_problems(register, source))
     if problems:
         raise InvalidConfiguration("\n".join(problems), field=source)
     return register
+
+
+def _handling_problems(register: Register, source: str) -> list[str]:
+    """One handling purpose per organisation and kind, and it must see what it handles."""
+    problems: list[str] = []
+    handling: dict[tuple[str, str], int] = {}
+    for i, va in enumerate(register.verwerkingsactiviteiten):
+        if va.afhandeling is None:
+            continue
+        base = f"{source}: verwerkingsactiviteiten.{i}.afhandeling"
+        for soort in va.afhandeling.soorten:
+            key = (va.organisatie.oin, soort)
+            if key in handling:
+                problems.append(
+                    f"{base}.soorten: {va.organisatie.naam} heeft al een doel voor de afhandeling van "
+                    f"{soort} (verwerkingsactiviteiten.{handling[key]})"
+                )
+            handling.setdefault(key, i)
+            if FEEDBACK_CATEGORY[soort] not in va.categorieen:
+                problems.append(
+                    f"{base}.soorten: {soort} afhandelen vraagt categorie {FEEDBACK_CATEGORY[soort]}"
+                )
+        if va.afhandeling.klachtadviescommissie and "klacht" not in va.afhandeling.soorten:
+            problems.append(f"{base}.klachtadviescommissie: geldt alleen voor de afhandeling van klachten")
+    return problems
+
+
+def _channel_problems(register: Register, source: str) -> list[str]:
+    """Kanaalinzet rules must bite: a channel minimum on a channel the category is shown on, and
+    stricter than the category's minimum. A policy enforcement point never reads data itself."""
+    problems: list[str] = []
+    for i, va in enumerate(register.verwerkingsactiviteiten):
+        base = f"{source}: verwerkingsactiviteiten.{i}"
+        if Role.PEP in va.rollen:
+            problems.append(
+                f"{base}.rollen: rol '{Role.PEP}' is een policy enforcement point; die vraagt beslissingen "
+                "voor anderen en leest zelf geen gegevens"
+            )
+        for cat_id, access in va.categorieen.items():
+            minimum = va.minimum_assurance(cat_id)
+            for kanaal, level in access.kanaalZekerheid.items():
+                path = f"{base}.categorieen.{cat_id}.kanaalZekerheid.{kanaal}"
+                if access.kanalen is not None and kanaal not in access.kanalen:
+                    problems.append(
+                        f"{path}: kanaal '{kanaal}' staat niet in kanalen "
+                        f"({', '.join(access.kanalen)}); daar wordt de categorie helemaal niet getoond"
+                    )
+                if level.rank <= minimum.rank:
+                    problems.append(
+                        f"{path}: {level} is niet strenger dan de minimale zekerheid van deze categorie "
+                        f"({minimum}); laat de regel weg of kies een hoger niveau"
+                    )
+    return problems

@@ -20,6 +20,7 @@ import hmac
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -80,6 +81,8 @@ class ChangeService:
         deduper: Deduper | None = None,
         shared_cache: bool = False,
         token: str = "",
+        jwt_max_age: float = 300.0,
+        jwt_leeway: float = 60.0,
     ) -> None:
         self.bus = bus
         self.hub = hub
@@ -90,6 +93,8 @@ class ChangeService:
         # with a shared (Redis) cache the publishing node's invalidation served everyone
         self._shared_cache = shared_cache
         self._token = token
+        self._jwt_max_age = jwt_max_age
+        self._jwt_leeway = jwt_leeway
         self.origin = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     async def start(self) -> None:
@@ -102,8 +107,17 @@ class ChangeService:
 
     def authentic(self, authorization: str | None) -> bool:
         """Does the Authorization header carry the configured shared secret — as the value itself
-        (`Bearer <token>`, `Token <token>`, or bare), or as a ZGW-style JWT signed with it (HS256)?
-        No token configured = nobody is authentic."""
+        (`Bearer <token>`, `Token <token>`, or bare), or as a fresh ZGW-style JWT signed with it
+        (HS256)? No token configured = nobody is authentic.
+
+        What senders really send: Open Notificaties (Notificaties API 1.0) delivers with the
+        abonnement's `auth` field verbatim as the Authorization header ("Bearer a4daa31…"), so the
+        value DGKB registered (`Bearer <shared secret>`, see `abonneer`) comes back unchanged and is
+        compared as is. ZGW components that sign a JWT per call, as Open Zaak clients do, send HS256
+        with `iss`, `iat`, `client_id`, `user_id`, `user_representation` and usually no `exp`; like
+        Open Zaak (which requires `iat` and checks it against JWT_EXPIRY with TIME_LEEWAY) DGKB
+        requires `iat`, no later than now + leeway and no older than the maximum age, and checks
+        `exp` / `nbf` when present. A JWT without `iat` never expires, so it is refused."""
         if not self._token or not authorization:
             return False
         scheme, _, value = authorization.strip().partition(" ")
@@ -111,12 +125,33 @@ class ChangeService:
         if hmac.compare_digest(presented.encode(), self._token.encode()):
             return True
         if presented.count(".") == 2:
-            try:
-                jwt.decode(presented, self._token, algorithms=["HS256"], options={"verify_aud": False})
-            except jwt.PyJWTError:
-                return False
-            return True
+            return self._fresh_jwt(presented)
         return False
+
+    def _fresh_jwt(self, token: str) -> bool:
+        try:
+            claims = jwt.decode(
+                token,
+                self._token,
+                algorithms=["HS256"],
+                leeway=self._jwt_leeway,
+                options={"require": ["iat"], "verify_aud": False, "verify_iat": True},
+            )
+        except jwt.PyJWTError as exc:
+            log.warning("inkomend JWT geweigerd: %s", type(exc).__name__)
+            return False
+        issued = claims["iat"]
+        now = time.time()
+        if isinstance(issued, bool) or not isinstance(issued, int | float):
+            log.warning("inkomend JWT geweigerd: iat is geen tijdstip")
+            return False
+        if issued > now + self._jwt_leeway:
+            log.warning("inkomend JWT geweigerd: iat ligt in de toekomst")
+            return False
+        if now - issued > self._jwt_max_age + self._jwt_leeway:
+            log.warning("inkomend JWT geweigerd: ouder dan %d s", int(self._jwt_max_age))
+            return False
+        return True
 
     # --- publishing ---------------------------------------------------------------------------
     async def publish_change(self, subject: Subject, categories: Iterable[str], source: str) -> ChangeEvent:
@@ -203,6 +238,8 @@ def build_changes(
         deduper=Deduper(redis_url=settings.redis_url),
         shared_cache=bool(settings.redis_url),
         token=token,
+        jwt_max_age=settings.notificaties_jwt_max_age_seconds,
+        jwt_leeway=settings.notificaties_jwt_leeway_seconds,
     )
 
 

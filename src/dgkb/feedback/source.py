@@ -8,9 +8,11 @@ complaints system only changes sources.yaml.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from dgkb.domain.pseudonym import Pseudonymizer
+from dgkb.feedback.service import outcome_of, term_of
 from dgkb.sources.base import ALL_SUBJECT_KINDS, CategoryData, FetchRequest, SourceError
 from dgkb.sources.config import SourceConfig
 from dgkb.store.db import Database
@@ -31,8 +33,16 @@ def _rating(row: RatingRow) -> dict[str, Any]:
     }
 
 
-def _item(row: FeedbackItemRow, history: list[FeedbackStatusRow]) -> dict[str, Any]:
-    return {
+def _step(h: FeedbackStatusRow) -> dict[str, Any]:
+    step: dict[str, Any] = {"status": h.status, "datum": h.gezet_op.isoformat(), "toelichting": h.toelichting}
+    if h.bericht_soort:  # what the customer is (to be) told, and how
+        step["bericht"] = {"soort": h.bericht_soort, "kanaal": h.bericht_kanaal, "status": h.bericht_status}
+    return step
+
+
+def _item(row: FeedbackItemRow, history: list[FeedbackStatusRow], now: datetime) -> dict[str, Any]:
+    due, late = term_of(row, now)
+    item: dict[str, Any] = {
         "nummer": row.nummer,
         "onderwerp": row.onderwerp,
         "omschrijving": row.omschrijving,
@@ -40,11 +50,14 @@ def _item(row: FeedbackItemRow, history: list[FeedbackStatusRow]) -> dict[str, A
         "ingediendOp": row.ingediend_op.isoformat(),
         "afgehandeldOp": row.afgehandeld_op.isoformat() if row.afgehandeld_op else None,
         "locatie": row.locatie,
-        "statushistorie": [
-            {"status": h.status, "datum": h.gezet_op.isoformat(), "toelichting": h.toelichting}
-            for h in history
-        ],
+        "statushistorie": [_step(h) for h in history],
+        "uitkomst": outcome_of(history),
     }
+    if row.soort == "klacht":  # Awb 9:11; a melding has no statutory term
+        item["uiterlijkeAfhandeldatum"] = due.isoformat() if due else None
+        item["termijnOverschreden"] = late
+        item["verdaagd"] = bool(row.verdaging_weken)
+    return item
 
 
 def _project(item: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
@@ -84,10 +97,13 @@ class FeedbackSource:
                         )
                         history = (
                             await self._repo.history(session, [i.id for i in items])
-                            if ("statushistorie" in fields)
+                            if ("statushistorie" in fields or "uitkomst" in fields)
                             else {}
                         )
-                        result[category] = [_project(_item(i, history.get(i.id, [])), fields) for i in items]
+                        now = datetime.now(UTC)
+                        result[category] = [
+                            _project(_item(i, history.get(i.id, []), now), fields) for i in items
+                        ]
         except SourceError:
             raise
         except Exception as exc:  # the database is this source's backend: its failure is a source failure

@@ -76,6 +76,7 @@ class KlantbeeldService:
                 subject_shielded=context.subject_shielded,
                 consented_categories=consented,
                 organisation=context.actor.organisation,
+                channel=context.channel,
                 categories=self._catalogue.ids,
             )
         ), consented

@@ -10,7 +10,17 @@ customer's identity assurance, kind, secrecy indication and recorded consents? T
 the reason codes for administrators, a Dutch explanation for users, and the permitted fields and
 sources (what the PEP may fetch).
 
-Invalid roles, assurance levels, subject kinds or resource types raise a pydantic
+The answer is for the caller (`bind_to_caller`): the subject's role and organisation are the
+caller's token's. A caller that names another role or organisation gets a `SubjectMismatch` (403
+problem+json naming the field); one that names none gets its token's. Only a registered policy
+enforcement point (a token with role `pep`) asks on behalf of others: its subject properties are
+taken as given, and a subject without an organisation is denied (ORGANISATION_MISMATCH), never
+answered for every organisation. `subject.id` is informational and not checked.
+
+`context.channel` (a kanaal, e.g. `chat`) is part of the decision (kanaalinzet); without it the
+strictest channel rule of each category applies.
+
+Invalid roles, assurance levels, subject kinds, channels or resource types raise a pydantic
 `ValidationError` whose location names the field; the API layer turns it into a 400 problem+json.
 """
 
@@ -18,12 +28,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from dgkb.domain.assurance import Assurance
+from dgkb.domain.channels import Kanaal
+from dgkb.domain.context import Actor
+from dgkb.domain.errors import DomainError
 from dgkb.domain.identifiers import SubjectKind
 from dgkb.domain.roles import Role
 from dgkb.policy.decision import CategoryDecision, DecisionRequest, PolicyEngine
@@ -41,7 +54,9 @@ __all__ = [
     "EvaluationsResponse",
     "EvaluationsSemantic",
     "ResponseContext",
+    "SubjectMismatch",
     "SubjectProperties",
+    "bind_to_caller",
     "evaluate",
     "evaluate_many",
     "to_decision_request",
@@ -60,7 +75,8 @@ class _Model(BaseModel):
 
 class SubjectProperties(_Model):
     role: Role
-    organisation: str | None = Field(default=None, pattern=_OIN)  # OIN; None = not checked
+    # OIN; None = the caller's own (a PEP that names none is denied, see bind_to_caller)
+    organisation: str | None = Field(default=None, pattern=_OIN)
 
 
 class AuthzenSubject(_Model):
@@ -90,6 +106,7 @@ class EvaluationContext(_Model):
     subject_kind: SubjectKind = SubjectKind.BSN
     shielded: bool = False
     consent: tuple[str, ...] = ()  # categories the customer has consented to
+    channel: Kanaal | None = None  # the contact's channel; None = the strictest channel rule applies
 
 
 class EvaluationRequest(_Model):
@@ -180,8 +197,61 @@ def _decision_request(req: EvaluationRequest, categories: tuple[str, ...]) -> De
         subject_shielded=req.context.shielded,
         consented_categories=frozenset(req.context.consent),
         organisation=req.subject.properties.organisation,
+        channel=req.context.channel,
         categories=categories,
     )
+
+
+_Evaluation = TypeVar("_Evaluation", bound=EvaluationRequest)
+_Request = TypeVar("_Request", EvaluationRequest, EvaluationsRequest)
+
+
+class SubjectMismatch(DomainError):
+    """A caller that is not a policy enforcement point asked for another role or organisation."""
+
+    code = "authzen.subject_mismatch"
+    status = 403
+    reason = "SUBJECT_NOT_CALLER"
+
+
+def _check_subject(subject: AuthzenSubject, caller: Actor, prefix: str) -> None:
+    props = subject.properties
+    if props.role is not caller.role:
+        raise SubjectMismatch(
+            f"U kunt alleen een beslissing vragen voor uw eigen rol ({caller.role.value}), niet voor "
+            f"'{props.role.value}'; alleen een policy enforcement point vraagt namens anderen.",
+            field=f"{prefix}subject.properties.role",
+        )
+    if props.organisation is not None and props.organisation != caller.organisation:
+        raise SubjectMismatch(
+            "U kunt alleen een beslissing vragen voor uw eigen organisatie; alleen een policy "
+            "enforcement point vraagt namens anderen.",
+            field=f"{prefix}subject.properties.organisation",
+        )
+
+
+def _bind(req: _Evaluation, caller: Actor, prefix: str) -> _Evaluation:
+    _check_subject(req.subject, caller, prefix)
+    props = req.subject.properties
+    if props.organisation == caller.organisation:
+        return req
+    own = props.model_copy(update={"organisation": caller.organisation})
+    return req.model_copy(update={"subject": req.subject.model_copy(update={"properties": own})})
+
+
+def bind_to_caller(req: _Request, caller: Actor) -> _Request:
+    """Answer for the caller: role and organisation come from its token (see the module docstring).
+
+    Raises SubjectMismatch naming the field (`subject.properties.role`, or
+    `evaluations.<i>.subject.properties.organisation` in a batch) when they differ."""
+    if caller.role is Role.PEP:
+        return req
+    if isinstance(req, EvaluationRequest):
+        return _bind(req, caller, "")
+    if req.subject is not None:  # the batch default, named as the caller sent it
+        _check_subject(req.subject, caller, "")
+    items = tuple(_bind(item, caller, f"evaluations.{i}.") for i, item in enumerate(req.evaluations))
+    return req.model_copy(update={"evaluations": items})
 
 
 def to_response(decision: CategoryDecision, register_version: str) -> EvaluationResponse:

@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from dgkb.domain.assurance import Assurance
+from dgkb.domain.channels import Kanaal
 from dgkb.domain.identifiers import SubjectKind
 from dgkb.domain.roles import Role
 
@@ -21,6 +22,7 @@ class ReasonCode(StrEnum):
     SUBJECT_SHIELDED = "SUBJECT_SHIELDED"
     SUBJECT_KIND_NOT_APPLICABLE = "SUBJECT_KIND_NOT_APPLICABLE"
     ORGANISATION_MISMATCH = "ORGANISATION_MISMATCH"
+    CHANNEL_NOT_ALLOWED = "CHANNEL_NOT_ALLOWED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +33,12 @@ class DecisionRequest:
     subject_kind: SubjectKind = SubjectKind.BSN
     subject_shielded: bool = False
     consented_categories: frozenset[str] = frozenset()
-    # OIN of the actor's organisation; None = don't check (e.g. a system asking via AuthZEN)
+    # OIN of the actor's organisation. None is a deny (ORGANISATION_MISMATCH), never a wildcard:
+    # every caller passes the organisation of the actor it decides for.
     organisation: str | None = None
+    # The channel of the contact (kanaalinzet). None = unknown: the strictest channel rule of each
+    # category applies (a category the register restricts to some channels is denied).
+    channel: Kanaal | None = None
     # None = every category of the catalogue
     categories: tuple[str, ...] | None = None
 

@@ -1,14 +1,15 @@
 """The policy decision point: Cedar over entities built from the register, deny by default.
 
-`CedarPolicyEngine.decide` answers, per category, whether this purpose / role / assurance /
-consent situation may read it, with all denial reasons and a Dutch explanation. All categories of
-one request go to Cedar in one batch call. Because a decision is a pure function of its inputs
-(no personal data among them) and of the register version, decisions are memoised in a bounded
-LRU; `decide_uncached` always asks Cedar (the benchmark reports both).
+`CedarPolicyEngine.decide` answers, per category, whether this purpose / role / organisation /
+channel / assurance / consent situation may read it, with all denial reasons and a Dutch
+explanation. All categories of one request go to Cedar in one batch call. Because a decision is
+a pure function of its inputs (no personal data among them) and of the register version, decisions
+are memoised in a bounded LRU; `decide_uncached` always asks Cedar (the benchmark reports both).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from functools import lru_cache
 from importlib import resources
@@ -24,6 +25,7 @@ from dgkb.policy.entities import (
     SCHEMA,
     build_entities,
     category_uid,
+    channel_rule_uid,
     entity_ref,
     grant_uid,
     purpose_uid,
@@ -48,13 +50,16 @@ POLICY_REASONS: Final[dict[str, ReasonCode]] = {
     "forbid-subject-shielded": ReasonCode.SUBJECT_SHIELDED,
     "forbid-subject-kind-not-applicable": ReasonCode.SUBJECT_KIND_NOT_APPLICABLE,
     "forbid-organisation-mismatch": ReasonCode.ORGANISATION_MISMATCH,
+    "forbid-channel-not-allowed": ReasonCode.CHANNEL_NOT_ALLOWED,
 }
 PERMIT_POLICY: Final = "permit-category-in-purpose"
 
 # Most actionable first: reasons[0] is the step to take first, since resolving a later reason
 # cannot help while an earlier one stands (choose the right purpose before asking for DigiD, verify
 # the identity before asking consent). Reasons nobody can resolve in this contact (geheimhouding,
-# a business has no family) come before the ones the agent can resolve.
+# a business has no family) come before the ones the agent can resolve. The channel comes before
+# the assurance: on a channel that may not show the category no login helps, and a channel's own
+# minimum already names the login it needs.
 REASON_ORDER: Final[tuple[ReasonCode, ...]] = (
     ReasonCode.PURPOSE_UNKNOWN,
     ReasonCode.CATEGORY_UNKNOWN,
@@ -63,6 +68,7 @@ REASON_ORDER: Final[tuple[ReasonCode, ...]] = (
     ReasonCode.SUBJECT_KIND_NOT_APPLICABLE,
     ReasonCode.SUBJECT_SHIELDED,
     ReasonCode.ROLE_NOT_ALLOWED,
+    ReasonCode.CHANNEL_NOT_ALLOWED,
     ReasonCode.ASSURANCE_TOO_LOW,
     ReasonCode.CONSENT_REQUIRED,
 )
@@ -128,6 +134,13 @@ class CedarPolicyEngine:
         self._entities = cedarpy.Entities.from_json_str(
             json.dumps(build_entities(register, catalogue)), schema=SCHEMA
         )
+        # Kanaalinzet: the grants the register restricts per channel; only they get a channel rule.
+        self._channel_bound = frozenset(
+            (va.id, c)
+            for va in register.verwerkingsactiviteiten
+            for c, a in va.categorieen.items()
+            if a.channel_bound
+        )
         # functools' LRU is bounded, C-implemented and safe to call from several threads.
         self._cached = lru_cache(maxsize=cache_size)(self._decide_key)
 
@@ -180,16 +193,7 @@ class CedarPolicyEngine:
         relevant = frozenset(purpose.toestemmingVereist) if purpose is not None else frozenset()
         consented = request.consented_categories & relevant
         if consented != request.consented_categories:
-            request = DecisionRequest(
-                purpose_id=request.purpose_id,
-                role=request.role,
-                assurance=request.assurance,
-                subject_kind=request.subject_kind,
-                subject_shielded=request.subject_shielded,
-                consented_categories=consented,
-                organisation=request.organisation,
-                categories=request.categories,
-            )
+            request = dataclasses.replace(request, consented_categories=consented)
         return (self.register_version, request)
 
     def _unknown_purpose_reasons(self, category_id: str) -> set[ReasonCode]:
@@ -218,13 +222,13 @@ class CedarPolicyEngine:
                 "principal": principal,
                 "action": ACTION,
                 "resource": category_uid(c),
-                "context": {
-                    **context,
-                    "grant": entity_ref(grant_uid(purpose.id, c)),
-                },
+                "context": {**context, "grant": entity_ref(grant_uid(purpose.id, c))},
             }
             for c in categories
         ]
+        for item, c in zip(batch, categories, strict=True):
+            if (purpose.id, c) in self._channel_bound:
+                item["context"]["channelRule"] = entity_ref(channel_rule_uid(purpose.id, c, request.channel))
         results = cedarpy.is_authorized_batch(batch, self._policies, self._entities)
         out: dict[str, tuple[bool, tuple[str, ...]]] = {}
         for category_id, result in zip(categories, results, strict=True):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from dgkb.domain.assurance import Assurance
 from dgkb.domain.catalogue import Category
+from dgkb.domain.channels import Kanaal
 from dgkb.domain.identifiers import SubjectKind
 from dgkb.domain.register import Register, Verwerkingsactiviteit
 from dgkb.domain.roles import Role
@@ -21,16 +22,29 @@ __all__ = ["ROLE_LABELS", "ExplanationContext", "explain"]
 ROLE_LABELS: dict[Role, str] = {
     Role.KCM: "klantcontactmedewerker",
     Role.BEHANDELAAR: "behandelaar",
+    Role.KLACHTBEHANDELAAR: "klachtbehandelaar",
     Role.PRIVACY: "privacyfunctionaris",
     Role.BEHEERDER: "functioneel beheerder",
     Role.BURGER: "inwoner of ondernemer",
     Role.SYSTEEM: "systeem",
+    Role.PEP: "policy enforcement point",
 }
 
 _SUBJECT_LABELS: dict[SubjectKind, str] = {
     SubjectKind.BSN: "een persoon",
     SubjectKind.KVK: "een onderneming",
     SubjectKind.VESTIGING: "een vestiging",
+}
+
+_CHANNEL_LABELS: dict[Kanaal, str] = {
+    Kanaal.TELEFOON: "de telefoon",
+    Kanaal.BALIE: "de balie",
+    Kanaal.EMAIL: "e-mail",
+    Kanaal.CHAT: "de chat",
+    Kanaal.BRIEF: "een brief",
+    Kanaal.WEBFORMULIER: "een webformulier",
+    Kanaal.SOCIAL_MEDIA: "sociale media",
+    Kanaal.BACKOFFICE: "de backoffice",
 }
 
 # The eHerkenning level that matches a DigiD level (same rank), for business subjects.
@@ -110,10 +124,44 @@ def _role_not_allowed(ctx: ExplanationContext) -> str:
 
 def _organisation_mismatch(ctx: ExplanationContext) -> str:
     owner = ctx.purpose.organisatie.naam if ctx.purpose is not None else "een andere organisatie"
+    if ctx.request.organisation is None:
+        return (
+            f"De vraag noemt geen organisatie, en het doel '{_purpose_name(ctx)}' hoort bij {owner}; "
+            "zonder organisatie wordt niets getoond."
+        )
     own = ctx.register.organisation_name(ctx.request.organisation or "") or "uw organisatie"
     return (
         f"Het doel '{_purpose_name(ctx)}' hoort bij {owner}, niet bij {own}; "
         "kies een doel van uw eigen organisatie of verwijs de klant door."
+    )
+
+
+def _capitalised(text: str) -> str:
+    return f"{text[:1].upper()}{text[1:]}"
+
+
+def _channel_not_allowed(ctx: ExplanationContext) -> str:
+    channel = ctx.request.channel
+    access = ctx.purpose.categorieen.get(ctx.category_id) if ctx.purpose is not None else None
+    if channel is None:
+        return (
+            f"Het kanaal van dit contact is onbekend, en {_category_text(ctx)} wordt alleen getoond "
+            "via kanalen die het verwerkingsregister daarvoor toestaat; leg het kanaal vast."
+        )
+    label = _CHANNEL_LABELS[channel]
+    if access is None or not access.channel_allowed(channel):
+        allowed = ", ".join(_CHANNEL_LABELS[k] for k in access.kanalen or ()) if access else ""
+        only = f" (alleen via {allowed})" if allowed else ""
+        return (
+            f"{_capitalised(_category_text(ctx))} wordt niet getoond via {label}{only}; "
+            "help de klant via een ander kanaal of maak een afspraak."
+        )
+    minimum = access.channel_minimum(channel) or Assurance.GEEN
+    if ctx.request.role is Role.BURGER:
+        return f"Om {_category_text(ctx)} via {label} te zien moet u inloggen met minimaal {minimum.label}."
+    return (
+        f"Via {label} is {ctx.request.assurance.label} onvoldoende voor {_category_text(ctx)}; "
+        f"{_login_advice(minimum, ctx.request.subject_kind)}, of help de klant via een ander kanaal."
     )
 
 
@@ -150,3 +198,5 @@ def explain(reason: ReasonCode, ctx: ExplanationContext) -> str:
             )
         case ReasonCode.ORGANISATION_MISMATCH:
             return _organisation_mismatch(ctx)
+        case ReasonCode.CHANNEL_NOT_ALLOWED:
+            return _channel_not_allowed(ctx)

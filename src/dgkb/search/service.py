@@ -56,6 +56,11 @@ class SearchScope:
     purpose_id: str
     trace: Trace
     contact_id: str | None
+    # the kinds of subject the PDP lets this employee look up under the identification purpose
+    subject_kinds: frozenset[SubjectKind] = frozenset()
+
+    def may_find(self, kind: SubjectKind) -> bool:
+        return kind in self.subject_kinds
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +159,8 @@ class CustomerSearch:
         except ValueError as exc:
             raise InvalidSearch(str(exc), field="zoekterm") from None
         unique: dict[Subject, Hit] = {}
-        for hit in hits:
+        # only what the identification decision permits, whichever source a hit came from
+        for hit in (h for h in hits if context.may_find(h.subject.kind)):
             unique.setdefault(hit.subject, hit)
         ranked = sorted(unique.values(), key=lambda h: (h.overleden, h.soort != "persoon", h.naam))
         shown = tuple(ranked[:MAX_RESULTS])
@@ -216,7 +222,7 @@ class CustomerSearch:
 
     async def _brp_search(self, context: SearchScope, q: Any, *, via: str) -> list[Hit]:
         found = self._adapter(BrpPersonenAdapter)
-        if found is None:
+        if found is None or not context.may_find(SubjectKind.BSN):
             return []
         sid, brp = found
         try:
@@ -227,7 +233,7 @@ class CustomerSearch:
 
     async def _persons_by_bsn(self, context: SearchScope, bsns: Sequence[str], *, via: str) -> list[Hit]:
         found = self._adapter(BrpPersonenAdapter)
-        if found is None:
+        if found is None or not context.may_find(SubjectKind.BSN):
             return []
         sid, brp = found
         headers = self._headers(sid, context)
@@ -243,7 +249,7 @@ class CustomerSearch:
 
     async def _kvk_search(self, context: SearchScope, *, via: str, **params: Any) -> list[Hit]:
         found = self._adapter(KvkAdapter)
-        if found is None:
+        if found is None or not context.may_find(SubjectKind.KVK):
             return []
         sid, kvk = found
         try:

@@ -99,13 +99,19 @@ class SubjectVerifier(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ZaakFacts:
-    """What a case worker session needs of a zaak: its type and its initiator."""
+    """What a case worker session needs of a zaak: its type, its initiator, who handles it and
+    whether it is closed."""
 
     url: str
     identificatie: str
     zaaktype: str  # zaaktype URL
     zaaktype_omschrijving: str | None
     initiator: Subject | None
+    # medewerker identificaties named in a behandelaar rol of the zaak
+    behandelaars: tuple[str, ...] = ()
+    # organisatorische eenheden (teams) named in a behandelaar rol of the zaak
+    behandelteams: tuple[str, ...] = ()
+    afgesloten: bool = False  # the zaak has an einddatum
 
 
 @runtime_checkable

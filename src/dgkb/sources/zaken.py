@@ -97,6 +97,21 @@ def rol_is_behandelaar(rol: Json, identificatie: str) -> bool:
     )
 
 
+def _behandelaars(rollen: list[Json], betrokkene_type: str) -> tuple[str, ...]:
+    """The identificaties of the medewerkers (or teams) in the zaak's behandelaar rollen."""
+    found: list[str] = []
+    for rol in rollen:
+        ident = rol.get("betrokkeneIdentificatie")
+        if (
+            rol.get("omschrijvingGeneriek") == "behandelaar"
+            and rol.get("betrokkeneType") == betrokkene_type
+            and isinstance(ident, dict)
+            and isinstance(ident.get("identificatie"), str)
+        ):
+            found.append(ident["identificatie"])
+    return tuple(found)
+
+
 def _initiator(rol: Json) -> Subject | None:
     """The subject a rol identifies, when it is a BSN, a KVK-nummer or a vestigingsnummer."""
     ident = rol.get("betrokkeneIdentificatie")
@@ -349,15 +364,18 @@ class ZakenAdapter:
         if zaak is None:
             raise SubjectNotFound(f"{self.id}: zaak niet gevonden")
         url = str(zaak.get("url"))
+        # every rol of the zaak in one request: the initiator and who handles it (the case-worker
+        # session is only for the zaak's own behandelaar)
         rollen, omschrijving = await asyncio.gather(
-            self._list("/rollen", {"zaak": url, "omschrijvingGeneriek": "initiator"}, headers),
+            self._list("/rollen", {"zaak": url}, headers),
             self._name(zaak.get("zaaktype"), headers),
         )
+        rollen = [r for r in rollen if r.get("zaak") == url]  # a source ignoring the filter
         initiator = next(
             (
                 s
                 for rol in rollen
-                if rol.get("omschrijvingGeneriek") == "initiator" and rol.get("zaak") == url
+                if rol.get("omschrijvingGeneriek") == "initiator"
                 if (s := _initiator(rol)) is not None
             ),
             None,
@@ -368,6 +386,9 @@ class ZakenAdapter:
             zaaktype=str(zaak.get("zaaktype")),
             zaaktype_omschrijving=omschrijving,
             initiator=initiator,
+            behandelaars=_behandelaars(rollen, "medewerker"),
+            behandelteams=_behandelaars(rollen, "organisatorische_eenheid"),
+            afgesloten=bool(zaak.get("einddatum")),
         )
 
     async def subjects_of_zaak(self, url: str, headers: Mapping[str, str]) -> list[Subject] | None:

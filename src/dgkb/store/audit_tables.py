@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: EUPL-1.2
-"""The audit log tables: LDV records, decision records, access records, and chain anchors.
+"""The audit log tables: LDV records, decision records, access records, and chain heads.
 
 Narrow, append-only (database triggers reject UPDATE/DELETE/TRUNCATE, see migration 0002) and
 hash-chained: every row carries `chain_id`, `seq`, `prev_hash` and `hash` (see `dgkb.audit.chain`).
+`audit_chain_heads` holds one row per (table, chain), moved forward in the same transaction as the
+records it covers; a trigger lets it only move forward (migration 0005).
 Times are stored in UTC (`UtcDateTime`: aware UTC on SQLite and PostgreSQL alike), so a hash recomputed
 from a row read back equals the hash computed before the insert.
 """
@@ -112,17 +114,21 @@ class AccessRecord(ChainedRecord, Base):
 
 
 class AuditChainHead(Base):
-    """Insert-only anchors: the head of a chain of one table at a moment, to detect tail truncation."""
+    """The committed head (last seq and hash) of one chain in one table: written in the same transaction
+    as the chain's records, so a chain whose rows end before its head has lost its tail. Rows can only
+    be inserted or moved forward (seq increases; table and chain never change), never deleted.
+
+    Only (table_name, chain_id) is indexed, so moving a head is a HOT update on PostgreSQL."""
 
     __tablename__ = "audit_chain_heads"
-    __table_args__ = (Index("ix_audit_chain_heads_chain", "table_name", "chain_id", "seq"),)
+    __table_args__ = (Index("uq_audit_chain_heads_table_chain", "table_name", "chain_id", unique=True),)
 
     id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
     table_name: Mapped[str] = mapped_column(String(64))
     chain_id: Mapped[str] = mapped_column(String(96))
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
-    anchored_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    anchored_at: Mapped[datetime] = mapped_column(UtcDateTime)  # when the head last moved
 
 
 CHAINED_TABLES: tuple[type[LdvRecord] | type[DecisionRecord] | type[AccessRecord], ...] = (
@@ -134,5 +140,5 @@ APPEND_ONLY_TABLES: tuple[str, ...] = (
     "ldv_records",
     "decision_records",
     "access_records",
-    "audit_chain_heads",
 )
+FORWARD_ONLY_TABLES: tuple[str, ...] = ("audit_chain_heads",)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dgkb.store.tables import ContactSessionRow
@@ -22,6 +22,43 @@ class ContactRepository:
         await session.execute(
             update(ContactSessionRow).where(ContactSessionRow.id == contact_id).values(last_activity_at=at)
         )
+
+    async def bind_subject(
+        self,
+        session: AsyncSession,
+        contact_id: str,
+        *,
+        subject_kind: str,
+        subject_value: str,
+        subject_key: str,
+        key_id: str,
+        assurance: str,
+        shielded: bool,
+        at: datetime,
+    ) -> bool:
+        """Bind a subject to an open contact in one conditional UPDATE: it succeeds only when the
+        contact has no subject yet or already this one, so two concurrent identifications of one
+        fresh contact cannot both win (the database serialises the update). True when bound."""
+        c = ContactSessionRow
+        result = await session.execute(
+            update(c)
+            .where(
+                c.id == contact_id,
+                c.ended_at.is_(None),
+                or_(c.subject_key.is_(None), c.subject_key == subject_key),
+            )
+            .values(
+                subject_kind=subject_kind,
+                subject_value=subject_value,
+                subject_key=subject_key,
+                key_id=key_id,
+                assurance=assurance,
+                shielded=shielded,
+                last_activity_at=at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
 
     async def open_for_actor(self, session: AsyncSession, actor_id: str) -> list[ContactSessionRow]:
         result = await session.scalars(

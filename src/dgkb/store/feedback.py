@@ -63,7 +63,12 @@ class FeedbackRepository:
         query = (
             select(FeedbackStatusRow)
             .where(FeedbackStatusRow.item_id.in_(item_ids))
-            .order_by(FeedbackStatusRow.gezet_op, FeedbackStatusRow.id)
+            # volgnummer is the order the steps were committed in; older rows have none
+            .order_by(
+                func.coalesce(FeedbackStatusRow.volgnummer, 0),
+                FeedbackStatusRow.gezet_op,
+                FeedbackStatusRow.id,
+            )
         )
         grouped: dict[str, list[FeedbackStatusRow]] = {}
         for row in await session.scalars(query):

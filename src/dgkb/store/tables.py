@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dgkb.store.db import Base, UtcDateTime
@@ -21,6 +21,7 @@ class ContactSessionRow(Base):
     actor_role: Mapped[str] = mapped_column(String(32))
     organisation: Mapped[str] = mapped_column(String(20))
     organisation_unit: Mapped[str | None] = mapped_column(String(200))
+    actor_issuer: Mapped[str | None] = mapped_column(String(500))
     channel: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(String(500))
     purpose_id: Mapped[str | None] = mapped_column(String(500))
@@ -31,6 +32,7 @@ class ContactSessionRow(Base):
     assurance: Mapped[str | None] = mapped_column(String(32))
     shielded: Mapped[bool] = mapped_column(Boolean, default=False)
     zaak_identificatie: Mapped[str | None] = mapped_column(String(100))
+    control_answers_key: Mapped[str | None] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_activity_at: Mapped[datetime] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -41,7 +43,10 @@ class ConsentRow(Base):
     withdrawal sets `withdrawn_at`, so the history of consent stays auditable."""
 
     __tablename__ = "consents"
-    __table_args__ = (Index("ix_consents_subject_purpose", "subject_key", "processing_activity_id"),)
+    __table_args__ = (
+        Index("ix_consents_subject_purpose", "subject_key", "processing_activity_id"),
+        Index("ix_consents_expiry", "expires_at", "expiry_logged_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     subject_key: Mapped[str] = mapped_column(String(64))
@@ -55,6 +60,8 @@ class ConsentRow(Base):
     given_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # when the expiry was written to the audit log (once; the housekeeping sweep sets it)
+    expiry_logged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class RatingRow(Base):
@@ -99,10 +106,21 @@ class FeedbackItemRow(Base):
     contact_id: Mapped[str | None] = mapped_column(String(36))
     ingediend_op: Mapped[datetime] = mapped_column(UtcDateTime)
     afgehandeld_op: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The complainant's identifier: handling is a processing about them (logged per status change) and
+    # they must be told the outcome (Awb 9:12). NULL for items recorded before it was kept.
+    subject_value: Mapped[str | None] = mapped_column(String(32))
+    voorkeurskanaal: Mapped[str | None] = mapped_column(String(32))  # how they want to hear back
+    versie: Mapped[int] = mapped_column(Integer, default=0)  # bumped by every change (optimistic lock)
+    termijn_weken: Mapped[int | None] = mapped_column(Integer)  # Awb 9:11 lid 1; NULL for a melding
+    verdaging_weken: Mapped[int | None] = mapped_column(Integer)  # Awb 9:11 lid 2, at most once
 
 
 class FeedbackStatusRow(Base):
+    """One step in the handling of a klacht or melding: who, when, why (toelichting), under which
+    purpose, linked to its audit record by trace id, and the message to the customer it calls for."""
+
     __tablename__ = "feedback_status_history"
+    __table_args__ = (UniqueConstraint("item_id", "volgnummer", name="item_volgnummer"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     item_id: Mapped[str] = mapped_column(String(36), ForeignKey("feedback_items.id"), index=True)
@@ -110,3 +128,14 @@ class FeedbackStatusRow(Base):
     toelichting: Mapped[str | None] = mapped_column(String(1000))
     gezet_door: Mapped[str | None] = mapped_column(String(200))
     gezet_op: Mapped[datetime] = mapped_column(UtcDateTime)
+    volgnummer: Mapped[int | None] = mapped_column(Integer)  # the item's versie after this step
+    gebeurtenis: Mapped[str | None] = mapped_column(String(32))  # ontvangen | status | verdaagd
+    rol: Mapped[str | None] = mapped_column(String(32))
+    processing_activity_id: Mapped[str | None] = mapped_column(String(500))
+    trace_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    # The message to the customer this step calls for (Awb 9:6, 9:10, 9:11 lid 2, 9:12); sent by a
+    # later notification port, until then `te-verzenden`.
+    bericht_soort: Mapped[str | None] = mapped_column(String(32))
+    bericht_tekst: Mapped[str | None] = mapped_column(String(5000))
+    bericht_kanaal: Mapped[str | None] = mapped_column(String(32))
+    bericht_status: Mapped[str | None] = mapped_column(String(16))

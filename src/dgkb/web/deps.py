@@ -173,10 +173,12 @@ templates.env.globals["CSRF_FIELD"] = CSRF_FIELD
 templates.env.globals["ROLE_LABELS"] = {
     Role.KCM: "Klantcontactmedewerker",
     Role.BEHANDELAAR: "Behandelaar",
+    Role.KLACHTBEHANDELAAR: "Klachtbehandelaar",
     Role.PRIVACY: "Privacyfunctionaris",
     Role.BEHEERDER: "Functioneel beheerder",
     Role.BURGER: "Inwoner",
     Role.SYSTEEM: "Systeem",
+    Role.PEP: "Policy enforcement point",
 }
 
 

@@ -61,6 +61,8 @@ def _actor_json(actor: Actor) -> str:
             "organisation": actor.organisation,
             "unit": actor.organisation_unit,
             "name": actor.name,
+            "issuer": actor.issuer,
+            "employee": actor.employee_id,
         }
     )
 
@@ -73,6 +75,8 @@ def _actor(text: str) -> Actor:
         organisation=d["organisation"],
         organisation_unit=d.get("unit"),
         name=d.get("name"),
+        issuer=d.get("issuer"),
+        employee_id=d.get("employee"),
     )
 
 

@@ -11,9 +11,11 @@ from dgkb.api.deps import ActorDep, ServicesDep, TraceDep
 from dgkb.api.v1.schemas import (
     Contact,
     ContactStart,
+    Controlevraag,
     DoelWijziging,
     Identificatie,
     KlantbeeldVraag,
+    SubjectRef,
     ZaakSessieStart,
 )
 from dgkb.contacts.service import ContactView
@@ -74,6 +76,20 @@ async def identify(
         actor, contact_id, subject=body.subject(), assurance=body.zekerheid, trace=trace
     )
     return _contact(view)
+
+
+@router.post(
+    "/contacten/{contact_id}/controlevragen",
+    response_model=list[Controlevraag],
+    responses=RESPONSES,
+    summary="De controlevragen voor deze klant mét de antwoorden uit de basisregistratie (gelogd); "
+    "pas daarna kan 'controlevragen' als zekerheid worden vastgelegd",
+)
+async def control_answers(
+    contact_id: str, body: SubjectRef, actor: ActorDep, services: ServicesDep, trace: TraceDep
+) -> list[Controlevraag]:
+    vragen = await services.identification.answers(actor, contact_id, body.subject(), trace=trace)
+    return [Controlevraag(vraag=v.vraag, antwoord=v.antwoord) for v in vragen]
 
 
 @router.put(

@@ -1,8 +1,9 @@
-"""/api/v1/beoordelingen, /klachten, /meldingen: recording belevings- and feedbackdata during a contact."""
+"""/api/v1/beoordelingen, /klachten, /meldingen: recording belevings- and feedbackdata during a contact,
+and handling complaints (Awb hoofdstuk 9) and reports in the back office."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from fastapi import APIRouter, status
 from pydantic import Field
@@ -10,7 +11,9 @@ from pydantic import Field
 from dgkb.api.deps import ActorDep, ServicesDep, TraceDep
 from dgkb.api.v1.contacten import RESPONSES
 from dgkb.api.v1.schemas import Camel
-from dgkb.feedback.service import FeedbackSoort, FeedbackStatus, Recorded
+from dgkb.domain.channels import Kanaal
+from dgkb.feedback.handling import MAX_EXTENSION_WEEKS
+from dgkb.feedback.service import FeedbackSoort, FeedbackStatus, ItemView, Recorded
 
 router = APIRouter(tags=["beleving en feedback"])
 
@@ -27,11 +30,101 @@ class FeedbackNieuw(Camel):
     onderwerp: str = Field(min_length=1, max_length=200)
     omschrijving: str = Field(min_length=1, max_length=10_000)
     locatie: str | None = Field(default=None, max_length=300)
+    voorkeurskanaal: Kanaal | None = Field(
+        default=None, description="Hoe de klant het antwoord wil ontvangen (schriftelijk: e-mail of brief)"
+    )
 
 
 class StatusWijziging(Camel):
     status: FeedbackStatus
-    toelichting: str | None = Field(default=None, max_length=1000)
+    toelichting: str = Field(min_length=1, max_length=1000, description="Waarom de status verandert")
+    uitkomst: str | None = Field(
+        default=None,
+        max_length=5000,
+        description="Bij 'afgehandeld': het bericht aan de klant (bij een klacht verplicht, Awb 9:12)",
+    )
+
+
+class Verdaging(Camel):
+    weken: int = Field(default=MAX_EXTENSION_WEEKS, ge=1, le=MAX_EXTENSION_WEEKS)
+    toelichting: str = Field(min_length=1, max_length=1000, description="Waarom de afhandeling langer duurt")
+
+
+class Bericht(Camel):
+    soort: str
+    tekst: str | None
+    kanaal: str | None
+    status: str | None = Field(description="te-verzenden: er is nog geen uitgaand kanaal aangesloten")
+
+
+class Stap(Camel):
+    volgnummer: int | None
+    status: str
+    gebeurtenis: str | None
+    tijdstip: datetime
+    toelichting: str | None
+    gezet_door: str | None
+    rol: str | None
+    verwerkingsactiviteit: str | None
+    trace_id: str | None = Field(description="Koppelt de stap aan de regel in het toegangslog")
+    bericht: Bericht | None = None
+
+
+class Afhandeling(Camel):
+    id: str
+    nummer: str
+    soort: str
+    onderwerp: str
+    omschrijving: str
+    locatie: str | None
+    status: str
+    ingediend_op: datetime
+    afgehandeld_op: datetime | None
+    uiterlijke_afhandeldatum: date | None = Field(description="Awb 9:11; leeg bij een melding")
+    termijn_overschreden: bool | None
+    verdaagd: bool
+    uitkomst: str | None
+    statushistorie: list[Stap]
+
+
+def _afhandeling(v: ItemView) -> Afhandeling:
+    return Afhandeling(
+        id=v.id,
+        nummer=v.nummer,
+        soort=v.soort,
+        onderwerp=v.onderwerp,
+        omschrijving=v.omschrijving,
+        locatie=v.locatie,
+        status=v.status,
+        ingediend_op=v.ingediend_op,
+        afgehandeld_op=v.afgehandeld_op,
+        uiterlijke_afhandeldatum=v.uiterlijke_afhandeldatum,
+        termijn_overschreden=v.termijn_overschreden,
+        verdaagd=v.verdaagd,
+        uitkomst=v.uitkomst,
+        statushistorie=[
+            Stap(
+                volgnummer=h.volgnummer,
+                status=h.status,
+                gebeurtenis=h.gebeurtenis,
+                tijdstip=h.datum,
+                toelichting=h.toelichting,
+                gezet_door=h.gezet_door,
+                rol=h.rol,
+                verwerkingsactiviteit=h.verwerkingsactiviteit,
+                trace_id=h.trace_id,
+                bericht=Bericht(
+                    soort=h.bericht_soort,
+                    tekst=h.bericht_tekst,
+                    kanaal=h.bericht_kanaal,
+                    status=h.bericht_status,
+                )
+                if h.bericht_soort
+                else None,
+            )
+            for h in v.statushistorie
+        ],
+    )
 
 
 class Vastgelegd(Camel):
@@ -74,6 +167,7 @@ async def _submit(
             onderwerp=body.onderwerp,
             omschrijving=body.omschrijving,
             locatie=body.locatie,
+            voorkeurskanaal=body.voorkeurskanaal,
         )
     )
 
@@ -104,29 +198,86 @@ async def submit_report(
     return await _submit(FeedbackSoort.MELDING, body, actor, services, trace)
 
 
-@router.post(
-    "/klachten/{item_id}/statussen",
-    response_model=Vastgelegd,
-    responses=RESPONSES,
-    summary="Zet de status van een klacht (backoffice)",
-)
-async def set_complaint_status(
-    item_id: str, body: StatusWijziging, actor: ActorDep, services: ServicesDep
-) -> Vastgelegd:
-    return _out(
-        await services.feedback.set_status(actor, item_id, status=body.status, toelichting=body.toelichting)
+async def _set_status(
+    soort: FeedbackSoort,
+    item_id: str,
+    body: StatusWijziging,
+    actor: ActorDep,
+    services: ServicesDep,
+    trace: TraceDep,
+) -> Afhandeling:
+    return _afhandeling(
+        await services.feedback.set_status(
+            actor,
+            item_id,
+            soort=soort,
+            status=body.status,
+            toelichting=body.toelichting,
+            uitkomst=body.uitkomst,
+            trace=trace,
+        )
     )
 
 
 @router.post(
-    "/meldingen/{item_id}/statussen",
-    response_model=Vastgelegd,
+    "/klachten/{item_id}/statussen",
+    response_model=Afhandeling,
     responses=RESPONSES,
-    summary="Zet de status van een melding (backoffice)",
+    summary="Zet de status van een klacht (klachtbehandelaar volgens het register; gelogd)",
+)
+async def set_complaint_status(
+    item_id: str, body: StatusWijziging, actor: ActorDep, services: ServicesDep, trace: TraceDep
+) -> Afhandeling:
+    return await _set_status(FeedbackSoort.KLACHT, item_id, body, actor, services, trace)
+
+
+@router.post(
+    "/meldingen/{item_id}/statussen",
+    response_model=Afhandeling,
+    responses=RESPONSES,
+    summary="Zet de status van een melding (behandelaar volgens het register; gelogd)",
 )
 async def set_report_status(
-    item_id: str, body: StatusWijziging, actor: ActorDep, services: ServicesDep
-) -> Vastgelegd:
-    return _out(
-        await services.feedback.set_status(actor, item_id, status=body.status, toelichting=body.toelichting)
+    item_id: str, body: StatusWijziging, actor: ActorDep, services: ServicesDep, trace: TraceDep
+) -> Afhandeling:
+    return await _set_status(FeedbackSoort.MELDING, item_id, body, actor, services, trace)
+
+
+@router.post(
+    "/klachten/{item_id}/verdaging",
+    response_model=Afhandeling,
+    responses=RESPONSES,
+    summary="Verdaag de afhandeling van een klacht eenmaal met ten hoogste 4 weken (Awb 9:11 lid 2)",
+)
+async def extend_complaint(
+    item_id: str, body: Verdaging, actor: ActorDep, services: ServicesDep, trace: TraceDep
+) -> Afhandeling:
+    return _afhandeling(
+        await services.feedback.extend(
+            actor, item_id, weken=body.weken, toelichting=body.toelichting, trace=trace
+        )
+    )
+
+
+@router.get(
+    "/klachten/{item_id}",
+    response_model=Afhandeling,
+    responses=RESPONSES,
+    summary="Een klacht met termijn en statushistorie (klachtbehandelaar; gelogd)",
+)
+async def show_complaint(
+    item_id: str, actor: ActorDep, services: ServicesDep, trace: TraceDep
+) -> Afhandeling:
+    return _afhandeling(await services.feedback.show(actor, item_id, soort=FeedbackSoort.KLACHT, trace=trace))
+
+
+@router.get(
+    "/meldingen/{item_id}",
+    response_model=Afhandeling,
+    responses=RESPONSES,
+    summary="Een melding met statushistorie (behandelaar; gelogd)",
+)
+async def show_report(item_id: str, actor: ActorDep, services: ServicesDep, trace: TraceDep) -> Afhandeling:
+    return _afhandeling(
+        await services.feedback.show(actor, item_id, soort=FeedbackSoort.MELDING, trace=trace)
     )

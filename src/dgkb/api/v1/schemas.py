@@ -89,6 +89,13 @@ class Identificatie(SubjectRef):
     zekerheid: Assurance
 
 
+class Controlevraag(Camel):
+    vraag: str
+    antwoord: str | None = Field(
+        default=None, description="Het antwoord volgens de basisregistratie, om mee te vergelijken"
+    )
+
+
 class DoelWijziging(Camel):
     verwerkingsactiviteit: str = Field(max_length=500)
 

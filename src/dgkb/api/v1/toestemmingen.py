@@ -30,20 +30,19 @@ def _out(c: Consent) -> Toestemming:
     response_model=Toestemming,
     responses=RESPONSES,
     summary="Leg toestemming van de klant vast voor categorieën van het doel van het contact",
+    description=(
+        "Alleen in een contact met de klant zelf (niet bij de behandeling van een zaak), geïdentificeerd "
+        "met minstens controlevragen (anders 403 met `reden`), voor categorieën die het doel aan "
+        "toestemming bindt en die een bron levert (anders 400 op `categorieen`). Vastleggen, intrekken "
+        "en verlopen komen in het toegangslog."
+    ),
 )
 async def give_consent(
     body: ToestemmingGeven, actor: ActorDep, services: ServicesDep, trace: TraceDep
 ) -> Toestemming:
     context = await services.contacts.context_for(actor, body.contact_id, trace=trace)
-    consent = await services.consent.give(
-        context.subject,
-        purpose_id=context.purpose_id,
-        categories=body.categorieen,
-        channel=context.channel.value,
-        recorded_by=actor.id,
-        contact_id=context.contact_id,
-        expires_at=body.verloopt_op,
-    )
+    # who may record consent, in which contact, for what: one place, shared with the console
+    consent = await services.consent.give(context, categories=body.categorieen, expires_at=body.verloopt_op)
     return _out(consent)
 
 
@@ -57,7 +56,7 @@ async def list_consents(
     contact_id: str, actor: ActorDep, services: ServicesDep, trace: TraceDep
 ) -> list[Toestemming]:
     context = await services.contacts.context_for(actor, contact_id, trace=trace)
-    return [_out(c) for c in await services.consent.list_for(context.subject)]
+    return [_out(c) for c in await services.consent.list_for(context)]
 
 
 @router.post(
@@ -70,4 +69,4 @@ async def withdraw_consent(
     toestemming_id: str, body: ToestemmingIntrekken, actor: ActorDep, services: ServicesDep, trace: TraceDep
 ) -> Toestemming:
     context = await services.contacts.context_for(actor, body.contact_id, trace=trace)
-    return _out(await services.consent.withdraw(context.subject, toestemming_id))
+    return _out(await services.consent.withdraw(context, toestemming_id))

@@ -100,9 +100,14 @@ async def search_customer(
     body: Zoekvraag, actor: ActorDep, services: ServicesDep, trace: TraceDep
 ) -> Zoekresultaat:
     query = body.query()  # before touching the contact: bad input is a 400 naming the field
-    channel, purpose_id = await services.contacts.identification_scope(actor, body.contact_id)
+    decided = await services.contacts.identification_scope(actor, body.contact_id)
     scope = SearchScope(
-        actor=actor, channel=channel, purpose_id=purpose_id, trace=trace, contact_id=body.contact_id
+        actor=actor,
+        channel=decided.channel,
+        purpose_id=decided.purpose_id,
+        trace=trace,
+        contact_id=body.contact_id,
+        subject_kinds=decided.subject_kinds,
     )
     result = await services.search.search(scope, query)
     kandidaten = []

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 import dgkb.web.klantbeeld_view as klantbeeld_view
 from dgkb.audit.records import AuditUnavailable
+from dgkb.consent.service import ConsentOffer
 from dgkb.contacts.service import ContactView
 from dgkb.domain.assurance import Assurance
 from dgkb.domain.channels import Kanaal
@@ -52,7 +53,6 @@ KANAAL_LABELS = dict(KANALEN) | {Kanaal.BACKOFFICE.value: "Behandeling zaak"}
 DIGITAL = frozenset({Kanaal.CHAT.value, Kanaal.WEBFORMULIER.value, Kanaal.EMAIL.value})
 DIGID_LEVELS = (Assurance.DIGID_MIDDEN, Assurance.DIGID_SUBSTANTIEEL, Assurance.DIGID_BASIS)
 EHERKENNING_LEVELS = (Assurance.EHERKENNING_EH3, Assurance.EHERKENNING_EH2PLUS, Assurance.EHERKENNING_EH2)
-_IDENTIFICATION_SUFFIX = "/kcc-identificatie"
 _ERROR_TEXT = {
     AuditUnavailable: "Het toegangslog kan nu niet worden geschreven; daarom wordt niets getoond.",
 }
@@ -86,7 +86,7 @@ def purposes_for(svc: WebServices, actor: Actor) -> list[Verwerkingsactiviteit]:
     return [
         va
         for va in svc.register.for_organisation(actor.organisation)
-        if actor.role in va.rollen and not va.id.endswith(_IDENTIFICATION_SUFFIX)
+        if actor.role in va.rollen and not va.identificatie
     ]
 
 
@@ -207,10 +207,15 @@ async def search(request: Request, contact_id: str, session: CheckedDep, trace: 
         query = parse_query(zoekterm) if zoekterm else _explicit_query(form)
         if query is None:
             raise InvalidSearch("typ een zoekterm of vul het zoekformulier in", field="zoekterm")
-        channel, purpose_id = await svc.contacts.identification_scope(actor, contact_id)
+        decided = await svc.contacts.identification_scope(actor, contact_id)
         result = await svc.search.search(
             SearchScope(
-                actor=actor, channel=channel, purpose_id=purpose_id, trace=trace, contact_id=contact_id
+                actor=actor,
+                channel=decided.channel,
+                purpose_id=decided.purpose_id,
+                trace=trace,
+                contact_id=contact_id,
+                subject_kinds=decided.subject_kinds,
             ),
             query,
         )
@@ -294,6 +299,8 @@ async def control_answers(
     trace: TraceDep,
     soort: str = Form(...),
     waarde: str = Form(...),
+    naam: str = Form(""),
+    digitaal: str = Form(""),
 ) -> Response:
     try:
         subject = _subject(soort, waarde)
@@ -304,7 +311,18 @@ async def control_answers(
         return alert(request, "Onbekende soort klant.")
     except FAILURES as exc:
         return alert(request, error_text(exc))
-    return render(request, "partials/controle_antwoorden.html", {"vragen": vragen})
+    return render(
+        request,
+        "partials/controle_antwoorden.html",
+        {
+            "vragen": vragen,
+            "contact_id": contact_id,
+            "soort": subject.kind.value,
+            "waarde": subject.value,
+            "naam": naam[:200],
+            "digitaal": digitaal == "ja",
+        },
+    )
 
 
 @router.post("/contacten/{contact_id}/identificatie", name="identify")
@@ -354,14 +372,18 @@ async def choose_purpose(
     ctx = contact_context(request, session, view)
     try:
         context = await svc.contacts.context_for(actor, contact_id, trace=trace)
-        ctx.update(_klantbeeld_context(await svc.klantbeeld.read(context), contact_id, context.subject.kind))
+        result = await svc.klantbeeld.read(context)
+        ctx.update(_klantbeeld_context(result, contact_id, context.subject.kind, svc.consent.offer(context)))
     except FAILURES:
         pass
     return render(request, "partials/doel_gekozen.html", ctx)
 
 
-def _klantbeeld_context(result: Klantbeeld, contact_id: str, kind: SubjectKind) -> dict[str, Any]:
+def _klantbeeld_context(
+    result: Klantbeeld, contact_id: str, kind: SubjectKind, consent: ConsentOffer
+) -> dict[str, Any]:
     return {
+        "toestemming": consent,  # may consent be asked here, for which categories (consent service)
         "kb": klantbeeld_view.build(result),
         "contact_id": contact_id,
         "label": klantbeeld_view.label,
@@ -380,7 +402,9 @@ async def klantbeeld(request: Request, contact_id: str, session: SessionDep, tra
     except FAILURES as exc:
         return alert(request, error_text(exc))
     return render(
-        request, "partials/klantbeeld.html", _klantbeeld_context(result, contact_id, context.subject.kind)
+        request,
+        "partials/klantbeeld.html",
+        _klantbeeld_context(result, contact_id, context.subject.kind, svc.consent.offer(context)),
     )
 
 
@@ -421,16 +445,10 @@ async def consent(
     actor = actor_of(session)
     try:
         context = await svc.contacts.context_for(actor, contact_id, trace=trace)
-        await svc.consent.give(
-            context.subject,
-            purpose_id=context.purpose_id,
-            categories=[categorie],
-            channel=context.channel.value,
-            recorded_by=actor.id,
-            contact_id=contact_id,
-        )
+        # the same rules as the API (consent service): customer on the line, controlevragen or more
+        await svc.consent.give(context, categories=[categorie])
     except FAILURES as exc:
-        return alert(request, error_text(exc))
+        return alert(request, error_text(exc), status=int(getattr(exc, "status", 400)))
     return await klantbeeld(request, contact_id, session, trace)
 
 
