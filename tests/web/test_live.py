@@ -108,6 +108,8 @@ async def test_a_colleague_s_registration_appears_in_my_open_view(browser: Brows
         kanaal=Kanaal.BALIE,
         purpose_id="https://register.voorbeeldstad.nl/verwerkingen/kcc-algemene-vraag",
     )
+    # control questions are attested only after their answers were read (and logged), as at the console
+    await services.identification.answers(colleague, contact.id, Subject.person("999993653"), trace=trace)
     await services.contacts.identify(
         colleague,
         contact.id,
