@@ -196,7 +196,8 @@ async def token(s: aiohttp.ClientSession, api: str, user: str) -> dict[str, str]
 async def open_contact(
     s: aiohttp.ClientSession, api: str, headers: dict[str, str], bsn: str | None = BSN
 ) -> str | None:
-    """A new contact for PURPOSE, identified with digid-midden when `bsn` is given; its URL, or None
+    """A new contact for PURPOSE, identified with a digid-midden login (test broker) when `bsn` is
+    given; its URL, or None
     when the identification is refused (e.g. a subject the verifier does not know)."""
     body = {"kanaal": "telefoon", "verwerkingsactiviteit": PURPOSE}
     async with s.post(f"{api}/api/v1/contacten", json=body, headers=headers) as resp:
@@ -204,7 +205,13 @@ async def open_contact(
             raise RuntimeError(f"contact start: HTTP {resp.status}: {await resp.text()}")
         url = f"{api}/api/v1/contacten/{(await resp.json())['id']}"
     if bsn is not None:
-        ident = {"bsn": bsn, "zekerheid": ZEKERHEID}
+        # a DigiD level comes only from the customer's login: the test broker issues the ID token
+        login = {"bsn": bsn, "niveau": ZEKERHEID}
+        async with s.post(f"{api}/test-broker/id-token", json=login) as resp:
+            if resp.status != 200:
+                return None
+            token = await resp.json()
+        ident = {"bsn": bsn, "idToken": token["idToken"], "nonce": token["nonce"]}
         async with s.post(f"{url}/identificatie", json=ident, headers=headers) as resp:
             if resp.status != 200:
                 return None

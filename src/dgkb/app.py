@@ -8,8 +8,9 @@ import copy
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -17,7 +18,7 @@ from fastapi.openapi.utils import get_openapi
 
 from dgkb import __version__
 from dgkb.api import problems
-from dgkb.api.auth import KeySet, TokenValidator
+from dgkb.api.auth import TokenValidator
 from dgkb.api.authzen import router as authzen_router
 from dgkb.api.deps import Services
 from dgkb.api.dev_issuer import DevIssuer, dev_issuer_router
@@ -27,14 +28,29 @@ from dgkb.api.middleware import (
     ApiHeadersMiddleware,
     BodyLimitMiddleware,
 )
-from dgkb.api.v1 import bronnen, contacten, feedback, register, status, toegangslog, toestemmingen, zoeken
+from dgkb.api.test_broker import TEST_BROKER_PATH, TestBroker, test_broker_router
+from dgkb.api.v1 import (
+    bevestigingen,
+    bronnen,
+    contacten,
+    feedback,
+    identiteitsbewijzen,
+    register,
+    status,
+    toegangslog,
+    toestemmingen,
+    zoeken,
+)
 from dgkb.api.v1 import notificaties as notificaties_api
 from dgkb.audit.writer import AuditWriter
 from dgkb.consent.service import ConsentService
+from dgkb.contacts.confirmation import ConfirmationService
+from dgkb.contacts.documents import DocumentCheckService
 from dgkb.contacts.identification import IdentificationService
 from dgkb.contacts.moment import ContactMomentService, parse_options
 from dgkb.contacts.service import ContactService
 from dgkb.demo_secrets import refuse_demo_secrets_in_production
+from dgkb.domain.assurance import IdentificationMethod
 from dgkb.domain.catalogue import Catalogue
 from dgkb.domain.errors import InvalidConfiguration
 from dgkb.domain.pseudonym import Pseudonymizer
@@ -46,7 +62,12 @@ from dgkb.federation.sourceset import SourceSet
 from dgkb.feedback.service import FeedbackService
 from dgkb.feedback.source import KIND as FEEDBACK_KIND
 from dgkb.feedback.source import FeedbackSource
+from dgkb.identity.acr import AcrTable, load_acr_table
+from dgkb.identity.assertions import AssertionVerifier, BrokerConfig
+from dgkb.identity.broker_client import PublicLogin
+from dgkb.identity.jwks import KeySet
 from dgkb.klantbeeld.service import KlantbeeldService
+from dgkb.notify import build_notifier, notify_config
 from dgkb.policy.engine import CedarPolicyEngine
 from dgkb.search.service import CustomerSearch
 from dgkb.settings import Settings, load_catalogue, load_register, load_yaml
@@ -66,6 +87,8 @@ class Configuration:
     catalogue: Catalogue
     register: Register
     sources: SourcesConfig
+    # which level a DigiD/eHerkenning login yields per `acr` (config/acr.yaml); empty = always `geen`
+    acr: AcrTable = field(default_factory=lambda: AcrTable(levels={}))
 
 
 def load_configuration(
@@ -90,7 +113,9 @@ def load_configuration(
             )
         )
     register_ = load_register(settings, catalogue, source_ids=sources.ids)
-    config = Configuration(catalogue=catalogue, register=register_, sources=sources)
+    acr = load_acr_table(settings.config_files["acr"])
+    config = Configuration(catalogue=catalogue, register=register_, sources=sources, acr=acr)
+    notify_config(settings)  # DGKB_NOTIFY_*: InvalidConfiguration naming the setting
     refuse_demo_secrets_in_production(settings, config)
     return config
 
@@ -107,8 +132,71 @@ def identification_purposes(register_: Register) -> dict[str, str]:
     )
 
 
+def _audiences(value: str) -> tuple[str, ...]:
+    return tuple(a.strip() for a in value.split(",") if a.strip())
+
+
+def brokers(settings: Settings, test_broker: TestBroker | None) -> list[BrokerConfig]:
+    """The DigiD and eHerkenning brokers DGKB trusts: the configured ones (issuer and JWKS URL both
+    required), else outside production the built-in test broker; in production none unless set."""
+    found: list[BrokerConfig] = []
+    digid_claims = _audiences(settings.digid_bsn_claim) or ("bsn",)
+    for method, issuer, jwks_url, audience, subject_claims, prefix in (
+        (
+            IdentificationMethod.DIGID,
+            settings.digid_issuer,
+            settings.digid_jwks_url,
+            settings.digid_audience,
+            digid_claims,
+            "DGKB_DIGID",
+        ),
+        (
+            IdentificationMethod.EHERKENNING,
+            settings.eherkenning_issuer,
+            settings.eherkenning_jwks_url,
+            settings.eherkenning_audience,
+            (settings.eherkenning_kvk_claim,),
+            "DGKB_EHERKENNING",
+        ),
+    ):
+        extra: dict[str, Any] = {}
+        if method is IdentificationMethod.EHERKENNING:
+            extra = {
+                "vestiging_claim": settings.eherkenning_vestiging_claim,
+                "acting_person_claim": settings.eherkenning_acting_person_claim,
+            }
+        if issuer:
+            if not jwks_url:
+                raise InvalidConfiguration(
+                    f"{prefix}_JWKS_URL is verplicht als {prefix}_ISSUER is gezet", field=f"{prefix}_JWKS_URL"
+                )
+            keys = KeySet(url=jwks_url)
+            test = TEST_BROKER_PATH in issuer
+        elif test_broker is not None and not settings.is_production:
+            issuer, keys, test = test_broker.issuer, KeySet(static=test_broker.jwks()), True
+        else:
+            continue
+        found.append(
+            BrokerConfig(
+                method=method,
+                issuer=issuer,
+                audiences=_audiences(audience) or ("dgkb",),
+                keys=keys,
+                subject_claims=subject_claims,
+                test_broker=test,
+                **extra,
+            )
+        )
+    return found
+
+
 def build_services(
-    settings: Settings, config: Configuration, *, database: Database, dev_issuer: DevIssuer | None
+    settings: Settings,
+    config: Configuration,
+    *,
+    database: Database,
+    dev_issuer: DevIssuer | None,
+    test_broker: TestBroker | None = None,
 ) -> Services:
     pseudonymizer = Pseudonymizer(settings.pseudonym_keyring())
 
@@ -121,6 +209,13 @@ def build_services(
     sources = SourceSet(config.sources, build)
     engine = CedarPolicyEngine(config.register, config.catalogue)
     audit = AuditWriter(database, pseudonymizer)
+    assertions = AssertionVerifier(
+        brokers=brokers(settings, test_broker),
+        acr=config.acr,
+        database=database,
+        leeway_seconds=settings.assertion_leeway_seconds,
+        max_age_seconds=settings.assertion_max_age_seconds,
+    )
     consent = ConsentService(database, pseudonymizer, config.register, sources=sources, auditor=audit)
     contacts = ContactService(
         database=database,
@@ -131,6 +226,7 @@ def build_services(
         engine=engine,
         idle_timeout=timedelta(seconds=settings.session_idle_seconds),
         identification_purposes=identification_purposes(config.register),
+        assertions=assertions,
     )
     feedback_ = FeedbackService(
         database=database, pseudonymizer=pseudonymizer, register=config.register, audit=audit
@@ -170,6 +266,7 @@ def build_services(
         employee_claim=settings.oidc_employee_claim,
     )
     changes = build_changes(settings, invalidator=federation, pseudonymizer=pseudonymizer, sources=sources)
+    notifier = build_notifier(settings)
     return Services(
         database=database,
         catalogue=config.catalogue,
@@ -188,6 +285,7 @@ def build_services(
         validator=validator,
         changes=changes,
         hub=changes.hub,
+        notifier=notifier,  # outbound messages through NotifyNL (dgkb.notify)
         moments=ContactMomentService(
             register=config.register,
             sources=sources,
@@ -199,6 +297,21 @@ def build_services(
         identification=IdentificationService(
             register=config.register, sources=sources, contacts=contacts, auditor=audit
         ),
+        documents=DocumentCheckService(
+            register=config.register, sources=sources, contacts=contacts, auditor=audit
+        ),
+        assertions=assertions,
+        confirmations=ConfirmationService(
+            database=database,
+            contacts=contacts,
+            register=config.register,
+            sources=sources,
+            pseudonymizer=pseudonymizer,
+            auditor=audit,
+            notifier=notifier,
+            assertions=assertions,
+            changes=changes,
+        ),
     )
 
 
@@ -209,8 +322,16 @@ async def _housekeeping(services: Services, interval: float) -> None:
         try:
             await services.contacts.sweep_expired()
             await services.consent.sweep_expired()  # each expiry an audit record, once
+            await services.assertions.purge_used_nonces()  # only of tokens that expired anyway
         except Exception as exc:  # keep running; the next round retries
             log.warning("housekeeping failed: %s", type(exc).__name__)
+
+
+def test_broker_key_file(settings: Settings) -> Path | None:
+    """In development the test broker's key survives restarts (and is shared with the CLI)."""
+    if settings.env.value != "development":
+        return None
+    return settings.config_dir.parent / "var" / "test-broker-key.pem"
 
 
 def create_app(
@@ -228,11 +349,26 @@ def create_app(
             else None,
             production=settings.is_production,
         )
+    test_broker = None
+    if not settings.is_production:
+        test_broker = TestBroker(
+            issuer=f"{settings.base_url}{TEST_BROKER_PATH}",
+            audience=settings.digid_audience,
+            acr=config.acr,
+            key_file=test_broker_key_file(settings),
+            production=settings.is_production,
+            bsn_claim=settings.digid_bsn_claim,
+            kvk_claim=settings.eherkenning_kvk_claim,
+            vestiging_claim=settings.eherkenning_vestiging_claim,
+            acting_person_claim=settings.eherkenning_acting_person_claim,
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database(settings.database_url)
-        services = build_services(settings, config, database=database, dev_issuer=dev_issuer)
+        services = build_services(
+            settings, config, database=database, dev_issuer=dev_issuer, test_broker=test_broker
+        )
         app.state.services = services
         task = asyncio.create_task(_housekeeping(services, 60.0))
         stop_realtime = await start_realtime(
@@ -263,9 +399,19 @@ def create_app(
         servers=[{"url": f"{settings.base_url}{API_PREFIX}", "description": "deze installatie"}],
     )
     app.state.dev_issuer = dev_issuer  # None in production; tests mint crafted tokens with it
+    app.state.test_broker = test_broker  # None in production; tests mint crafted assertions with it
+    # the customer's own DigiD login on the public "bevestig met DigiD" pages (web/routes/bevestigen.py)
+    app.state.public_login = PublicLogin(
+        public_url=settings.public_url,
+        issuer=settings.digid_issuer or None,
+        client_id=settings.digid_audience.split(",")[0].strip() or "dgkb",
+        test_broker_path=TEST_BROKER_PATH if test_broker is not None else None,
+    )
     problems.install(app)
     app.include_router(status.router, prefix=API_PREFIX)
     app.include_router(contacten.router, prefix=API_PREFIX)
+    app.include_router(identiteitsbewijzen.router, prefix=API_PREFIX)
+    app.include_router(bevestigingen.router, prefix=API_PREFIX)
     app.include_router(toestemmingen.router, prefix=API_PREFIX)
     app.include_router(register.router, prefix=API_PREFIX)
     app.include_router(toegangslog.router, prefix=API_PREFIX)
@@ -285,6 +431,8 @@ def create_app(
                 },
             )
         )
+    if test_broker is not None:
+        app.include_router(test_broker_router(test_broker))
     install_web(app, settings)  # the console: pages, static files, security headers
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ApiHeadersMiddleware)

@@ -6,6 +6,10 @@ production) and by `dgkb check` (warnings outside production):
 - the shipped defaults of the settings: the development pseudonym key (anyone holding it can
   reverse every pseudonym in the log by hashing all valid BSNs) and the notification secret that
   stands in when DGKB_NOTIFICATIES_TOKEN is not set;
+- the NotifyNL simulator's demo API key (DGKB_NOTIFY_API_KEY, the default outside production), also
+  as the secret part of another key;
+- a DigiD/eHerkenning broker setting that points at the built-in test broker (its tokens are
+  signed by a key that anyone running DGKB outside production holds);
 - every secret whose value (or a word of it, as in "Token demo-…") has the demo form: it starts
   with `demo-`, or says it is not for production (`niet-voor-productie`, `not-secret`). The demo
   secrets in `config/sources.yaml` are written that way; write real ones differently.
@@ -17,12 +21,15 @@ from typing import Protocol
 
 from dgkb.domain.errors import InvalidConfiguration
 from dgkb.events.notificaties import DEV_TOKEN
+from dgkb.notify.config import DEMO_API_KEY as NOTIFY_DEMO_API_KEY
 from dgkb.settings import Settings
 from dgkb.sources.config import ApiKeyAuth, BearerAuth, SourcesConfig, ZgwJwtAuth
 
 __all__ = ["DEMO_PREFIX", "demo_secrets", "is_demo_secret", "refuse_demo_secrets_in_production"]
 
 DEMO_PREFIX = "demo-"
+# the built-in test broker's path (dgkb.api.test_broker): an issuer or JWKS URL there is a demo value
+TEST_BROKER_MARK = "/test-broker"
 _NOT_FOR_PRODUCTION = ("niet-voor-productie", "not-secret", "development-only")
 
 
@@ -30,7 +37,7 @@ def _shipped_defaults() -> frozenset[str]:
     """The secret defaults written in the code, computed from the settings themselves."""
     keys = Settings.model_fields["pseudonym_keys"].get_default(call_default_factory=True)
     raw = keys.get_secret_value()
-    values = {raw, DEV_TOKEN}
+    values = {raw, DEV_TOKEN, NOTIFY_DEMO_API_KEY}
     values.update(part.strip().partition(":")[2] for part in raw.split(","))
     return frozenset(v for v in values if v)
 
@@ -75,6 +82,24 @@ def demo_secrets(settings: Settings, config: HasSources) -> list[str]:
     ):
         if secret and is_demo_secret(secret):
             found.append(f"{name}: demogeheim; zet een eigen geheim")
+    notify_key = settings.notify_api_key.get_secret_value().strip()
+    if not notify_key and not settings.is_production:
+        notify_key = NOTIFY_DEMO_API_KEY  # the default: the local NotifyNL simulator (dgkb.notify.config)
+    if notify_key and (is_demo_secret(notify_key) or notify_key[-36:] == NOTIFY_DEMO_API_KEY[-36:]):
+        found.append(
+            "DGKB_NOTIFY_API_KEY: demosleutel van de NotifyNL-simulator; zet de API-sleutel van NotifyNL"
+        )
+    for name, value in (
+        ("DGKB_DIGID_ISSUER", settings.digid_issuer),
+        ("DGKB_DIGID_JWKS_URL", settings.digid_jwks_url),
+        ("DGKB_EHERKENNING_ISSUER", settings.eherkenning_issuer),
+        ("DGKB_EHERKENNING_JWKS_URL", settings.eherkenning_jwks_url),
+    ):
+        if TEST_BROKER_MARK in value:
+            found.append(
+                f"{name}: de ingebouwde testbroker (geen echte DigiD/eHerkenning); "
+                "zet de broker van de organisatie"
+            )
     file = settings.config_files["sources"].name
     for i, src in enumerate(config.sources.sources):
         auth = src.auth

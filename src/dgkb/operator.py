@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 import contextlib
+import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
 from dgkb.api.deps import Services
-from dgkb.app import build_services, load_configuration
+from dgkb.api.test_broker import TEST_BROKER_PATH, TestBroker
+from dgkb.app import build_services, load_configuration, test_broker_key_file
 from dgkb.audit.chain import VerifyReport, verify
 from dgkb.audit.query import search_access
-from dgkb.domain.assurance import Assurance
+from dgkb.domain.assurance import Assurance, login_method
 from dgkb.domain.channels import Kanaal
 from dgkb.domain.context import Actor, RequestContext, Trace
 from dgkb.domain.errors import DomainError
 from dgkb.domain.identifiers import Subject
 from dgkb.domain.roles import Role
 from dgkb.feedback.service import FeedbackSoort, FeedbackStatus
+from dgkb.identity.acr import load_acr_table
 from dgkb.klantbeeld.schemas import Klantbeeld
 from dgkb.settings import Settings
 from dgkb.store.db import Database
 
 
 @contextlib.asynccontextmanager
-async def _services(settings: Settings) -> AsyncIterator[Services]:
+async def _services(settings: Settings, *, test_broker: TestBroker | None = None) -> AsyncIterator[Services]:
     config = load_configuration(settings)
     database = Database(settings.database_url)
     # Operators authenticate at the OS level; no token validation needed, but build_services wants
@@ -38,6 +41,7 @@ async def _services(settings: Settings) -> AsyncIterator[Services]:
         config,
         database=database,
         dev_issuer=None,
+        test_broker=test_broker,
     )
     try:
         yield services
@@ -48,6 +52,28 @@ async def _services(settings: Settings) -> AsyncIterator[Services]:
 
 class OperatorError(DomainError):
     code = "operator.invalid"
+
+
+def _cli_test_broker(settings: Settings) -> TestBroker:
+    """The test broker, for a DigiD/eHerkenning level asked of the CLI outside production; in
+    production a level comes only from a real login of the customer, which a CLI cannot give."""
+    if settings.is_production:
+        raise OperatorError(
+            "een DigiD- of eHerkenningniveau komt uit een inlog van de klant, niet uit invoer; in "
+            "productie kan de CLI zo'n niveau niet vastleggen (kies geen of controlevragen)",
+            field="--zekerheid",
+        )
+    return TestBroker(
+        issuer=f"{settings.base_url}{TEST_BROKER_PATH}",
+        audience=settings.digid_audience,
+        acr=load_acr_table(settings.config_files["acr"]),
+        key_file=test_broker_key_file(settings),
+        production=settings.is_production,
+        bsn_claim=settings.digid_bsn_claim,
+        kvk_claim=settings.eherkenning_kvk_claim,
+        vestiging_claim=settings.eherkenning_vestiging_claim,
+        acting_person_claim=settings.eherkenning_acting_person_claim,
+    )
 
 
 async def read_klantbeeld(
@@ -75,7 +101,8 @@ async def read_klantbeeld(
             field="--zekerheid",
         ) from None
     subject = Subject.person(bsn) if bsn is not None else Subject.business(kvk)
-    async with _services(settings) as services:
+    broker = _cli_test_broker(settings) if login_method(assurance_) is not None else None
+    async with _services(settings, test_broker=broker) as services:
         purpose = services.register.get(purpose_id)
         if purpose is None:
             raise OperatorError(
@@ -89,12 +116,25 @@ async def read_klantbeeld(
             actor, kanaal=Kanaal.BACKOFFICE, purpose_id=purpose_id, reden="klantbeeld via de CLI"
         )
         try:
-            if assurance_ is Assurance.CONTROLEVRAGEN:
-                # as at the console: the answers are read (and logged) before they can be attested
-                await services.identification.answers(actor, contact.id, subject, trace=trace)
-            await services.contacts.identify(
-                actor, contact.id, subject=subject, assurance=assurance_, trace=trace
-            )
+            if broker is not None:
+                # A DigiD/eHerkenning level is never typed, here neither: the test broker logs the
+                # test customer in and DGKB verifies its ID token, the same path as the API's.
+                nonce = secrets.token_urlsafe(16)
+                await services.contacts.identify_with_id_token(
+                    actor,
+                    contact.id,
+                    subject=subject,
+                    id_token=broker.id_token(subject, assurance_, nonce=nonce),
+                    nonce=nonce,
+                    trace=trace,
+                )
+            else:
+                if assurance_ is Assurance.CONTROLEVRAGEN:
+                    # as at the console: the answers are read (and logged) before they can be attested
+                    await services.identification.answers(actor, contact.id, subject, trace=trace)
+                await services.contacts.identify(
+                    actor, contact.id, subject=subject, assurance=assurance_, trace=trace
+                )
             context = await services.contacts.context_for(actor, contact.id, trace=trace)
             return await services.klantbeeld.read(context)
         finally:

@@ -21,6 +21,8 @@ from dgkb.api.dev_issuer import DEMO_ACCOUNTS
 from dgkb.app import create_app
 from dgkb.events.notificaties import abonneer
 from dgkb.events.service import inbound_token
+from dgkb.notify.config import DEMO_API_KEY as NOTIFY_DEMO_API_KEY
+from dgkb.notify.config import SIMULATOR_PORT_OFFSET as NOTIFYNL_PORT_OFFSET
 from dgkb.settings import Settings, load_yaml
 from dgkb.simulators import (
     belastingen,
@@ -29,6 +31,7 @@ from dgkb.simulators import (
     klantinteracties,
     kvk,
     notificaties,
+    notifynl,
     producten,
     reisdocumenten,
     zaken,
@@ -50,14 +53,16 @@ SIMULATOR_PORTS = {
     "kvk": 7,
     "producten": 8,
     "notificaties": 9,
+    "notifynl": NOTIFYNL_PORT_OFFSET,  # outbound messages (dgkb.notify defaults to it)
 }
 
 
 def simulator_apps(
     world: World, latency_ms: int = 0, notificaties_url: Callable[[], str | None] | None = None
 ) -> dict[str, ASGIApp]:
-    """Every source simulator over one coherent fictitious world, and a Notificaties routing
-    component; the Zaken simulator publishes status changes to `notificaties_url()` (…/api/v1)."""
+    """Every source simulator over one coherent fictitious world, a Notificaties routing component
+    and a NotifyNL service (outbound messages, demo key of dgkb.notify); the Zaken simulator publishes
+    status changes to `notificaties_url()` (…/api/v1)."""
     bsns = [p.bsn for p in world.persons]
     kvks = list(world.kvk_nummers)
     return {
@@ -80,6 +85,7 @@ def simulator_apps(
         "kvk": kvk.create_app(world, latency_ms=latency_ms, api_key="demo-kvk-sleutel"),
         "producten": producten.create_app(world, latency_ms=latency_ms, token="demo-producten-token"),
         "notificaties": notificaties.create_app(latency_ms=latency_ms),
+        "notifynl": notifynl.create_app(api_key=NOTIFY_DEMO_API_KEY, latency_ms=latency_ms),
     }
 
 

@@ -53,6 +53,26 @@ class Settings(BaseSettings):
     # case worker to the zaken that name them as behandelaar; falls back to `sub` when absent.
     oidc_employee_claim: str = "medewerker_identificatie"
 
+    # DigiD and eHerkenning (issue 9): ID tokens of the organisation's broker (NL GOV OIDC profile).
+    # Empty issuer outside production = the built-in test broker (/test-broker, never trusted in
+    # production); in production a broker is used only when its issuer and JWKS URL are set.
+    # `*_audience`: the client id(s) whose ID tokens DGKB accepts, comma-separated.
+    digid_issuer: str = ""
+    digid_jwks_url: str = ""
+    digid_audience: str = "dgkb"
+    # The claim with the BSN; the broker may instead put it in a sectoral identifier claim,
+    # e.g. "urn:nl-eid-gdi:1.0:id:BSN": list several, comma-separated, the first present counts.
+    digid_bsn_claim: str = "bsn"
+    eherkenning_issuer: str = ""
+    eherkenning_jwks_url: str = ""
+    eherkenning_audience: str = "dgkb"
+    eherkenning_kvk_claim: str = "kvk"  # e.g. urn:etoegang:1.9:EntityConcernedID:KvKnr
+    eherkenning_vestiging_claim: str = "vestiging"  # e.g. urn:etoegang:1.9:ServiceRestriction:Vestigingsnr
+    eherkenning_acting_person_claim: str = "acting_subject"  # who acts for the business (name/pseudonym)
+    # clock skew for exp/iat of assertions; an assertion issued longer ago than max age is refused
+    assertion_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    assertion_max_age_seconds: int = Field(default=3600, gt=0)
+
     # Source answer cache shared by several nodes; empty = in-process cache.
     redis_url: str = ""
 
@@ -76,6 +96,16 @@ class Settings(BaseSettings):
     notificaties_jwt_max_age_seconds: int = Field(default=300, gt=0)
     notificaties_jwt_leeway_seconds: int = Field(default=60, ge=0, le=300)
 
+    # Outbound messages (issue 9): the GOV.UK Notify API that NotifyNL serves (dgkb.notify). Empty
+    # outside production = the local NotifyNL simulator with its demo key and templates; an empty base
+    # URL in production = no outbound messages. Key: `{name}-{service id}-{secret}` (UUIDs); a template
+    # id (UUID) per message kind; connect and read timeout of one call.
+    notify_base_url: str = ""
+    notify_api_key: SecretStr = SecretStr("")
+    notify_template_bevestig_sms: str = ""
+    notify_template_bevestig_email: str = ""
+    notify_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
     # Simulators (started by `dgkb run` in development): first port; each simulator takes the next.
     simulator_base_port: int = 8101
     simulator_latency_ms: int = 0
@@ -86,6 +116,7 @@ class Settings(BaseSettings):
             "catalogue": self.config_dir / "catalogue.yaml",
             "register": self.config_dir / "register.yaml",
             "sources": self.config_dir / "sources.yaml",
+            "acr": self.config_dir / "acr.yaml",
         }
 
     def pseudonym_keyring(self) -> list[tuple[str, bytes]]:

@@ -48,7 +48,11 @@ StackFactory = Callable[..., Awaitable[Stack]]
 async def stack(database_url: str) -> AsyncIterator[Stack]:
     async with running_simulators(base_port=0) as sims:
         settings = Settings(
-            env=Environment.TEST, database_url=database_url, port=0, source_deadline_seconds=1.0
+            env=Environment.TEST,
+            database_url=database_url,
+            port=0,
+            source_deadline_seconds=1.0,
+            notify_base_url=sims.get("notifynl", ""),  # outbound messages to the NotifyNL simulator
         )
         app = create_app(settings, source_overrides=rebase_sources(settings, sims))
         async with (
@@ -73,11 +77,41 @@ async def open_contact(
     return contact_id
 
 
+LOGIN_LEVELS = ("digid-", "eherkenning-")
+
+
+async def login_token(
+    client: httpx.AsyncClient, subject: dict[str, str], niveau: str = "digid-midden", **extra: str
+) -> dict[str, str]:
+    """The customer logs in at the test broker (its shortcut for tests): an ID token and its nonce,
+    as the chat/web-form platform would receive them. `extra`: handelendPersoon, aud, acr, nonce."""
+    resp = await client.post("/test-broker/id-token", json={**subject, "niveau": niveau, **extra})
+    assert resp.status_code == 200, resp.text
+    return {"idToken": resp.json()["idToken"], "nonce": resp.json()["nonce"]}
+
+
+async def identify_with_login(
+    client: httpx.AsyncClient,
+    contact_id: str,
+    subject: dict[str, str],
+    niveau: str = "digid-midden",
+    **extra: str,
+) -> dict[str, Any]:
+    """Identify with the customer's own login: the platform passes the broker's ID token to DGKB,
+    which verifies it; the level comes from its acr."""
+    token = await login_token(client, subject, niveau, **extra)
+    resp = await client.post(f"/api/v1/contacten/{contact_id}/identificatie", json={**subject, **token})
+    assert resp.status_code == 200, resp.text
+    return dict(resp.json())
+
+
 async def identify(
     client: httpx.AsyncClient, contact_id: str, subject: dict[str, str], zekerheid: str = "controlevragen"
 ) -> dict[str, Any]:
     """Identify the contact's customer the way an agent must: control questions are attested only
-    after their answers were shown."""
+    after their answers were shown; a DigiD/eHerkenning level only from a login (test broker)."""
+    if zekerheid.startswith(LOGIN_LEVELS):
+        return await identify_with_login(client, contact_id, subject, zekerheid)
     if zekerheid == "controlevragen":
         shown = await client.post(f"/api/v1/contacten/{contact_id}/controlevragen", json=subject)
         assert shown.status_code == 200, shown.text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import GEMEENTE, Stack, sections
+from tests.api.conftest import GEMEENTE, Stack, identify_with_login, login_token, sections
 
 ALGEMEEN = GEMEENTE + "kcc-algemene-vraag"
 LOPENDE_ZAAK = GEMEENTE + "vraag-lopende-zaak"
@@ -22,13 +22,14 @@ async def test_business_klantbeeld(stack: Stack) -> None:
         )
         assert digid_for_business.status_code == 400
         assert digid_for_business.json()["invalidParams"][0]["name"] == "zekerheid"
-        resp = await anna.post(
-            f"/api/v1/contacten/{contact}/identificatie",
-            json={"kvkNummer": TWO_BRANCHES, "zekerheid": "eherkenning-eh3"},
+        ident = await identify_with_login(
+            anna, contact, {"kvkNummer": TWO_BRANCHES}, "eherkenning-eh3", handelendPersoon="J. Bakker"
         )
-        assert resp.status_code == 200, resp.text
-        assert resp.json()["onderwerpType"] == "kvk"
-        assert resp.json()["weergavenaam"]
+        assert ident["onderwerpType"] == "kvk"
+        assert ident["zekerheid"] == "eherkenning-eh3"
+        assert ident["identificatie"]["methode"] == "eherkenning"
+        assert ident["identificatie"]["acr"] == "urn:etoegang:core:assurance-class:loa3"
+        assert ident["weergavenaam"]
         body = (await anna.get(f"/api/v1/contacten/{contact}/klantbeeld")).json()
     secties = sections(body)
     basis = secties["klant.basis"]
@@ -43,9 +44,9 @@ async def test_business_klantbeeld(stack: Stack) -> None:
 async def test_unknown_kvk_nummer_is_refused_at_identification(stack: Stack) -> None:
     async with await stack.as_user("kcm-anna") as anna:
         contact = (await anna.post("/api/v1/contacten", json={"kanaal": "telefoon"})).json()["id"]
+        token = await login_token(anna, {"kvkNummer": "12345678"}, "eherkenning-eh3")
         resp = await anna.post(
-            f"/api/v1/contacten/{contact}/identificatie",
-            json={"kvkNummer": "12345678", "zekerheid": "eherkenning-eh3"},
+            f"/api/v1/contacten/{contact}/identificatie", json={"kvkNummer": "12345678", **token}
         )
     assert resp.status_code == 400
     assert resp.json()["invalidParams"][0]["name"] == "kvkNummer"
@@ -59,11 +60,7 @@ async def test_business_desk_shows_all_six_information_types(stack: Stack) -> No
                 json={"kanaal": "telefoon", "verwerkingsactiviteit": GEMEENTE + "ondernemersloket"},
             )
         ).json()["id"]
-        resp = await anna.post(
-            f"/api/v1/contacten/{contact}/identificatie",
-            json={"kvkNummer": TWO_BRANCHES, "zekerheid": "eherkenning-eh3"},
-        )
-        assert resp.status_code == 200, resp.text
+        await identify_with_login(anna, contact, {"kvkNummer": TWO_BRANCHES}, "eherkenning-eh3")
         body = (await anna.get(f"/api/v1/contacten/{contact}/klantbeeld")).json()
     ok_types = {s["informatietype"] for s in body["secties"] if s["status"] == "ok"}
     assert ok_types == {

@@ -276,3 +276,21 @@ def test_pep_role_cannot_read_under_a_purpose(raw: dict[str, Any], catalogue: Ca
     va["rollen"] = [*va["rollen"], "pep"]
     message = _error(data, catalogue)
     assert f"{base}.rollen: rol 'pep' is een policy enforcement point" in message
+
+
+def test_document_level_is_per_purpose_and_at_most_substantieel(
+    raw: dict[str, Any], catalogue: Catalogue
+) -> None:
+    """Issue 9 §4: what a checked identity document counts as is the register's choice per purpose
+    (default controlevragen), never an eHerkenning level and never above DigiD substantieel."""
+    register = _parse(raw, catalogue)
+    belastingen = register.get(BELASTINGEN)
+    wmo = register.get(WMO)
+    assert belastingen is not None
+    assert wmo is not None
+    assert belastingen.documentZekerheid is Assurance.DIGID_SUBSTANTIEEL
+    assert wmo.documentZekerheid is Assurance.CONTROLEVRAGEN
+    for level in ("digid-hoog", "eherkenning-eh3", "eherkenning-eh1", "heel-zeker"):
+        data, va, base = _broken(raw, BELASTINGEN)
+        va["documentZekerheid"] = level
+        assert f"{base}.documentZekerheid" in _error(data, catalogue)

@@ -108,7 +108,7 @@ async def test_a_colleague_s_registration_appears_in_my_open_view(browser: Brows
         kanaal=Kanaal.BALIE,
         purpose_id="https://register.voorbeeldstad.nl/verwerkingen/kcc-algemene-vraag",
     )
-    # the colleague asked the control questions: their answers were shown before they are attested
+    # control questions are attested only after their answers were read (and logged), as at the console
     await services.identification.answers(colleague, contact.id, Subject.person("999993653"), trace=trace)
     await services.contacts.identify(
         colleague,

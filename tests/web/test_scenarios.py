@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from typing import Any
 
@@ -12,7 +13,7 @@ import httpx
 from playwright.async_api import Browser, expect
 
 from dgkb.simulators.world import build_world
-from tests.api.conftest import Stack
+from tests.api.conftest import Stack, identify_with_login
 from tests.web.conftest import (
     Console,
     choose_purpose,
@@ -90,8 +91,25 @@ async def test_consent_during_the_call_unlocks_the_section(console: Console) -> 
     await c.login("behandelaar-bram")
     await start_contact(c, "Chat")
     await find_and_pick(c, "999993653", "Berg")
-    await page.get_by_role("button", name="Ingelogd met DigiD midden").click()
+    # the agent cannot type a DigiD level: the console says it comes from the customer's own login
+    await expect(page.locator("[data-inlog]")).to_contain_text("komt uit de inlog van de klant zelf")
+    assert await page.get_by_role("button", name=re.compile("Ingelogd met")).count() == 0
+    # a forged form post with a typed level is refused too, and identifies no one
+    contact_id = page.url.rstrip("/").rsplit("/", 1)[-1]
+    csrf = json.loads(await page.locator("body").get_attribute("hx-headers") or "{}")
+    forged = await page.request.post(
+        f"/contacten/{contact_id}/identificatie",
+        form={"soort": "bsn", "waarde": "999993653", "zekerheid": "digid-midden"},
+        headers={**csrf, "HX-Request": "true"},
+    )
+    assert "komt uit een inlog van de klant, niet uit invoer" in await forged.text()
+    async with await c.stack.as_user("behandelaar-bram") as bram:
+        assert (await bram.get(f"/api/v1/contacten/{contact_id}")).json()["geidentificeerd"] is False
+        # the chat platform, where the customer logged in at the (test) broker, passes the ID token
+        await identify_with_login(bram, contact_id, {"bsn": "999993653"}, "digid-midden")
+    await page.get_by_role("link", name="Inlog ontvangen? Contact verversen").click()
     await page.get_by_role("heading", name="3. Doel van het contact").wait_for()
+    await expect(page.locator("[data-identificatie]")).to_contain_text("inlog van de klant (DigiD) via")
     await choose_purpose(c, "wmo-aanvraag")
     # no income source is connected in the demo: consent would unlock nothing, so it is not asked
     inkomen = section(c, "klant.werk-en-inkomen")

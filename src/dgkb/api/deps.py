@@ -16,6 +16,8 @@ from dgkb.domain.roles import Role
 if TYPE_CHECKING:
     from dgkb.audit.writer import AuditWriter
     from dgkb.consent.service import ConsentService
+    from dgkb.contacts.confirmation import ConfirmationService
+    from dgkb.contacts.documents import DocumentCheckService
     from dgkb.contacts.identification import IdentificationService
     from dgkb.contacts.moment import ContactMomentService
     from dgkb.contacts.service import ContactService
@@ -28,7 +30,9 @@ if TYPE_CHECKING:
     from dgkb.federation.fanout import Federation
     from dgkb.federation.sourceset import SourceSet
     from dgkb.feedback.service import FeedbackService
+    from dgkb.identity.assertions import AssertionVerifier
     from dgkb.klantbeeld.service import KlantbeeldService
+    from dgkb.notify.port import Notifier
     from dgkb.policy.engine import CedarPolicyEngine
     from dgkb.search.service import CustomerSearch
     from dgkb.store.db import Database
@@ -57,6 +61,10 @@ class Services:
     hub: ChangeHub  # open views of this process, per subject
     moments: ContactMomentService  # registering contact moments (web console)
     identification: IdentificationService  # control questions (web console)
+    notifier: Notifier  # outbound text messages and e-mail through NotifyNL (dgkb.notify)
+    documents: DocumentCheckService  # identity documents checked at the counter (issue 9 §4)
+    assertions: AssertionVerifier  # DigiD/eHerkenning ID tokens of the broker (identity/assertions.py)
+    confirmations: ConfirmationService  # "bevestig met DigiD" during a call (issue 9 §3)
 
 
 def get_services(request: Request) -> Services:

@@ -10,10 +10,10 @@ import base64
 import hashlib
 import hmac
 import html
-import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -26,6 +26,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from dgkb.api.problems import ApiProblem
+from dgkb.identity.login_codes import LoginCodes
 
 GEMEENTE_OIN = "00000001001234567000"
 WATERSCHAP_OIN = "00000001009876543000"
@@ -74,17 +75,7 @@ class DevIssuerRefused(RuntimeError):
     pass
 
 
-CODE_LIFETIME = 60.0  # seconds an authorization code stays valid (single use)
-
-
-@dataclass(frozen=True)
-class _PendingCode:
-    account: DemoAccount
-    client_id: str
-    redirect_uri: str
-    code_challenge: str
-    nonce: str | None
-    expires: float
+CODE_LIFETIME = timedelta(seconds=60)  # how long an authorization code stays valid (single use)
 
 
 class DevIssuer:
@@ -95,23 +86,6 @@ class DevIssuer:
         self.audience = audience
         self._key = _load_or_create_key(key_file)
         self.kid = "dev-" + uuid.uuid5(uuid.NAMESPACE_URL, issuer).hex[:12]
-        self._codes: dict[str, _PendingCode] = {}
-
-    def issue_code(self, pending: _PendingCode) -> str:
-        """An authorization code for the code flow (in memory: the dev issuer runs in one process)."""
-        now = time.monotonic()
-        for stale in [c for c, p in self._codes.items() if p.expires < now]:
-            del self._codes[stale]
-        code = secrets.token_urlsafe(32)
-        self._codes[code] = pending
-        return code
-
-    def redeem_code(self, code: str) -> _PendingCode | None:
-        """Single use: a code is gone after the first attempt, valid or not."""
-        pending = self._codes.pop(code, None)
-        if pending is None or pending.expires < time.monotonic():
-            return None
-        return pending
 
     def id_token_for(self, account: DemoAccount, *, client_id: str, nonce: str | None) -> str:
         now = int(time.time())
@@ -209,15 +183,16 @@ def dev_issuer_router(issuer: DevIssuer, claims: dict[str, str]) -> APIRouter:
         account = next((a for a in DEMO_ACCOUNTS if a.username == form.get("gebruiker")), None)
         if account is None:
             raise ApiProblem(400, "Kies een demo-account.", code="auth.unknown_account")
-        code = issuer.issue_code(
-            _PendingCode(
-                account=account,
-                client_id=params["client_id"],
-                redirect_uri=params["redirect_uri"],
-                code_challenge=params["code_challenge"],
-                nonce=params.get("nonce") or None,
-                expires=time.monotonic() + CODE_LIFETIME,
-            )
+        # in the database, not in memory: the redirect may land on another worker or node
+        code = await _codes(request).issue(
+            {
+                "account": account.username,
+                "client_id": params["client_id"],
+                "redirect_uri": params["redirect_uri"],
+                "code_challenge": params["code_challenge"],
+                "nonce": params.get("nonce") or None,
+            },
+            lifetime=CODE_LIFETIME,
         )
         query = urlencode({"code": code, "state": params["state"]})
         return RedirectResponse(f"{params['redirect_uri']}?{query}", status_code=303)
@@ -243,7 +218,7 @@ def dev_issuer_router(issuer: DevIssuer, claims: dict[str, str]) -> APIRouter:
     async def token(request: Request) -> Any:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type == "application/x-www-form-urlencoded":
-            return _code_exchange(issuer, await _form(request), claims)
+            return await _code_exchange(issuer, await _form(request), claims, _codes(request))
         # {"gebruiker": …}: the shortcut for scripts and tests
         body = TokenRequest.model_validate_json(await request.body())
         account = next((a for a in DEMO_ACCOUNTS if a.username == body.gebruiker), None)
@@ -277,13 +252,27 @@ def _pkce_s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def _code_exchange(issuer: DevIssuer, form: dict[str, str], claims: dict[str, str]) -> dict[str, Any]:
+def _codes(request: Request) -> LoginCodes:
+    return LoginCodes(request.app.state.services.database, "dev-issuer")
+
+
+async def _code_exchange(
+    issuer: DevIssuer, form: dict[str, str], claims: dict[str, str], codes: LoginCodes
+) -> dict[str, Any]:
     """RFC 6749 §4.1.3 with PKCE (RFC 7636): the code, its redirect URI, client and verifier must match."""
     if form.get("grant_type") != "authorization_code":
         raise _grant_error("Alleen grant_type=authorization_code.", "unsupported_grant_type")
-    pending = issuer.redeem_code(form.get("code", ""))
-    if pending is None:
+    stored = await codes.redeem(form.get("code", ""))
+    account = next((a for a in DEMO_ACCOUNTS if stored and a.username == stored.get("account")), None)
+    if stored is None or account is None:
         raise _grant_error("De code is onbekend, al gebruikt of verlopen.")
+    pending = _Pending(
+        account=account,
+        client_id=str(stored.get("client_id", "")),
+        redirect_uri=str(stored.get("redirect_uri", "")),
+        code_challenge=str(stored.get("code_challenge", "")),
+        nonce=stored.get("nonce") or None,
+    )
     verifier = form.get("code_verifier", "")
     if not 43 <= len(verifier) <= 128 or not hmac.compare_digest(
         _pkce_s256(verifier), pending.code_challenge
@@ -346,6 +335,15 @@ def _login_page(params: dict[str, str]) -> str:
         f'<form method="post" action="/dev-issuer/authorize">{hidden}'
         f'<ul class="dev-login__list">{buttons}</ul></form></div></main></body></html>'
     )
+
+
+@dataclass(frozen=True)
+class _Pending:
+    account: DemoAccount
+    client_id: str
+    redirect_uri: str
+    code_challenge: str
+    nonce: str | None
 
 
 __all__ = ["DEMO_ACCOUNTS", "DevIssuer", "DevIssuerRefused", "dev_issuer_router"]

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from dgkb.audit.records import Outcome
 from dgkb.audit.writer import AuditWriter
-from dgkb.domain.assurance import Assurance
+from dgkb.domain.assurance import AGENT_ATTESTABLE, Assurance, IdentificationEvidence, IdentificationMethod
 from dgkb.domain.channels import Kanaal
 from dgkb.domain.context import Actor, RequestContext, Trace
 from dgkb.domain.errors import DomainError
@@ -24,6 +25,7 @@ from dgkb.domain.register import Register, Verwerkingsactiviteit
 from dgkb.domain.roles import Role
 from dgkb.federation.headers import render_headers
 from dgkb.federation.sourceset import SourceSet
+from dgkb.identity.assertions import AssertionSubjectMismatch, AssertionVerifier, VerifiedAssertion
 from dgkb.policy.decision import DecisionRequest, PolicyEngine
 from dgkb.sources.base import SourceError, SubjectFacts, SubjectNotFound, ZaakFacts
 from dgkb.store.contacts import ContactRepository
@@ -104,6 +106,17 @@ class ContactView:
     laatste_activiteit_op: datetime
     beeindigd_op: datetime | None
     weergavenaam: str | None = None
+    identificatie: IdentificatieView | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IdentificatieView:
+    """How identity was established: method, and for a login the broker, its acr and the time."""
+
+    methode: str
+    uitgever: str | None
+    acr: str | None
+    op: datetime | None
 
 
 class ContactService:
@@ -118,8 +131,10 @@ class ContactService:
         engine: PolicyEngine,
         idle_timeout: timedelta,
         identification_purposes: Mapping[str, str],
+        assertions: AssertionVerifier | None = None,
     ) -> None:
         self._db = database
+        self._assertions = assertions
         self._register = register
         self._engine = engine
         self._sources = sources
@@ -186,9 +201,157 @@ class ContactService:
     async def identify(
         self, actor: Actor, contact_id: str, *, subject: Subject, assurance: Assurance, trace: Trace
     ) -> ContactView:
+        """Bind the subject to the contact on the employee's own attestation: only `geen` and
+        `controlevragen`. A DigiD or eHerkenning level is never typed: it comes from a verified
+        assertion of the broker (identify_with_id_token), so it is refused here naming `zekerheid`."""
+        if assurance not in AGENT_ATTESTABLE:
+            raise ContactError(
+                "Een DigiD- of eHerkenningniveau komt uit een inlog van de klant, niet uit invoer: "
+                "geef het ID-token van de inlog mee (idToken) in plaats van een zekerheid.",
+                field="zekerheid",
+            )
+        return await self._identify(
+            actor,
+            contact_id,
+            subject=subject,
+            assurance=assurance,
+            evidence=IdentificationEvidence(method=IdentificationMethod(assurance.value)),
+            trace=trace,
+        )
+
+    async def identify_with_id_token(
+        self,
+        actor: Actor,
+        contact_id: str,
+        *,
+        subject: Subject,
+        id_token: str,
+        nonce: str | None,
+        trace: Trace,
+    ) -> ContactView:
+        """Identify with the customer's own login: the broker's ID token, verified (signature,
+        issuer, audience, expiry, single-use nonce) and about this subject. A login of someone else
+        is refused (403 ASSERTION_SUBJECT_MISMATCH), logged as a failed identification attempt, and
+        changes nothing; any other rejected token changes nothing either."""
+        if self._assertions is None or not self._assertions.configured:
+            raise ContactForbidden(
+                "Er is geen DigiD- of eHerkenning-broker geconfigureerd.",
+                reason="ASSERTION_NO_BROKER",
+                field="idToken",
+            )
+        field = _FIELD_OF_KIND[subject.kind]
+        pseudonym = self._pseudonymizer.pseudonym(subject)
+        # The contact and the employee's right to identify are checked before the token is spent.
+        async with self._db.transaction() as session:
+            row = await self._open_row(session, actor, contact_id, touch=True)
+            if row.subject_key is not None and row.subject_key != pseudonym.value:
+                raise ContactConflict(
+                    "Dit contact is al aan een andere klant gekoppeld; start een nieuw contact.", field=field
+                )
+        scope: IdentificationScope | None = None
+        if actor.role is not Role.BURGER:
+            scope = self._decide_identification(actor, Kanaal(row.channel), (subject.kind,))
+        try:
+            assertion = await self._assertions.verify(
+                id_token, expected_nonce=nonce, expected_subject=subject
+            )
+        except AssertionSubjectMismatch as exc:
+            if scope is not None:
+                await self._log_failed_identification(actor, contact_id, subject, scope, exc.assertion, trace)
+            raise
+        return await self.identify_with_assertion(actor, contact_id, assertion, trace)
+
+    async def identify_with_assertion(
+        self, actor: Actor, contact_id: str, assertion: VerifiedAssertion, trace: Trace
+    ) -> ContactView:
+        """Bind the verified assertion's subject at the level its `acr` yields, keeping the evidence
+        (method, issuer, acr, time). For any flow that verified a broker login (AssertionVerifier)."""
+        return await self._identify(
+            actor,
+            contact_id,
+            subject=assertion.subject,
+            assurance=assertion.assurance,
+            evidence=IdentificationEvidence(
+                method=assertion.method,
+                issuer=assertion.issuer,
+                acr=assertion.acr,
+                authenticated_at=assertion.authenticated_at,
+            ),
+            trace=trace,
+        )
+
+    async def identify_by_document(
+        self,
+        actor: Actor,
+        contact_id: str,
+        *,
+        subject: Subject,
+        assurance: Assurance,
+        evidence: IdentificationEvidence,
+        trace: Trace,
+    ) -> ContactView:
+        """Bind after an identity document was checked in BRP Reisdocumenten at the counter
+        (contacts.documents.DocumentCheckService): `assurance` is the register's documentZekerheid
+        for the contact's purpose, never typed by the employee."""
+        if evidence.method is not IdentificationMethod.DOCUMENT:
+            raise ContactError("Alleen voor een gecontroleerd identiteitsbewijs.", field="documentnummer")
+        return await self._identify(
+            actor, contact_id, subject=subject, assurance=assurance, evidence=evidence, trace=trace
+        )
+
+    async def _log_failed_identification(
+        self,
+        actor: Actor,
+        contact_id: str,
+        subject: Subject,
+        scope: IdentificationScope,
+        assertion: VerifiedAssertion,
+        trace: Trace,
+    ) -> None:
+        """A login of someone else than the claimed subject: logged about the claimed subject (the
+        other person's identifier is not written anywhere), with outcome `denied`."""
+        now = datetime.now(UTC)
+        await self._auditor.record_processing(
+            context=RequestContext(
+                actor=actor,
+                subject=subject,
+                purpose_id=scope.purpose_id,
+                assurance=Assurance.GEEN,
+                channel=scope.channel,
+                trace=trace,
+                contact_id=contact_id,
+            ),
+            name=_audit_name(
+                "klant identificeren mislukt: inlog van een andere klant",
+                assertion.assurance,
+                IdentificationEvidence(
+                    method=assertion.method,
+                    issuer=assertion.issuer,
+                    acr=assertion.acr,
+                    authenticated_at=assertion.authenticated_at,
+                ),
+            ),
+            retention=self._retention(scope.purpose_id),
+            categories=[],
+            started_at=now,
+            ended_at=now,
+            outcome=Outcome.DENIED.value,
+        )
+
+    async def _identify(
+        self,
+        actor: Actor,
+        contact_id: str,
+        *,
+        subject: Subject,
+        assurance: Assurance,
+        evidence: IdentificationEvidence,
+        trace: Trace,
+    ) -> ContactView:
         """Bind the subject to the contact, after the base registry confirmed it exists. Learns the
         BRP secrecy indication, which every later decision uses. Identification is itself a
-        processing, decided by the PDP under the organisation's identification purpose and logged.
+        processing, decided by the PDP under the organisation's identification purpose and logged,
+        with how identity was established (`evidence`).
 
         `controlevragen` can be attested only for the subject whose answers were shown to the agent
         in this contact. One contact has one subject: the bind is a conditional update, so of two
@@ -213,7 +376,10 @@ class ContactService:
                 raise ContactConflict(
                     "Dit contact is al aan een andere klant gekoppeld; start een nieuw contact.", field=field
                 )
-            if assurance is Assurance.CONTROLEVRAGEN and row.control_answers_key != pseudonym.value:
+            if (
+                evidence.method is IdentificationMethod.CONTROLEVRAGEN
+                and row.control_answers_key != pseudonym.value
+            ):
                 raise ContactForbidden(
                     "Bekijk eerst de antwoorden op de controlevragen van deze klant; pas daarna kunt u "
                     "vastleggen dat ze kloppen.",
@@ -235,7 +401,7 @@ class ContactService:
                 contact_id=contact_id,
                 subject_shielded=facts.shielded,
             ),
-            name="klant identificeren",
+            name=_audit_name("klant identificeren", assurance, evidence),
             retention=self._retention(scope.purpose_id),
             categories=[BASIS],
             started_at=started,
@@ -252,6 +418,7 @@ class ContactService:
                 assurance=assurance.value,
                 shielded=facts.shielded,
                 at=datetime.now(UTC),
+                evidence=evidence,
             )
             if not bound:
                 raise ContactConflict(
@@ -389,6 +556,10 @@ class ContactService:
             row = await self._open_row(session, actor, contact_id, touch=True)
             previous = row.purpose_id
             row.purpose_id = purpose_id
+            if row.identification_method == IdentificationMethod.DOCUMENT.value:
+                # what a checked identity document counts as is the register's choice per purpose
+                new = self._register.get(purpose_id)
+                row.assurance = new.documentZekerheid.value if new else Assurance.CONTROLEVRAGEN.value
         if row.subject_value and previous != purpose_id:
             await self._auditor.record_processing(
                 context=self._context_of(row, actor, trace),
@@ -457,9 +628,12 @@ class ContactService:
             view = await self.get(actor, context.contact_id)
         except ContactError:
             return None
+        changed: dict[str, Any] = {}
         if view.verwerkingsactiviteit and view.verwerkingsactiviteit != context.purpose_id:
-            return dataclasses.replace(context, purpose_id=view.verwerkingsactiviteit)
-        return context
+            changed["purpose_id"] = view.verwerkingsactiviteit
+        if view.zekerheid and view.zekerheid != context.assurance.value:
+            changed["assurance"] = Assurance(view.zekerheid)  # e.g. raised by "bevestig met DigiD"
+        return dataclasses.replace(context, **changed) if changed else context
 
     def _context_of(self, row: ContactSessionRow, actor: Actor, trace: Trace) -> RequestContext:
         assert row.subject_kind is not None
@@ -651,4 +825,17 @@ def _view(row: ContactSessionRow, display_name: str | None = None) -> ContactVie
         laatste_activiteit_op=row.last_activity_at,
         beeindigd_op=row.ended_at,
         weergavenaam=display_name,
+        identificatie=IdentificatieView(
+            methode=row.identification_method,
+            uitgever=row.identification_issuer,
+            acr=row.identification_acr,
+            op=row.identification_at,
+        )
+        if row.identification_method
+        else None,
     )
+
+
+def _audit_name(action: str, assurance: Assurance, evidence: IdentificationEvidence) -> str:
+    """The log record's name carries how identity was established (the record's own columns do not)."""
+    return f"{action} ({evidence.describe(assurance)})"[:200]

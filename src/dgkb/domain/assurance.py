@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -59,3 +61,55 @@ _LABEL: dict[Assurance, str] = {
     Assurance.EHERKENNING_EH3: "eHerkenning EH3",
     Assurance.EHERKENNING_EH4: "eHerkenning EH4",
 }
+
+
+class IdentificationMethod(StrEnum):
+    """How the identity of a contact's subject was established (kept with the identification).
+
+    An agent attests only what an agent checks (`geen`, `controlevragen`; `document` at the counter);
+    `digid` and `eherkenning` come only from a verified assertion of the organisation's broker."""
+
+    GEEN = "geen"
+    CONTROLEVRAGEN = "controlevragen"
+    DOCUMENT = "document"
+    DIGID = "digid"
+    EHERKENNING = "eherkenning"
+
+    @property
+    def needs_assertion(self) -> bool:
+        return self in (IdentificationMethod.DIGID, IdentificationMethod.EHERKENNING)
+
+
+# Levels an employee may record by their own attestation; every other level needs evidence.
+AGENT_ATTESTABLE: frozenset[Assurance] = frozenset({Assurance.GEEN, Assurance.CONTROLEVRAGEN})
+
+
+def login_method(assurance: Assurance) -> IdentificationMethod | None:
+    """The login that a DigiD or eHerkenning level can only come from; None for the other levels."""
+    if assurance.value.startswith("digid-"):
+        return IdentificationMethod.DIGID
+    if assurance.value.startswith("eherkenning-"):
+        return IdentificationMethod.EHERKENNING
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class IdentificationEvidence:
+    """How identity was established, kept with the identification and shown in its log record:
+    the method and, for a login, the broker (`issuer`), its `acr` and when the customer logged in."""
+
+    method: IdentificationMethod
+    issuer: str | None = None
+    acr: str | None = None
+    authenticated_at: datetime | None = None
+
+    def describe(self, assurance: Assurance) -> str:
+        """Dutch, for the log: 'DigiD midden via https://broker…, acr …' or 'controlevragen'."""
+        if not self.method.needs_assertion:
+            return self.method.value
+        text = f"{assurance.label} via {self.issuer}"
+        if self.acr:
+            text += f", acr {self.acr}"
+        if self.authenticated_at is not None:
+            text += f", ingelogd {self.authenticated_at:%Y-%m-%dT%H:%M:%SZ}"
+        return text

@@ -93,6 +93,16 @@ class Afhandeling(BaseModel):
     klachtadviescommissie: bool = False
 
 
+# The levels a checked identity document may count as (`documentZekerheid`).
+DOCUMENT_ASSURANCES: tuple[Assurance, ...] = (
+    Assurance.GEEN,
+    Assurance.CONTROLEVRAGEN,
+    Assurance.DIGID_BASIS,
+    Assurance.DIGID_MIDDEN,
+    Assurance.DIGID_SUBSTANTIEEL,
+)
+
+
 class Verwerkingsactiviteit(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -120,6 +130,10 @@ class Verwerkingsactiviteit(BaseModel):
     behandelteamToegestaan: bool = False
     # Complaint / report handling: who may change the status of a klacht or melding (back office).
     afhandeling: Afhandeling | None = None
+    # What an identity document checked at the counter against BRP Reisdocumenten (valid, not
+    # withdrawn, of this person) counts as under this purpose; at most DigiD substantieel (a visual
+    # check without reading the chip is not "hoog"), never an eHerkenning level (persons only).
+    documentZekerheid: Assurance = Assurance.CONTROLEVRAGEN
     # Categories the purpose may also use for a business subject only, etc. could go here later.
 
     @field_validator("bewaartermijn")
@@ -127,6 +141,14 @@ class Verwerkingsactiviteit(BaseModel):
     def _iso_duration(cls, v: str) -> str:
         if not _ISO_DURATION.match(v):
             raise ValueError("bewaartermijn moet een ISO 8601-duur zijn, bijvoorbeeld P1Y of P6M")
+        return v
+
+    @field_validator("documentZekerheid")
+    @classmethod
+    def _document_level(cls, v: Assurance) -> Assurance:
+        if v not in DOCUMENT_ASSURANCES:
+            allowed = " | ".join(a.value for a in DOCUMENT_ASSURANCES)
+            raise ValueError(f"een identiteitsbewijs telt als ten hoogste digid-substantieel: {allowed}")
         return v
 
     @model_validator(mode="after")

@@ -423,7 +423,7 @@ class _Store:
                 "soortDigitaalAdres": adres.soort,
                 "isStandaardAdres": s.voorkeur is not None and adres.uuid == s.voorkeur.uuid,
                 "omschrijving": adres.omschrijving,
-                "verificatieDatum": None,
+                "verificatieDatum": adres.verificatie_datum.isoformat() if adres.verificatie_datum else None,
             }
             self.addresses.add(adres.uuid, adres.adres, s.uuid)
         self.data["partijen"][s.uuid] = {

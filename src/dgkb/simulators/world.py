@@ -34,11 +34,15 @@ Public API (`build_world(seed=2026, persons=200, companies=30)` -> `World`):
 Special cases (`world.special`): passport_expires_soon, lost_document, recent_move, deceased,
 repeat_contacts, shielded, no_partij, open_fine and overdue_tax_with_arrangement (the belastingen
 simulator's FEATURED_BSN, 999993653), two_branches, eenmanszaak, eenmanszaak_owner, stichting,
-vereniging_zonder_vestiging.
+vereniging_zonder_vestiging, valid_document (999990639: a passport valid for years after
+REFERENCE_DATE, not withdrawn) and expired_document (a person, not shielded or deceased, with a
+document whose validity ended before REFERENCE_DATE without inhouding or vermissing: expired, not
+withdrawn). `world.document(name)` gives the document of such a case (also lost_document).
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 import uuid
 from collections.abc import Callable
@@ -97,6 +101,8 @@ SPECIAL_CASES: tuple[str, ...] = (
     "eenmanszaak_owner",
     "stichting",
     "vereniging_zonder_vestiging",
+    "valid_document",
+    "expired_document",
 )
 # The belastingen simulator gives this BSN an open boete and an overdue aanslag under a
 # betalingsregeling (belastingen.FEATURED_BSN; that module imports this one, not the other way round).
@@ -122,6 +128,9 @@ class DigitaalAdres:
     adres: str
     soort: str  # "email" | "telefoonnummer"
     omschrijving: str
+    # Open Klant's verificatieDatum: when the customer proved the address is theirs (None: never).
+    # Only verified addresses receive a "bevestig met DigiD" link (issue 9 §3).
+    verificatie_datum: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,6 +410,27 @@ class World:
 
     def reisdocumenten(self) -> tuple[Reisdocument, ...]:
         return tuple(d for p in self.persons for d in p.reisdocumenten)
+
+    def document(self, case: str) -> Reisdocument:
+        """The travel document of a document special case: lost_document (reported lost),
+        expired_document (ran out, not withdrawn), valid_document (the passport valid longest) and
+        passport_expires_soon (the passport that runs out soonest, still valid)."""
+        holder = self.person(self.special[case])
+        docs = holder.reisdocumenten if holder is not None else ()
+        today = self.reference_date
+        usable = [d for d in docs if d.inhouding_of_vermissing is None and d.datum_einde_geldigheid >= today]
+        passports = sorted(
+            (d for d in usable if d.soort_code == "PN"), key=lambda d: d.datum_einde_geldigheid
+        )
+        found = {
+            "lost_document": [d for d in docs if d.inhouding_of_vermissing == "V"],
+            "expired_document": [d for d in docs if _is_expired(d, today)],
+            "valid_document": passports[::-1],
+            "passport_expires_soon": passports,
+        }.get(case, [])
+        if not found:
+            raise KeyError(f"no document for special case {case}")
+        return found[0]
 
     def producten(self) -> tuple[Product, ...]:
         return tuple(pr for p in self.persons for pr in p.producten) + tuple(
@@ -1322,6 +1352,16 @@ def _build_companies(
     return tuple(result)
 
 
+def _verified_on(bsn: str, soort: str, today: date, *, always: bool) -> date | None:
+    """Whether (and when) a person's address was verified, from a hash of the BSN and not from the
+    random stream (so adding it changed nothing else in the world): two in three addresses, and
+    always those of README_BSNS[0]; the date lies 1-700 days back."""
+    digest = hashlib.sha256(f"verificatie:{bsn}:{soort}".encode()).digest()
+    if not always and digest[0] % 3 == 0:
+        return None
+    return today - timedelta(days=1 + int.from_bytes(digest[1:3], "big") % 700)
+
+
 def _freeze(
     builder: _Builder,
     d: _Draft,
@@ -1349,7 +1389,11 @@ def _freeze(
         if main or rng.random() < 0.8:
             emails = (
                 DigitaalAdres(
-                    _uuid("digitaaladres", d.bsn, "email"), f"{email_user}@example.nl", "email", "Privé"
+                    _uuid("digitaaladres", d.bsn, "email"),
+                    f"{email_user}@example.nl",
+                    "email",
+                    "Privé",
+                    _verified_on(d.bsn, "email", reference_date, always=main),
                 ),
             )
         if main or rng.random() < 0.7:
@@ -1359,6 +1403,7 @@ def _freeze(
                     f"06{rng.randrange(10000000, 99999999)}",
                     "telefoonnummer",
                     "Mobiel",
+                    _verified_on(d.bsn, "telefoon", reference_date, always=main),
                 ),
             )
         contacts, taken = builder.contacten(
@@ -1415,6 +1460,10 @@ def _repeat_contacts(builder: _Builder, person: Person) -> Person:
         )
     contacts = sorted((*person.klantcontacten, *added), key=lambda c: c.plaatsgevonden_op, reverse=True)
     return replace(person, klantcontacten=tuple(contacts))
+
+
+def _is_expired(doc: Reisdocument, today: date) -> bool:
+    return doc.inhouding_of_vermissing is None and doc.datum_einde_geldigheid < today
 
 
 def _pick(rng: random.Random, pool: list[Person], used: set[str], ok: Callable[[Person], bool]) -> Person:
@@ -1494,6 +1543,14 @@ def build_world(
         builder, companies, owner, zaaktypen, actoren, producttypen, first_partij_nummer=len(result) + 1
     )
     vereniging = next((c.kvk_nummer for c in company_list if not c.vestigingen), "")
+    # a document that ran out before "today" and was never withdrawn, of an ordinary person
+    expired_holder = next(
+        p
+        for p in result[core:] or result
+        if p.bsn not in README_BSNS
+        and p.bsn not in (shielded_bsn, deceased.bsn)
+        and any(_is_expired(d, today) for d in p.reisdocumenten)
+    )
     special = {
         "passport_expires_soon": README_BSNS[0],
         "lost_document": README_BSNS[0],
@@ -1509,6 +1566,8 @@ def build_world(
         "eenmanszaak_owner": owner.bsn,
         "stichting": KVK_TEST_NUMBERS[2],
         "vereniging_zonder_vestiging": vereniging,
+        "valid_document": README_BSNS[1],
+        "expired_document": expired_holder.bsn,
     }
     return World(
         seed=seed,

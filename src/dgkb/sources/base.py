@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Protocol, runtime_checkable
 
 from dgkb.domain.identifiers import Subject, SubjectKind
@@ -95,6 +96,27 @@ class SubjectVerifier(Protocol):
     """Implemented by the base-registry adapters (BRP, later KVK) for the identification step."""
 
     async def verify_subject(self, subject: Subject, headers: Mapping[str, str]) -> SubjectFacts: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TravelDocument:
+    """One identity document as the base registry knows it (BRP Reisdocumenten), for checking a
+    document shown at the counter. `withdrawn` is the BRP aanduiding inhouding of vermissing:
+    "V" vermist (lost or stolen), "I" ingehouden/ingeleverd, "R" van rechtswege vervallen."""
+
+    number: str
+    kind: str | None  # soort.code: "PN" paspoort, "NI" identiteitskaart, ...
+    valid_until: date | None  # None when the registry does not know the full date
+    holder_bsn: str | None
+    withdrawn: str | None = None
+    holder_shielded: bool = False
+
+
+@runtime_checkable
+class DocumentLookup(Protocol):
+    """Implemented by the Reisdocumenten adapter: one document by its number (None if unknown)."""
+
+    async def lookup_document(self, number: str, headers: Mapping[str, str]) -> TravelDocument | None: ...
 
 
 @dataclass(frozen=True, slots=True)

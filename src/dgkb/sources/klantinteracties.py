@@ -222,6 +222,29 @@ class KlantinteractiesAdapter:
                 return partij
         return None
 
+    async def verified_addresses(self, subject: Subject, headers: Mapping[str, str]) -> list[Json]:
+        """The subject's digitale adressen with a `verificatieDatum` (proved to be theirs), newest
+        verification first, each `{adres, soortDigitaalAdres, verificatieDatum}`; [] without a partij.
+        Only addresses provided by that partij count (the filter is not trusted)."""
+        partij = await self.partij_of(subject, headers)
+        if partij is None:
+            return []
+        partij_uuid = str(partij.get("uuid"))
+        found = await self._list("/digitaleadressen", {"verstrektDoorPartij__uuid": partij_uuid}, headers)
+        verified = [
+            {
+                "adres": a.get("adres"),
+                "soortDigitaalAdres": a.get("soortDigitaalAdres"),
+                "verificatieDatum": a.get("verificatieDatum"),
+            }
+            for a in found
+            if _fk_uuid(a.get("verstrektDoorPartij")) == partij_uuid
+            and isinstance(a.get("verificatieDatum"), str)
+            and a.get("verificatieDatum")
+            and isinstance(a.get("adres"), str)
+        ]
+        return sorted(verified, key=lambda a: str(a["verificatieDatum"]), reverse=True)
+
     async def fetch(self, request: FetchRequest) -> Mapping[str, CategoryData | None]:
         wanted = {c: f for c, f in request.fields.items() if c in _SERVED and c in self.categories}
         if not wanted:

@@ -10,15 +10,21 @@ One `POST /reisdocumenten` with `type: ZoekMetBurgerservicenummer` and `fields` 
 lapsed and lost documents (they are no longer travel documents), the second to drop any document of
 another holder (a source that ignores its filter must not leak). Both are removed from the answer
 unless asked. Documents are returned soonest-expiring first; a person without documents gets `[]`.
+
+`lookup_document(number)` (DocumentLookup, for checking a document shown at the counter): one
+`RaadpleegMetReisdocumentnummer` for exactly that number, returning soort, end of validity,
+inhouding/vermissing and holder BSN as a `TravelDocument` (None when the registry does not know the
+number). A partially known end date counts as its earliest possible day; an unknown one as None.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from dgkb.domain.identifiers import SubjectKind
-from dgkb.sources.base import CategoryData, FetchRequest, SourceError, SubjectNotFound
+from dgkb.sources.base import CategoryData, FetchRequest, SourceError, SubjectNotFound, TravelDocument
 from dgkb.sources.config import SourceConfig
 from dgkb.sources.http import SourceHttpClient
 
@@ -28,6 +34,13 @@ BASIS = "klant.basis"
 FIELD = "reisdocumenten"
 _DEFAULT_PATHS = ("reisdocumentnummer", "soort", "datumEindeGeldigheid")
 _FILTER_PATHS = ("inhoudingOfVermissing.aanduiding", "houder.burgerservicenummer")
+_CHECK_PATHS = (
+    "reisdocumentnummer",
+    "soort.code",
+    "datumEindeGeldigheid",
+    "inhoudingOfVermissing.aanduiding.code",
+    "houder.burgerservicenummer",
+)
 Json = dict[str, Any]
 
 
@@ -35,6 +48,27 @@ def _expiry(doc: Json) -> str:
     datum = doc.get("datumEindeGeldigheid")
     value = datum.get("datum") if isinstance(datum, dict) else None
     return value if isinstance(value, str) else "9999-12-31"
+
+
+def _object(value: Any) -> Json:
+    return value if isinstance(value, dict) else {}
+
+
+def _earliest_day(value: Any) -> date | None:
+    """An AbstractDatum as its earliest possible day (Datum, JaarMaandDatum, JaarDatum); None when
+    unknown or malformed, so that a document whose validity cannot be established is not valid."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        if value.get("type") == "Datum" or "datum" in value:
+            return date.fromisoformat(str(value.get("datum")))
+        if value.get("type") == "JaarMaandDatum":
+            return date(int(value["jaar"]), int(value["maand"]), 1)
+        if value.get("type") == "JaarDatum":
+            return date(int(value["jaar"]), 1, 1)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None
 
 
 def _strip(doc: Json, paths: list[str]) -> Json:
@@ -97,6 +131,37 @@ class ReisdocumentenAdapter:
         ]
         kept.sort(key=_expiry)
         return {BASIS: {FIELD: kept}}
+
+    async def lookup_document(self, number: str, headers: Mapping[str, str]) -> TravelDocument | None:
+        body = {
+            "type": "RaadpleegMetReisdocumentnummer",
+            "reisdocumentnummer": [number],
+            "fields": list(_CHECK_PATHS),
+        }
+        answer = await self._http.request("POST", self._path, headers=headers, json=body)
+        docs = answer.get("reisdocumenten") if isinstance(answer, dict) else None
+        if not isinstance(docs, list):
+            raise SourceError(f"{self.id}: antwoord zonder reisdocumenten")
+        # only the asked number counts: a source that ignores its filter must not decide for another
+        found = [d for d in docs if isinstance(d, dict) and d.get("reisdocumentnummer") == number]
+        if not found:
+            return None
+        doc = found[0]
+        soort = _object(doc.get("soort"))
+        houder = _object(doc.get("houder"))
+        withdrawn = doc.get("inhoudingOfVermissing")
+        aanduiding = withdrawn.get("aanduiding") if isinstance(withdrawn, dict) else None
+        code = aanduiding.get("code") if isinstance(aanduiding, dict) else None
+        bsn = houder.get("burgerservicenummer")
+        return TravelDocument(
+            number=number,
+            kind=str(soort["code"]) if soort.get("code") else None,
+            valid_until=_earliest_day(doc.get("datumEindeGeldigheid")),
+            holder_bsn=bsn if isinstance(bsn, str) else None,
+            # any inhouding or vermissing, even one without a readable code, withdraws the document
+            withdrawn=(str(code) if code else "?") if withdrawn else None,
+            holder_shielded=houder.get("geheimhoudingPersoonsgegevens") is True,
+        )
 
     async def aclose(self) -> None:
         await self._http.aclose()

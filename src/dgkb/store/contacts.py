@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dgkb.domain.assurance import IdentificationEvidence
 from dgkb.store.tables import ContactSessionRow
 
 
@@ -35,6 +36,7 @@ class ContactRepository:
         assurance: str,
         shielded: bool,
         at: datetime,
+        evidence: IdentificationEvidence,
     ) -> bool:
         """Bind a subject to an open contact in one conditional UPDATE: it succeeds only when the
         contact has no subject yet or already this one, so two concurrent identifications of one
@@ -55,6 +57,10 @@ class ContactRepository:
                 assurance=assurance,
                 shielded=shielded,
                 last_activity_at=at,
+                identification_method=evidence.method.value,
+                identification_issuer=evidence.issuer,
+                identification_acr=evidence.acr,
+                identification_at=evidence.authenticated_at or at,
             )
             .execution_options(synchronize_session=False)
         )

@@ -33,6 +33,12 @@ class ContactSessionRow(Base):
     shielded: Mapped[bool] = mapped_column(Boolean, default=False)
     zaak_identificatie: Mapped[str | None] = mapped_column(String(100))
     control_answers_key: Mapped[str | None] = mapped_column(String(64))
+    # How identity was established (issue 9): the method (dgkb.domain.assurance.IdentificationMethod),
+    # and for a login the broker that vouched for it, its `acr` and when the customer authenticated.
+    identification_method: Mapped[str | None] = mapped_column(String(32))
+    identification_issuer: Mapped[str | None] = mapped_column(String(500))
+    identification_acr: Mapped[str | None] = mapped_column(String(500))
+    identification_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_activity_at: Mapped[datetime] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -139,3 +145,58 @@ class FeedbackStatusRow(Base):
     bericht_tekst: Mapped[str | None] = mapped_column(String(5000))
     bericht_kanaal: Mapped[str | None] = mapped_column(String(32))
     bericht_status: Mapped[str | None] = mapped_column(String(16))
+
+
+class AssertionNonceRow(Base):
+    """A nonce of a DigiD/eHerkenning assertion that was used: the primary key makes each
+    assertion usable once, across every node (a replayed ID token finds its nonce here)."""
+
+    __tablename__ = "assertion_nonces"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256(issuer, nonce)
+    used_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)  # when it may be forgotten
+
+
+class LoginCodeRow(Base):
+    """A pending authorization code of the built-in test broker or dev issuer (never in
+    production): in the database so the code flow works with several workers and nodes."""
+
+    __tablename__ = "login_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(32))  # "test-broker" | "dev-issuer"
+    payload: Mapped[str] = mapped_column(Text)  # JSON: client, redirect, PKCE challenge, nonce, choice
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class ConfirmationRow(Base):
+    """A "bevestig met DigiD" confirmation during a call (issue 9 §3): single use, short-lived, bound
+    to one contact and its subject (pseudonym only). Secrets are stored as hashes, except the login's
+    nonce and PKCE verifier, which the callback must present and which die with the confirmation."""
+
+    __tablename__ = "confirmations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(String(36), index=True)
+    subject_key: Mapped[str] = mapped_column(String(64))  # pseudonym of the contact's subject
+    key_id: Mapped[str] = mapped_column(String(64))
+    via: Mapped[str] = mapped_column(String(8))  # sms | email | code
+    status: Mapped[str] = mapped_column(String(16))  # open | ingelogd | bevestigd | mislukt | geannuleerd
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # the link's token
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)  # the code typed at the short URL
+    state_hash: Mapped[str | None] = mapped_column(String(64), unique=True)  # pending broker login
+    nonce: Mapped[str | None] = mapped_column(String(100))
+    code_verifier: Mapped[str | None] = mapped_column(String(128))
+    readback_hash: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    assurance: Mapped[str | None] = mapped_column(String(32))
+    method: Mapped[str | None] = mapped_column(String(32))
+    issuer: Mapped[str | None] = mapped_column(String(500))
+    acr: Mapped[str | None] = mapped_column(String(500))
+    authenticated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    notification_id: Mapped[str | None] = mapped_column(String(64))
+    failure: Mapped[str | None] = mapped_column(String(64))  # stable reason once mislukt
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

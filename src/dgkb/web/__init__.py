@@ -14,6 +14,8 @@ from dgkb.web.deps import STATIC_DIR, LoginRequired, NotAllowed, WebState, is_ht
 from dgkb.web.oidc import OidcClient, WebSettings
 from dgkb.web.routes.auth import router as auth_router
 from dgkb.web.routes.beheer import router as beheer_router
+from dgkb.web.routes.bevestigen import router as bevestigen_router
+from dgkb.web.routes.bevestigen_console import router as bevestigen_console_router
 from dgkb.web.routes.console import router as console_router
 from dgkb.web.routes.privacy import router as privacy_router
 from dgkb.web.routes.registratie import router as registratie_router
@@ -38,6 +40,8 @@ def install(app: FastAPI, settings: Settings) -> None:
         zaak_router,
         privacy_router,
         beheer_router,
+        bevestigen_router,
+        bevestigen_console_router,
     ):
         app.include_router(router)
     app.add_exception_handler(LoginRequired, _login_required)

@@ -19,6 +19,8 @@ from dgkb.web.session import CSRF_FIELD, WebSession, WebSessions, check_csrf
 if TYPE_CHECKING:
     from dgkb.audit.writer import AuditWriter
     from dgkb.consent.service import ConsentService
+    from dgkb.contacts.confirmation import ConfirmationService
+    from dgkb.contacts.documents import DocumentCheckService
     from dgkb.contacts.identification import IdentificationService
     from dgkb.contacts.moment import ContactMomentService
     from dgkb.contacts.service import ContactService
@@ -59,6 +61,8 @@ class WebServices(Protocol):
     federation: Federation
     moments: ContactMomentService
     identification: IdentificationService
+    documents: DocumentCheckService
+    confirmations: ConfirmationService
     hub: ChangeHub
 
     @property

@@ -18,7 +18,7 @@ from dgkb.api.v1.schemas import (
     SubjectRef,
     ZaakSessieStart,
 )
-from dgkb.contacts.service import ContactView
+from dgkb.contacts.service import ContactError, ContactView
 from dgkb.klantbeeld.schemas import Klantbeeld
 
 router = APIRouter(tags=["contacten"])
@@ -67,14 +67,33 @@ async def get_contact(contact_id: str, actor: ActorDep, services: ServicesDep) -
     "/contacten/{contact_id}/identificatie",
     response_model=Contact,
     responses=RESPONSES,
-    summary="Identificeer de klant van dit contact en leg de zekerheid vast",
+    summary="Identificeer de klant van dit contact: met controlevragen, of met de inlog van de klant "
+    "(idToken van de DigiD/eHerkenning-broker)",
+    description="Een medewerker legt alleen `geen` of `controlevragen` vast. Een DigiD- of "
+    "eHerkenningniveau komt uitsluitend uit een geverifieerd ID-token (`idToken`) van de broker van "
+    "de organisatie: handtekening (JWKS), issuer, audience, geldigheid en nonce (eenmalig) worden "
+    "gecontroleerd, het niveau volgt uit de acr-tabel en de klant in het token moet de klant van dit "
+    "contact zijn (anders 403 met `reden: ASSERTION_SUBJECT_MISMATCH`, niveau ongewijzigd). Een "
+    "getypt DigiD- of eHerkenningniveau in `zekerheid` geeft 400.",
 )
 async def identify(
     contact_id: str, body: Identificatie, actor: ActorDep, services: ServicesDep, trace: TraceDep
 ) -> Contact:
-    view = await services.contacts.identify(
-        actor, contact_id, subject=body.subject(), assurance=body.zekerheid, trace=trace
-    )
+    if body.id_token is not None:
+        if body.zekerheid is not None:
+            raise ContactError(
+                "Geef zekerheid of idToken, niet allebei: bij een inlog volgt het niveau uit het token.",
+                field="zekerheid",
+            )
+        view = await services.contacts.identify_with_id_token(
+            actor, contact_id, subject=body.subject(), id_token=body.id_token, nonce=body.nonce, trace=trace
+        )
+    elif body.zekerheid is None:
+        raise ContactError("Geef zekerheid (geen of controlevragen) of idToken.", field="zekerheid")
+    else:
+        view = await services.contacts.identify(
+            actor, contact_id, subject=body.subject(), assurance=body.zekerheid, trace=trace
+        )
     return _contact(view)
 
 

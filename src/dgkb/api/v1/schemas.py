@@ -86,7 +86,36 @@ class SubjectRef(Camel):
 
 
 class Identificatie(SubjectRef):
-    zekerheid: Assurance
+    """Either `zekerheid` attested by the employee (only `geen` or `controlevragen`), or `idToken`:
+    the ID token of the customer's own DigiD/eHerkenning login at the organisation's broker, passed
+    on by the platform that logged them in; the level then comes from its `acr`."""
+
+    zekerheid: Assurance | None = Field(
+        default=None,
+        description="geen of controlevragen; een DigiD- of eHerkenningniveau wordt geweigerd "
+        "(dat komt uit idToken)",
+    )
+    id_token: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=16_384,
+        description="ID-token (JWT) van de broker (NL GOV OIDC-profiel) uit de inlog van de klant",
+    )
+    nonce: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="De nonce van de inlogvraag; als die is meegegeven moet het token dezelfde hebben",
+    )
+
+
+class Identificatiebewijs(Camel):
+    """Hoe de identiteit is vastgesteld."""
+
+    methode: str = Field(description="geen, controlevragen, document, digid of eherkenning")
+    uitgever: str | None = Field(default=None, description="De broker (issuer) die de inlog bevestigde")
+    acr: str | None = Field(default=None, description="Het acr van de inlog")
+    op: datetime | None = Field(default=None, description="Wanneer de klant inlogde of werd geïdentificeerd")
 
 
 class Controlevraag(Camel):
@@ -123,6 +152,7 @@ class Contact(Camel):
     laatste_activiteit_op: datetime
     beeindigd_op: datetime | None
     weergavenaam: str | None = None
+    identificatie: Identificatiebewijs | None = None
 
 
 class ToestemmingGeven(Camel):

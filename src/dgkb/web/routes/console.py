@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 import dgkb.web.klantbeeld_view as klantbeeld_view
 from dgkb.audit.records import AuditUnavailable
 from dgkb.consent.service import ConsentOffer
+from dgkb.contacts.documents import DocumentKind, document_number
 from dgkb.contacts.service import ContactView
 from dgkb.domain.assurance import Assurance
 from dgkb.domain.channels import Kanaal
@@ -51,8 +52,6 @@ KANALEN: tuple[tuple[str, str], ...] = (
 KANAAL_LABELS = dict(KANALEN) | {Kanaal.BACKOFFICE.value: "Behandeling zaak"}
 # channels where the customer is logged in with DigiD / eHerkenning on our side
 DIGITAL = frozenset({Kanaal.CHAT.value, Kanaal.WEBFORMULIER.value, Kanaal.EMAIL.value})
-DIGID_LEVELS = (Assurance.DIGID_MIDDEN, Assurance.DIGID_SUBSTANTIEEL, Assurance.DIGID_BASIS)
-EHERKENNING_LEVELS = (Assurance.EHERKENNING_EH3, Assurance.EHERKENNING_EH2PLUS, Assurance.EHERKENNING_EH2)
 _ERROR_TEXT = {
     AuditUnavailable: "Het toegangslog kan nu niet worden geschreven; daarom wordt niets getoond.",
 }
@@ -273,7 +272,6 @@ async def choose_customer(
         return alert(request, "Onbekende soort klant.")
     except FAILURES as exc:
         return alert(request, error_text(exc))
-    levels = DIGID_LEVELS if kind is SubjectKind.BSN else EHERKENNING_LEVELS
     return render(
         request,
         "partials/identificeren.html",
@@ -285,8 +283,9 @@ async def choose_customer(
             "afgeschermd": afgeschermd == "ja",
             "vragen": vragen,
             "digitaal": view.kanaal in DIGITAL,
-            "niveaus": levels,
             "inlog": "DigiD" if kind is SubjectKind.BSN else "eHerkenning",
+            # a passport or identity card can be checked in BRP Reisdocumenten only in person
+            "balie": view.kanaal == Kanaal.BALIE.value and kind is SubjectKind.BSN,
         },
     )
 
@@ -357,6 +356,41 @@ async def identify(
     return render(request, "partials/zijbalk.html", contact_context(request, session, view))
 
 
+@router.post("/contacten/{contact_id}/identiteitsbewijs", name="identity_document")
+async def identity_document(
+    request: Request,
+    contact_id: str,
+    session: CheckedDep,
+    trace: TraceDep,
+    waarde: str = Form(...),
+    documentnummer: str = Form(...),
+    documentsoort: str = Form(...),
+    naam: str = Form(""),
+) -> Response:
+    """At the balie: check the shown passport or identity card in BRP Reisdocumenten and identify
+    the customer at the level the register gives for documents (dgkb.contacts.documents)."""
+    svc = services(request)
+    actor = actor_of(session)
+    try:
+        subject = _subject(SubjectKind.BSN.value, waarde)
+        view = await svc.documents.identify_with_document(
+            actor,
+            contact_id,
+            subject=subject,
+            documentnummer=document_number(documentnummer),
+            soort=DocumentKind(documentsoort),
+            trace=trace,
+        )
+    except ValueError:
+        return alert(request, "Kies paspoort, identiteitskaart of rijbewijs.")
+    except FAILURES as exc:
+        return alert(request, error_text(exc))
+    await _remember(
+        request, session, contact_id, naam=view.weergavenaam or naam[:200] or None, soort="persoon"
+    )
+    return render(request, "partials/zijbalk.html", contact_context(request, session, view))
+
+
 @router.post("/contacten/{contact_id}/doel", name="choose_purpose")
 async def choose_purpose(
     request: Request, contact_id: str, session: CheckedDep, trace: TraceDep, doel: str = Form(...)
@@ -373,16 +407,31 @@ async def choose_purpose(
     try:
         context = await svc.contacts.context_for(actor, contact_id, trace=trace)
         result = await svc.klantbeeld.read(context)
-        ctx.update(_klantbeeld_context(result, contact_id, context.subject.kind, svc.consent.offer(context)))
+        ctx.update(
+            _klantbeeld_context(
+                result, contact_id, context.subject.kind, svc.consent.offer(context), context.channel
+            )
+        )
     except FAILURES:
         pass
     return render(request, "partials/doel_gekozen.html", ctx)
 
 
 def _klantbeeld_context(
-    result: Klantbeeld, contact_id: str, kind: SubjectKind, consent: ConsentOffer
+    result: Klantbeeld,
+    contact_id: str,
+    kind: SubjectKind,
+    consent: ConsentOffer,
+    channel: Kanaal | None = None,
 ) -> dict[str, Any]:
     return {
+        # "bevestig met DigiD" (issue 9 §3): a caller whose section needs a DigiD login confirms it
+        # with their own login during the call (web/routes/bevestigen_console.py)
+        "bevestigen": kind is SubjectKind.BSN
+        and channel is not None
+        and channel.value not in DIGITAL
+        and channel not in (Kanaal.BALIE, Kanaal.BACKOFFICE)
+        and any("ASSURANCE_TOO_LOW" in s.redenen for s in result.secties),
         "toestemming": consent,  # may consent be asked here, for which categories (consent service)
         "kb": klantbeeld_view.build(result),
         "contact_id": contact_id,
@@ -401,11 +450,13 @@ async def klantbeeld(request: Request, contact_id: str, session: SessionDep, tra
         result = await svc.klantbeeld.read(context)
     except FAILURES as exc:
         return alert(request, error_text(exc))
-    return render(
-        request,
-        "partials/klantbeeld.html",
-        _klantbeeld_context(result, contact_id, context.subject.kind, svc.consent.offer(context)),
+    ctx = _klantbeeld_context(
+        result, contact_id, context.subject.kind, svc.consent.offer(context), context.channel
     )
+    if ctx["bevestigen"]:  # a confirmation in progress stays in view when the klantbeeld re-renders
+        latest = await svc.confirmations.latest(actor_of(session), contact_id)
+        ctx["bevestiging"] = latest if latest is not None and latest.status in ("open", "ingelogd") else None
+    return render(request, "partials/klantbeeld.html", ctx)
 
 
 @router.get("/contacten/{contact_id}/gebeurtenissen", name="changes")
