@@ -9,12 +9,18 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from dgkb.store.db import Database
 from dgkb.store.migrate import upgrade_async
+
+# No wall-clock limits: CI machines are loaded and noisy, so hypothesis' 200 ms deadline would make
+# property tests fail on timing, not on behaviour. Tests that pass their own @settings keep this.
+hypothesis_settings.register_profile("dgkb", deadline=None)
+hypothesis_settings.load_profile("dgkb")
 
 PG_URL = os.environ.get("DGKB_TEST_DATABASE_URL", "")
 SHARED_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
