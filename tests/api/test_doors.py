@@ -113,6 +113,14 @@ async def test_control_questions_are_attested_only_after_their_answers_were_show
         )
         assert ok.status_code == 200, ok.text
         assert ok.json()["zekerheid"] == "controlevragen"
+    # showing the answers is itself a logged read, about the person whose answers were shown
+    async with await stack.as_user("privacy-petra") as petra:
+        log = await petra.post("/api/v1/toegangslog/zoekopdrachten", json={"bsn": OTHER_BSN})
+    reads = [r for r in log.json()["resultaten"] if r["contact_id"] == contact]
+    assert reads, "the control-answer read of the other person was not logged"
+    assert all(r["actor_id"] == "kcm-anna" for r in reads)
+    assert all(r["processing_activity_id"].endswith("/kcc-identificatie") for r in reads)
+    assert all("klant.basis" in r["categories_delivered"] for r in reads)
 
 
 async def test_control_answers_of_another_employees_contact_are_refused(stack: Stack) -> None:
