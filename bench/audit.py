@@ -38,8 +38,8 @@ def pct(values: Sequence[float], p: float) -> float:
 
 
 async def run(database_url: str, writers: int, seconds: float, chains: int) -> None:
-    from dgkb.app import load_configuration
     from dgkb.audit import AuditWriter, verify
+    from dgkb.composition.root import load_configuration
     from dgkb.domain.assurance import Assurance
     from dgkb.domain.channels import Kanaal
     from dgkb.domain.context import Actor, RequestContext, Trace

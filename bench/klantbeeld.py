@@ -429,7 +429,7 @@ def _per_call(fn: Callable[[], object], calls: int, rounds: int, scale: float) -
 
 
 def bench_decisions(quick: bool) -> list[Micro]:
-    from dgkb.app import load_configuration
+    from dgkb.composition.root import load_configuration
     from dgkb.domain.assurance import Assurance
     from dgkb.domain.channels import Kanaal
     from dgkb.domain.roles import Role
@@ -504,8 +504,8 @@ def bench_decisions(quick: bool) -> list[Micro]:
 
 
 async def bench_audit(database_url: str, label: str, quick: bool) -> list[Micro]:
-    from dgkb.app import load_configuration
     from dgkb.audit.writer import AuditWriter
+    from dgkb.composition.root import load_configuration
     from dgkb.domain.assurance import Assurance
     from dgkb.domain.channels import Kanaal
     from dgkb.domain.context import Actor, RequestContext, Trace

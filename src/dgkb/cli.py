@@ -55,7 +55,7 @@ def check(
 ) -> None:
     """Controleer register, catalogus en bronnenconfiguratie; exit 1 met precieze meldingen.
     Ingebouwde sleutels en demogeheimen: een waarschuwing, in productie een fout."""
-    from dgkb.app import identification_purposes, load_configuration
+    from dgkb.composition.root import identification_purposes, load_configuration
     from dgkb.demo_secrets import demo_secrets
 
     settings = Settings()

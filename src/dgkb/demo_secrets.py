@@ -46,7 +46,7 @@ SHIPPED_DEFAULTS = _shipped_defaults()
 
 
 class HasSources(Protocol):
-    """The loaded configuration (`dgkb.app.Configuration`); only its sources are read here."""
+    """The loaded configuration (`dgkb.composition.root.Configuration`); only its sources are read here."""
 
     @property
     def sources(self) -> SourcesConfig: ...

@@ -7,11 +7,17 @@ import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
-from dgkb.api.deps import Services
-from dgkb.api.test_broker import TEST_BROKER_PATH, TestBroker
-from dgkb.app import build_services, load_configuration, test_broker_key_file
+from dgkb.api.test_broker import TestBroker
 from dgkb.audit.chain import VerifyReport, verify
 from dgkb.audit.query import search_access
+from dgkb.composition.root import (
+    TEST_BROKER_PATH,
+    BuiltInIssuer,
+    Services,
+    build_services,
+    load_configuration,
+    test_broker_key_file,
+)
 from dgkb.domain.assurance import Assurance, login_method
 from dgkb.domain.channels import Kanaal
 from dgkb.domain.context import Actor, RequestContext, Trace
@@ -29,24 +35,17 @@ from dgkb.store.db import Database
 async def _services(settings: Settings, *, test_broker: TestBroker | None = None) -> AsyncIterator[Services]:
     config = load_configuration(settings)
     database = Database(settings.database_url)
-    # Operators authenticate at the OS level; no token validation needed, but build_services wants
-    # a validator: give it the configured issuer or a placeholder that accepts nothing.
+    # Operators authenticate at the OS level: the same services as the API, without token validation.
     services = build_services(
-        settings.model_copy(
-            update={
-                "oidc_issuer": settings.oidc_issuer or "urn:dgkb:cli",
-                "oidc_jwks_url": settings.oidc_jwks_url or "http://127.0.0.1:9/none",
-            }
-        ),
+        settings,
         config,
         database=database,
-        dev_issuer=None,
-        test_broker=test_broker,
+        test_broker=BuiltInIssuer(test_broker.issuer, test_broker.jwks()) if test_broker else None,
     )
     try:
         yield services
     finally:
-        await services.sources.aclose()
+        await services.aclose()
         await database.dispose()
 
 

@@ -17,8 +17,9 @@ import httpx
 import pytest
 
 from dgkb.api.test_broker import TestBroker
-from dgkb.app import create_app, load_configuration
+from dgkb.app import create_app
 from dgkb.audit.query import search_access, search_ldv
+from dgkb.composition.root import load_configuration
 from dgkb.domain.assurance import Assurance
 from dgkb.domain.errors import InvalidConfiguration
 from dgkb.domain.identifiers import Subject

@@ -34,16 +34,12 @@ def test_dev_issuer_refuses_to_start_in_production() -> None:
 
 
 def test_production_without_oidc_settings_refuses_to_start(tmp_path: Path) -> None:
-    from dgkb.app import build_services, load_configuration
     from dgkb.domain.errors import InvalidConfiguration
-    from dgkb.store.db import Database
 
     # real secrets, so the refusal is about the issuer (the dev issuer is never the fallback)
     settings = production_settings(tmp_path, oidc_issuer="", oidc_jwks_url="")
     with pytest.raises(InvalidConfiguration) as caught:
-        build_services(
-            settings, load_configuration(settings), database=Database(settings.database_url), dev_issuer=None
-        )
+        create_app(settings)
     assert caught.value.field == "DGKB_OIDC_ISSUER"
 
 

@@ -89,7 +89,7 @@ def test_demo_values_are_recognised_and_real_ones_are_not() -> None:
 def test_outside_production_the_demo_secrets_are_listed_but_allowed(tmp_path: Path) -> None:
     settings = Settings(env=Environment.TEST, database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db")
     create_app(settings)  # the demo starts with its demo secrets
-    from dgkb.app import load_configuration
+    from dgkb.composition.root import load_configuration
 
     found = demo_secrets(settings, load_configuration(settings))
     assert any(line.startswith("DGKB_PSEUDONYM_KEYS:") for line in found)

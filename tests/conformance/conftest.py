@@ -54,7 +54,7 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from dgkb.app import load_configuration
+from dgkb.composition.root import load_configuration
 from dgkb.runner import rebase_sources, running_simulators
 from dgkb.settings import Settings
 from dgkb.simulators.world import World, build_world

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from dgkb.api.deps import Services
 from dgkb.app import create_app
+from dgkb.composition.root import Services
 from dgkb.events.notificaties import abonneer
 from dgkb.runner import rebase_sources, running_simulators
 from dgkb.settings import Environment, Settings

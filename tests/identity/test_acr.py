@@ -65,7 +65,7 @@ def test_a_broken_table_stops_start_up_and_check(tmp_path: Path) -> None:
     """load_configuration (start-up and `dgkb check`) reads and validates the table."""
     import shutil
 
-    from dgkb.app import load_configuration
+    from dgkb.composition.root import load_configuration
     from dgkb.settings import Settings
 
     config = tmp_path / "config"

@@ -17,7 +17,8 @@ import httpx
 import jwt
 import pytest
 
-from dgkb.app import create_app, load_configuration
+from dgkb.app import create_app
+from dgkb.composition.root import load_configuration
 from dgkb.domain.errors import InvalidConfiguration
 from dgkb.notify import (
     DEMO_API_KEY,

@@ -2,69 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from dgkb.api.auth import AuthError, TokenValidator
 from dgkb.api.problems import ApiProblem
+from dgkb.composition.root import Services
 from dgkb.domain.context import Actor, Trace
 from dgkb.domain.roles import Role
-
-if TYPE_CHECKING:
-    from dgkb.audit.writer import AuditWriter
-    from dgkb.consent.service import ConsentService
-    from dgkb.contacts.confirmation import ConfirmationService
-    from dgkb.contacts.documents import DocumentCheckService
-    from dgkb.contacts.identification import IdentificationService
-    from dgkb.contacts.moment import ContactMomentService
-    from dgkb.contacts.service import ContactService
-    from dgkb.domain.catalogue import Catalogue
-    from dgkb.domain.pseudonym import Pseudonymizer
-    from dgkb.domain.register import Register
-    from dgkb.events.hub import ChangeHub
-    from dgkb.events.service import ChangeService
-    from dgkb.federation.cache import SourceCache
-    from dgkb.federation.fanout import Federation
-    from dgkb.federation.sourceset import SourceSet
-    from dgkb.feedback.service import FeedbackService
-    from dgkb.identity.assertions import AssertionVerifier
-    from dgkb.klantbeeld.service import KlantbeeldService
-    from dgkb.notify.port import Notifier
-    from dgkb.policy.engine import CedarPolicyEngine
-    from dgkb.search.service import CustomerSearch
-    from dgkb.store.db import Database
-
-
-@dataclass
-class Services:
-    """Everything the API needs, built once in the lifespan (app.py)."""
-
-    database: Database
-    catalogue: Catalogue
-    register: Register
-    sources: SourceSet
-    engine: CedarPolicyEngine
-    pseudonymizer: Pseudonymizer
-    audit: AuditWriter
-    consent: ConsentService
-    contacts: ContactService
-    klantbeeld: KlantbeeldService
-    feedback: FeedbackService
-    search: CustomerSearch
-    federation: Federation
-    cache: SourceCache
-    validator: TokenValidator
-    changes: ChangeService  # real-time: inbound notifications, publish_change, the bus
-    hub: ChangeHub  # open views of this process, per subject
-    moments: ContactMomentService  # registering contact moments (web console)
-    identification: IdentificationService  # control questions (web console)
-    notifier: Notifier  # outbound text messages and e-mail through NotifyNL (dgkb.notify)
-    documents: DocumentCheckService  # identity documents checked at the counter (issue 9 §4)
-    assertions: AssertionVerifier  # DigiD/eHerkenning ID tokens of the broker (identity/assertions.py)
-    confirmations: ConfirmationService  # "bevestig met DigiD" during a call (issue 9 §3)
+from dgkb.identity.tokens import AuthError, TokenValidator
 
 
 def get_services(request: Request) -> Services:
@@ -87,7 +34,8 @@ async def current_actor(
             headers={"WWW-Authenticate": 'Bearer realm="dgkb"'},
         )
     try:
-        return await get_services(request).validator.actor(credentials.credentials)
+        validator: TokenValidator = request.app.state.validator
+        return await validator.actor(credentials.credentials)
     except AuthError as exc:
         raise ApiProblem(
             401, exc.detail, code=exc.code, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}

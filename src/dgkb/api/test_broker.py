@@ -28,6 +28,7 @@ from pydantic import Field, model_validator
 from dgkb.api.dev_issuer import _form, _grant_error, _load_or_create_key, _pkce_s256
 from dgkb.api.problems import ApiProblem
 from dgkb.api.v1.schemas import SubjectRef
+from dgkb.composition.root import TEST_BROKER_PATH
 from dgkb.domain.assurance import Assurance, IdentificationMethod, login_method
 from dgkb.domain.errors import InvalidIdentifier
 from dgkb.domain.identifiers import Subject, SubjectKind
@@ -36,7 +37,6 @@ from dgkb.identity.login_codes import LoginCodes
 
 __all__ = ["TEST_BROKER_PATH", "TestBroker", "TestBrokerRefused", "test_broker_router"]
 
-TEST_BROKER_PATH = "/test-broker"
 BANNER = "TESTOMGEVING — geen echte DigiD"
 CODE_LIFETIME = timedelta(seconds=120)
 TOKEN_LIFETIME = 300

@@ -40,10 +40,6 @@ STATIC_DIR = Path(__file__).parent / "static"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
-class ActorValidator(Protocol):
-    async def actor(self, token: str) -> Actor: ...
-
-
 class WebServices(Protocol):
     """The application services the console uses (the API's container has the same shape; the web
     layer does not import the API layer)."""
@@ -64,9 +60,6 @@ class WebServices(Protocol):
     documents: DocumentCheckService
     confirmations: ConfirmationService
     hub: ChangeHub
-
-    @property
-    def validator(self) -> ActorValidator: ...
 
 
 @dataclass

@@ -77,7 +77,7 @@ async def login_callback(request: Request) -> Response:
         )
         if tokens.id_token is not None and id_token_nonce(tokens.id_token) != pending.oidc_nonce:
             raise OidcError("Inloggen is mislukt (nonce klopt niet); probeer het opnieuw.")
-        actor = await services(request).validator.actor(tokens.access_token)
+        actor = await request.app.state.validator.actor(tokens.access_token)
     except OidcError as exc:
         return render(request, "fout.html", {"titel": "Inloggen lukt niet", "tekst": exc.message}, status=400)
     except Exception as exc:  # AuthError of the validator: an unusable token

@@ -1,0 +1,1 @@
+"""The composition root (root.py) and the route dependencies on its services (deps.py)."""

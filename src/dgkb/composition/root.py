@@ -1,0 +1,339 @@
+"""The composition root: configuration → every application service, built once, without HTTP.
+
+The API, the console, the CLI and (later) workers all get their services from `build_services`;
+nothing else constructs a service. Routes reach the one service they use through the `Annotated`
+aliases in `dgkb.composition.deps`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from dgkb.audit.writer import AuditWriter
+from dgkb.consent.service import ConsentService
+from dgkb.contacts.confirmation import ConfirmationService
+from dgkb.contacts.documents import DocumentCheckService
+from dgkb.contacts.identification import IdentificationService
+from dgkb.contacts.moment import ContactMomentService, parse_options
+from dgkb.contacts.service import ContactService
+from dgkb.demo_secrets import refuse_demo_secrets_in_production
+from dgkb.domain.assurance import IdentificationMethod
+from dgkb.domain.catalogue import Catalogue
+from dgkb.domain.errors import InvalidConfiguration
+from dgkb.domain.pseudonym import Pseudonymizer
+from dgkb.domain.register import Register
+from dgkb.events.hub import ChangeHub
+from dgkb.events.service import ChangeService, build_changes
+from dgkb.federation.cache import MemoryCache, RedisCache, SourceCache
+from dgkb.federation.fanout import Federation
+from dgkb.federation.sourceset import SourceSet
+from dgkb.feedback.service import FeedbackService
+from dgkb.feedback.source import KIND as FEEDBACK_KIND
+from dgkb.feedback.source import FeedbackSource
+from dgkb.identity.acr import AcrTable, load_acr_table
+from dgkb.identity.assertions import AssertionVerifier, BrokerConfig
+from dgkb.identity.jwks import KeySet
+from dgkb.identity.tokens import TokenValidator
+from dgkb.klantbeeld.service import KlantbeeldService
+from dgkb.notify import build_notifier, notify_config
+from dgkb.notify.port import Notifier
+from dgkb.policy.engine import CedarPolicyEngine
+from dgkb.search.service import CustomerSearch
+from dgkb.settings import Settings, load_catalogue, load_register, load_yaml
+from dgkb.sources.base import SourceAdapter
+from dgkb.sources.config import SourceConfig, SourcesConfig, parse_sources
+from dgkb.sources.registry import build_adapter, known_kinds
+from dgkb.store.db import Database
+
+TEST_BROKER_PATH = "/test-broker"
+
+
+@dataclass(frozen=True)
+class BuiltInIssuer:
+    """A token issuer running inside DGKB outside production (the dev issuer, the test broker):
+    its issuer URL and public keys, so validators trust it without fetching a JWKS URL."""
+
+    issuer: str
+    jwks: Mapping[str, Any]
+
+
+@dataclass
+class Services:
+    """Every application service, built once per process by `build_services`."""
+
+    database: Database
+    catalogue: Catalogue
+    register: Register
+    sources: SourceSet
+    engine: CedarPolicyEngine
+    pseudonymizer: Pseudonymizer
+    audit: AuditWriter
+    consent: ConsentService
+    contacts: ContactService
+    klantbeeld: KlantbeeldService
+    feedback: FeedbackService
+    search: CustomerSearch
+    federation: Federation
+    cache: SourceCache
+    changes: ChangeService  # real-time: inbound notifications, publish_change, the bus
+    hub: ChangeHub  # open views of this process, per subject
+    moments: ContactMomentService  # registering contact moments
+    identification: IdentificationService  # control questions
+    notifier: Notifier  # outbound text messages and e-mail through NotifyNL (dgkb.notify)
+    documents: DocumentCheckService  # identity documents checked at the counter
+    assertions: AssertionVerifier  # DigiD/eHerkenning ID tokens of the broker
+    confirmations: ConfirmationService  # "bevestig met DigiD" during a call
+
+    async def aclose(self) -> None:
+        """Release what the services hold open (HTTP clients of the sources, the cache's pool)."""
+        await self.sources.aclose()
+        await self.cache.aclose()
+
+
+def test_broker_key_file(settings: Settings) -> Path | None:
+    """In development the test broker's key survives restarts (and is shared with the CLI)."""
+    if settings.env.value != "development":
+        return None
+    return settings.config_dir.parent / "var" / "test-broker-key.pem"
+
+
+@dataclass(frozen=True)
+class Configuration:
+    catalogue: Catalogue
+    register: Register
+    sources: SourcesConfig
+    # which level a DigiD/eHerkenning login yields per `acr` (config/acr.yaml); empty = always `geen`
+    acr: AcrTable = field(default_factory=lambda: AcrTable(levels={}))
+
+
+def load_configuration(
+    settings: Settings, source_overrides: Mapping[str, str] | None = None
+) -> Configuration:
+    """Read and cross-validate catalogue, sources and register; raises InvalidConfiguration with
+    every problem, each naming file and path (used at start-up and by `dgkb check`). In production
+    a built-in key or demo secret is such a problem too (dgkb.demo_secrets)."""
+    catalogue = load_catalogue(settings)
+    sources_path = settings.config_files["sources"]
+    sources = parse_sources(
+        load_yaml(sources_path),
+        catalogue=catalogue,
+        known_kinds=known_kinds() | {FEEDBACK_KIND},
+        source=sources_path.name,
+    )
+    if source_overrides:
+        sources = SourcesConfig(
+            sources=tuple(
+                s.model_copy(update={"baseUrl": source_overrides[s.id]}) if s.id in source_overrides else s
+                for s in sources.sources
+            )
+        )
+    register_ = load_register(settings, catalogue, source_ids=sources.ids)
+    acr = load_acr_table(settings.config_files["acr"])
+    config = Configuration(catalogue=catalogue, register=register_, sources=sources, acr=acr)
+    notify_config(settings)  # DGKB_NOTIFY_*: InvalidConfiguration naming the setting
+    refuse_demo_secrets_in_production(settings, config)
+    return config
+
+
+def identification_purposes(register_: Register) -> dict[str, str]:
+    """Organisation OIN -> its identification purpose (`identificatie: true` in the register)."""
+    found = {va.organisatie.oin: va.id for va in register_.verwerkingsactiviteiten if va.identificatie}
+    if found:
+        return found
+    raise InvalidConfiguration(
+        "register.yaml: verwerkingsactiviteiten: er moet een identificatiedoel zijn "
+        "(een verwerkingsactiviteit met 'identificatie: true')",
+        field="register.yaml",
+    )
+
+
+def _audiences(value: str) -> tuple[str, ...]:
+    return tuple(a.strip() for a in value.split(",") if a.strip())
+
+
+def brokers(settings: Settings, test_broker: BuiltInIssuer | None) -> list[BrokerConfig]:
+    """The DigiD and eHerkenning brokers DGKB trusts: the configured ones (issuer and JWKS URL both
+    required), else outside production the built-in test broker; in production none unless set."""
+    found: list[BrokerConfig] = []
+    digid_claims = _audiences(settings.digid_bsn_claim) or ("bsn",)
+    for method, issuer, jwks_url, audience, subject_claims, prefix in (
+        (
+            IdentificationMethod.DIGID,
+            settings.digid_issuer,
+            settings.digid_jwks_url,
+            settings.digid_audience,
+            digid_claims,
+            "DGKB_DIGID",
+        ),
+        (
+            IdentificationMethod.EHERKENNING,
+            settings.eherkenning_issuer,
+            settings.eherkenning_jwks_url,
+            settings.eherkenning_audience,
+            (settings.eherkenning_kvk_claim,),
+            "DGKB_EHERKENNING",
+        ),
+    ):
+        extra: dict[str, Any] = {}
+        if method is IdentificationMethod.EHERKENNING:
+            extra = {
+                "vestiging_claim": settings.eherkenning_vestiging_claim,
+                "acting_person_claim": settings.eherkenning_acting_person_claim,
+            }
+        if issuer:
+            if not jwks_url:
+                raise InvalidConfiguration(
+                    f"{prefix}_JWKS_URL is verplicht als {prefix}_ISSUER is gezet", field=f"{prefix}_JWKS_URL"
+                )
+            keys = KeySet(url=jwks_url)
+            test = TEST_BROKER_PATH in issuer
+        elif test_broker is not None and not settings.is_production:
+            issuer, keys, test = test_broker.issuer, KeySet(static=dict(test_broker.jwks)), True
+        else:
+            continue
+        found.append(
+            BrokerConfig(
+                method=method,
+                issuer=issuer,
+                audiences=_audiences(audience) or ("dgkb",),
+                keys=keys,
+                subject_claims=subject_claims,
+                test_broker=test,
+                **extra,
+            )
+        )
+    return found
+
+
+def build_services(
+    settings: Settings,
+    config: Configuration,
+    *,
+    database: Database,
+    test_broker: BuiltInIssuer | None = None,
+) -> Services:
+    """Every application service, built once per process without HTTP: the API, the console, the
+    CLI and workers share what this returns. Close it with `Services.aclose()`."""
+    pseudonymizer = Pseudonymizer(settings.pseudonym_keyring())
+
+    def build(source: SourceConfig) -> SourceAdapter:
+        # DGKB's own stores need the database; every other kind is a pure HTTP adapter.
+        if source.kind == FEEDBACK_KIND:
+            return FeedbackSource(source, database=database, pseudonymizer=pseudonymizer)
+        return build_adapter(source)
+
+    sources = SourceSet(config.sources, build)
+    engine = CedarPolicyEngine(config.register, config.catalogue)
+    audit = AuditWriter(database, pseudonymizer)
+    assertions = AssertionVerifier(
+        brokers=brokers(settings, test_broker),
+        acr=config.acr,
+        database=database,
+        leeway_seconds=settings.assertion_leeway_seconds,
+        max_age_seconds=settings.assertion_max_age_seconds,
+    )
+    consent = ConsentService(database, pseudonymizer, config.register, sources=sources, auditor=audit)
+    contacts = ContactService(
+        database=database,
+        register=config.register,
+        sources=sources,
+        pseudonymizer=pseudonymizer,
+        auditor=audit,
+        engine=engine,
+        idle_timeout=timedelta(seconds=settings.session_idle_seconds),
+        identification_purposes=identification_purposes(config.register),
+        assertions=assertions,
+    )
+    feedback_ = FeedbackService(
+        database=database, pseudonymizer=pseudonymizer, register=config.register, audit=audit
+    )
+    cache: SourceCache = RedisCache(settings.redis_url) if settings.redis_url else MemoryCache()
+    federation = Federation(
+        concurrency={sid: cfg.concurrency for sid, cfg in sources.configs.items()}, cache=cache
+    )
+    klantbeeld = KlantbeeldService(
+        catalogue=config.catalogue,
+        register=config.register,
+        engine=engine,
+        sources=sources,
+        consent=consent,
+        auditor=audit,
+        federation=federation,
+        pseudonymizer=pseudonymizer,
+        request_budget=settings.source_deadline_seconds,
+    )
+    changes = build_changes(settings, invalidator=federation, pseudonymizer=pseudonymizer, sources=sources)
+    notifier = build_notifier(settings)
+    return Services(
+        database=database,
+        catalogue=config.catalogue,
+        register=config.register,
+        sources=sources,
+        engine=engine,
+        pseudonymizer=pseudonymizer,
+        audit=audit,
+        consent=consent,
+        contacts=contacts,
+        klantbeeld=klantbeeld,
+        feedback=feedback_,
+        search=CustomerSearch(sources=sources, register=config.register, audit=audit),
+        federation=federation,
+        cache=cache,
+        changes=changes,
+        hub=changes.hub,
+        notifier=notifier,  # outbound messages through NotifyNL (dgkb.notify)
+        moments=ContactMomentService(
+            register=config.register,
+            sources=sources,
+            contacts=contacts,
+            auditor=audit,
+            changes=changes,
+            options=parse_options(load_yaml(settings.config_dir / "onderwerpen.yaml")),
+        ),
+        identification=IdentificationService(
+            register=config.register, sources=sources, contacts=contacts, auditor=audit
+        ),
+        documents=DocumentCheckService(
+            register=config.register, sources=sources, contacts=contacts, auditor=audit
+        ),
+        assertions=assertions,
+        confirmations=ConfirmationService(
+            database=database,
+            contacts=contacts,
+            register=config.register,
+            sources=sources,
+            pseudonymizer=pseudonymizer,
+            auditor=audit,
+            notifier=notifier,
+            assertions=assertions,
+            changes=changes,
+        ),
+    )
+
+
+def staff_token_validator(settings: Settings, dev_issuer: BuiltInIssuer | None) -> TokenValidator:
+    """The validator of the staff's OIDC access tokens (API and console): the configured issuer, or
+    outside production with no issuer configured the built-in dev issuer."""
+    if dev_issuer is not None and not settings.oidc_issuer:
+        keys = KeySet(static=dict(dev_issuer.jwks))
+        issuer = dev_issuer.issuer
+    else:
+        if not settings.oidc_issuer or not settings.oidc_jwks_url:
+            raise InvalidConfiguration(
+                "DGKB_OIDC_ISSUER en DGKB_OIDC_JWKS_URL zijn verplicht in productie", field="DGKB_OIDC_ISSUER"
+            )
+        keys = KeySet(url=settings.oidc_jwks_url)
+        issuer = settings.oidc_issuer
+    return TokenValidator(
+        issuer=issuer,
+        audience=settings.oidc_audience,
+        keys=keys,
+        role_claim=settings.oidc_role_claim,
+        organisation_claim=settings.oidc_organisation_claim,
+        unit_claim=settings.oidc_unit_claim,
+        employee_claim=settings.oidc_employee_claim,
+    )
