@@ -552,7 +552,6 @@ async def bench_audit(database_url: str, label: str, quick: bool) -> list[Micro]
         await writer.record_klantbeeld(
             context=context,
             decision=decision,
-            retention=purpose.bewaartermijn,
             categories_requested=list(config.catalogue.ids),
             categories_delivered=delivered,
             started_at=now - timedelta(milliseconds=60),

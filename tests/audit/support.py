@@ -44,7 +44,6 @@ async def record(writer: AuditWriter, context: RequestContext, *, at: datetime =
     await writer.record_klantbeeld(
         context=context,
         decision=make_decision(context.purpose_id),
-        retention="P1Y",
         categories_requested=["naw", "zorg"],
         categories_delivered=["naw"],
         started_at=at,

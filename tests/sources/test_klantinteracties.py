@@ -10,8 +10,15 @@ from dgkb.domain.identifiers import Subject
 from dgkb.simulators import klantinteracties
 from dgkb.simulators.serve import serve_in_background
 from dgkb.simulators.world import World
-from dgkb.sources.base import FetchRequest, SourceAdapter, SourceTimeout, SourceUnavailable, SubjectNotFound
-from dgkb.sources.klantinteracties import KlantinteractiesAdapter, SourceValidationError
+from dgkb.sources.base import (
+    FetchRequest,
+    SourceAdapter,
+    SourceTimeout,
+    SourceUnavailable,
+    SourceValidationError,
+    SubjectNotFound,
+)
+from dgkb.sources.klantinteracties import KlantinteractiesAdapter
 from dgkb.sources.normalise import normalise_phone
 
 from .conftest import HEADERS, SimControl, source_config

@@ -61,6 +61,7 @@ OPENAPI_SCHEMAS: dict[str, dict[str, Any]] = {
             },
             "reden": {"type": "string", "description": "Stabiele reden van een weigering"},
             "veld": {"type": "string", "description": "Het veld waar een weigering over gaat"},
+            "bron": {"type": "string", "description": "Bij een onbereikbare bron: welke (bron-id)"},
         },
     },
     "InvalidParam": {
@@ -190,6 +191,9 @@ def install(app: FastAPI) -> None:
         extra = {"reden": reason} if reason else {}
         if exc.field and status != 400:
             extra["veld"] = exc.field
+        source = getattr(exc, "source", None)  # SourceUnavailable: which source did not answer
+        if isinstance(source, str):
+            extra["bron"] = source
         return problem_response(
             request, status, exc.message, code=exc.code, invalid_params=invalid, extra=extra
         )

@@ -30,6 +30,7 @@ from dgkb.audit.records import (
 )
 from dgkb.domain.context import RequestContext
 from dgkb.domain.pseudonym import Pseudonymizer
+from dgkb.domain.register import DEFAULT_RETENTION, Register
 from dgkb.store.audit_tables import AccessRecord, AuditChainHead, DecisionRecord, LdvRecord
 from dgkb.store.db import Database
 
@@ -61,18 +62,31 @@ def _aware(name: str, value: datetime) -> datetime:
 class AuditWriter:
     """Writes the LDV, decision and access logs; built once per process in the app lifespan."""
 
-    def __init__(self, database: Database, pseudonymizer: Pseudonymizer, chains: int = 4) -> None:
+    def __init__(
+        self,
+        database: Database,
+        pseudonymizer: Pseudonymizer,
+        chains: int = 4,
+        *,
+        register: Register | None = None,
+    ) -> None:
         self._database = database
         self._pseudonymizer = pseudonymizer
+        # the one place a record's retention comes from: the register's bewaartermijn of its purpose
+        self._register = register
         self._move_heads = move_heads("sqlite" if database.is_sqlite else "postgresql")
         self.pool = ChainPool(chains)
+
+    def retention(self, purpose_id: str) -> str:
+        """The bewaartermijn of a record under this purpose, from the register."""
+        register = self._register
+        return register.retention(purpose_id) if register is not None else DEFAULT_RETENTION
 
     async def record_klantbeeld(
         self,
         *,
         context: RequestContext,
         decision: DecisionLike,
-        retention: str,
         categories_requested: Sequence[str],
         categories_delivered: Sequence[str],
         started_at: datetime,
@@ -86,7 +100,6 @@ class AuditWriter:
         await self.record_processing(
             context=context,
             name=name,
-            retention=retention,
             started_at=started_at,
             ended_at=ended_at,
             categories_requested=categories_requested,
@@ -102,9 +115,9 @@ class AuditWriter:
         *,
         context: RequestContext,
         name: str,
-        retention: str,
         started_at: datetime,
         ended_at: datetime,
+        retention: str | None = None,
         categories_requested: Sequence[str] = (),
         categories_delivered: Sequence[str] = (),
         categories: Sequence[str] | None = None,
@@ -119,6 +132,8 @@ class AuditWriter:
         `categories` is shorthand for a processing without a view: requested = delivered = categories."""
         if categories is not None:
             categories_requested = categories_delivered = categories
+        if retention is None:
+            retention = self.retention(context.purpose_id)
         result = Outcome(outcome)
         started_at = _aware("started_at", started_at)
         ended_at = _aware("ended_at", ended_at)

@@ -34,6 +34,7 @@ from dgkb.federation.sourceset import SourceSet
 from dgkb.feedback.service import FeedbackService
 from dgkb.feedback.source import KIND as FEEDBACK_KIND
 from dgkb.feedback.source import FeedbackSource
+from dgkb.gateway import SourceGateway
 from dgkb.identity.acr import AcrTable, load_acr_table
 from dgkb.identity.assertions import AssertionVerifier, BrokerConfig
 from dgkb.identity.jwks import KeySet
@@ -78,6 +79,7 @@ class Services:
     feedback: FeedbackService
     search: CustomerSearch
     federation: Federation
+    gateway: SourceGateway  # the one way to the sources (dgkb.gateway)
     cache: SourceCache
     changes: ChangeService  # real-time: inbound notifications, publish_change, the bus
     hub: ChangeHub  # open views of this process, per subject
@@ -228,7 +230,20 @@ def build_services(
 
     sources = SourceSet(config.sources, build)
     engine = CedarPolicyEngine(config.register, config.catalogue)
-    audit = AuditWriter(database, pseudonymizer)
+    audit = AuditWriter(database, pseudonymizer, register=config.register)
+    cache: SourceCache = RedisCache(settings.redis_url) if settings.redis_url else MemoryCache()
+    federation = Federation(
+        concurrency={sid: cfg.concurrency for sid, cfg in sources.configs.items()}, cache=cache
+    )
+    # every source call goes through here: found, bounded, logged in the right name
+    gateway = SourceGateway(
+        sources=sources,
+        federation=federation,
+        register=config.register,
+        auditor=audit,
+        pseudonymizer=pseudonymizer,
+        request_budget=settings.source_deadline_seconds,
+    )
     assertions = AssertionVerifier(
         brokers=brokers(settings, test_broker),
         acr=config.acr,
@@ -236,11 +251,11 @@ def build_services(
         leeway_seconds=settings.assertion_leeway_seconds,
         max_age_seconds=settings.assertion_max_age_seconds,
     )
-    consent = ConsentService(database, pseudonymizer, config.register, sources=sources, auditor=audit)
+    consent = ConsentService(database, pseudonymizer, config.register, gateway=gateway, auditor=audit)
     contacts = ContactService(
         database=database,
         register=config.register,
-        sources=sources,
+        gateway=gateway,
         pseudonymizer=pseudonymizer,
         auditor=audit,
         engine=engine,
@@ -251,22 +266,15 @@ def build_services(
     feedback_ = FeedbackService(
         database=database, pseudonymizer=pseudonymizer, register=config.register, audit=audit
     )
-    cache: SourceCache = RedisCache(settings.redis_url) if settings.redis_url else MemoryCache()
-    federation = Federation(
-        concurrency={sid: cfg.concurrency for sid, cfg in sources.configs.items()}, cache=cache
-    )
     klantbeeld = KlantbeeldService(
         catalogue=config.catalogue,
         register=config.register,
         engine=engine,
         sources=sources,
         consent=consent,
-        auditor=audit,
-        federation=federation,
-        pseudonymizer=pseudonymizer,
-        request_budget=settings.source_deadline_seconds,
+        gateway=gateway,
     )
-    changes = build_changes(settings, invalidator=federation, pseudonymizer=pseudonymizer, sources=sources)
+    changes = build_changes(settings, invalidator=federation, pseudonymizer=pseudonymizer, gateway=gateway)
     notifier = build_notifier(settings)
     return Services(
         database=database,
@@ -280,32 +288,28 @@ def build_services(
         contacts=contacts,
         klantbeeld=klantbeeld,
         feedback=feedback_,
-        search=CustomerSearch(sources=sources, register=config.register, audit=audit),
+        search=CustomerSearch(gateway=gateway),
         federation=federation,
+        gateway=gateway,
         cache=cache,
         changes=changes,
         hub=changes.hub,
         notifier=notifier,  # outbound messages through NotifyNL (dgkb.notify)
         moments=ContactMomentService(
             register=config.register,
-            sources=sources,
+            gateway=gateway,
             contacts=contacts,
-            auditor=audit,
             changes=changes,
             options=parse_options(load_yaml(settings.config_dir / "onderwerpen.yaml")),
         ),
-        identification=IdentificationService(
-            register=config.register, sources=sources, contacts=contacts, auditor=audit
-        ),
-        documents=DocumentCheckService(
-            register=config.register, sources=sources, contacts=contacts, auditor=audit
-        ),
+        identification=IdentificationService(register=config.register, gateway=gateway, contacts=contacts),
+        documents=DocumentCheckService(register=config.register, gateway=gateway, contacts=contacts),
         assertions=assertions,
         confirmations=ConfirmationService(
             database=database,
             contacts=contacts,
             register=config.register,
-            sources=sources,
+            gateway=gateway,
             pseudonymizer=pseudonymizer,
             auditor=audit,
             notifier=notifier,

@@ -31,7 +31,7 @@ from dgkb.domain.identifiers import Subject, SubjectKind
 from dgkb.domain.pseudonym import Pseudonym, Pseudonymizer, PseudonymousSubject
 from dgkb.domain.register import Register, Verwerkingsactiviteit
 from dgkb.domain.roles import Role
-from dgkb.federation.sourceset import SourceSet
+from dgkb.gateway import SourceGateway
 from dgkb.store.consent import ConsentRepository
 from dgkb.store.db import Database
 from dgkb.store.tables import ConsentRow
@@ -122,13 +122,13 @@ class ConsentService:
         pseudonymizer: Pseudonymizer,
         register: Register,
         *,
-        sources: SourceSet,
+        gateway: SourceGateway,
         auditor: AuditWriter,
     ) -> None:
         self._db = database
         self._pseudonymizer = pseudonymizer
         self._register = register
-        self._sources = sources
+        self._gateway = gateway
         self._auditor = auditor
         self._repo = ConsentRepository()
 
@@ -190,10 +190,7 @@ class ConsentService:
         access = purpose.categorieen.get(category)
         if access is None:
             return False
-        return any(
-            kind in self._sources.adapters[cfg.id].subject_kinds
-            for cfg in self._sources.serving(category, access.bronnen)
-        )
+        return kind in self._gateway.subject_kinds(category, access.bronnen)
 
     def offer(self, context: RequestContext) -> ConsentOffer:
         """For screens: may consent be asked in this contact, and for which categories."""
@@ -376,7 +373,6 @@ class ConsentService:
         await self._auditor.record_processing(
             context=context,
             name=name,
-            retention=purpose.bewaartermijn if purpose is not None else "P1Y",
             categories=list(categories),
             started_at=started_at,
             ended_at=ended_at or datetime.now(UTC),

@@ -39,8 +39,7 @@ from dgkb.domain.identifiers import Subject, SubjectKind
 from dgkb.domain.pseudonym import Pseudonymizer
 from dgkb.domain.register import Register
 from dgkb.domain.roles import Role
-from dgkb.federation.headers import render_headers
-from dgkb.federation.sourceset import SourceSet
+from dgkb.gateway import SourceGateway, SourceUnavailable
 from dgkb.identity.assertions import (
     AssertionRejected,
     AssertionSubjectMismatch,
@@ -48,8 +47,7 @@ from dgkb.identity.assertions import (
     VerifiedAssertion,
 )
 from dgkb.notify.port import MessageKind, Notifier, NotifyError
-from dgkb.sources.base import SourceError
-from dgkb.sources.klantinteracties import KlantinteractiesAdapter
+from dgkb.sources.base import VerifiedAddresses
 from dgkb.store.db import Database
 from dgkb.store.tables import ConfirmationRow, ContactSessionRow
 
@@ -182,7 +180,7 @@ class ConfirmationService:
         database: Database,
         contacts: ContactService,
         register: Register,
-        sources: SourceSet,
+        gateway: SourceGateway,
         pseudonymizer: Pseudonymizer,
         auditor: AuditWriter,
         notifier: Notifier,
@@ -192,7 +190,7 @@ class ConfirmationService:
         self._db = database
         self._contacts = contacts
         self._register = register
-        self._sources = sources
+        self._gateway = gateway
         self._pseudonymizer = pseudonymizer
         self._auditor = auditor
         self._notifier = notifier
@@ -558,20 +556,10 @@ class ConfirmationService:
     async def _verified_address(self, context: RequestContext, via: Via) -> str:
         """The newest verified mobile number or e-mail address of the subject in Klantinteracties.
         Reading it is a processing under the contact's purpose, logged."""
-        purpose = self._register.get(context.purpose_id)
-        access = purpose.categorieen.get(CONTACTGEGEVENS) if purpose is not None else None
-        found = next(
-            (
-                (sid, a)
-                for sid, a in self._sources.adapters.items()
-                if isinstance(a, KlantinteractiesAdapter)
-                and access is not None
-                and (access.bronnen is None or sid in access.bronnen)
-            ),
-            None,
-        )
         what = "mobiel nummer" if via is Via.SMS else "e-mailadres"
-        if found is None:
+        if not self._gateway.offers(
+            VerifiedAddresses, category=CONTACTGEGEVENS, purpose_id=context.purpose_id
+        ):
             raise ConfirmationError(
                 f"Het doel van dit contact staat het lezen van een geverifieerd {what} niet toe. "
                 "Kies 'code': lees de klant een code voor.",
@@ -579,24 +567,14 @@ class ConfirmationService:
                 reason="NO_VERIFIED_ADDRESS",
                 field="via",
             )
-        sid, adapter = found
-        cfg = self._sources.configs[sid]
-        started = datetime.now(UTC)
         try:
-            addresses = await adapter.verified_addresses(
-                context.subject,
-                render_headers(cfg.headers, purpose=purpose, actor=context.actor, trace=context.trace),
+            # logged by the gateway about the subject, also when it fails
+            addresses = await self._gateway.verified_addresses(
+                context, name=f"bevestig met DigiD: geverifieerd {what} lezen"
             )
-        except SourceError:
-            await self._log(
-                context,
-                "bevestig met DigiD: geverifieerd adres lezen mislukt",
-                outcome=Outcome.ERROR,
-                categories=[CONTACTGEGEVENS],
-                started=started,
-            )
+        except SourceUnavailable as exc:
             raise ConfirmationError(
-                f"{cfg.name} is nu niet bereikbaar. Kies 'code': lees de klant een code voor.",
+                f"{exc.message} Kies 'code': lees de klant een code voor.",
                 status=503,
                 reason="SOURCE_UNAVAILABLE",
                 field="via",
@@ -609,14 +587,6 @@ class ConfirmationService:
                 if a["soortDigitaalAdres"] == soort and (via is Via.EMAIL or _is_mobile(str(a["adres"])))
             ),
             None,
-        )
-        await self._log(
-            context,
-            f"bevestig met DigiD: geverifieerd {what} gelezen"
-            if chosen
-            else f"bevestig met DigiD: geen geverifieerd {what}",
-            categories=[CONTACTGEGEVENS] if chosen else [],
-            started=started,
         )
         if chosen is None:
             raise ConfirmationError(
@@ -668,11 +638,9 @@ class ConfirmationService:
         started: datetime | None = None,
         via: str | None = None,
     ) -> None:
-        purpose = self._register.get(context.purpose_id)
         await self._auditor.record_processing(
             context=context,
             name=(f"{name} (via {via})" if via else name)[:200],
-            retention=purpose.bewaartermijn if purpose else "P1Y",
             categories=categories or [],
             started_at=started or datetime.now(UTC),
             ended_at=datetime.now(UTC),

@@ -28,19 +28,16 @@ questions instead. No document number is written to the log or stored with the c
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from dgkb.audit.records import Outcome
-from dgkb.audit.writer import AuditWriter
 from dgkb.contacts.service import (
     ContactError,
     ContactForbidden,
     ContactService,
     ContactView,
     IdentificationScope,
-    SourceProblem,
 )
 from dgkb.domain.assurance import Assurance, IdentificationEvidence, IdentificationMethod
 from dgkb.domain.channels import Kanaal
@@ -48,9 +45,9 @@ from dgkb.domain.context import Actor, RequestContext, Trace
 from dgkb.domain.errors import InvalidIdentifier
 from dgkb.domain.identifiers import Subject, SubjectKind
 from dgkb.domain.register import Register
-from dgkb.federation.headers import render_headers
-from dgkb.federation.sourceset import SourceSet
-from dgkb.sources.base import DocumentLookup, SourceError, TravelDocument
+from dgkb.gateway import SourceGateway
+from dgkb.sources.base import TravelDocument
+from dgkb.sources.config import SourceConfig
 
 __all__ = ["DocumentCheckService", "DocumentKind", "document_number"]
 
@@ -103,26 +100,16 @@ class DocumentNotCheckable(ContactError):
 
 
 class DocumentCheckService:
-    def __init__(
-        self, *, register: Register, sources: SourceSet, contacts: ContactService, auditor: AuditWriter
-    ) -> None:
+    def __init__(self, *, register: Register, gateway: SourceGateway, contacts: ContactService) -> None:
         self._register = register
-        self._sources = sources
+        self._gateway = gateway
         self._contacts = contacts
-        self._auditor = auditor
 
-    def _lookup(self, scope: IdentificationScope) -> tuple[str, DocumentLookup]:
+    def _source(self, scope: IdentificationScope) -> SourceConfig:
         """The Reisdocumenten source, when the identification purpose may use it for klant.basis."""
-        purpose = self._register.get(scope.purpose_id)
-        access = purpose.categorieen.get(BASIS) if purpose is not None else None
-        for sid, adapter in self._sources.adapters.items():
-            if (
-                isinstance(adapter, DocumentLookup)
-                and BASIS in self._sources.configs[sid].categories
-                and access is not None
-                and (access.bronnen is None or sid in access.bronnen)
-            ):
-                return sid, adapter
+        source = self._gateway.document_source(scope.purpose_id)
+        if source is not None:
+            return source
         raise ContactForbidden(
             "Het identificatiedoel van uw organisatie staat het controleren van een identiteitsbewijs "
             "in BRP Reisdocumenten niet toe.",
@@ -164,8 +151,21 @@ class DocumentCheckService:
         purpose_id = view.verwerkingsactiviteit or scope.purpose_id
         purpose = self._register.get(purpose_id)
         level = purpose.documentZekerheid if purpose is not None else Assurance.CONTROLEVRAGEN
-        sid, lookup = self._lookup(scope)
-        document = await self._read(actor, contact_id, subject, documentnummer, scope, sid, lookup, trace)
+        source = self._source(scope)
+        # logged about the subject who showed the document, whatever the answer (the gateway)
+        document = await self._gateway.lookup_document(
+            RequestContext(
+                actor=actor,
+                subject=subject,
+                purpose_id=scope.purpose_id,
+                assurance=Assurance.GEEN,
+                channel=scope.channel,
+                trace=trace,
+                contact_id=contact_id,
+            ),
+            documentnummer,
+            name="identiteitsbewijs controleren",
+        )
         _check(document, subject, soort, today=datetime.now(_TZ).date())
         return await self._contacts.identify_by_document(
             actor,
@@ -174,54 +174,11 @@ class DocumentCheckService:
             assurance=level,
             evidence=IdentificationEvidence(
                 method=IdentificationMethod.DOCUMENT,
-                issuer=self._sources.configs[sid].name,
+                issuer=source.name,
                 acr=soort.value,
             ),
             trace=trace,
         )
-
-    async def _read(
-        self,
-        actor: Actor,
-        contact_id: str,
-        subject: Subject,
-        number: str,
-        scope: IdentificationScope,
-        sid: str,
-        lookup: DocumentLookup,
-        trace: Trace,
-    ) -> TravelDocument | None:
-        cfg = self._sources.configs[sid]
-        purpose = self._register.get(scope.purpose_id)
-        started = datetime.now(UTC)
-        outcome = Outcome.DELIVERED
-        try:
-            return await lookup.lookup_document(
-                number, render_headers(cfg.headers, purpose=purpose, actor=actor, trace=trace)
-            )
-        except SourceError as exc:
-            outcome = Outcome.ERROR
-            raise SourceProblem(
-                f"{cfg.name} is nu niet bereikbaar; het identiteitsbewijs kan niet worden gecontroleerd."
-            ) from exc
-        finally:
-            await self._auditor.record_processing(
-                context=RequestContext(
-                    actor=actor,
-                    subject=subject,
-                    purpose_id=scope.purpose_id,
-                    assurance=Assurance.GEEN,
-                    channel=scope.channel,
-                    trace=trace,
-                    contact_id=contact_id,
-                ),
-                name="identiteitsbewijs controleren",
-                retention=purpose.bewaartermijn if purpose is not None else "P1Y",
-                categories=[BASIS],
-                started_at=started,
-                ended_at=datetime.now(UTC),
-                outcome=outcome.value,
-            )
 
 
 def _check(document: TravelDocument | None, subject: Subject, soort: DocumentKind, *, today: date) -> None:

@@ -9,18 +9,14 @@ that read is logged as a processing under the identification purpose.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from dgkb.audit.writer import AuditWriter
-from dgkb.contacts.service import ContactService, SourceProblem
+from dgkb.contacts.service import ContactService
 from dgkb.domain.assurance import Assurance
 from dgkb.domain.context import Actor, RequestContext, Trace
 from dgkb.domain.identifiers import Subject, SubjectKind
 from dgkb.domain.register import Register
-from dgkb.federation.headers import render_headers
-from dgkb.federation.sourceset import SourceSet
-from dgkb.sources.base import FetchRequest, SourceError, fields_for
+from dgkb.gateway import SourceGateway
 
 __all__ = ["ControlQuestion", "IdentificationService"]
 
@@ -80,13 +76,10 @@ def _answer(question: str, data: dict[str, Any]) -> str | None:
 
 
 class IdentificationService:
-    def __init__(
-        self, *, register: Register, sources: SourceSet, contacts: ContactService, auditor: AuditWriter
-    ) -> None:
+    def __init__(self, *, register: Register, gateway: SourceGateway, contacts: ContactService) -> None:
         self._register = register
-        self._sources = sources
+        self._gateway = gateway
         self._contacts = contacts
-        self._auditor = auditor
 
     def _permitted(self, purpose_id: str) -> tuple[str, ...] | None:
         purpose = self._register.get(purpose_id)
@@ -113,27 +106,11 @@ class IdentificationService:
         scope = await self._contacts.identification_scope(actor, contact_id, kinds=(subject.kind,))
         channel, purpose_id = scope.channel, scope.purpose_id
         planned = self._planned(purpose_id, subject.kind)
-        found = self._sources.verifier(subject.kind)
-        if found is None or not planned:
+        if not planned:
             return [ControlQuestion(q) for _, q in planned]
-        cfg, _ = found
-        adapter = self._sources.adapters[cfg.id]
-        fields = fields_for(adapter, BASIS, tuple(dict.fromkeys(f for f, _ in planned)))
-        purpose = self._register.get(purpose_id)
-        started = datetime.now(UTC)
-        try:
-            result = await adapter.fetch(
-                FetchRequest(
-                    subject=subject,
-                    fields={BASIS: fields},
-                    headers=render_headers(cfg.headers, purpose=purpose, actor=actor, trace=trace),
-                )
-            )
-        except SourceError as exc:
-            raise SourceProblem(f"{cfg.name} is nu niet bereikbaar; controlevragen lukken niet.") from exc
-        data = result.get(BASIS) or {}
-        await self._auditor.record_processing(
-            context=RequestContext(
+        # logged by the gateway about the subject before the answers are returned (fail closed)
+        values = await self._gateway.basisgegevens(
+            RequestContext(
                 actor=actor,
                 subject=subject,
                 purpose_id=purpose_id,
@@ -142,12 +119,10 @@ class IdentificationService:
                 trace=trace,
                 contact_id=contact_id,
             ),
+            tuple(dict.fromkeys(f for f, _ in planned)),
             name="controlevragen opvragen",
-            retention=purpose.bewaartermijn if purpose else "P1Y",
-            categories=[BASIS],
-            started_at=started,
-            ended_at=datetime.now(UTC),
         )
+        if values is None:  # no base registry for this kind: nothing to compare with
+            return [ControlQuestion(q) for _, q in planned]
         await self._contacts.control_answers_shown(actor, contact_id, subject)
-        values = data if isinstance(data, dict) else {}
         return [ControlQuestion(q, _answer(q, values) or "(niet bekend in de bron)") for _, q in planned]

@@ -11,7 +11,7 @@ shows the new contact.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -19,16 +19,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from dgkb.audit.writer import AuditWriter
-from dgkb.contacts.service import ContactError, ContactService, SourceProblem
+from dgkb.contacts.service import ContactError, ContactService
 from dgkb.domain.context import Actor, RequestContext, Trace
 from dgkb.domain.errors import InvalidConfiguration
 from dgkb.domain.register import Register
 from dgkb.events.service import ChangeService
-from dgkb.federation.headers import render_headers
-from dgkb.federation.sourceset import SourceSet
-from dgkb.sources.base import SourceError, SubjectNotFound
-from dgkb.sources.klantinteracties import KlantinteractiesAdapter, PartialWriteError
+from dgkb.gateway import SourceGateway, SourceUnavailable
+from dgkb.sources.base import PartialWriteError, SourceError, SubjectNotFound
 
 __all__ = [
     "ContactMomentService",
@@ -195,24 +192,16 @@ class ContactMomentService:
         self,
         *,
         register: Register,
-        sources: SourceSet,
+        gateway: SourceGateway,
         contacts: ContactService,
-        auditor: AuditWriter,
         changes: ChangeService,
         options: MomentOptions,
     ) -> None:
         self._register = register
-        self._sources = sources
+        self._gateway = gateway
         self._contacts = contacts
-        self._auditor = auditor
         self._changes = changes
         self.options = options
-
-    def _target(self) -> tuple[str, KlantinteractiesAdapter]:
-        for sid, adapter in self._sources.adapters.items():
-            if isinstance(adapter, KlantinteractiesAdapter):
-                return sid, adapter
-        raise SourceProblem("Er is geen Klantinteracties-bron aangesloten; registreren lukt niet.")
 
     def _validate(
         self, actor: Actor, vragen: Sequence[Vraag], verzoek: Contactverzoek | None, today: date
@@ -279,24 +268,21 @@ class ContactMomentService:
         """Write every question as a klantcontact of the contact's customer (+ the contactverzoek)."""
         context = await self._contacts.context_for(actor, contact_id, trace=trace)
         self._validate(actor, vragen, contactverzoek, datetime.now(UTC).date())
-        sid, adapter = self._target()
-        cfg = self._sources.configs[sid]
-        purpose = self._register.get(context.purpose_id)
-        headers = render_headers(cfg.headers, purpose=purpose, actor=actor, trace=trace)
-        await self._log(context, with_taak=contactverzoek is not None)
+        # each write is logged by the gateway before it is sent (fail closed), never retried
+        cfg = self._gateway.klantcontact_source()
 
         saved: list[OpgeslagenVraag] = []
         last_uuid: str | None = None
         for i, v in enumerate(vragen):
             onderwerp = self.options.onderwerp(v.onderwerp, actor.organisation)
             assert onderwerp is not None  # validated above
-            result, uuid = await self._write(adapter, context, i, v, onderwerp.naam, headers)
+            result, uuid = await self._write(context, i, v, onderwerp.naam, first=last_uuid is None)
             saved.append(result)
             if uuid is not None:
                 last_uuid = uuid
         nummer, fout = None, None
         if contactverzoek is not None:
-            nummer, fout = await self._taak(adapter, contactverzoek, last_uuid, headers)
+            nummer, fout = await self._taak(context, contactverzoek, last_uuid)
         # every open view of this customer (on any node) updates, and the cache forgets the old answer
         await self._changes.publish_change(
             context.subject, ("contact.historie", "contact.open-verzoeken"), cfg.id
@@ -304,13 +290,7 @@ class ContactMomentService:
         return Registratie(tuple(saved), contactverzoek=nummer, contactverzoek_fout=fout, bron=cfg.name)
 
     async def _write(
-        self,
-        adapter: KlantinteractiesAdapter,
-        context: RequestContext,
-        index: int,
-        vraag: Vraag,
-        onderwerp: str,
-        headers: Mapping[str, str],
+        self, context: RequestContext, index: int, vraag: Vraag, onderwerp: str, *, first: bool
     ) -> tuple[OpgeslagenVraag, str | None]:
         def result(
             nummer: str | None = None, fout: str | None = None, volledig: bool = True
@@ -320,14 +300,12 @@ class ContactMomentService:
             )
 
         try:
-            written = await adapter.register_klantcontact(
-                subject=context.subject,
-                kanaal=context.channel.value,
+            written = await self._gateway.register_klantcontact(
+                context,
+                name="contactmoment registreren",
                 onderwerp=onderwerp,
                 inhoud=_inhoud(vraag),
-                indicatie_contact_gelukt=True,
                 zaak_identificaties=vraag.zaken,
-                headers=headers,
             )
         except PartialWriteError as exc:
             contact = exc.klantcontact
@@ -338,45 +316,31 @@ class ContactMomentService:
             ), str(contact.get("uuid"))
         except SubjectNotFound:
             return result(fout="Deze klant is (nog) niet bekend in Klantinteracties; niet opgeslagen."), None
-        except SourceError:
-            return result(
-                fout="Klantinteracties is nu niet bereikbaar; niet opgeslagen. Probeer het opnieuw."
-            ), None
+        except SourceUnavailable as exc:
+            if first:
+                raise  # nothing saved yet: one clear problem naming the source
+            return result(fout=f"Niet opgeslagen. {exc.message}"), None
+        except SourceError as exc:
+            return result(fout=f"Niet opgeslagen: {exc.message}"), None
         contact = written["klantcontact"]
         return result(nummer=str(contact.get("nummer") or contact["uuid"])), str(contact["uuid"])
 
     async def _taak(
-        self,
-        adapter: KlantinteractiesAdapter,
-        verzoek: Contactverzoek,
-        klantcontact: str | None,
-        headers: Mapping[str, str],
+        self, context: RequestContext, verzoek: Contactverzoek, klantcontact: str | None
     ) -> tuple[str | None, str | None]:
         if klantcontact is None:
             return None, "Het contactverzoek is niet aangemaakt: er is geen vraag opgeslagen."
         afdeling = self.options.afdeling(verzoek.afdeling)
         assert afdeling is not None
         try:
-            taak = await adapter.create_interne_taak(
+            taak = await self._gateway.create_interne_taak(
+                context,
+                name="contactverzoek aanmaken",
                 klantcontact=klantcontact,
                 gevraagde_handeling=verzoek.gevraagde_handeling.strip(),
                 toelichting=_toelichting(verzoek, afdeling),
                 toegewezen_aan=afdeling.actor,
-                headers=headers,
             )
-        except SourceError:
+        except (SourceError, SourceUnavailable):
             return None, "Het contactverzoek kon niet worden aangemaakt; probeer het opnieuw."
         return str(taak.get("nummer") or taak.get("uuid")), None
-
-    async def _log(self, context: RequestContext, *, with_taak: bool) -> None:
-        purpose = self._register.get(context.purpose_id)
-        now = datetime.now(UTC)
-        categories = ["contact.historie"] + (["contact.open-verzoeken"] if with_taak else [])
-        await self._auditor.record_processing(
-            context=context,
-            name="contactmoment registreren",
-            retention=purpose.bewaartermijn if purpose else "P1Y",
-            categories=categories,
-            started_at=now,
-            ended_at=now,
-        )

@@ -23,11 +23,10 @@ from dgkb.domain.identifiers import Subject, SubjectKind
 from dgkb.domain.pseudonym import Pseudonymizer
 from dgkb.domain.register import Register, Verwerkingsactiviteit
 from dgkb.domain.roles import Role
-from dgkb.federation.headers import render_headers
-from dgkb.federation.sourceset import SourceSet
+from dgkb.gateway import Caller, SourceGateway
 from dgkb.identity.assertions import AssertionSubjectMismatch, AssertionVerifier, VerifiedAssertion
 from dgkb.policy.decision import DecisionRequest, PolicyEngine
-from dgkb.sources.base import SourceError, SubjectFacts, SubjectNotFound, ZaakFacts
+from dgkb.sources.base import SubjectNotFound, ZaakFacts
 from dgkb.store.contacts import ContactRepository
 from dgkb.store.db import Database
 from dgkb.store.tables import ContactSessionRow
@@ -71,12 +70,6 @@ class ContactConflict(ContactError):
     code = "contact.conflict"
     status = 409
     reason = "CONTACT_STATE"
-
-
-class SourceProblem(ContactError):
-    code = "contact.source_unavailable"
-    status = 503
-    reason = "SOURCE_UNAVAILABLE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +118,7 @@ class ContactService:
         *,
         database: Database,
         register: Register,
-        sources: SourceSet,
+        gateway: SourceGateway,
         pseudonymizer: Pseudonymizer,
         auditor: AuditWriter,
         engine: PolicyEngine,
@@ -137,7 +130,7 @@ class ContactService:
         self._assertions = assertions
         self._register = register
         self._engine = engine
-        self._sources = sources
+        self._gateway = gateway
         self._pseudonymizer = pseudonymizer
         self._auditor = auditor
         self._idle = idle_timeout
@@ -331,7 +324,6 @@ class ContactService:
                     authenticated_at=assertion.authenticated_at,
                 ),
             ),
-            retention=self._retention(scope.purpose_id),
             categories=[],
             started_at=now,
             ended_at=now,
@@ -386,12 +378,10 @@ class ContactService:
                     reason="CONTROL_ANSWERS_NOT_SHOWN",
                     field="zekerheid",
                 )
-        facts = await self._verify(actor, subject, trace, purpose_id=scope.purpose_id)
-        if not facts.exists:
-            raise ContactError("Deze klant is niet gevonden in de basisregistratie.", field=field)
-        started = datetime.now(UTC)
-        await self._auditor.record_processing(
-            context=RequestContext(
+        # The base registry's answer is the identification's processing: the gateway logs it about
+        # the subject under the identification purpose, with how identity was established.
+        facts = await self._gateway.verify_subject(
+            RequestContext(
                 actor=actor,
                 subject=subject,
                 purpose_id=scope.purpose_id,
@@ -399,14 +389,11 @@ class ContactService:
                 channel=scope.channel,
                 trace=trace,
                 contact_id=contact_id,
-                subject_shielded=facts.shielded,
             ),
             name=_audit_name("klant identificeren", assurance, evidence),
-            retention=self._retention(scope.purpose_id),
-            categories=[BASIS],
-            started_at=started,
-            ended_at=datetime.now(UTC),
         )
+        if not facts.exists:
+            raise ContactError("Deze klant is niet gevonden in de basisregistratie.", field=field)
         async with self._db.transaction() as session:
             bound = await self._repo.bind_subject(
                 session,
@@ -434,26 +421,6 @@ class ContactService:
         async with self._db.transaction() as session:
             row = await self._open_row(session, actor, contact_id, touch=True)
             row.control_answers_key = self._pseudonymizer.pseudonym(subject).value
-
-    async def _verify(
-        self, actor: Actor, subject: Subject, trace: Trace, *, purpose_id: str | None = None
-    ) -> SubjectFacts:
-        found = self._sources.verifier(subject.kind)
-        if found is None:
-            # No base registry for this kind configured (e.g. KVK before its adapter exists):
-            # accept the validated identifier; the sources will say "niet gevonden" if unknown.
-            return SubjectFacts(exists=True, shielded=False)
-        cfg, verifier = found
-        purpose = self._register.get(purpose_id or self._identification_purpose(actor))
-        headers = render_headers(cfg.headers, purpose=purpose, actor=actor, trace=trace)
-        try:
-            return await verifier.verify_subject(subject, headers)
-        except SubjectNotFound:
-            return SubjectFacts(exists=False)
-        except SourceError as exc:
-            raise SourceProblem(
-                f"De basisregistratie ({cfg.name}) is nu niet bereikbaar; identificeren lukt niet."
-            ) from exc
 
     def _identification_purpose(self, actor: Actor) -> str:
         purpose = self._identification_purposes.get(actor.organisation)
@@ -543,10 +510,6 @@ class ContactService:
             row = await self._open_row(session, actor, contact_id, touch=True)
         return self._decide_identification(actor, Kanaal(row.channel), kinds)
 
-    def _retention(self, purpose_id: str) -> str:
-        purpose = self._register.get(purpose_id)
-        return purpose.bewaartermijn if purpose else "P1Y"
-
     async def set_purpose(
         self, actor: Actor, contact_id: str, purpose_id: str, *, trace: Trace
     ) -> ContactView:
@@ -564,7 +527,6 @@ class ContactService:
             await self._auditor.record_processing(
                 context=self._context_of(row, actor, trace),
                 name="doel van contact gewijzigd",
-                retention=self._retention(purpose_id),
                 categories=[],
                 started_at=datetime.now(UTC),
                 ended_at=datetime.now(UTC),
@@ -705,15 +667,7 @@ class ContactService:
         logged here; opening a zaak (start_for_zaak) is what reads and logs personal data."""
         if actor.role is not Role.BEHANDELAAR:
             raise ContactForbidden("Alleen behandelaars hebben zaken.", reason="ROLE_NOT_ALLOWED")
-        found = self._sources.behandelaar_zaken()
-        if found is None:
-            raise SourceProblem("Er is geen zakensysteem aangesloten.")
-        cfg, lookup = found
-        headers = render_headers(cfg.headers, purpose=None, actor=actor, trace=trace)
-        try:
-            return await lookup.zaken_of_medewerker(actor.medewerker_identificatie, headers)
-        except SourceError as exc:
-            raise SourceProblem(f"{cfg.name} is nu niet bereikbaar.") from exc
+        return await self._gateway.zaken_of_medewerker(Caller(actor=actor, purpose_id=None, trace=trace))
 
     async def start_for_zaak(self, actor: Actor, *, zaak_identificatie: str, trace: Trace) -> ContactView:
         """A case worker's session: subject = the zaak's initiator, purpose = handling its zaaktype."""
@@ -721,17 +675,12 @@ class ContactService:
             raise ContactForbidden(
                 "Alleen behandelaars openen een zaak.", reason="ROLE_NOT_ALLOWED", field="zaak"
             )
-        found = self._sources.zaak_lookup()
-        if found is None:
-            raise SourceProblem("Er is geen zakensysteem aangesloten.")
-        cfg, lookup = found
-        headers = render_headers(cfg.headers, purpose=None, actor=actor, trace=trace)
         try:
-            facts = await lookup.zaak_facts(zaak_identificatie, headers)
+            facts = await self._gateway.zaak_facts(
+                Caller(actor=actor, purpose_id=None, trace=trace), zaak_identificatie
+            )
         except SubjectNotFound:
             raise ContactNotFound("Zaak niet gevonden.", field="zaak") from None
-        except SourceError as exc:
-            raise SourceProblem(f"{cfg.name} is nu niet bereikbaar.") from exc
         purpose = next(
             (
                 va
@@ -774,10 +723,20 @@ class ContactService:
             started_at=now,
             last_activity_at=now,
         )
-        found_verifier = self._sources.verifier(facts.initiator.kind)
-        if found_verifier is not None:
-            verified = await self._verify(actor, facts.initiator, trace, purpose_id=purpose.id)
-            row.shielded = verified.shielded
+        # who the initiator is comes from the zaak; the base registry says whether they are shielded
+        verified = await self._gateway.verify_subject(
+            RequestContext(
+                actor=actor,
+                subject=facts.initiator,
+                purpose_id=purpose.id,
+                assurance=Assurance.GEEN,
+                channel=Kanaal.BACKOFFICE,
+                trace=trace,
+                contact_id=row.id,
+            ),
+            name=f"zaak openen: initiator van zaak {facts.identificatie} nagaan",
+        )
+        row.shielded = verified.shielded
         async with self._db.transaction() as session:
             await self._repo.add(session, row)
         return _view(row)

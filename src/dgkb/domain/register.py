@@ -93,6 +93,13 @@ class Afhandeling(BaseModel):
     klachtadviescommissie: bool = False
 
 
+# The tasks DGKB performs in its own name, each under a purpose of its own (`systeemtaak`):
+# - actualiseren: re-reading the sources of an open klantbeeld to notice a change a lost notification
+#   did not announce (reconciliation); the agent's access trail shows only what the agent saw;
+# - notificaties: reading whom a zaak or klantcontact of a change notification is about.
+SystemTask = Literal["actualiseren", "notificaties"]
+
+
 # The levels a checked identity document may count as (`documentZekerheid`).
 DOCUMENT_ASSURANCES: tuple[Assurance, ...] = (
     Assurance.GEEN,
@@ -134,6 +141,8 @@ class Verwerkingsactiviteit(BaseModel):
     # withdrawn, of this person) counts as under this purpose; at most DigiD substantieel (a visual
     # check without reading the chip is not "hoog"), never an eHerkenning level (persons only).
     documentZekerheid: Assurance = Assurance.CONTROLEVRAGEN
+    # A purpose of DGKB itself (role `systeem` only): reconciliation, notification handling.
+    systeemtaak: SystemTask | None = None
     # Categories the purpose may also use for a business subject only, etc. could go here later.
 
     @field_validator("bewaartermijn")
@@ -175,6 +184,11 @@ class Verwerkingsactiviteit(BaseModel):
         return access.rollen
 
 
+# How long a log record of a processing under a purpose the register does not (or no longer) know is
+# kept: the shortest term any purpose of the demo register has. Used by Register.retention only.
+DEFAULT_RETENTION = "P1Y"
+
+
 class Register(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -186,6 +200,11 @@ class Register(BaseModel):
             if va.id == purpose_id:
                 return va
         return None
+
+    def retention(self, purpose_id: str) -> str:
+        """The bewaartermijn of the log records of a processing under this purpose (ISO 8601)."""
+        purpose = self.get(purpose_id)
+        return purpose.bewaartermijn if purpose is not None else DEFAULT_RETENTION
 
     def for_organisation(self, oin: str) -> tuple[Verwerkingsactiviteit, ...]:
         """The purposes of one organisation (what an actor of that organisation can choose from)."""
@@ -202,6 +221,13 @@ class Register(BaseModel):
         """The organisation's identification purpose (`identificatie: true`), if it has one."""
         for va in self.verwerkingsactiviteiten:
             if va.identificatie and va.organisatie.oin == oin:
+                return va
+        return None
+
+    def system_purpose(self, oin: str, task: SystemTask) -> Verwerkingsactiviteit | None:
+        """The organisation's purpose for one of DGKB's own tasks (`systeemtaak`), if registered."""
+        for va in self.verwerkingsactiviteiten:
+            if va.systeemtaak == task and va.organisatie.oin == oin:
                 return va
         return None
 
@@ -278,11 +304,35 @@ def parse_register(
         identifying.setdefault(va.organisatie.oin, i)
         if "klant.basis" not in va.categorieen:
             problems.append(f"{base}.categorieen: een identificatiedoel moet klant.basis bevatten")
+    problems.extend(_system_problems(register, source))
     problems.extend(_handling_problems(register, source))
     problems.extend(_channel_problems(register, source))
     if problems:
         raise InvalidConfiguration("\n".join(problems), field=source)
     return register
+
+
+def _system_problems(register: Register, source: str) -> list[str]:
+    """A purpose of DGKB's own is for the role `systeem` only, and one per organisation and task;
+    and no person's purpose may be chosen by the system role in its place."""
+    problems: list[str] = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, va in enumerate(register.verwerkingsactiviteiten):
+        base = f"{source}: verwerkingsactiviteiten.{i}"
+        if va.systeemtaak is None:
+            continue
+        if va.rollen != (Role.SYSTEEM,):
+            problems.append(f"{base}.rollen: een systeemtaak is alleen voor de rol '{Role.SYSTEEM}'")
+        if va.identificatie or va.afhandeling is not None:
+            problems.append(f"{base}.systeemtaak: een systeemtaak is geen identificatie- of afhandeldoel")
+        key = (va.organisatie.oin, va.systeemtaak)
+        if key in seen:
+            problems.append(
+                f"{base}.systeemtaak: {va.organisatie.naam} heeft al een doel voor '{va.systeemtaak}' "
+                f"(verwerkingsactiviteiten.{seen[key]})"
+            )
+        seen.setdefault(key, i)
+    return problems
 
 
 def _handling_problems(register: Register, source: str) -> list[str]:

@@ -12,18 +12,12 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
-
-from dgkb.domain.context import Actor, Trace
-from dgkb.domain.identifiers import Subject
-from dgkb.domain.roles import Role
-from dgkb.federation.headers import render_headers
-from dgkb.federation.sourceset import SourceSet
 
 log = logging.getLogger("dgkb.events")
 
@@ -66,43 +60,6 @@ def categories_of(kanaal: str, resource: str) -> tuple[str, ...]:
             return CONTACTGEGEVENS
         return CONTACTEN
     return ()
-
-
-@runtime_checkable
-class ZaakSubjects(Protocol):
-    id: str
-
-    async def subjects_of_zaak(self, url: str, headers: Mapping[str, str]) -> list[Subject] | None: ...
-
-
-@runtime_checkable
-class KlantcontactSubjects(Protocol):
-    id: str
-
-    async def subjects_of_klantcontact(
-        self, url: str, headers: Mapping[str, str]
-    ) -> list[Subject] | None: ...
-
-
-async def resolve_subjects(sources: SourceSet, kanaal: str, url: str) -> tuple[str, list[Subject]] | None:
-    """(source id, subjects) of the zaak / klantcontact at `url`, read at the configured source
-    owning that URL; None when no configured source owns it. SourceError propagates (retry later)."""
-    for sid, adapter in sources.adapters.items():
-        cfg = sources.configs[sid]
-        headers = render_headers(
-            cfg.headers,
-            purpose=None,
-            actor=Actor(id="dgkb-notificaties", role=Role.SYSTEEM, organisation=cfg.organisation),
-            trace=Trace(),
-        )
-        found: list[Subject] | None = None
-        if kanaal == "zaken" and isinstance(adapter, ZaakSubjects):
-            found = await adapter.subjects_of_zaak(url, {**headers, "Accept-Crs": "EPSG:4326"})
-        elif kanaal in ("klantcontacten", "klantinteracties") and isinstance(adapter, KlantcontactSubjects):
-            found = await adapter.subjects_of_klantcontact(url, headers)
-        if found is not None:
-            return sid, found
-    return None
 
 
 class Deduper:
@@ -199,5 +156,4 @@ __all__ = [
     "Notificatie",
     "abonneer",
     "categories_of",
-    "resolve_subjects",
 ]

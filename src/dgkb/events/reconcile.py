@@ -1,60 +1,51 @@
 """Reconciliation: notifications can be lost, so open views are re-read from their sources.
 
 Every `interval` seconds, for each (subject, purpose) with an open view in this process: drop the
-cached answers, read the klantbeeld afresh with the context of one of those views (the same
-decision, the same permitted fields, logged like any read — it is a read on behalf of that view),
+cached answers, re-read what one of those views shows — in DGKB's own name, under the organisation's
+`actualiseren` purpose, never more than the employee's decision permits (KlantbeeldService.refresh) —
 and compare a digest per category with the previous round. Categories whose digest changed are
-published as a ChangeEvent (source "reconciliatie"). Sections that did not answer "ok" are not
-compared (a timeout is not a change). Digests are kept in memory for open views only.
+published as a ChangeEvent (source "reconciliatie"): the open view then reloads, and that reload is
+the employee's own read. The employee's access trail shows only what the employee saw. Outcomes
+that are not "ok" are not compared (a timeout is not a change). Digests live in memory, for open
+views only.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
-from dgkb.domain.context import RequestContext, Trace
+from dgkb.domain.context import RequestContext
 from dgkb.events.hub import ChangeHub
+from dgkb.federation.fanout import SectionStatus
+from dgkb.gateway import Reading
 
 log = logging.getLogger("dgkb.events")
 
 SOURCE = "reconciliatie"
 
 
-class _Section(Protocol):
-    categorie: str
-    status: str
-    bron_id: str | None
-    gegevens: Any
-
-
-class _View(Protocol):
-    @property
-    def secties(self) -> Sequence[_Section]: ...
-
-
 class ViewReader(Protocol):
-    """KlantbeeldService.read (structurally; this layer does not import the klantbeeld)."""
+    """KlantbeeldService.refresh (structurally; this layer does not import the klantbeeld)."""
 
-    async def read(self, context: RequestContext) -> Any: ...
+    async def refresh(self, context: RequestContext) -> Reading | None: ...
 
 
 Publish = Callable[[str, Iterable[str], str], Awaitable[Any]]
 Invalidate = Callable[[str], Awaitable[int]]
 
 
-def digests(view: _View) -> dict[str, str]:
+def digests(reading: Reading) -> dict[str, str]:
     """category -> digest of its data over every source that answered "ok"."""
     parts: dict[str, list[tuple[str, Any]]] = defaultdict(list)
-    for s in view.secties:
-        if s.status == "ok":
-            parts[s.categorie].append((s.bron_id or "", s.gegevens))
+    for o in reading.outcomes:
+        if o.status is SectionStatus.OK:
+            parts[o.category].append((o.source_id, o.data))
     return {
         cat: hashlib.sha256(
             json.dumps(sorted(p, key=lambda x: x[0]), sort_keys=True, default=str).encode()
@@ -85,11 +76,13 @@ class Reconciler:
         for (key, purpose), context in groups.items():
             try:
                 await self._invalidate(key)
-                view = await self._reader.read(dataclasses.replace(context, trace=Trace()))
+                reading = await self._reader.refresh(context)
             except Exception as exc:  # the next round tries again
                 log.warning("reconcile: read failed (%s)", type(exc).__name__)
                 continue
-            now = digests(view)
+            if reading is None:
+                continue  # no `actualiseren` purpose registered for this organisation
+            now = digests(reading)
             before = self._last.get((key, purpose))
             self._last[(key, purpose)] = {**(before or {}), **now}
             if before is None:

@@ -41,10 +41,9 @@ from dgkb.events.notificaties import (
     Deduper,
     Notificatie,
     categories_of,
-    resolve_subjects,
 )
 from dgkb.events.reconcile import Reconciler, ViewReader
-from dgkb.federation.sourceset import SourceSet
+from dgkb.gateway import SourceGateway
 from dgkb.settings import Settings
 
 log = logging.getLogger("dgkb.events")
@@ -77,7 +76,7 @@ class ChangeService:
         hub: ChangeHub,
         invalidator: SubjectInvalidator,
         pseudonymizer: Pseudonymizer,
-        sources: SourceSet,
+        gateway: SourceGateway,
         deduper: Deduper | None = None,
         shared_cache: bool = False,
         token: str = "",
@@ -88,7 +87,7 @@ class ChangeService:
         self.hub = hub
         self._invalidator = invalidator
         self._pseudonymizer = pseudonymizer
-        self._sources = sources
+        self._gateway = gateway
         self._dedupe = deduper or Deduper()
         # with a shared (Redis) cache the publishing node's invalidation served everyone
         self._shared_cache = shared_cache
@@ -185,7 +184,7 @@ class ChangeService:
         if not await self._dedupe.claim(key):
             return Handled(Outcome.DUPLICATE)
         try:
-            resolved = await resolve_subjects(self._sources, message.kanaal, message.hoofdObject)
+            resolved = await self._gateway.subjects_of(message.kanaal, message.hoofdObject)
             if resolved is None:
                 return Handled(Outcome.IGNORED)
             source_id, subjects = resolved
@@ -209,7 +208,7 @@ class ChangeService:
                 (parsed.zaak_url, "zaken") if parsed.zaak_url else (parsed.klantcontact_url, "klantcontacten")
             )
             if not subjects and url:
-                resolved = await resolve_subjects(self._sources, kanaal, url)
+                resolved = await self._gateway.subjects_of(kanaal, url)
                 if resolved is not None:
                     source, subjects = resolved
             events = [await self.publish_change(s, parsed.categories, source) for s in subjects]
@@ -225,7 +224,11 @@ def inbound_token(settings: Settings) -> str:
 
 
 def build_changes(
-    settings: Settings, *, invalidator: SubjectInvalidator, pseudonymizer: Pseudonymizer, sources: SourceSet
+    settings: Settings,
+    *,
+    invalidator: SubjectInvalidator,
+    pseudonymizer: Pseudonymizer,
+    gateway: SourceGateway,
 ) -> ChangeService:
     """The ChangeService of this process, from the settings (bus, dedupe store, token)."""
     token = inbound_token(settings)
@@ -234,7 +237,7 @@ def build_changes(
         hub=ChangeHub(),
         invalidator=invalidator,
         pseudonymizer=pseudonymizer,
-        sources=sources,
+        gateway=gateway,
         deduper=Deduper(redis_url=settings.redis_url),
         shared_cache=bool(settings.redis_url),
         token=token,

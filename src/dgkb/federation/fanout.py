@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TypeVar
 
 from dgkb.domain.identifiers import Subject
 from dgkb.federation.breaker import BreakerState, CircuitBreaker
@@ -27,11 +28,14 @@ from dgkb.sources.base import (
     SourceError,
     SourceTimeout,
     SourceUnavailable,
+    SourceValidationError,
     SubjectNotFound,
 )
 
 RETRY_BACKOFF = (0.02, 0.06)  # seconds, jittered
 BREAKER_OPEN = "source.breaker_open"
+ADAPTER_FAILURE = "source.adapter_failure"
+_T = TypeVar("_T")
 
 
 class SectionStatus(StrEnum):
@@ -121,6 +125,61 @@ class Federation:
     def states(self) -> list[SourceState]:
         return [SourceState(sid, self._breakers[sid].state, h.snapshot()) for sid, h in self._health.items()]
 
+    async def call(
+        self,
+        source_id: str,
+        deadline: float,
+        operation: Callable[[], Awaitable[_T]],
+        *,
+        idempotent: bool = True,
+    ) -> _T:
+        """Run one source operation under the source's breaker, concurrency limit and `deadline`
+        (seconds), with one jittered retry of transient unavailability when it is idempotent and the
+        deadline leaves room; record its health. Raises the port's SourceError family: an open
+        breaker is SourceUnavailable(BREAKER_OPEN) at once, a deadline SourceTimeout. "Not found" is
+        an answer, not a failure of the source."""
+        started = time.perf_counter()
+        breaker = self._breakers.setdefault(source_id, CircuitBreaker())
+        if not breaker.allow():
+            raise SourceUnavailable(BREAKER_OPEN)
+        health = self._health.setdefault(source_id, SourceHealth())
+        limit = self._limits.setdefault(source_id, asyncio.Semaphore(50))
+        loop = asyncio.get_running_loop()
+        deadline_at = loop.time() + deadline
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                async with asyncio.timeout_at(deadline_at), limit:
+                    result = await operation()
+            except (SourceError, TimeoutError) as exc:
+                error: SourceError = (
+                    exc if isinstance(exc, SourceError) else SourceTimeout(SourceTimeout.code)
+                )
+                backoff = random.uniform(*RETRY_BACKOFF)
+                if (
+                    idempotent
+                    and isinstance(error, SourceUnavailable)
+                    and attempt == 1
+                    and deadline_at - loop.time() > backoff + deadline / 4
+                ):
+                    await asyncio.sleep(backoff)
+                    continue
+                if isinstance(error, SubjectNotFound | SourceValidationError):
+                    breaker.record_success()  # an answer (or refused before sending): the source is fine
+                    health.record(_ms(started), None)
+                else:
+                    breaker.record_failure()
+                    health.record(_ms(started), error.code)
+                raise error from (None if error is exc else exc)
+            except Exception as exc:  # an adapter bug is this source's fault, never a crash upstream
+                breaker.record_failure()
+                health.record(_ms(started), ADAPTER_FAILURE)
+                raise SourceError(ADAPTER_FAILURE) from exc
+            breaker.record_success()
+            health.record(_ms(started), None)
+            return result
+
     async def _run(self, call: SourceCall, subject: Subject, subject_key: str) -> list[CategoryOutcome]:
         sid = call.adapter.id
         started = time.perf_counter()
@@ -133,48 +192,15 @@ class Federation:
             hit = await self._cache.get(key)
             if hit is not None:
                 return _outcomes(call, SectionStatus.OK, hit, started, None, cached=True)
-        breaker = self._breakers.setdefault(sid, CircuitBreaker())
-        if not breaker.allow():
-            return _outcomes(call, SectionStatus.ONBEREIKBAAR, {}, started, BREAKER_OPEN)
-        health = self._health.setdefault(sid, SourceHealth())
-        limit = self._limits.setdefault(sid, asyncio.Semaphore(50))
         request = FetchRequest(subject=subject, fields=call.fields, headers=call.headers)
-        loop = asyncio.get_running_loop()
-        deadline_at = loop.time() + call.deadline
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                async with asyncio.timeout_at(deadline_at), limit:
-                    result = await call.adapter.fetch(request)
-            except (SourceError, TimeoutError) as exc:
-                status = _status_of(exc)
-                code = exc.code if isinstance(exc, SourceError) else SourceTimeout.code
-                backoff = random.uniform(*RETRY_BACKOFF)
-                if (
-                    status is SectionStatus.ONBEREIKBAAR
-                    and attempt == 1
-                    and deadline_at - loop.time() > backoff + call.deadline / 4
-                ):
-                    await asyncio.sleep(backoff)
-                    continue
-                # "not found" is an answer, not a failure of the source
-                if status is SectionStatus.NIET_GEVONDEN:
-                    breaker.record_success()
-                    health.record(_ms(started), None)
-                else:
-                    breaker.record_failure()
-                    health.record(_ms(started), code)
-                return _outcomes(call, status, {}, started, code)
-            except Exception:  # an adapter bug must not fail the whole view: it is this source's fault
-                breaker.record_failure()
-                health.record(_ms(started), "source.adapter_failure")
-                return _outcomes(call, SectionStatus.FOUT, {}, started, "source.adapter_failure")
-            breaker.record_success()
-            health.record(_ms(started), None)
-            if key is not None and self._cache is not None:
-                await self._cache.set(key, subject_key, result, call.cache_ttl)
-            return _outcomes(call, SectionStatus.OK, result, started, None)
+        try:
+            result = await self.call(sid, call.deadline, lambda: call.adapter.fetch(request))
+        except SourceError as exc:
+            code = exc.message if exc.message in (BREAKER_OPEN, ADAPTER_FAILURE) else exc.code
+            return _outcomes(call, _status_of(exc), {}, started, code)
+        if key is not None and self._cache is not None:
+            await self._cache.set(key, subject_key, result, call.cache_ttl)
+        return _outcomes(call, SectionStatus.OK, result, started, None)
 
 
 def _ms(started: float) -> float:

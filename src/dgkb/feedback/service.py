@@ -201,15 +201,10 @@ class FeedbackService:
         self._audit = audit
         self._repo = FeedbackRepository()
 
-    def _retention(self, purpose_id: str) -> str:
-        purpose = self._register.get(purpose_id)
-        return purpose.bewaartermijn if purpose else "P1Y"
-
     async def _log(self, context: RequestContext, name: str, category: str, at: datetime) -> None:
         await self._audit.record_processing(
             context=context,
             name=name,
-            retention=self._retention(context.purpose_id),
             categories=[category],
             started_at=at,
             ended_at=datetime.now(UTC),

@@ -2,27 +2,26 @@
 
 Order matters and is the point: decide (once, for all categories) → fetch only what is permitted,
 each source once with the union of its permitted fields, in parallel → write the access logs →
-only then return. If the logs cannot be written, nothing is returned (fail closed).
+only then return. If the logs cannot be written, nothing is returned (fail closed). Fetching and
+logging are the gateway's (dgkb.gateway); deciding and shaping the sections are this service's.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from dgkb.audit.writer import AuditWriter
 from dgkb.consent.service import ConsentService
 from dgkb.domain.catalogue import Catalogue
 from dgkb.domain.context import RequestContext
-from dgkb.domain.pseudonym import Pseudonymizer
 from dgkb.domain.register import Register
-from dgkb.federation.fanout import CategoryOutcome, Federation, SectionStatus, SourceCall
-from dgkb.federation.headers import render_headers
+from dgkb.federation.fanout import CategoryOutcome, SectionStatus
 from dgkb.federation.sourceset import SourceSet
+from dgkb.gateway import Processing, Reading, SourceGateway
 from dgkb.klantbeeld.schemas import Klantbeeld, Sectie, VerwerkingsactiviteitRef
 from dgkb.policy.decision import Decision, DecisionRequest, PolicyEngine
-from dgkb.sources.base import fields_for
 
 NOT_CONFIGURED_TEXT = "Er is geen bron aangesloten die deze gegevens voor dit doel mag leveren."
 STATUS_TEXT = {
@@ -42,20 +41,14 @@ class KlantbeeldService:
         engine: PolicyEngine,
         sources: SourceSet,
         consent: ConsentService,
-        auditor: AuditWriter,
-        federation: Federation,
-        pseudonymizer: Pseudonymizer,
-        request_budget: float = 2.0,
+        gateway: SourceGateway,
     ) -> None:
         self._catalogue = catalogue
         self._register = register
         self._engine = engine
-        self._sources = sources
+        self._sources = sources  # names of the sources, for the sections
         self._consent = consent
-        self._auditor = auditor
-        self._budget = request_budget
-        self._federation = federation
-        self._pseudonymizer = pseudonymizer
+        self._gateway = gateway
 
     async def decide(self, context: RequestContext, *, at: datetime | None = None) -> Decision:
         """The decision for every category of the catalogue for this context (consent read now)."""
@@ -82,60 +75,26 @@ class KlantbeeldService:
         ), consented
 
     async def read(self, context: RequestContext) -> Klantbeeld:
-        started = datetime.now(UTC)
-        decision, consented = await self._decide(context, at=started)
+        decision, consented = await self._decide(context, at=datetime.now(UTC))
         purpose = self._register.get(context.purpose_id)
-
-        # Plan: one call per source with the union of the permitted categories' fields.
-        per_source: dict[str, dict[str, tuple[str, ...]]] = defaultdict(dict)
-        unconfigured: list[str] = []
-        for cd in decision.permitted:
-            planned = False
-            for cfg in self._sources.serving(cd.category, cd.sources):
-                adapter = self._sources.adapters[cfg.id]
-                fields = fields_for(adapter, cd.category, cd.fields)
-                # a source is asked only about subjects it knows, and only its own permitted fields
-                if context.subject.kind in adapter.subject_kinds and fields:
-                    per_source[cfg.id][cd.category] = fields
-                    planned = True
-            if not planned:
-                unconfigured.append(cd.category)
-        calls = [
-            SourceCall(
-                adapter=self._sources.adapters[sid],
-                fields=fields,
-                headers=render_headers(
-                    self._sources.configs[sid].headers,
-                    purpose=purpose,
-                    actor=context.actor,
-                    trace=context.trace,
-                ),
-                deadline=min(self._sources.configs[sid].deadline, self._budget),
-                cache_ttl=self._sources.configs[sid].cacheTtl,
-            )
-            for sid, fields in per_source.items()
-        ]
-        subject_key = self._pseudonymizer.pseudonym(context.subject).value
-        outcomes = await self._federation.fetch(calls, context.subject, subject_key)
-        sections = self._sections(decision, outcomes, unconfigured)
-        delivered = sorted({s.categorie for s in sections if s.status == SectionStatus.OK})
-        ended = datetime.now(UTC)
-
-        # Log before you show. AuditUnavailable propagates: the caller shows nothing.
-        await self._auditor.record_klantbeeld(
-            context=context,
-            decision=decision,
-            retention=purpose.bewaartermijn if purpose else "P1Y",
-            categories_requested=list(self._catalogue.ids),
-            categories_delivered=delivered,
-            started_at=started,
-            ended_at=ended,
-            consent_status={
-                cat: ("gegeven" if cat in consented else "ontbreekt")
-                for cat in (purpose.toestemmingVereist if purpose else ())
-            },
-            consented_categories=consented,
+        # Fetch only what is permitted; the gateway logs the view before it returns (fail closed:
+        # AuditUnavailable propagates and the caller shows nothing).
+        reading = await self._gateway.read(
+            context,
+            decision.permitted,
+            Processing(
+                name="klantbeeld raadplegen",
+                decision=decision,
+                categories_requested=list(self._catalogue.ids),
+                consent_status={
+                    cat: ("gegeven" if cat in consented else "ontbreekt")
+                    for cat in (purpose.toestemmingVereist if purpose else ())
+                },
+                consented_categories=consented,
+            ),
         )
+        sections = self._sections(decision, list(reading.outcomes), list(reading.unconfigured))
+        ended = datetime.now(UTC)
         return Klantbeeld(
             contact_id=context.contact_id,
             onderwerp_type=context.subject.kind.value,
@@ -150,6 +109,39 @@ class KlantbeeldService:
             opgehaald_op=ended,
             secties=sections,
         )
+
+    async def refresh(self, context: RequestContext) -> Reading | None:
+        """Re-read, in DGKB's own name, what the open view of `context` shows (reconciliation): the
+        categories and fields the employee's decision permits, within what the organisation's
+        `actualiseren` purpose allows, logged under that purpose with DGKB as the actor — never in
+        the employee's name. None when the register has no such purpose (then nothing is read)."""
+        caller = self._gateway.system_caller(context.actor.organisation, "actualiseren")
+        purpose = self._register.get(caller.purpose_id or "") if caller is not None else None
+        if caller is None or purpose is None:
+            return None
+        decision = await self.decide(context)
+        permitted = []
+        for cd in decision.permitted:
+            access = purpose.categorieen.get(cd.category)
+            if access is None:
+                continue
+            fields = cd.fields if access.velden is None else tuple(f for f in cd.fields if f in access.velden)
+            sources = cd.sources
+            if access.bronnen is not None:
+                allowed = cd.sources if cd.sources is not None else access.bronnen
+                sources = tuple(s for s in allowed if s in access.bronnen)
+            if fields:
+                permitted.append(dataclasses.replace(cd, fields=fields, sources=sources))
+        system = RequestContext(
+            actor=caller.actor,
+            subject=context.subject,
+            purpose_id=purpose.id,
+            assurance=context.assurance,
+            channel=caller.channel,
+            trace=caller.trace,
+            subject_shielded=context.subject_shielded,
+        )
+        return await self._gateway.read(system, permitted, Processing(name="open klantbeeld actualiseren"))
 
     def _sections(
         self, decision: Decision, outcomes: list[CategoryOutcome], unconfigured: list[str]

@@ -11,40 +11,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from dgkb.audit.writer import AuditWriter
-from dgkb.domain.assurance import Assurance
 from dgkb.domain.channels import Kanaal
-from dgkb.domain.context import Actor, RequestContext, Trace
-from dgkb.domain.errors import DomainError
+from dgkb.domain.context import Actor, Trace
 from dgkb.domain.identifiers import Subject, SubjectKind
-from dgkb.domain.register import Register
-from dgkb.federation.headers import render_headers
-from dgkb.federation.sourceset import SourceSet
+from dgkb.gateway import Caller, SourceGateway, business_subject
 from dgkb.search.query import InvalidSearch, QueryKind, SearchQuery
-from dgkb.sources.base import SourceError
-from dgkb.sources.brp import (
-    BrpPersonenAdapter,
+from dgkb.sources.queries import (
     InvalidPersonQuery,
     NaamGeboortedatumQuery,
+    PersonQuery,
     PostcodeHuisnummerQuery,
 )
-from dgkb.sources.klantinteracties import KlantinteractiesAdapter
-from dgkb.sources.kvk import KvkAdapter
-
-_A = TypeVar("_A")
 
 MAX_RESULTS = 20
 _PERSON_FIELDS = ("burgerservicenummer", "naam", "geboorte", "adressering")
-
-
-class SearchUnavailable(DomainError):
-    """A source needed for this search is down: the API answers 503, the console says so."""
-
-    code = "search.unavailable"
-    status = 503
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +43,16 @@ class SearchScope:
 
     def may_find(self, kind: SubjectKind) -> bool:
         return kind in self.subject_kinds
+
+    @property
+    def caller(self) -> Caller:
+        return Caller(
+            actor=self.actor,
+            purpose_id=self.purpose_id,
+            trace=self.trace,
+            channel=self.channel,
+            contact_id=self.contact_id,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,46 +104,27 @@ def _person_hit(p: dict[str, Any], via: str) -> Hit | None:
 
 
 def _business_hit(r: dict[str, Any], via: str) -> Hit | None:
-    kvk = r.get("kvkNummer")
-    if not isinstance(kvk, str):
+    subject = business_subject(r)
+    if subject is None:
         return None
-    vestiging = r.get("vestigingsnummer")
-    subject = (
-        Subject(SubjectKind.VESTIGING, vestiging)
-        if isinstance(vestiging, str) and vestiging and r.get("type") == "nevenvestiging"
-        else Subject(SubjectKind.KVK, kvk)
-    )
     adres = r.get("adres")
     return Hit(
         soort="bedrijf",
         subject=subject,
-        kvk_nummer=kvk,
-        naam=str(r.get("naam") or kvk),
+        kvk_nummer=str(r.get("kvkNummer")),
+        naam=str(r.get("naam") or r.get("kvkNummer")),
         adres=adres if isinstance(adres, str) else None,
         gevonden_via=via,
     )
 
 
 class CustomerSearch:
-    def __init__(self, *, sources: SourceSet, register: Register, audit: AuditWriter) -> None:
-        self._sources = sources
-        self._register = register
-        self._audit = audit
-
-    def _adapter(self, cls: type[_A]) -> tuple[str, _A] | None:
-        for sid, adapter in self._sources.adapters.items():
-            if isinstance(adapter, cls):
-                return sid, adapter
-        return None
-
-    def _headers(self, sid: str, context: SearchScope) -> dict[str, str]:
-        purpose = self._register.get(context.purpose_id)
-        return render_headers(
-            self._sources.configs[sid].headers, purpose=purpose, actor=context.actor, trace=context.trace
-        )
+    def __init__(self, *, gateway: SourceGateway) -> None:
+        self._gateway = gateway
 
     async def search(self, context: SearchScope, query: SearchQuery) -> SearchResult:
-        started = datetime.now(UTC)
+        """The gateway logs every person or business a source returned, under the identification
+        purpose, before they are ranked and shown (fail closed)."""
         try:
             hits = await self._find(context, query)
         except InvalidPersonQuery as exc:
@@ -164,36 +137,10 @@ class CustomerSearch:
             unique.setdefault(hit.subject, hit)
         ranked = sorted(unique.values(), key=lambda h: (h.overleden, h.soort != "persoon", h.naam))
         shown = tuple(ranked[:MAX_RESULTS])
-        await self._log(context, shown, started)
         return SearchResult(query=query, hits=shown, truncated=len(ranked) > MAX_RESULTS)
 
-    async def _log(self, context: SearchScope, hits: Sequence[Hit], started: datetime) -> None:
-        purpose = self._register.get(context.purpose_id)
-        retention = purpose.bewaartermijn if purpose else "P1Y"
-        ended = datetime.now(UTC)
-        await asyncio.gather(
-            *(
-                self._audit.record_processing(
-                    context=RequestContext(
-                        actor=context.actor,
-                        subject=hit.subject,
-                        purpose_id=context.purpose_id,
-                        assurance=Assurance.GEEN,
-                        channel=context.channel,
-                        trace=context.trace,
-                        contact_id=context.contact_id,
-                    ),
-                    name="klant zoeken",
-                    retention=retention,
-                    categories=["klant.basis"],
-                    started_at=started,
-                    ended_at=ended,
-                )
-                for hit in hits
-            )
-        )
-
     async def _find(self, context: SearchScope, query: SearchQuery) -> list[Hit]:
+        caller = context.caller
         match query.kind:
             case QueryKind.BSN:
                 return await self._persons_by_bsn(context, [query.value], via="bsn")
@@ -217,61 +164,31 @@ class CustomerSearch:
             case QueryKind.BEDRIJFSNAAM:
                 return await self._kvk_search(context, naam=query.value, via="bedrijfsnaam")
             case QueryKind.TELEFOON | QueryKind.EMAIL:
-                return await self._by_digital_address(context, query)
+                matches = await self._gateway.search_digital_addresses(caller, query.value, limit=MAX_RESULTS)
+                via = "telefoonnummer" if query.kind is QueryKind.TELEFOON else "e-mailadres"
+                bsns = [s.value for m in matches for s in m.subjects if s.kind is SubjectKind.BSN]
+                kvks = {s.value for m in matches for s in m.subjects if s.kind is SubjectKind.KVK}
+                persons = await self._persons_by_bsn(context, list(dict.fromkeys(bsns)), via=via)
+                businesses = [h for k in kvks for h in await self._kvk_search(context, kvk_nummer=k, via=via)]
+                return persons + businesses
         raise InvalidSearch("onbekende zoekvraag", field="zoekterm")  # pragma: no cover
 
-    async def _brp_search(self, context: SearchScope, q: Any, *, via: str) -> list[Hit]:
-        found = self._adapter(BrpPersonenAdapter)
-        if found is None or not context.may_find(SubjectKind.BSN):
+    async def _brp_search(self, context: SearchScope, q: PersonQuery, *, via: str) -> list[Hit]:
+        if not context.may_find(SubjectKind.BSN):
             return []
-        sid, brp = found
-        try:
-            persons = await brp.search(q, _PERSON_FIELDS, self._headers(sid, context))
-        except SourceError as exc:
-            raise SearchUnavailable(f"{self._sources.configs[sid].name} is nu niet bereikbaar") from exc
+        persons = await self._gateway.search_persons(context.caller, q, _PERSON_FIELDS)
         return [h for p in persons if (h := _person_hit(p, via)) is not None]
 
     async def _persons_by_bsn(self, context: SearchScope, bsns: Sequence[str], *, via: str) -> list[Hit]:
-        found = self._adapter(BrpPersonenAdapter)
-        if found is None or not context.may_find(SubjectKind.BSN):
+        if not context.may_find(SubjectKind.BSN):
             return []
-        sid, brp = found
-        headers = self._headers(sid, context)
-
-        async def one(bsn: str) -> Hit | None:
-            try:
-                persoon = await brp.lookup(bsn, _PERSON_FIELDS, headers)
-            except SourceError as exc:
-                raise SearchUnavailable(f"{self._sources.configs[sid].name} is nu niet bereikbaar") from exc
-            return _person_hit(persoon, via) if persoon is not None else None
-
-        return [h for h in await asyncio.gather(*(one(b) for b in bsns)) if h is not None]
+        found = await asyncio.gather(
+            *(self._gateway.lookup_person(context.caller, bsn, _PERSON_FIELDS) for bsn in bsns)
+        )
+        return [h for p in found if p is not None and (h := _person_hit(p, via)) is not None]
 
     async def _kvk_search(self, context: SearchScope, *, via: str, **params: Any) -> list[Hit]:
-        found = self._adapter(KvkAdapter)
-        if found is None or not context.may_find(SubjectKind.KVK):
+        if not context.may_find(SubjectKind.KVK):
             return []
-        sid, kvk = found
-        try:
-            results = await kvk.search(self._headers(sid, context), limit=MAX_RESULTS + 1, **params)
-        except SourceError as exc:
-            raise SearchUnavailable(f"{self._sources.configs[sid].name} is nu niet bereikbaar") from exc
+        results = await self._gateway.search_businesses(context.caller, limit=MAX_RESULTS + 1, **params)
         return [h for r in results if (h := _business_hit(r, via)) is not None]
-
-    async def _by_digital_address(self, context: SearchScope, query: SearchQuery) -> list[Hit]:
-        found = self._adapter(KlantinteractiesAdapter)
-        if found is None:
-            return []
-        sid, ki = found
-        try:
-            matches = await ki.search_digitale_adressen(
-                query.value, self._headers(sid, context), limit=MAX_RESULTS
-            )
-        except SourceError as exc:
-            raise SearchUnavailable(f"{self._sources.configs[sid].name} is nu niet bereikbaar") from exc
-        via = "telefoonnummer" if query.kind is QueryKind.TELEFOON else "e-mailadres"
-        bsns = [s.value for m in matches for s in m.subjects if s.kind is SubjectKind.BSN]
-        kvks = {s.value for m in matches for s in m.subjects if s.kind is SubjectKind.KVK}
-        persons = await self._persons_by_bsn(context, list(dict.fromkeys(bsns)), via=via)
-        businesses = [h for k in kvks for h in await self._kvk_search(context, kvk_nummer=k, via=via)]
-        return persons + businesses

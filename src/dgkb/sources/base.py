@@ -13,12 +13,13 @@ Adapters receive exactly the permitted fields per category and the headers feder
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol, runtime_checkable
 
 from dgkb.domain.identifiers import Subject, SubjectKind
+from dgkb.sources.queries import PersonQuery
 
 # JSON-serialisable data of one category: usually a dict (one object) or a list of dicts.
 CategoryData = Any
@@ -42,6 +43,29 @@ class SourceUnavailable(SourceError):
 
 class SubjectNotFound(SourceError):
     code = "source.not_found"
+
+
+class SourceValidationError(SourceError):
+    """A value the source would reject (too long); nothing was sent. Names the field and the limit."""
+
+    code = "source.invalid"
+
+    def __init__(self, field: str, limit: int, length: int) -> None:
+        super().__init__(f"{field} is {length} tekens lang; de bron staat er hoogstens {limit} toe")
+        self.field = field
+        self.limit = limit
+        self.length = length
+
+
+class PartialWriteError(SourceError):
+    """The klantcontact was stored but its betrokkene or an onderwerpobject was not: the caller must
+    not register it again, and should report or repair the missing link."""
+
+    code = "source.partial_write"
+
+    def __init__(self, message: str, klantcontact: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.klantcontact = klantcontact
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,3 +174,107 @@ class BehandelaarZaken(Protocol):
     async def zaken_of_medewerker(
         self, identificatie: str, headers: Mapping[str, str]
     ) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DigitaalAdresMatch:
+    """A stored digitaal adres equal to the searched one, and whom it belongs to (if anyone)."""
+
+    adres: str
+    soort_digitaal_adres: str
+    partij_uuid: str | None
+    subjects: tuple[Subject, ...]  # BSN / KVK-nummer / vestigingsnummer of the partij
+
+
+# --- capabilities beyond `fetch`: the gateway (dgkb.gateway) finds the adapter offering each ------
+
+
+@runtime_checkable
+class PersonSearch(Protocol):
+    """Implemented by the BRP adapter: persons by a search query, or one by BSN (customer search)."""
+
+    async def search(
+        self, query: PersonQuery, fields: Sequence[str], headers: Mapping[str, str]
+    ) -> list[dict[str, Any]]: ...
+
+    async def lookup(
+        self, bsn: str, fields: Sequence[str], headers: Mapping[str, str]
+    ) -> dict[str, Any] | None: ...
+
+
+@runtime_checkable
+class BusinessSearch(Protocol):
+    """Implemented by the KVK adapter: Zoeken results by number, name or address."""
+
+    async def search(
+        self,
+        headers: Mapping[str, str],
+        *,
+        kvk_nummer: str | None = None,
+        vestigingsnummer: str | None = None,
+        naam: str | None = None,
+        postcode: str | None = None,
+        huisnummer: int | None = None,
+        limit: int = 20,
+    ) -> list[dict[str, Any]]: ...
+
+
+@runtime_checkable
+class DigitalAddressSearch(Protocol):
+    """Implemented by the Klantinteracties adapter: who has this phone number or e-mail address."""
+
+    async def search_digitale_adressen(
+        self, text: str, headers: Mapping[str, str], *, limit: int = 25
+    ) -> list[DigitaalAdresMatch]: ...
+
+
+@runtime_checkable
+class KlantcontactWriter(Protocol):
+    """Implemented by the Klantinteracties adapter: register a contact moment and a contactverzoek."""
+
+    async def register_klantcontact(
+        self,
+        *,
+        subject: Subject,
+        kanaal: str,
+        onderwerp: str,
+        inhoud: str,
+        indicatie_contact_gelukt: bool | None,
+        zaak_identificaties: Sequence[str] = (),
+        headers: Mapping[str, str],
+    ) -> dict[str, Any]: ...
+
+    async def create_interne_taak(
+        self,
+        *,
+        klantcontact: str,
+        gevraagde_handeling: str,
+        toelichting: str = "",
+        toegewezen_aan: str | None = None,
+        headers: Mapping[str, str],
+    ) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class VerifiedAddresses(Protocol):
+    """Implemented by the Klantinteracties adapter: the subject's verified phone numbers / e-mail."""
+
+    async def verified_addresses(
+        self, subject: Subject, headers: Mapping[str, str]
+    ) -> list[dict[str, Any]]: ...
+
+
+@runtime_checkable
+class ZaakSubjects(Protocol):
+    """Implemented by the Zaken adapter: whom the zaak at `url` is about (None: not this source's URL)."""
+
+    async def subjects_of_zaak(self, url: str, headers: Mapping[str, str]) -> list[Subject] | None: ...
+
+
+@runtime_checkable
+class KlantcontactSubjects(Protocol):
+    """Implemented by the Klantinteracties adapter: whom the klantcontact at `url` is about."""
+
+    async def subjects_of_klantcontact(
+        self, url: str, headers: Mapping[str, str]
+    ) -> list[Subject] | None: ...

@@ -29,12 +29,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from dgkb.domain.errors import InvalidIdentifier
 from dgkb.domain.identifiers import Subject, SubjectKind
-from dgkb.sources.base import ALL_SUBJECT_KINDS, CategoryData, FetchRequest, SourceError, SubjectNotFound
+from dgkb.sources.base import (
+    ALL_SUBJECT_KINDS,
+    CategoryData,
+    DigitaalAdresMatch,
+    FetchRequest,
+    PartialWriteError,
+    SourceError,
+    SourceValidationError,
+    SubjectNotFound,
+)
 from dgkb.sources.config import SourceConfig
 from dgkb.sources.http import SourceHttpClient
 from dgkb.sources.normalise import normalise_email, normalise_phone, phone_search_core
@@ -68,39 +76,6 @@ MAX_LENGTHS: Mapping[str, int] = {
     "toelichting": 1000,
 }
 Json = dict[str, Any]
-
-
-class SourceValidationError(SourceError):
-    """A value the source would reject (too long); nothing was sent. Names the field and the limit."""
-
-    code = "source.invalid"
-
-    def __init__(self, field: str, limit: int, length: int) -> None:
-        super().__init__(f"{field} is {length} tekens lang; de bron staat er hoogstens {limit} toe")
-        self.field = field
-        self.limit = limit
-        self.length = length
-
-
-class PartialWriteError(SourceError):
-    """The klantcontact was stored but its betrokkene or an onderwerpobject was not: the caller must
-    not register it again, and should report or repair the missing link."""
-
-    code = "source.partial_write"
-
-    def __init__(self, message: str, klantcontact: Json) -> None:
-        super().__init__(message)
-        self.klantcontact = klantcontact
-
-
-@dataclass(frozen=True, slots=True)
-class DigitaalAdresMatch:
-    """A stored digitaal adres equal to the searched one, and whom it belongs to (if anyone)."""
-
-    adres: str
-    soort_digitaal_adres: str
-    partij_uuid: str | None
-    subjects: tuple[Subject, ...]  # BSN / KVK-nummer / vestigingsnummer of the partij
 
 
 def _check_length(field: str, value: str) -> None:

@@ -26,7 +26,7 @@ from dgkb.domain.context import RequestContext
 from dgkb.events.cloudevents import CloudEventError, parse
 from dgkb.events.notificaties import TEST_KANAAL, Notificatie
 from dgkb.events.stream import HEARTBEAT_SECONDS, view_updates
-from dgkb.sources.base import SourceError
+from dgkb.gateway import SourceUnavailable
 
 router = APIRouter(tags=["gebeurtenissen"])
 log = logging.getLogger("dgkb.events")
@@ -101,8 +101,8 @@ async def ontvang_notificatie(request: Request, services: ServicesDep, _: Sender
         raise _invalid(exc) from None
     try:
         handled = await services.changes.handle_notificatie(message)
-    except SourceError as exc:
-        log.warning("notificatie %s/%s: bron onbereikbaar (%s)", message.kanaal, message.resource, exc.code)
+    except SourceUnavailable as exc:
+        log.warning("notificatie %s/%s: bron %s onbereikbaar", message.kanaal, message.resource, exc.source)
         raise ApiProblem(
             503, "De bron van deze notificatie is nu niet bereikbaar.", code="notificaties.source_unavailable"
         ) from None
@@ -147,8 +147,8 @@ async def ontvang_cloudevent(request: Request, services: ServicesDep, _: SenderD
     except CloudEventError as exc:
         log.warning("cloudevent geweigerd: %s", exc)
         raise ApiProblem(400, str(exc), code="cloudevents.invalid") from None
-    except SourceError as exc:
-        log.warning("cloudevent: bron onbereikbaar (%s)", exc.code)
+    except SourceUnavailable as exc:
+        log.warning("cloudevent: bron %s onbereikbaar", exc.source)
         raise ApiProblem(
             503, "De bron van deze gebeurtenis is nu niet bereikbaar.", code="cloudevents.source_unavailable"
         ) from None

@@ -1,0 +1,22 @@
+"""The one way to the sources (gateway.py): every source call found, bounded, and logged in the
+right name. Nothing above this layer imports a concrete adapter (import-linter contract)."""
+
+from dgkb.gateway.gateway import (
+    Caller,
+    Processing,
+    Reading,
+    SourceGateway,
+    SourceMissing,
+    SourceUnavailable,
+    business_subject,
+)
+
+__all__ = [
+    "Caller",
+    "Processing",
+    "Reading",
+    "SourceGateway",
+    "SourceMissing",
+    "SourceUnavailable",
+    "business_subject",
+]

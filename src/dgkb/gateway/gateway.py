@@ -1,0 +1,669 @@
+# mypy: disable-error-code="type-abstract"
+# (capabilities are runtime-checkable Protocols; passing one as `type[_C]` is the point of `_find`)
+"""SourceGateway: the one way from DGKB to a source.
+
+Every service asks the gateway for a capability — read categories, verify a subject, search, look up
+a zaak or an identity document, write a klantcontact, resolve a notification's subject — and the
+gateway does the same five things for each:
+
+1. finds the adapter that offers it (one way: by capability protocol, category, subject kind and the
+   sources the register allows; never by class or by `kind` prefix);
+2. renders the purpose headers (doelbinding) for the source from the caller's purpose and actor;
+3. runs the call under the source's deadline, breaker, concurrency limit and (for reads) one retry,
+   recording its health (`dgkb.federation.fanout.Federation.call`), so `/api/v1/bronnen` shows it;
+4. turns any failure into one `SourceUnavailable` naming the source, with one Dutch message;
+5. writes the LDV record of the processing under the purpose and actor of the request — about every
+   subject the call carried or returned — before the caller can show anything (fail closed).
+
+What is not logged, and why: a zaak lookup by number and a medewerker's zaken list carry no person
+(the zaak's initiator is logged when the case worker's session verifies them), and the health of a
+source is about the source, not a person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from dgkb.audit.records import Outcome
+from dgkb.audit.writer import AuditWriter
+from dgkb.domain.assurance import Assurance
+from dgkb.domain.channels import Kanaal
+from dgkb.domain.context import Actor, RequestContext, Trace
+from dgkb.domain.errors import DomainError
+from dgkb.domain.identifiers import Subject, SubjectKind
+from dgkb.domain.pseudonym import Pseudonymizer
+from dgkb.domain.register import Register, SystemTask
+from dgkb.domain.roles import Role
+from dgkb.federation.fanout import CategoryOutcome, Federation, SectionStatus, SourceCall
+from dgkb.federation.headers import render_headers
+from dgkb.federation.sourceset import SourceSet
+from dgkb.policy.decision import CategoryDecision, Decision
+from dgkb.sources.base import (
+    BehandelaarZaken,
+    BusinessSearch,
+    DigitaalAdresMatch,
+    DigitalAddressSearch,
+    DocumentLookup,
+    FetchRequest,
+    KlantcontactSubjects,
+    KlantcontactWriter,
+    PartialWriteError,
+    PersonSearch,
+    SourceError,
+    SourceValidationError,
+    SubjectFacts,
+    SubjectNotFound,
+    SubjectVerifier,
+    TravelDocument,
+    VerifiedAddresses,
+    ZaakFacts,
+    ZaakLookup,
+    ZaakSubjects,
+    fields_for,
+)
+from dgkb.sources.config import SourceConfig
+from dgkb.sources.queries import PersonQuery
+
+log = logging.getLogger("dgkb.gateway")
+
+BASIS = "klant.basis"
+CONTACTGEGEVENS = "klant.contactgegevens"
+_C = TypeVar("_C")
+_T = TypeVar("_T")
+
+
+class SourceUnavailable(DomainError):
+    """A source DGKB needs for this request did not answer (down, too slow, breaker open, error).
+    The API answers 503 problem+json naming the source (`bron`); the console shows the message."""
+
+    code = "source.unavailable"
+    status = 503
+    reason = "SOURCE_UNAVAILABLE"
+
+    def __init__(self, source: SourceConfig) -> None:
+        super().__init__(f"{source.name} is nu niet bereikbaar; probeer het over een paar minuten opnieuw.")
+        self.source = source.id
+
+
+class SourceMissing(DomainError):
+    """No configured source offers what is asked (e.g. no zaaksysteem connected)."""
+
+    code = "source.not_configured"
+    status = 503
+    reason = "SOURCE_NOT_CONFIGURED"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """On whose behalf, why and in which trace a source is called. For a call that names no subject
+    (a search, a zaak lookup); `about` gives the context of a subject it returned, for the log."""
+
+    actor: Actor
+    purpose_id: str | None
+    trace: Trace
+    channel: Kanaal = Kanaal.BACKOFFICE
+    contact_id: str | None = None
+
+    def about(self, subject: Subject) -> RequestContext:
+        return RequestContext(
+            actor=self.actor,
+            subject=subject,
+            purpose_id=self.purpose_id or "",
+            assurance=Assurance.GEEN,
+            channel=self.channel,
+            trace=self.trace,
+            contact_id=self.contact_id,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Processing:
+    """What the log says of a read: its name and, for a view, the decision and consent behind it."""
+
+    name: str
+    decision: Decision | None = None
+    categories_requested: Sequence[str] | None = None  # default: the categories planned
+    consent_status: Mapping[str, Any] | None = None
+    consented_categories: Collection[str] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The answer to `read`: one outcome per (source, category) asked, and the permitted categories
+    no configured source could deliver."""
+
+    outcomes: tuple[CategoryOutcome, ...]
+    unconfigured: tuple[str, ...]
+
+    @property
+    def delivered(self) -> list[str]:
+        return sorted({o.category for o in self.outcomes if o.status is SectionStatus.OK})
+
+
+class SourceGateway:
+    def __init__(
+        self,
+        *,
+        sources: SourceSet,
+        federation: Federation,
+        register: Register,
+        auditor: AuditWriter,
+        pseudonymizer: Pseudonymizer,
+        request_budget: float = 2.0,
+    ) -> None:
+        self._sources = sources
+        self._federation = federation
+        self._register = register
+        self._auditor = auditor
+        self._pseudonymizer = pseudonymizer
+        self._budget = request_budget
+
+    # --- finding the adapter ------------------------------------------------------------------------
+    def _find(
+        self,
+        capability: type[_C],
+        *,
+        category: str | None = None,
+        purpose_id: str | None = None,
+        kind: SubjectKind | None = None,
+    ) -> tuple[SourceConfig, _C] | None:
+        """The first enabled source offering `capability`; with `category`, one serving it that the
+        purpose's register entry allows for it (`bronnen`); with `kind`, one that knows such subjects."""
+        allowed: Collection[str] | None = None
+        if category is not None and purpose_id is not None:
+            purpose = self._register.get(purpose_id)
+            access = purpose.categorieen.get(category) if purpose is not None else None
+            if access is None:
+                return None
+            allowed = access.bronnen
+        for sid, adapter in self._sources.adapters.items():
+            cfg = self._sources.configs[sid]
+            if not isinstance(adapter, capability):
+                continue
+            if category is not None and category not in cfg.categories:
+                continue
+            if allowed is not None and sid not in allowed:
+                continue
+            if kind is not None and kind not in adapter.subject_kinds:
+                continue
+            return cfg, adapter
+        return None
+
+    def offers(
+        self, capability: type[Any], *, category: str | None = None, purpose_id: str | None = None
+    ) -> bool:
+        """Is there a source offering this (for this purpose's category)? Services ask before they
+        promise a feature (the document check, a verified address)."""
+        return self._find(capability, category=category, purpose_id=purpose_id) is not None
+
+    def subject_kinds(self, category: str, allowed: Collection[str] | None = None) -> set[SubjectKind]:
+        """The kinds of subject the sources of `category` know (of the allowed sources)."""
+        return {
+            kind
+            for cfg in self._sources.serving(category, allowed)
+            for kind in self._sources.adapters[cfg.id].subject_kinds
+        }
+
+    # --- the guard and the log ------------------------------------------------------------------------
+    def _headers(
+        self, cfg: SourceConfig, actor: Actor, purpose_id: str | None, trace: Trace
+    ) -> dict[str, str]:
+        purpose = self._register.get(purpose_id) if purpose_id else None
+        return render_headers(cfg.headers, purpose=purpose, actor=actor, trace=trace)
+
+    async def _guard(
+        self, cfg: SourceConfig, operation: Callable[[], Awaitable[_T]], *, idempotent: bool = True
+    ) -> _T:
+        """The call under deadline, breaker, limit, retry and health; an outage is SourceUnavailable.
+        Answers that are not outages pass through: not found, refused before sending, half written."""
+        try:
+            return await self._federation.call(
+                cfg.id, min(cfg.deadline, self._budget), operation, idempotent=idempotent
+            )
+        except (SubjectNotFound, SourceValidationError, PartialWriteError):
+            raise
+        except SourceError as exc:
+            raise SourceUnavailable(cfg) from exc
+
+    async def _log(
+        self,
+        context: RequestContext,
+        name: str,
+        started: datetime,
+        *,
+        categories: Sequence[str] = (),
+        outcome: Outcome = Outcome.DELIVERED,
+    ) -> None:
+        await self._auditor.record_processing(
+            context=context,
+            name=name,
+            categories=list(categories),
+            started_at=started,
+            ended_at=datetime.now(UTC),
+            outcome=outcome.value,
+        )
+
+    async def _logged(
+        self,
+        context: RequestContext,
+        name: str,
+        categories: Sequence[str],
+        operation: Callable[[], Awaitable[_T]],
+        *,
+        delivered: Callable[[_T], bool] = lambda _: True,
+    ) -> _T:
+        """A read about `context.subject`: logged with the categories it delivered (none when
+        `delivered` says the answer was empty), or as an error."""
+        started = datetime.now(UTC)
+        try:
+            result = await operation()
+        except SubjectNotFound:
+            await self._log(context, name, started)
+            raise
+        except Exception:
+            await self._log(context, name, started, outcome=Outcome.ERROR)
+            raise
+        await self._log(context, name, started, categories=categories if delivered(result) else ())
+        return result
+
+    async def _log_found(
+        self,
+        caller: Caller,
+        subjects: Sequence[Subject],
+        name: str,
+        categories: Sequence[str],
+        started: datetime,
+    ) -> None:
+        """A search's results: every subject the source returned is a processing about them."""
+        unique = list(dict.fromkeys(subjects))
+        if caller.purpose_id is None:
+            raise ValueError("a read that returns persons needs a purpose")
+        await asyncio.gather(
+            *(self._log(caller.about(s), name, started, categories=categories) for s in unique)
+        )
+
+    # --- read categories (the klantbeeld, reconciliation) -------------------------------------------
+    async def read(
+        self, context: RequestContext, permitted: Sequence[CategoryDecision], processing: Processing
+    ) -> Reading:
+        """Fetch the permitted categories: each source once with the union of its permitted fields,
+        in parallel under deadlines; then log (before anything is shown; AuditUnavailable propagates)."""
+        started = datetime.now(UTC)
+        per_source: dict[str, dict[str, tuple[str, ...]]] = defaultdict(dict)
+        unconfigured: list[str] = []
+        for cd in permitted:
+            planned = False
+            for cfg in self._sources.serving(cd.category, cd.sources):
+                adapter = self._sources.adapters[cfg.id]
+                fields = fields_for(adapter, cd.category, cd.fields)
+                # a source is asked only about subjects it knows, and only its own permitted fields
+                if context.subject.kind in adapter.subject_kinds and fields:
+                    per_source[cfg.id][cd.category] = fields
+                    planned = True
+            if not planned:
+                unconfigured.append(cd.category)
+        calls = [
+            SourceCall(
+                adapter=self._sources.adapters[sid],
+                fields=fields,
+                headers=self._headers(
+                    self._sources.configs[sid], context.actor, context.purpose_id, context.trace
+                ),
+                deadline=min(self._sources.configs[sid].deadline, self._budget),
+                cache_ttl=self._sources.configs[sid].cacheTtl,
+            )
+            for sid, fields in per_source.items()
+        ]
+        subject_key = self._pseudonymizer.pseudonym(context.subject).value
+        outcomes = await self._federation.fetch(calls, context.subject, subject_key)
+        reading = Reading(tuple(outcomes), tuple(unconfigured))
+        requested = processing.categories_requested
+        await self._auditor.record_processing(
+            context=context,
+            name=processing.name,
+            decision=processing.decision,
+            categories_requested=list(
+                requested if requested is not None else [c.category for c in permitted]
+            ),
+            categories_delivered=reading.delivered,
+            started_at=started,
+            ended_at=datetime.now(UTC),
+            consent_status=processing.consent_status,
+            consented_categories=processing.consented_categories,
+        )
+        return reading
+
+    async def invalidate(self, subject: Subject) -> int:
+        """Forget every cached answer about this subject (a change notification, a write)."""
+        return await self._federation.invalidate(self._pseudonymizer.pseudonym(subject).value)
+
+    # --- identification ------------------------------------------------------------------------------
+    async def verify_subject(self, context: RequestContext, *, name: str) -> SubjectFacts:
+        """Does the subject exist in its base registry (BRP for a BSN, KVK for a business), is it
+        shielded, and its name. Logged as `name` about the subject under the context's purpose. With
+        no base registry for this kind configured the identifier is accepted as validated (the
+        sources will say "niet gevonden" if it is unknown)."""
+        found = self._find(SubjectVerifier, category=BASIS, kind=context.subject.kind)
+        started = datetime.now(UTC)
+        if found is None:
+            await self._log(context, name, started, categories=[BASIS])
+            return SubjectFacts(exists=True, shielded=False)
+        cfg, verifier = found
+        headers = self._headers(cfg, context.actor, context.purpose_id, context.trace)
+        try:
+            facts = await self._guard(cfg, lambda: verifier.verify_subject(context.subject, headers))
+        except SubjectNotFound:
+            facts = SubjectFacts(exists=False)
+        except SourceUnavailable:
+            await self._log(context, name, started, outcome=Outcome.ERROR)
+            raise
+        await self._log(
+            dataclasses.replace(context, subject_shielded=facts.shielded),
+            name,
+            started,
+            categories=[BASIS] if facts.exists else [],
+        )
+        return facts
+
+    async def basisgegevens(
+        self, context: RequestContext, fields: Sequence[str], *, name: str
+    ) -> dict[str, Any] | None:
+        """The subject's klant.basis `fields` from its base registry (the control questions' answers);
+        {} when the registry does not know the subject; None when no registry for its kind is configured."""
+        found = self._find(SubjectVerifier, category=BASIS, kind=context.subject.kind)
+        if found is None:
+            return None
+        cfg, _ = found
+        adapter = self._sources.adapters[cfg.id]
+        wanted = fields_for(adapter, BASIS, tuple(fields))
+        if not wanted:
+            return {}
+        request = FetchRequest(
+            subject=context.subject,
+            fields={BASIS: wanted},
+            headers=self._headers(cfg, context.actor, context.purpose_id, context.trace),
+        )
+        try:
+            result = await self._logged(
+                context, name, [BASIS], lambda: self._guard(cfg, lambda: adapter.fetch(request))
+            )
+        except SubjectNotFound:
+            return {}
+        data = result.get(BASIS)
+        return data if isinstance(data, dict) else {}
+
+    def document_source(self, purpose_id: str) -> SourceConfig | None:
+        """The identity-document source (BRP Reisdocumenten) the purpose allows for klant.basis."""
+        found = self._find(DocumentLookup, category=BASIS, purpose_id=purpose_id)
+        return found[0] if found is not None else None
+
+    async def lookup_document(
+        self, context: RequestContext, number: str, *, name: str
+    ) -> TravelDocument | None:
+        """One identity document by number in the source the purpose allows for klant.basis (BRP
+        Reisdocumenten), logged about the subject who showed it. SourceMissing when none is allowed."""
+        found = self._find(DocumentLookup, category=BASIS, purpose_id=context.purpose_id)
+        if found is None:
+            raise SourceMissing("Er is geen bron voor identiteitsbewijzen aangesloten voor dit doel.")
+        cfg, lookup = found
+        headers = self._headers(cfg, context.actor, context.purpose_id, context.trace)
+        return await self._logged(
+            context, name, [BASIS], lambda: self._guard(cfg, lambda: lookup.lookup_document(number, headers))
+        )
+
+    # --- search ----------------------------------------------------------------------------------------
+    async def search_persons(
+        self, caller: Caller, query: PersonQuery, fields: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        found = self._find(PersonSearch, kind=SubjectKind.BSN)
+        if found is None:
+            return []
+        cfg, brp = found
+        headers = self._headers(cfg, caller.actor, caller.purpose_id, caller.trace)
+        started = datetime.now(UTC)
+        persons = await self._guard(cfg, lambda: brp.search(query, fields, headers))
+        subjects = [
+            Subject(SubjectKind.BSN, bsn)
+            for p in persons
+            if isinstance(bsn := p.get("burgerservicenummer"), str)
+        ]
+        await self._log_found(caller, subjects, "klant zoeken", [BASIS], started)
+        return persons
+
+    async def lookup_person(self, caller: Caller, bsn: str, fields: Sequence[str]) -> dict[str, Any] | None:
+        found = self._find(PersonSearch, kind=SubjectKind.BSN)
+        if found is None:
+            return None
+        cfg, brp = found
+        headers = self._headers(cfg, caller.actor, caller.purpose_id, caller.trace)
+        context = caller.about(Subject(SubjectKind.BSN, bsn))
+        try:
+            person = await self._logged(
+                context,
+                "klant zoeken",
+                [BASIS],
+                lambda: self._guard(cfg, lambda: brp.lookup(bsn, fields, headers)),
+            )
+        except SubjectNotFound:
+            return None
+        return person
+
+    async def search_businesses(self, caller: Caller, *, limit: int, **params: Any) -> list[dict[str, Any]]:
+        found = self._find(BusinessSearch, kind=SubjectKind.KVK)
+        if found is None:
+            return []
+        cfg, kvk = found
+        headers = self._headers(cfg, caller.actor, caller.purpose_id, caller.trace)
+        started = datetime.now(UTC)
+        results = await self._guard(cfg, lambda: kvk.search(headers, limit=limit, **params))
+        subjects = [s for r in results if (s := business_subject(r)) is not None]
+        await self._log_found(caller, subjects, "klant zoeken", [BASIS], started)
+        return results
+
+    async def search_digital_addresses(
+        self, caller: Caller, text: str, *, limit: int
+    ) -> list[DigitaalAdresMatch]:
+        found = self._find(DigitalAddressSearch)
+        if found is None:
+            return []
+        cfg, ki = found
+        headers = self._headers(cfg, caller.actor, caller.purpose_id, caller.trace)
+        started = datetime.now(UTC)
+        matches = await self._guard(cfg, lambda: ki.search_digitale_adressen(text, headers, limit=limit))
+        subjects = [s for m in matches for s in m.subjects]
+        await self._log_found(caller, subjects, "klant zoeken", [CONTACTGEGEVENS], started)
+        return matches
+
+    # --- zaken -------------------------------------------------------------------------------------------
+    async def zaak_facts(self, caller: Caller, identificatie: str) -> ZaakFacts:
+        """A zaak by its identificatie (SubjectNotFound when unknown). Not logged: the request names a
+        zaak, not a person; the case worker's session logs the initiator when it verifies them."""
+        found = self._find(ZaakLookup)
+        if found is None:
+            raise SourceMissing("Er is geen zakensysteem aangesloten.")
+        cfg, lookup = found
+        headers = self._headers(cfg, caller.actor, caller.purpose_id, caller.trace)
+        return await self._guard(cfg, lambda: lookup.zaak_facts(identificatie, headers))
+
+    async def zaken_of_medewerker(self, caller: Caller) -> list[dict[str, Any]]:
+        """The open zaken the caller handles. No personal data of initiators is read: not logged."""
+        found = self._find(BehandelaarZaken)
+        if found is None:
+            raise SourceMissing("Er is geen zakensysteem aangesloten.")
+        cfg, lookup = found
+        headers = self._headers(cfg, caller.actor, caller.purpose_id, caller.trace)
+        return await self._guard(
+            cfg, lambda: lookup.zaken_of_medewerker(caller.actor.medewerker_identificatie, headers)
+        )
+
+    # --- klantcontacten -------------------------------------------------------------------------------
+    def klantcontact_source(self) -> SourceConfig:
+        found = self._find(KlantcontactWriter)
+        if found is None:
+            raise SourceMissing("Er is geen Klantinteracties-bron aangesloten; registreren lukt niet.")
+        return found[0]
+
+    async def register_klantcontact(
+        self,
+        context: RequestContext,
+        *,
+        name: str,
+        onderwerp: str,
+        inhoud: str,
+        zaak_identificaties: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """Write a klantcontact of the subject (a write: logged first, fail closed; never retried)."""
+        cfg = self.klantcontact_source()
+        writer = self._sources.adapters[cfg.id]
+        assert isinstance(writer, KlantcontactWriter)
+        headers = self._headers(cfg, context.actor, context.purpose_id, context.trace)
+        return await self._written(
+            context,
+            name,
+            ["contact.historie"],
+            cfg,
+            lambda: writer.register_klantcontact(
+                subject=context.subject,
+                kanaal=context.channel.value,
+                onderwerp=onderwerp,
+                inhoud=inhoud,
+                indicatie_contact_gelukt=True,
+                zaak_identificaties=zaak_identificaties,
+                headers=headers,
+            ),
+        )
+
+    async def create_interne_taak(
+        self,
+        context: RequestContext,
+        *,
+        name: str,
+        klantcontact: str,
+        gevraagde_handeling: str,
+        toelichting: str,
+        toegewezen_aan: str | None,
+    ) -> dict[str, Any]:
+        """A contactverzoek (interne taak) arising from a klantcontact of the subject."""
+        cfg = self.klantcontact_source()
+        writer = self._sources.adapters[cfg.id]
+        assert isinstance(writer, KlantcontactWriter)
+        headers = self._headers(cfg, context.actor, context.purpose_id, context.trace)
+        return await self._written(
+            context,
+            name,
+            ["contact.open-verzoeken"],
+            cfg,
+            lambda: writer.create_interne_taak(
+                klantcontact=klantcontact,
+                gevraagde_handeling=gevraagde_handeling,
+                toelichting=toelichting,
+                toegewezen_aan=toegewezen_aan,
+                headers=headers,
+            ),
+        )
+
+    async def _written(
+        self,
+        context: RequestContext,
+        name: str,
+        categories: Sequence[str],
+        cfg: SourceConfig,
+        operation: Callable[[], Awaitable[_T]],
+    ) -> _T:
+        started = datetime.now(UTC)
+        await self._log(context, name, started, categories=categories)  # no write without its record
+        try:
+            return await self._guard(cfg, operation, idempotent=False)
+        except SourceValidationError:
+            raise  # refused before sending: nothing was written or read
+        except (SourceError, SourceUnavailable):
+            await self._log(context, f"{name} mislukt", started, outcome=Outcome.ERROR)
+            raise
+
+    async def verified_addresses(self, context: RequestContext, *, name: str) -> list[dict[str, Any]]:
+        """The subject's verified phone numbers and e-mail addresses, from the source the purpose
+        allows for klant.contactgegevens. SourceMissing when none is allowed."""
+        found = self._find(VerifiedAddresses, category=CONTACTGEGEVENS, purpose_id=context.purpose_id)
+        if found is None:
+            raise SourceMissing(
+                "Het doel van dit contact staat het lezen van een geverifieerd adres niet toe."
+            )
+        cfg, source = found
+        headers = self._headers(cfg, context.actor, context.purpose_id, context.trace)
+        return await self._logged(
+            context,
+            name,
+            [CONTACTGEGEVENS],
+            lambda: self._guard(cfg, lambda: source.verified_addresses(context.subject, headers)),
+            delivered=bool,
+        )
+
+    # --- notifications ---------------------------------------------------------------------------------
+    def system_caller(self, organisation: str, task: SystemTask, trace: Trace | None = None) -> Caller | None:
+        """DGKB itself, acting for `organisation` under that organisation's registered purpose for
+        `task`; None when the register has none (then DGKB does not do the task for it)."""
+        purpose = self._register.system_purpose(organisation, task)
+        if purpose is None:
+            return None
+        return Caller(
+            actor=Actor(id=f"dgkb-{task}", role=Role.SYSTEEM, organisation=organisation, name="DGKB"),
+            purpose_id=purpose.id,
+            trace=trace or Trace(),
+        )
+
+    async def subjects_of(self, kanaal: str, url: str) -> tuple[str, list[Subject]] | None:
+        """(source id, subjects) of the zaak / klantcontact at `url`, read at the configured source
+        owning that URL (a URL of any other origin is never followed); None when none owns it. Read
+        in DGKB's own name under the source organisation's `notificaties` purpose; each subject found
+        is logged. SourceUnavailable: the notification is to be offered again later."""
+        trace = Trace()
+        for sid, adapter in self._sources.adapters.items():
+            cfg = self._sources.configs[sid]
+            caller = self.system_caller(cfg.organisation, "notificaties", trace)
+            if caller is None:
+                log.warning(
+                    "notificatie: no 'notificaties' purpose registered for the organisation of %s", sid
+                )
+                continue
+            headers = self._headers(cfg, caller.actor, caller.purpose_id, caller.trace)
+            operation = _subjects_operation(adapter, kanaal, url, headers)
+            if operation is None:
+                continue
+            started = datetime.now(UTC)
+            try:
+                found = await self._guard(cfg, operation)
+            except SubjectNotFound:
+                found = []
+            if found is not None:
+                await self._log_found(caller, found, "notificatie verwerken", [BASIS], started)
+                return sid, found
+        return None
+
+
+def _subjects_operation(
+    adapter: object, kanaal: str, url: str, headers: Mapping[str, str]
+) -> Callable[[], Awaitable[list[Subject] | None]] | None:
+    """The adapter's way to the subjects of a notification's hoofdobject on this kanaal, if any."""
+    if kanaal == "zaken" and isinstance(adapter, ZaakSubjects):
+        return lambda: adapter.subjects_of_zaak(url, {**headers, "Accept-Crs": "EPSG:4326"})
+    if kanaal in ("klantcontacten", "klantinteracties") and isinstance(adapter, KlantcontactSubjects):
+        return lambda: adapter.subjects_of_klantcontact(url, headers)
+    return None
+
+
+def business_subject(result: Mapping[str, Any]) -> Subject | None:
+    """The subject of a KVK Zoeken result: the branch for a nevenvestiging, else the business."""
+    kvk = result.get("kvkNummer")
+    if not isinstance(kvk, str):
+        return None
+    vestiging = result.get("vestigingsnummer")
+    if isinstance(vestiging, str) and vestiging and result.get("type") == "nevenvestiging":
+        return Subject(SubjectKind.VESTIGING, vestiging)
+    return Subject(SubjectKind.KVK, kvk)
