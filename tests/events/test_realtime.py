@@ -9,9 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from dgkb.domain.identifiers import Subject
 from dgkb.events.reconcile import Reconciler
+from dgkb.store.audit_tables import AccessRecord
 from tests.events.conftest import (
     ALGEMEEN,
     BSN,
@@ -303,6 +305,39 @@ async def test_reconciliation_finds_a_lost_notification(world: World) -> None:
     assert kind == "bijgewerkt"
     assert data["bron"] == "reconciliatie"
     assert set(data["categorieen"]) == {"dienst.zaken-lopend", "dienst.zaken-historie"}
+
+
+async def test_reconciliation_reads_in_dgkbs_own_name_not_the_agents(world: World) -> None:
+    """Issue 10 §2: the employee's access trail shows only what the employee saw; the re-reads are
+    DGKB's, under the organisation's registered `actualiseren` purpose, and no decision is logged
+    for them in the employee's name."""
+    node = world.nodes[0]
+    services = node.services
+    reconciler = Reconciler(
+        hub=services.hub,
+        reader=services.klantbeeld,
+        invalidate=services.changes.invalidate,
+        publish=services.changes.publish_for_key,
+    )
+    purpose = services.register.system_purpose("00000001001234567000", "actualiseren")
+    assert purpose is not None
+
+    async def trail() -> list[tuple[str, str, str]]:
+        async with services.database.sessions() as session:
+            rows = (await session.execute(select(AccessRecord).order_by(AccessRecord.id))).scalars().all()
+        return [(r.actor_id, r.actor_role, r.processing_activity_id) for r in rows]
+
+    async with await node.as_user("kcm-anna") as anna:
+        contact = await open_contact(anna, LOPENDE_ZAAK)
+        async with SseClient(anna, f"/api/v1/contacten/{contact}/gebeurtenissen"):
+            before = await trail()
+            for _ in range(3):
+                await reconciler.run_once()
+            after = await trail()
+    new = after[len(before) :]
+    assert len(new) == 3, "one record per round"
+    assert {(a, r, p) for a, r, p in new} == {("dgkb-actualiseren", "systeem", purpose.id)}
+    assert [t for t in after if t[1] == "kcm"] == [t for t in before if t[1] == "kcm"]
 
 
 @pytest.mark.parametrize("n", [1])
