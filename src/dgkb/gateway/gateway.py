@@ -505,10 +505,13 @@ class SourceGateway:
 
     # --- klantcontacten -------------------------------------------------------------------------------
     def klantcontact_source(self) -> SourceConfig:
+        return self._klantcontact_writer()[0]
+
+    def _klantcontact_writer(self) -> tuple[SourceConfig, KlantcontactWriter]:
         found = self._find(KlantcontactWriter)
         if found is None:
             raise SourceMissing("Er is geen Klantinteracties-bron aangesloten; registreren lukt niet.")
-        return found[0]
+        return found
 
     async def register_klantcontact(
         self,
@@ -520,9 +523,7 @@ class SourceGateway:
         zaak_identificaties: Sequence[str] = (),
     ) -> dict[str, Any]:
         """Write a klantcontact of the subject (a write: logged first, fail closed; never retried)."""
-        cfg = self.klantcontact_source()
-        writer = self._sources.adapters[cfg.id]
-        assert isinstance(writer, KlantcontactWriter)
+        cfg, writer = self._klantcontact_writer()
         headers = self._headers(cfg, context.actor, context.purpose_id, context.trace)
         return await self._written(
             context,
@@ -551,9 +552,7 @@ class SourceGateway:
         toegewezen_aan: str | None,
     ) -> dict[str, Any]:
         """A contactverzoek (interne taak) arising from a klantcontact of the subject."""
-        cfg = self.klantcontact_source()
-        writer = self._sources.adapters[cfg.id]
-        assert isinstance(writer, KlantcontactWriter)
+        cfg, writer = self._klantcontact_writer()
         headers = self._headers(cfg, context.actor, context.purpose_id, context.trace)
         return await self._written(
             context,
