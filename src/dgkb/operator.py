@@ -8,8 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from dgkb.api.test_broker import TestBroker
-from dgkb.audit.chain import VerifyReport, verify
-from dgkb.audit.query import search_access
+from dgkb.audit.chain import VerifyReport
 from dgkb.composition.root import (
     TEST_BROKER_PATH,
     BuiltInIssuer,
@@ -229,11 +228,8 @@ async def seed_demo(settings: Settings) -> bool:
 
 
 async def verify_audit(settings: Settings) -> VerifyReport:
-    database = Database(settings.database_url)
-    try:
-        return await verify(database)
-    finally:
-        await database.dispose()
+    async with _services(settings) as services:
+        return await services.access_log.verify()
 
 
 async def search_audit(
@@ -241,9 +237,7 @@ async def search_audit(
 ) -> list[dict[str, Any]]:
     subject = Subject.person(bsn) if bsn else None
     async with _services(settings) as services:
-        page = await search_access(
-            services.database,
-            services.pseudonymizer,
+        page = await services.access_log.search(
             subject=subject,
             actor_id=actor_id,
             processing_activity_id=purpose_id,

@@ -12,7 +12,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from dgkb.api.deps import ActorDep, ServicesDep
+from dgkb.api.deps import ActorDep
+from dgkb.composition.deps import EngineDep
 from dgkb.policy.authzen import (
     EvaluationRequest,
     EvaluationResponse,
@@ -39,8 +40,8 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     responses=RESPONSES,
     summary="AuthZEN: mag dit subject deze categorie lezen voor dit doel?",
 )
-async def evaluation(body: EvaluationRequest, actor: ActorDep, services: ServicesDep) -> EvaluationResponse:
-    return evaluate(services.engine, bind_to_caller(body, actor))
+async def evaluation(body: EvaluationRequest, actor: ActorDep, engine: EngineDep) -> EvaluationResponse:
+    return evaluate(engine, bind_to_caller(body, actor))
 
 
 @router.post(
@@ -50,7 +51,5 @@ async def evaluation(body: EvaluationRequest, actor: ActorDep, services: Service
     responses=RESPONSES,
     summary="AuthZEN: meerdere beslissingen in één vraag",
 )
-async def evaluations(
-    body: EvaluationsRequest, actor: ActorDep, services: ServicesDep
-) -> EvaluationsResponse:
-    return evaluate_many(services.engine, bind_to_caller(body, actor))
+async def evaluations(body: EvaluationsRequest, actor: ActorDep, engine: EngineDep) -> EvaluationsResponse:
+    return evaluate_many(engine, bind_to_caller(body, actor))

@@ -1,4 +1,5 @@
-"""FastAPI dependencies: the services container, the authenticated actor, the trace context."""
+"""FastAPI dependencies of the API: the authenticated actor, the trace context, role checks. A route
+reaches the services it uses through the aliases in `dgkb.composition.deps`."""
 
 from __future__ import annotations
 
@@ -8,16 +9,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from dgkb.api.problems import ApiProblem
-from dgkb.composition.root import Services
 from dgkb.domain.context import Actor, Trace
 from dgkb.domain.roles import Role
 from dgkb.identity.tokens import AuthError, TokenValidator
-
-
-def get_services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
 
 _bearer = HTTPBearer(auto_error=False, description="OIDC access token (JWT)")
 
@@ -61,6 +55,5 @@ def require_roles(*roles: Role) -> object:
     return Depends(_check)
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
 ActorDep = Annotated[Actor, Depends(current_actor)]
 TraceDep = Annotated[Trace, Depends(trace_context)]

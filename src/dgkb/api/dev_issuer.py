@@ -15,17 +15,18 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from dgkb.api.problems import ApiProblem
+from dgkb.composition.deps import DatabaseDep
 from dgkb.identity.login_codes import LoginCodes
 
 GEMEENTE_OIN = "00000001001234567000"
@@ -177,14 +178,14 @@ def dev_issuer_router(issuer: DevIssuer, claims: dict[str, str]) -> APIRouter:
         return HTMLResponse(_login_page(params))
 
     @router.post("/authorize", summary="Kies een demo-account; stuurt terug met een code")
-    async def authorize(request: Request) -> RedirectResponse:
+    async def authorize(request: Request, codes: _CodesDep) -> RedirectResponse:
         form = await _form(request)
         params = _authorize_params(form, request)
         account = next((a for a in DEMO_ACCOUNTS if a.username == form.get("gebruiker")), None)
         if account is None:
             raise ApiProblem(400, "Kies een demo-account.", code="auth.unknown_account")
         # in the database, not in memory: the redirect may land on another worker or node
-        code = await _codes(request).issue(
+        code = await codes.issue(
             {
                 "account": account.username,
                 "client_id": params["client_id"],
@@ -215,10 +216,10 @@ def dev_issuer_router(issuer: DevIssuer, claims: dict[str, str]) -> APIRouter:
         ]
 
     @router.post("/token", summary="Token voor een demo-account (alleen buiten productie)")
-    async def token(request: Request) -> Any:
+    async def token(request: Request, codes: _CodesDep) -> Any:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type == "application/x-www-form-urlencoded":
-            return await _code_exchange(issuer, await _form(request), claims, _codes(request))
+            return await _code_exchange(issuer, await _form(request), claims, codes)
         # {"gebruiker": …}: the shortcut for scripts and tests
         body = TokenRequest.model_validate_json(await request.body())
         account = next((a for a in DEMO_ACCOUNTS if a.username == body.gebruiker), None)
@@ -252,8 +253,11 @@ def _pkce_s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def _codes(request: Request) -> LoginCodes:
-    return LoginCodes(request.app.state.services.database, "dev-issuer")
+async def _codes(database: DatabaseDep) -> LoginCodes:
+    return LoginCodes(database, "dev-issuer")
+
+
+_CodesDep = Annotated[LoginCodes, Depends(_codes)]
 
 
 async def _code_exchange(

@@ -5,7 +5,7 @@ It speaks the NL GOV OIDC profile like a real broker: discovery, JWKS, an author
 (+PKCE, nonce) where one picks a test BSN (or KVK number, vestiging and acting person) and a level,
 and real signed ID tokens whose `acr` comes from the configured acr table. Its login codes live in
 the database, so the flow works with several workers and nodes. `POST /test-broker/id-token` is the
-shortcut for tests and scripts. DGKB trusts it only outside production (see app.build_services).
+shortcut for tests and scripts. DGKB trusts it only outside production (see composition.root.brokers).
 """
 
 from __future__ import annotations
@@ -17,17 +17,18 @@ import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 import jwt
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import Field, model_validator
 
 from dgkb.api.dev_issuer import _form, _grant_error, _load_or_create_key, _pkce_s256
 from dgkb.api.problems import ApiProblem
 from dgkb.api.v1.schemas import SubjectRef
+from dgkb.composition.deps import DatabaseDep
 from dgkb.composition.root import TEST_BROKER_PATH
 from dgkb.domain.assurance import Assurance, IdentificationMethod, login_method
 from dgkb.domain.errors import InvalidIdentifier
@@ -161,12 +162,16 @@ def _subject_of(choice: dict[str, str]) -> Subject:
     return Subject.person(choice.get("bsn", ""))
 
 
+async def _codes(database: DatabaseDep) -> LoginCodes:
+    return LoginCodes(database, "test-broker")
+
+
+_CodesDep = Annotated[LoginCodes, Depends(_codes)]
+
+
 def test_broker_router(broker: TestBroker) -> APIRouter:
     # Not part of the API (never in production), so not in its OpenAPI document.
     router = APIRouter(prefix=TEST_BROKER_PATH, tags=["test-broker"], include_in_schema=False)
-
-    def codes(request: Request) -> LoginCodes:
-        return LoginCodes(request.app.state.services.database, "test-broker")
 
     @router.get("/.well-known/openid-configuration")
     async def discovery(request: Request) -> dict[str, Any]:
@@ -215,7 +220,7 @@ def test_broker_router(broker: TestBroker) -> APIRouter:
         return HTMLResponse(_login_page(params))
 
     @router.post("/authorize")
-    async def authorize(request: Request) -> RedirectResponse:
+    async def authorize(request: Request, codes: _CodesDep) -> RedirectResponse:
         form = await _form(request)
         params = _authorize_params(form)
         choice = {
@@ -235,7 +240,7 @@ def test_broker_router(broker: TestBroker) -> APIRouter:
         )
         if login_method(level) is not wanted:
             raise ApiProblem(400, f"Kies een {wanted.value}-niveau.", code="auth.invalid_choice")
-        code = await codes(request).issue(
+        code = await codes.issue(
             {
                 "client_id": params["client_id"],
                 "redirect_uri": params["redirect_uri"],
@@ -253,11 +258,11 @@ def test_broker_router(broker: TestBroker) -> APIRouter:
         return RedirectResponse(f"{params['redirect_uri']}?{query}", status_code=303)
 
     @router.post("/token")
-    async def token(request: Request) -> dict[str, Any]:
+    async def token(request: Request, codes: _CodesDep) -> dict[str, Any]:
         form = await _form(request)
         if form.get("grant_type") != "authorization_code":
             raise _grant_error("Alleen grant_type=authorization_code.", "unsupported_grant_type")
-        pending = await codes(request).redeem(form.get("code", ""))
+        pending = await codes.redeem(form.get("code", ""))
         if pending is None:
             raise _grant_error("De code is onbekend, al gebruikt of verlopen.")
         verifier = form.get("code_verifier", "")

@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from dgkb.audit.access_log import AccessLog
 from dgkb.audit.writer import AuditWriter
 from dgkb.consent.service import ConsentService
 from dgkb.contacts.confirmation import ConfirmationService
@@ -49,6 +50,7 @@ from dgkb.sources.base import SourceAdapter
 from dgkb.sources.config import SourceConfig, SourcesConfig, parse_sources
 from dgkb.sources.registry import build_adapter, known_kinds
 from dgkb.store.db import Database
+from dgkb.store.health import Health
 
 TEST_BROKER_PATH = "/test-broker"
 
@@ -89,6 +91,8 @@ class Services:
     documents: DocumentCheckService  # identity documents checked at the counter
     assertions: AssertionVerifier  # DigiD/eHerkenning ID tokens of the broker
     confirmations: ConfirmationService  # "bevestig met DigiD" during a call
+    access_log: AccessLog  # reading and verifying the audit logs (privacy officer, citizen, CLI)
+    health: Health  # is the database reachable (/api/v1/status)
 
     async def aclose(self) -> None:
         """Release what the services hold open (HTTP clients of the sources, the cache's pool)."""
@@ -316,6 +320,8 @@ def build_services(
             assertions=assertions,
             changes=changes,
         ),
+        access_log=AccessLog(database, pseudonymizer),
+        health=Health(database),
     )
 
 

@@ -1,65 +1,29 @@
-"""What every console route needs: the services (by shape), the templates, the logged-in user."""
+"""What every console route needs: the templates and the logged-in user. A route reaches the services
+it uses through the aliases in `dgkb.composition.deps`, as the API's routes do."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Protocol, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
+from dgkb.composition.deps import DatabaseDep, RegisterDep
 from dgkb.domain.context import Actor, Trace
 from dgkb.domain.roles import Role
 from dgkb.web.session import CSRF_FIELD, WebSession, WebSessions, check_csrf
 
 if TYPE_CHECKING:
-    from dgkb.audit.writer import AuditWriter
-    from dgkb.consent.service import ConsentService
-    from dgkb.contacts.confirmation import ConfirmationService
-    from dgkb.contacts.documents import DocumentCheckService
-    from dgkb.contacts.identification import IdentificationService
-    from dgkb.contacts.moment import ContactMomentService
-    from dgkb.contacts.service import ContactService
-    from dgkb.domain.catalogue import Catalogue
-    from dgkb.domain.pseudonym import Pseudonymizer
-    from dgkb.domain.register import Register
-    from dgkb.events.hub import ChangeHub
-    from dgkb.federation.fanout import Federation
-    from dgkb.federation.sourceset import SourceSet
-    from dgkb.klantbeeld.service import KlantbeeldService
-    from dgkb.search.service import CustomerSearch
-    from dgkb.store.db import Database
     from dgkb.web.oidc import OidcClient
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-
-
-class WebServices(Protocol):
-    """The application services the console uses (the API's container has the same shape; the web
-    layer does not import the API layer)."""
-
-    database: Database
-    catalogue: Catalogue
-    register: Register
-    sources: SourceSet
-    pseudonymizer: Pseudonymizer
-    audit: AuditWriter
-    consent: ConsentService
-    contacts: ContactService
-    klantbeeld: KlantbeeldService
-    search: CustomerSearch
-    federation: Federation
-    moments: ContactMomentService
-    identification: IdentificationService
-    documents: DocumentCheckService
-    confirmations: ConfirmationService
-    hub: ChangeHub
 
 
 @dataclass
@@ -68,10 +32,6 @@ class WebState:
 
     sessions: WebSessions
     oidc: OidcClient
-
-
-def services(request: Request) -> WebServices:
-    return cast("WebServices", request.app.state.services)
 
 
 def web_state(request: Request) -> WebState:
@@ -86,17 +46,19 @@ class NotAllowed(Exception):
     """Logged in, but this page is not for this role."""
 
 
-async def current_session(request: Request) -> WebSession:
-    session = await web_state(request).sessions.load(request, services(request).database)
+async def current_session(request: Request, database: DatabaseDep, register: RegisterDep) -> WebSession:
+    session = await web_state(request).sessions.load(request, database)
     if session is None or session.actor is None:
         raise LoginRequired
     request.state.web_session = session
+    # the page header names the user's organisation (see `render`, also used by the error pages)
+    request.state.web_organisation = register.organisation_name(session.actor.organisation)
     return session
 
 
-async def checked_session(request: Request) -> WebSession:
+async def checked_session(request: Request, database: DatabaseDep, register: RegisterDep) -> WebSession:
     """For state-changing requests: a logged-in session and its CSRF token."""
-    session = await current_session(request)
+    session = await current_session(request, database, register)
     await check_csrf(request, session)
     return session
 
@@ -186,7 +148,7 @@ def render(
     session: WebSession | None = getattr(request.state, "web_session", None)
     ctx: dict[str, Any] = {"session": session, "user": session.actor if session else None}
     if session is not None and session.actor is not None:
-        ctx["organisatie"] = services(request).register.organisation_name(session.actor.organisation)
+        ctx["organisatie"] = getattr(request.state, "web_organisation", None)
     ctx.update(context or {})
     return templates.TemplateResponse(request, name, ctx, status_code=status)
 

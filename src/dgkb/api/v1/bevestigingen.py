@@ -9,9 +9,10 @@ from typing import Literal
 from fastapi import APIRouter, Request, status
 from pydantic import Field
 
-from dgkb.api.deps import ActorDep, ServicesDep, TraceDep
+from dgkb.api.deps import ActorDep, TraceDep
 from dgkb.api.v1.contacten import RESPONSES, _contact
 from dgkb.api.v1.schemas import Camel, Contact
+from dgkb.composition.deps import ConfirmationsDep
 from dgkb.contacts.confirmation import Confirmation, Via
 from dgkb.identity.broker_client import PublicLogin
 
@@ -87,10 +88,10 @@ async def create_confirmation(
     body: BevestigingStart,
     request: Request,
     actor: ActorDep,
-    services: ServicesDep,
+    confirmations: ConfirmationsDep,
     trace: TraceDep,
 ) -> Bevestiging:
-    created = await services.confirmations.create(
+    created = await confirmations.create(
         actor, contact_id, via=Via(body.via), public_base=public_base(request), trace=trace
     )
     return _bevestiging(created)
@@ -104,9 +105,9 @@ async def create_confirmation(
     summary="De status van een bevestiging",
 )
 async def get_confirmation(
-    contact_id: str, bevestiging_id: str, actor: ActorDep, services: ServicesDep
+    contact_id: str, bevestiging_id: str, actor: ActorDep, confirmations: ConfirmationsDep
 ) -> Bevestiging:
-    return _bevestiging(await services.confirmations.get(actor, contact_id, bevestiging_id))
+    return _bevestiging(await confirmations.get(actor, contact_id, bevestiging_id))
 
 
 @router.post(
@@ -117,9 +118,9 @@ async def get_confirmation(
     summary="Annuleer een bevestiging",
 )
 async def cancel_confirmation(
-    contact_id: str, bevestiging_id: str, actor: ActorDep, services: ServicesDep, trace: TraceDep
+    contact_id: str, bevestiging_id: str, actor: ActorDep, confirmations: ConfirmationsDep, trace: TraceDep
 ) -> Bevestiging:
-    return _bevestiging(await services.confirmations.cancel(actor, contact_id, bevestiging_id, trace=trace))
+    return _bevestiging(await confirmations.cancel(actor, contact_id, bevestiging_id, trace=trace))
 
 
 @router.post(
@@ -137,8 +138,8 @@ async def read_back(
     bevestiging_id: str,
     body: Terugleescode,
     actor: ActorDep,
-    services: ServicesDep,
+    confirmations: ConfirmationsDep,
     trace: TraceDep,
 ) -> Bevestiging:
-    done = await services.confirmations.read_back(actor, contact_id, bevestiging_id, body.code, trace=trace)
+    done = await confirmations.read_back(actor, contact_id, bevestiging_id, body.code, trace=trace)
     return _bevestiging(done)

@@ -6,8 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from dgkb.api.deps import ServicesDep, require_roles
+from dgkb.api.deps import require_roles
 from dgkb.api.v1.contacten import RESPONSES
+from dgkb.composition.deps import FederationDep, SourcesDep
 from dgkb.domain.roles import Role
 
 router = APIRouter(tags=["bronnen"])
@@ -19,10 +20,10 @@ router = APIRouter(tags=["bronnen"])
     dependencies=[require_roles(Role.BEHEERDER, Role.PRIVACY)],  # type: ignore[list-item]
     summary="Bronnen met status van de stroomonderbreker, latency (p50/p95) en foutpercentage",
 )
-async def list_sources(services: ServicesDep) -> dict[str, Any]:
-    states = {s.source_id: s for s in services.federation.states()}
+async def list_sources(federation: FederationDep, sources: SourcesDep) -> dict[str, Any]:
+    states = {s.source_id: s for s in federation.states()}
     results = []
-    for cfg in services.sources.all_configs:
+    for cfg in sources.all_configs:
         state = states.get(cfg.id)
         health = state.health if state else None
         results.append(

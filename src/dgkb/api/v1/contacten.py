@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
-from dgkb.api.deps import ActorDep, ServicesDep, TraceDep
+from dgkb.api.deps import ActorDep, TraceDep
 from dgkb.api.v1.schemas import (
     Contact,
     ContactStart,
@@ -18,6 +18,7 @@ from dgkb.api.v1.schemas import (
     SubjectRef,
     ZaakSessieStart,
 )
+from dgkb.composition.deps import ContactsDep, IdentificationDep, KlantbeeldDep
 from dgkb.contacts.service import ContactError, ContactView
 from dgkb.klantbeeld.schemas import Klantbeeld
 
@@ -51,16 +52,16 @@ def _contact(view: ContactView) -> Contact:
     responses=RESPONSES,
     summary="Start een contact (kanaal, eventueel doel en reden)",
 )
-async def start_contact(body: ContactStart, actor: ActorDep, services: ServicesDep) -> Contact:
-    view = await services.contacts.start(
+async def start_contact(body: ContactStart, actor: ActorDep, contacts: ContactsDep) -> Contact:
+    view = await contacts.start(
         actor, kanaal=body.kanaal, purpose_id=body.verwerkingsactiviteit, reden=body.reden
     )
     return _contact(view)
 
 
 @router.get("/contacten/{contact_id}", response_model=Contact, responses=RESPONSES, summary="Een contact")
-async def get_contact(contact_id: str, actor: ActorDep, services: ServicesDep) -> Contact:
-    return _contact(await services.contacts.get(actor, contact_id))
+async def get_contact(contact_id: str, actor: ActorDep, contacts: ContactsDep) -> Contact:
+    return _contact(await contacts.get(actor, contact_id))
 
 
 @router.post(
@@ -77,7 +78,7 @@ async def get_contact(contact_id: str, actor: ActorDep, services: ServicesDep) -
     "getypt DigiD- of eHerkenningniveau in `zekerheid` geeft 400.",
 )
 async def identify(
-    contact_id: str, body: Identificatie, actor: ActorDep, services: ServicesDep, trace: TraceDep
+    contact_id: str, body: Identificatie, actor: ActorDep, contacts: ContactsDep, trace: TraceDep
 ) -> Contact:
     if body.id_token is not None:
         if body.zekerheid is not None:
@@ -85,13 +86,13 @@ async def identify(
                 "Geef zekerheid of idToken, niet allebei: bij een inlog volgt het niveau uit het token.",
                 field="zekerheid",
             )
-        view = await services.contacts.identify_with_id_token(
+        view = await contacts.identify_with_id_token(
             actor, contact_id, subject=body.subject(), id_token=body.id_token, nonce=body.nonce, trace=trace
         )
     elif body.zekerheid is None:
         raise ContactError("Geef zekerheid (geen of controlevragen) of idToken.", field="zekerheid")
     else:
-        view = await services.contacts.identify(
+        view = await contacts.identify(
             actor, contact_id, subject=body.subject(), assurance=body.zekerheid, trace=trace
         )
     return _contact(view)
@@ -105,9 +106,9 @@ async def identify(
     "pas daarna kan 'controlevragen' als zekerheid worden vastgelegd",
 )
 async def control_answers(
-    contact_id: str, body: SubjectRef, actor: ActorDep, services: ServicesDep, trace: TraceDep
+    contact_id: str, body: SubjectRef, actor: ActorDep, identification: IdentificationDep, trace: TraceDep
 ) -> list[Controlevraag]:
-    vragen = await services.identification.answers(actor, contact_id, body.subject(), trace=trace)
+    vragen = await identification.answers(actor, contact_id, body.subject(), trace=trace)
     return [Controlevraag(vraag=v.vraag, antwoord=v.antwoord) for v in vragen]
 
 
@@ -118,11 +119,9 @@ async def control_answers(
     summary="Kies of wijzig het doel van het contact (elke wijziging wordt gelogd)",
 )
 async def set_purpose(
-    contact_id: str, body: DoelWijziging, actor: ActorDep, services: ServicesDep, trace: TraceDep
+    contact_id: str, body: DoelWijziging, actor: ActorDep, contacts: ContactsDep, trace: TraceDep
 ) -> Contact:
-    return _contact(
-        await services.contacts.set_purpose(actor, contact_id, body.verwerkingsactiviteit, trace=trace)
-    )
+    return _contact(await contacts.set_purpose(actor, contact_id, body.verwerkingsactiviteit, trace=trace))
 
 
 @router.post(
@@ -131,8 +130,8 @@ async def set_purpose(
     responses=RESPONSES,
     summary="Beëindig het contact; de toegang tot de klant eindigt daarmee",
 )
-async def end_contact(contact_id: str, actor: ActorDep, services: ServicesDep) -> Contact:
-    return _contact(await services.contacts.end(actor, contact_id))
+async def end_contact(contact_id: str, actor: ActorDep, contacts: ContactsDep) -> Contact:
+    return _contact(await contacts.end(actor, contact_id))
 
 
 @router.get(
@@ -143,10 +142,10 @@ async def end_contact(contact_id: str, actor: ActorDep, services: ServicesDep) -
     summary="Het klantbeeld van de klant van dit contact, voor het doel van dit contact",
 )
 async def klantbeeld_of_contact(
-    contact_id: str, actor: ActorDep, services: ServicesDep, trace: TraceDep
+    contact_id: str, actor: ActorDep, contacts: ContactsDep, klantbeeld: KlantbeeldDep, trace: TraceDep
 ) -> Response:
-    context = await services.contacts.context_for(actor, contact_id, trace=trace)
-    return _klantbeeld_response(await services.klantbeeld.read(context))
+    context = await contacts.context_for(actor, contact_id, trace=trace)
+    return _klantbeeld_response(await klantbeeld.read(context))
 
 
 @router.post(
@@ -157,12 +156,12 @@ async def klantbeeld_of_contact(
     summary="Klantbeeld opvragen; klant en doel moeten die van het contact zijn",
 )
 async def klantbeeld(
-    body: KlantbeeldVraag, actor: ActorDep, services: ServicesDep, trace: TraceDep
+    body: KlantbeeldVraag, actor: ActorDep, contacts: ContactsDep, klantbeeld: KlantbeeldDep, trace: TraceDep
 ) -> Response:
-    context = await services.contacts.context_for(
+    context = await contacts.context_for(
         actor, body.contact_id, trace=trace, subject=body.subject(), purpose_id=body.verwerkingsactiviteit
     )
-    return _klantbeeld_response(await services.klantbeeld.read(context))
+    return _klantbeeld_response(await klantbeeld.read(context))
 
 
 @router.post(
@@ -173,6 +172,6 @@ async def klantbeeld(
     summary="Behandelaar: klantbeeld van de initiator van een zaak, voor het behandeldoel van het zaaktype",
 )
 async def start_zaak_session(
-    body: ZaakSessieStart, actor: ActorDep, services: ServicesDep, trace: TraceDep
+    body: ZaakSessieStart, actor: ActorDep, contacts: ContactsDep, trace: TraceDep
 ) -> Contact:
-    return _contact(await services.contacts.start_for_zaak(actor, zaak_identificatie=body.zaak, trace=trace))
+    return _contact(await contacts.start_for_zaak(actor, zaak_identificatie=body.zaak, trace=trace))

@@ -8,9 +8,10 @@ from datetime import date, datetime
 from fastapi import APIRouter, status
 from pydantic import Field
 
-from dgkb.api.deps import ActorDep, ServicesDep, TraceDep
+from dgkb.api.deps import ActorDep, TraceDep
 from dgkb.api.v1.contacten import RESPONSES
 from dgkb.api.v1.schemas import Camel
+from dgkb.composition.deps import ContactsDep, FeedbackDep
 from dgkb.domain.channels import Kanaal
 from dgkb.feedback.handling import MAX_EXTENSION_WEEKS
 from dgkb.feedback.service import FeedbackSoort, FeedbackStatus, ItemView, Recorded
@@ -146,22 +147,27 @@ def _out(r: Recorded) -> Vastgelegd:
     summary="Leg een beoordeling (0–10) van de klant van dit contact vast",
 )
 async def record_rating(
-    body: BeoordelingNieuw, actor: ActorDep, services: ServicesDep, trace: TraceDep
+    body: BeoordelingNieuw, actor: ActorDep, contacts: ContactsDep, feedback: FeedbackDep, trace: TraceDep
 ) -> Vastgelegd:
-    context = await services.contacts.context_for(actor, body.contact_id, trace=trace)
+    context = await contacts.context_for(actor, body.contact_id, trace=trace)
     return _out(
-        await services.feedback.record_rating(
+        await feedback.record_rating(
             context, score=body.score, toelichting=body.toelichting, onderwerp=body.onderwerp
         )
     )
 
 
 async def _submit(
-    soort: FeedbackSoort, body: FeedbackNieuw, actor: ActorDep, services: ServicesDep, trace: TraceDep
+    soort: FeedbackSoort,
+    body: FeedbackNieuw,
+    actor: ActorDep,
+    contacts: ContactsDep,
+    feedback: FeedbackDep,
+    trace: TraceDep,
 ) -> Vastgelegd:
-    context = await services.contacts.context_for(actor, body.contact_id, trace=trace)
+    context = await contacts.context_for(actor, body.contact_id, trace=trace)
     return _out(
-        await services.feedback.submit(
+        await feedback.submit(
             context,
             soort=soort,
             onderwerp=body.onderwerp,
@@ -180,9 +186,9 @@ async def _submit(
     summary="Leg een klacht van de klant van dit contact vast",
 )
 async def submit_complaint(
-    body: FeedbackNieuw, actor: ActorDep, services: ServicesDep, trace: TraceDep
+    body: FeedbackNieuw, actor: ActorDep, contacts: ContactsDep, feedback: FeedbackDep, trace: TraceDep
 ) -> Vastgelegd:
-    return await _submit(FeedbackSoort.KLACHT, body, actor, services, trace)
+    return await _submit(FeedbackSoort.KLACHT, body, actor, contacts, feedback, trace)
 
 
 @router.post(
@@ -193,9 +199,9 @@ async def submit_complaint(
     summary="Leg een melding (bijv. openbare ruimte) van de klant van dit contact vast",
 )
 async def submit_report(
-    body: FeedbackNieuw, actor: ActorDep, services: ServicesDep, trace: TraceDep
+    body: FeedbackNieuw, actor: ActorDep, contacts: ContactsDep, feedback: FeedbackDep, trace: TraceDep
 ) -> Vastgelegd:
-    return await _submit(FeedbackSoort.MELDING, body, actor, services, trace)
+    return await _submit(FeedbackSoort.MELDING, body, actor, contacts, feedback, trace)
 
 
 async def _set_status(
@@ -203,11 +209,11 @@ async def _set_status(
     item_id: str,
     body: StatusWijziging,
     actor: ActorDep,
-    services: ServicesDep,
+    feedback: FeedbackDep,
     trace: TraceDep,
 ) -> Afhandeling:
     return _afhandeling(
-        await services.feedback.set_status(
+        await feedback.set_status(
             actor,
             item_id,
             soort=soort,
@@ -226,9 +232,9 @@ async def _set_status(
     summary="Zet de status van een klacht (klachtbehandelaar volgens het register; gelogd)",
 )
 async def set_complaint_status(
-    item_id: str, body: StatusWijziging, actor: ActorDep, services: ServicesDep, trace: TraceDep
+    item_id: str, body: StatusWijziging, actor: ActorDep, feedback: FeedbackDep, trace: TraceDep
 ) -> Afhandeling:
-    return await _set_status(FeedbackSoort.KLACHT, item_id, body, actor, services, trace)
+    return await _set_status(FeedbackSoort.KLACHT, item_id, body, actor, feedback, trace)
 
 
 @router.post(
@@ -238,9 +244,9 @@ async def set_complaint_status(
     summary="Zet de status van een melding (behandelaar volgens het register; gelogd)",
 )
 async def set_report_status(
-    item_id: str, body: StatusWijziging, actor: ActorDep, services: ServicesDep, trace: TraceDep
+    item_id: str, body: StatusWijziging, actor: ActorDep, feedback: FeedbackDep, trace: TraceDep
 ) -> Afhandeling:
-    return await _set_status(FeedbackSoort.MELDING, item_id, body, actor, services, trace)
+    return await _set_status(FeedbackSoort.MELDING, item_id, body, actor, feedback, trace)
 
 
 @router.post(
@@ -250,12 +256,10 @@ async def set_report_status(
     summary="Verdaag de afhandeling van een klacht eenmaal met ten hoogste 4 weken (Awb 9:11 lid 2)",
 )
 async def extend_complaint(
-    item_id: str, body: Verdaging, actor: ActorDep, services: ServicesDep, trace: TraceDep
+    item_id: str, body: Verdaging, actor: ActorDep, feedback: FeedbackDep, trace: TraceDep
 ) -> Afhandeling:
     return _afhandeling(
-        await services.feedback.extend(
-            actor, item_id, weken=body.weken, toelichting=body.toelichting, trace=trace
-        )
+        await feedback.extend(actor, item_id, weken=body.weken, toelichting=body.toelichting, trace=trace)
     )
 
 
@@ -266,9 +270,9 @@ async def extend_complaint(
     summary="Een klacht met termijn en statushistorie (klachtbehandelaar; gelogd)",
 )
 async def show_complaint(
-    item_id: str, actor: ActorDep, services: ServicesDep, trace: TraceDep
+    item_id: str, actor: ActorDep, feedback: FeedbackDep, trace: TraceDep
 ) -> Afhandeling:
-    return _afhandeling(await services.feedback.show(actor, item_id, soort=FeedbackSoort.KLACHT, trace=trace))
+    return _afhandeling(await feedback.show(actor, item_id, soort=FeedbackSoort.KLACHT, trace=trace))
 
 
 @router.get(
@@ -277,7 +281,5 @@ async def show_complaint(
     responses=RESPONSES,
     summary="Een melding met statushistorie (behandelaar; gelogd)",
 )
-async def show_report(item_id: str, actor: ActorDep, services: ServicesDep, trace: TraceDep) -> Afhandeling:
-    return _afhandeling(
-        await services.feedback.show(actor, item_id, soort=FeedbackSoort.MELDING, trace=trace)
-    )
+async def show_report(item_id: str, actor: ActorDep, feedback: FeedbackDep, trace: TraceDep) -> Afhandeling:
+    return _afhandeling(await feedback.show(actor, item_id, soort=FeedbackSoort.MELDING, trace=trace))

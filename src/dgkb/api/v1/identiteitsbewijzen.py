@@ -6,9 +6,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import Field, field_validator
 
-from dgkb.api.deps import ActorDep, ServicesDep, TraceDep
+from dgkb.api.deps import ActorDep, TraceDep
 from dgkb.api.v1.contacten import RESPONSES, _contact
 from dgkb.api.v1.schemas import Camel, Contact
+from dgkb.composition.deps import DocumentsDep
 from dgkb.contacts.documents import DocumentKind, document_number
 from dgkb.domain.identifiers import Bsn, Subject
 
@@ -52,9 +53,13 @@ class IdentiteitsbewijsControle(Camel):
     "(`documentZekerheid`). Een rijbewijs staat niet in de BRP: 400 `DOCUMENT_NOT_CHECKABLE`.",
 )
 async def check_identity_document(
-    contact_id: str, body: IdentiteitsbewijsControle, actor: ActorDep, services: ServicesDep, trace: TraceDep
+    contact_id: str,
+    body: IdentiteitsbewijsControle,
+    actor: ActorDep,
+    documents: DocumentsDep,
+    trace: TraceDep,
 ) -> Contact:
-    view = await services.documents.identify_with_document(
+    view = await documents.identify_with_document(
         actor,
         contact_id,
         subject=Subject.person(body.bsn),

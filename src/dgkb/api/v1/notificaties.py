@@ -20,8 +20,15 @@ from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 
-from dgkb.api.deps import ActorDep, ServicesDep, TraceDep
+from dgkb.api.deps import ActorDep, TraceDep
 from dgkb.api.problems import ApiProblem
+from dgkb.composition.deps import (
+    ChangesDep,
+    ContactsDep,
+    HubDep,
+    KlantbeeldDep,
+    PseudonymizerDep,
+)
 from dgkb.domain.context import RequestContext
 from dgkb.events.cloudevents import CloudEventError, parse
 from dgkb.events.notificaties import TEST_KANAAL, Notificatie
@@ -48,10 +55,10 @@ INBOUND_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 async def _sender(
     request: Request,
-    services: ServicesDep,
+    changes: ChangesDep,
     _: Annotated[HTTPAuthorizationCredentials | None, Depends(_token_scheme)],
 ) -> None:
-    if not services.changes.authentic(request.headers.get("authorization")):
+    if not changes.authentic(request.headers.get("authorization")):
         log.warning("inkomend bericht geweigerd op %s: geen geldig token", request.url.path)
         raise ApiProblem(
             401,
@@ -86,7 +93,7 @@ def _invalid(exc: ValidationError) -> ApiProblem:
         }
     },
 )
-async def ontvang_notificatie(request: Request, services: ServicesDep, _: SenderDep) -> Response:
+async def ontvang_notificatie(request: Request, changes: ChangesDep, _: SenderDep) -> Response:
     try:
         data = json.loads(await request.body())
     except ValueError:
@@ -100,7 +107,7 @@ async def ontvang_notificatie(request: Request, services: ServicesDep, _: Sender
         log.warning("notificatie geweigerd: ongeldig (%d fouten)", exc.error_count())
         raise _invalid(exc) from None
     try:
-        handled = await services.changes.handle_notificatie(message)
+        handled = await changes.handle_notificatie(message)
     except SourceUnavailable as exc:
         log.warning("notificatie %s/%s: bron %s onbereikbaar", message.kanaal, message.resource, exc.source)
         raise ApiProblem(
@@ -132,7 +139,7 @@ async def ontvang_notificatie(request: Request, services: ServicesDep, _: Sender
         }
     },
 )
-async def ontvang_cloudevent(request: Request, services: ServicesDep, _: SenderDep) -> Response:
+async def ontvang_cloudevent(request: Request, changes: ChangesDep, _: SenderDep) -> Response:
     headers = dict(request.headers)
     binary = any(k.startswith("ce-") for k in headers)
     if not binary and not headers.get("content-type", "").startswith("application/cloudevents+json"):
@@ -143,7 +150,7 @@ async def ontvang_cloudevent(request: Request, services: ServicesDep, _: SenderD
             code="cloudevents.unsupported_media_type",
         )
     try:
-        handled = await services.changes.handle_cloudevent(parse(headers, await request.body()))
+        handled = await changes.handle_cloudevent(parse(headers, await request.body()))
     except CloudEventError as exc:
         log.warning("cloudevent geweigerd: %s", exc)
         raise ApiProblem(400, str(exc), code="cloudevents.invalid") from None
@@ -172,20 +179,27 @@ async def ontvang_cloudevent(request: Request, services: ServicesDep, _: SenderD
     summary="Wijzigingen in het klantbeeld van dit contact, als ze gebeuren (Server-Sent Events)",
 )
 async def gebeurtenissen(
-    contact_id: str, request: Request, actor: ActorDep, services: ServicesDep, trace: TraceDep
+    contact_id: str,
+    request: Request,
+    actor: ActorDep,
+    contacts: ContactsDep,
+    klantbeeld: KlantbeeldDep,
+    hub: HubDep,
+    pseudonymizer: PseudonymizerDep,
+    trace: TraceDep,
 ) -> StreamingResponse:
-    context = await services.contacts.context_for(actor, contact_id, trace=trace)
-    subject_key = services.pseudonymizer.pseudonym(context.subject).value
+    context = await contacts.context_for(actor, contact_id, trace=trace)
+    subject_key = pseudonymizer.pseudonym(context.subject).value
     heartbeat = float(getattr(request.app.state, "sse_heartbeat_seconds", HEARTBEAT_SECONDS))
 
     async def current(ctx: RequestContext) -> RequestContext | None:
-        return await services.contacts.still_open(actor, ctx)
+        return await contacts.still_open(actor, ctx)
 
     async def permitted(ctx: RequestContext) -> frozenset[str]:
-        return frozenset(cd.category for cd in (await services.klantbeeld.decide(ctx)).permitted)
+        return frozenset(cd.category for cd in (await klantbeeld.decide(ctx)).permitted)
 
     stream = view_updates(
-        services.hub, subject_key, context, current=current, permitted=permitted, heartbeat=heartbeat
+        hub, subject_key, context, current=current, permitted=permitted, heartbeat=heartbeat
     )
     return StreamingResponse(
         stream,

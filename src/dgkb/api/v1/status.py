@@ -5,26 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy import text
 
 from dgkb import __version__
-from dgkb.api.deps import ServicesDep
+from dgkb.composition.deps import HealthDep, RegisterDep, SourcesDep
 
 router = APIRouter(tags=["status"])
 
 
 @router.get("/status", summary="Draait DGKB en bereikt het de database?")
-async def status(services: ServicesDep) -> dict[str, Any]:
-    database = "ok"
-    try:
-        async with services.database.sessions() as session:
-            await session.execute(text("SELECT 1"))
-    except Exception:
-        database = "onbereikbaar"
+async def status(health: HealthDep, register: RegisterDep, sources: SourcesDep) -> dict[str, Any]:
+    database = "ok" if await health.database_reachable() else "onbereikbaar"
     return {
         "status": "ok" if database == "ok" else "verstoord",
         "versie": __version__,
         "database": database,
-        "registerversie": services.register.fingerprint,
-        "bronnen": sorted(services.sources.configs),
+        "registerversie": register.fingerprint,
+        "bronnen": sorted(sources.configs),
     }

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from dgkb.api.deps import ServicesDep, require_roles
+from dgkb.api.deps import require_roles
 from dgkb.api.v1.contacten import RESPONSES
 from dgkb.api.v1.schemas import Pagina, ToegangslogZoekvraag
-from dgkb.audit.query import search_access
+from dgkb.composition.deps import AccessLogDep
 from dgkb.domain.identifiers import Subject
 from dgkb.domain.roles import Role
 
@@ -21,16 +21,14 @@ router = APIRouter(tags=["toegangslog"])
     dependencies=[require_roles(Role.PRIVACY)],  # type: ignore[list-item]
     summary="Zoek in het toegangslog op betrokkene, medewerker, doel en periode (gepagineerd)",
 )
-async def search(body: ToegangslogZoekvraag, services: ServicesDep) -> Pagina:
+async def search(body: ToegangslogZoekvraag, access_log: AccessLogDep) -> Pagina:
     # POST, not GET: a BSN must never end up in a URL (browser history, proxy logs).
     subject = None
     if body.bsn:
         subject = Subject.person(body.bsn)
     elif body.kvk_nummer:
         subject = Subject.business(body.kvk_nummer)
-    page = await search_access(
-        services.database,
-        services.pseudonymizer,
+    page = await access_log.search(
         subject=subject,
         actor_id=body.medewerker,
         processing_activity_id=body.verwerkingsactiviteit,

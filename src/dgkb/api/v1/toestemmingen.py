@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from dgkb.api.deps import ActorDep, ServicesDep, TraceDep
+from dgkb.api.deps import ActorDep, TraceDep
 from dgkb.api.v1.contacten import RESPONSES
 from dgkb.api.v1.schemas import Toestemming, ToestemmingGeven, ToestemmingIntrekken
+from dgkb.composition.deps import ConsentDep, ContactsDep
 from dgkb.consent.service import Consent
 
 router = APIRouter(tags=["toestemmingen"])
@@ -38,12 +39,12 @@ def _out(c: Consent) -> Toestemming:
     ),
 )
 async def give_consent(
-    body: ToestemmingGeven, actor: ActorDep, services: ServicesDep, trace: TraceDep
+    body: ToestemmingGeven, actor: ActorDep, contacts: ContactsDep, consent: ConsentDep, trace: TraceDep
 ) -> Toestemming:
-    context = await services.contacts.context_for(actor, body.contact_id, trace=trace)
+    context = await contacts.context_for(actor, body.contact_id, trace=trace)
     # who may record consent, in which contact, for what: one place, shared with the console
-    consent = await services.consent.give(context, categories=body.categorieen, expires_at=body.verloopt_op)
-    return _out(consent)
+    given = await consent.give(context, categories=body.categorieen, expires_at=body.verloopt_op)
+    return _out(given)
 
 
 @router.get(
@@ -53,10 +54,10 @@ async def give_consent(
     summary="Toestemmingen van de klant van dit contact",
 )
 async def list_consents(
-    contact_id: str, actor: ActorDep, services: ServicesDep, trace: TraceDep
+    contact_id: str, actor: ActorDep, contacts: ContactsDep, consent: ConsentDep, trace: TraceDep
 ) -> list[Toestemming]:
-    context = await services.contacts.context_for(actor, contact_id, trace=trace)
-    return [_out(c) for c in await services.consent.list_for(context)]
+    context = await contacts.context_for(actor, contact_id, trace=trace)
+    return [_out(c) for c in await consent.list_for(context)]
 
 
 @router.post(
@@ -66,7 +67,12 @@ async def list_consents(
     summary="Trek een toestemming in; dat werkt bij de volgende beslissing",
 )
 async def withdraw_consent(
-    toestemming_id: str, body: ToestemmingIntrekken, actor: ActorDep, services: ServicesDep, trace: TraceDep
+    toestemming_id: str,
+    body: ToestemmingIntrekken,
+    actor: ActorDep,
+    contacts: ContactsDep,
+    consent: ConsentDep,
+    trace: TraceDep,
 ) -> Toestemming:
-    context = await services.contacts.context_for(actor, body.contact_id, trace=trace)
-    return _out(await services.consent.withdraw(context, toestemming_id))
+    context = await contacts.context_for(actor, body.contact_id, trace=trace)
+    return _out(await consent.withdraw(context, toestemming_id))

@@ -7,9 +7,10 @@ from datetime import date
 from fastapi import APIRouter
 from pydantic import Field, model_validator
 
-from dgkb.api.deps import ActorDep, ServicesDep, TraceDep
+from dgkb.api.deps import ActorDep, TraceDep
 from dgkb.api.v1.contacten import RESPONSES
 from dgkb.api.v1.schemas import Camel
+from dgkb.composition.deps import ContactsDep, SearchDep
 from dgkb.search.query import QueryKind, SearchQuery, parse_query
 from dgkb.search.service import SearchScope
 
@@ -97,10 +98,10 @@ class Zoekresultaat(Camel):
     summary="Zoek de klant van een contact (BSN, naam + geboortedatum, adres, KVK, telefoon, e-mail)",
 )
 async def search_customer(
-    body: Zoekvraag, actor: ActorDep, services: ServicesDep, trace: TraceDep
+    body: Zoekvraag, actor: ActorDep, contacts: ContactsDep, search: SearchDep, trace: TraceDep
 ) -> Zoekresultaat:
     query = body.query()  # before touching the contact: bad input is a 400 naming the field
-    decided = await services.contacts.identification_scope(actor, body.contact_id)
+    decided = await contacts.identification_scope(actor, body.contact_id)
     scope = SearchScope(
         actor=actor,
         channel=decided.channel,
@@ -109,7 +110,7 @@ async def search_customer(
         contact_id=body.contact_id,
         subject_kinds=decided.subject_kinds,
     )
-    result = await services.search.search(scope, query)
+    result = await search.search(scope, query)
     kandidaten = []
     for hit in result.hits:
         ident = {

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from dgkb.web.deps import CheckedDep, render, services, web_state
+from dgkb.composition.deps import DatabaseDep
+from dgkb.web.deps import CheckedDep, render, web_state
 from dgkb.web.oidc import OidcError, id_token_nonce, pkce_pair
 
 router = APIRouter(include_in_schema=False)
@@ -19,7 +20,7 @@ def _callback_url(request: Request) -> str:
 
 
 @router.get("/login", name="login")
-async def login(request: Request) -> Response:
+async def login(request: Request, database: DatabaseDep) -> Response:
     state = web_state(request)
     try:
         meta = await state.oidc.metadata(request)
@@ -36,7 +37,7 @@ async def login(request: Request) -> Response:
     await state.sessions.start_login(
         request,
         response,
-        services(request).database,
+        database,
         state=oauth_state,
         verifier=verifier,
         nonce=nonce,
@@ -46,9 +47,8 @@ async def login(request: Request) -> Response:
 
 
 @router.get("/auth/callback", name="login_callback")
-async def login_callback(request: Request) -> Response:
+async def login_callback(request: Request, db: DatabaseDep) -> Response:
     state = web_state(request)
-    db = services(request).database
     pending = await state.sessions.load(request, db)
     code = request.query_params.get("code")
     given_state = request.query_params.get("state")
@@ -98,9 +98,9 @@ async def login_callback(request: Request) -> Response:
 
 
 @router.post("/logout", name="logout")
-async def logout(request: Request, session: CheckedDep) -> Response:
+async def logout(request: Request, session: CheckedDep, database: DatabaseDep) -> Response:
     response = RedirectResponse("/uitgelogd", status_code=303)
-    await web_state(request).sessions.end(request, response, services(request).database, session)
+    await web_state(request).sessions.end(request, response, database, session)
     return response
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from dgkb.composition.deps import CatalogueDep, FederationDep, RegisterDep, SourcesDep
 from dgkb.domain.assurance import Assurance
 from dgkb.domain.roles import Role
-from dgkb.web.deps import render, roles, services
+from dgkb.web.deps import render, roles
 from dgkb.web.klantbeeld_view import label
 
 router = APIRouter(include_in_schema=False)
@@ -15,8 +16,7 @@ ALLOWED = roles(Role.BEHEERDER, Role.PRIVACY)
 
 
 @router.get("/beheer", name="beheer", dependencies=[ALLOWED])
-async def register_page(request: Request) -> Response:
-    register = services(request).register
+async def register_page(request: Request, register: RegisterDep) -> Response:
     return render(
         request,
         "beheer_register.html",
@@ -25,9 +25,10 @@ async def register_page(request: Request) -> Response:
 
 
 @router.get("/beheer/register/{index}", name="beheer_doel", dependencies=[ALLOWED])
-async def purpose_page(request: Request, index: int) -> Response:
-    svc = services(request)
-    items = svc.register.verwerkingsactiviteiten
+async def purpose_page(
+    request: Request, index: int, register: RegisterDep, catalogue: CatalogueDep
+) -> Response:
+    items = register.verwerkingsactiviteiten
     if not 0 <= index < len(items):
         return render(
             request, "fout.html", {"titel": "Niet gevonden", "tekst": "Dit doel bestaat niet."}, status=404
@@ -35,7 +36,7 @@ async def purpose_page(request: Request, index: int) -> Response:
     va = items[index]
     rows = []
     for cat_id, access in va.categorieen.items():
-        category = svc.catalogue.get(cat_id)
+        category = catalogue.get(cat_id)
         rows.append(
             {
                 "id": cat_id,
@@ -56,18 +57,19 @@ async def purpose_page(request: Request, index: int) -> Response:
 
 
 @router.get("/beheer/bronnen", name="beheer_bronnen", dependencies=[ALLOWED])
-async def sources_page(request: Request) -> Response:
-    svc = services(request)
-    states = {s.source_id: s for s in svc.federation.states()}
+async def sources_page(
+    request: Request, register: RegisterDep, sources: SourcesDep, federation: FederationDep
+) -> Response:
+    states = {s.source_id: s for s in federation.states()}
     rows = []
-    for cfg in svc.sources.all_configs:
+    for cfg in sources.all_configs:
         state = states.get(cfg.id)
         rows.append(
             {
                 "cfg": cfg,
                 "state": state,
                 "health": state.health if state else None,
-                "organisatie": svc.register.organisation_name(cfg.organisation) or cfg.organisation,
+                "organisatie": register.organisation_name(cfg.organisation) or cfg.organisation,
             }
         )
     return render(request, "beheer_bronnen.html", {"rows": rows})

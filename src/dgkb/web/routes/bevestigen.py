@@ -15,9 +15,10 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from dgkb.contacts.confirmation import ConfirmationService, CustomerPage, LoginOutcome
+from dgkb.composition.deps import ConfirmationsDep
+from dgkb.contacts.confirmation import CustomerPage, LoginOutcome
 from dgkb.identity.broker_client import BrokerClient, BrokerError, PublicLogin
-from dgkb.web.deps import AMSTERDAM, render, services
+from dgkb.web.deps import AMSTERDAM, render
 from dgkb.web.security import CONTENT_SECURITY_POLICY
 
 router = APIRouter(include_in_schema=False)
@@ -27,10 +28,6 @@ _NOT_USABLE = (
     "Deze link of code werkt niet (meer). Hij is verlopen, al gebruikt of geannuleerd. Vraag de "
     "medewerker om een nieuwe."
 )
-
-
-def _confirmations(request: Request) -> ConfirmationService:
-    return services(request).confirmations
 
 
 def _login(request: Request) -> PublicLogin:
@@ -76,9 +73,11 @@ def _result(
 
 
 @router.get("/bevestigen/terugkeer")
-async def callback(request: Request, code: str = "", state: str = "", error: str = "") -> Response:
+async def callback(
+    request: Request, confirmations: ConfirmationsDep, code: str = "", state: str = "", error: str = ""
+) -> Response:
     """The broker sends the browser back here; the code is exchanged server-side."""
-    pending = await _confirmations(request).pending_login(state[:200])
+    pending = await confirmations.pending_login(state[:200])
     if pending is None:
         return _result(request, "Dit werkt niet", _NOT_USABLE, status=400)
     confirmation_id, verifier = pending
@@ -102,7 +101,7 @@ async def callback(request: Request, code: str = "", state: str = "", error: str
             "DigiD is nu niet bereikbaar. Probeer het over een paar minuten opnieuw met dezelfde link.",
             status=503,
         )
-    outcome, readback = await _confirmations(request).complete_login(confirmation_id, id_token)
+    outcome, readback = await confirmations.complete_login(confirmation_id, id_token)
     if outcome is LoginOutcome.GELUKT and readback is not None:
         return _result(
             request,
@@ -127,8 +126,10 @@ async def code_form(request: Request) -> Response:
 
 
 @router.post("/bevestig")
-async def code_entered(request: Request, code: Annotated[str, Form(max_length=40)] = "") -> Response:
-    page = await _confirmations(request).page_for_code(code)
+async def code_entered(
+    request: Request, confirmations: ConfirmationsDep, code: Annotated[str, Form(max_length=40)] = ""
+) -> Response:
+    page = await confirmations.page_for_code(code)
     if page is None:
         return render(
             request,
@@ -143,9 +144,13 @@ async def code_entered(request: Request, code: Annotated[str, Form(max_length=40
 
 
 @router.post("/bevestigen/inloggen")
-async def start_login(request: Request, referentie: Annotated[str, Form(max_length=200)] = "") -> Response:
+async def start_login(
+    request: Request,
+    confirmations: ConfirmationsDep,
+    referentie: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
     """Start the DigiD login at the broker for this confirmation (state, nonce and PKCE stored)."""
-    login = await _confirmations(request).start_login(referentie)
+    login = await confirmations.start_login(referentie)
     if login is None:
         return _result(request, "Dit werkt niet", _NOT_USABLE, status=410)
     broker = _broker(request)
@@ -169,5 +174,5 @@ async def start_login(request: Request, referentie: Annotated[str, Form(max_leng
 
 
 @router.get("/bevestigen/{token}")
-async def link(request: Request, token: str) -> Response:
-    return await _page(request, await _confirmations(request).page_for_token(token[:200]))
+async def link(request: Request, token: str, confirmations: ConfirmationsDep) -> Response:
+    return await _page(request, await confirmations.page_for_token(token[:200]))

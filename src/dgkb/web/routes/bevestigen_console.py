@@ -10,10 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
+from dgkb.composition.deps import ConfirmationsDep, ConsentDep, ContactsDep, KlantbeeldDep
 from dgkb.contacts.confirmation import Confirmation, Via
 from dgkb.identity.broker_client import PublicLogin
-from dgkb.web.deps import CheckedDep, SessionDep, TraceDep, actor_of, render, services
-from dgkb.web.routes.console import FAILURES, alert, error_text, klantbeeld
+from dgkb.web.deps import CheckedDep, SessionDep, TraceDep, actor_of, render
+from dgkb.web.routes.console import FAILURES, alert, error_text, show_klantbeeld
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,6 +31,7 @@ async def start(
     request: Request,
     contact_id: str,
     session: CheckedDep,
+    confirmations: ConfirmationsDep,
     trace: TraceDep,
     via: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
@@ -39,7 +41,7 @@ async def start(
         return _panel(request, contact_id, None, "Kies sms, e-mail of code.")
     login: PublicLogin = request.app.state.public_login
     try:
-        created = await services(request).confirmations.create(
+        created = await confirmations.create(
             actor_of(session),
             contact_id,
             via=chosen,
@@ -53,11 +55,16 @@ async def start(
 
 @router.get("/contacten/{contact_id}/bevestigingen/{bevestiging_id}", name="confirm_status")
 async def status(
-    request: Request, contact_id: str, bevestiging_id: str, session: SessionDep, was: str = ""
+    request: Request,
+    contact_id: str,
+    bevestiging_id: str,
+    session: SessionDep,
+    confirmations: ConfirmationsDep,
+    was: str = "",
 ) -> Response:
     """The panel; 204 (htmx keeps what it shows) while the status is still `was`."""
     try:
-        found = await services(request).confirmations.get(actor_of(session), contact_id, bevestiging_id)
+        found = await confirmations.get(actor_of(session), contact_id, bevestiging_id)
     except FAILURES as exc:
         return alert(request, error_text(exc))
     if was and found.status == was:
@@ -67,11 +74,15 @@ async def status(
 
 @router.post("/contacten/{contact_id}/bevestigingen/{bevestiging_id}/annulering", name="confirm_cancel")
 async def cancel(
-    request: Request, contact_id: str, bevestiging_id: str, session: CheckedDep, trace: TraceDep
+    request: Request,
+    contact_id: str,
+    bevestiging_id: str,
+    session: CheckedDep,
+    confirmations: ConfirmationsDep,
+    trace: TraceDep,
 ) -> Response:
-    svc = services(request)
     try:
-        done = await svc.confirmations.cancel(actor_of(session), contact_id, bevestiging_id, trace=trace)
+        done = await confirmations.cancel(actor_of(session), contact_id, bevestiging_id, trace=trace)
     except FAILURES as exc:
         return _panel(request, contact_id, None, error_text(exc))
     return _panel(request, contact_id, done)
@@ -83,21 +94,33 @@ async def read_back(
     contact_id: str,
     bevestiging_id: str,
     session: CheckedDep,
+    confirmations: ConfirmationsDep,
+    contacts: ContactsDep,
+    klantbeeld: KlantbeeldDep,
+    consent: ConsentDep,
     trace: TraceDep,
     code: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    svc = services(request)
     actor = actor_of(session)
     try:
-        await svc.confirmations.read_back(actor, contact_id, bevestiging_id, code, trace=trace)
+        await confirmations.read_back(actor, contact_id, bevestiging_id, code, trace=trace)
     except FAILURES as exc:
         try:
-            now = await svc.confirmations.get(actor, contact_id, bevestiging_id)
+            now = await confirmations.get(actor, contact_id, bevestiging_id)
         except FAILURES:
             now = None
         return _panel(request, contact_id, now, error_text(exc))
     # the level rose: the whole klantbeeld re-renders with the newly permitted sections
-    response = await klantbeeld(request, contact_id, session, trace)
+    response = await show_klantbeeld(
+        request,
+        contact_id,
+        session,
+        trace,
+        contacts=contacts,
+        klantbeeld=klantbeeld,
+        consent=consent,
+        confirmations=confirmations,
+    )
     response.headers["HX-Retarget"] = "#klantbeeld"
     response.headers["HX-Reswap"] = "innerHTML"
     return response

@@ -10,30 +10,44 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 import dgkb.web.klantbeeld_view as klantbeeld_view
 from dgkb.audit.records import AuditUnavailable
-from dgkb.consent.service import ConsentOffer
+from dgkb.composition.deps import (
+    ConfirmationsDep,
+    ConsentDep,
+    ContactsDep,
+    DatabaseDep,
+    DocumentsDep,
+    HubDep,
+    IdentificationDep,
+    KlantbeeldDep,
+    PseudonymizerDep,
+    RegisterDep,
+    SearchDep,
+)
+from dgkb.consent.service import ConsentOffer, ConsentService
+from dgkb.contacts.confirmation import ConfirmationService
 from dgkb.contacts.documents import DocumentKind, document_number
-from dgkb.contacts.service import ContactView
+from dgkb.contacts.service import ContactService, ContactView
 from dgkb.domain.assurance import Assurance
 from dgkb.domain.channels import Kanaal
-from dgkb.domain.context import Actor, RequestContext
+from dgkb.domain.context import Actor, RequestContext, Trace
 from dgkb.domain.errors import DomainError
 from dgkb.domain.identifiers import Subject, SubjectKind
-from dgkb.domain.register import Verwerkingsactiviteit
+from dgkb.domain.register import Register, Verwerkingsactiviteit
 from dgkb.domain.roles import Role
 from dgkb.events.stream import HEARTBEAT_SECONDS, view_updates
 from dgkb.klantbeeld.schemas import Klantbeeld
+from dgkb.klantbeeld.service import KlantbeeldService
 from dgkb.search.query import InvalidSearch, QueryKind, SearchQuery, parse_query
 from dgkb.search.service import SearchScope
 from dgkb.sources.base import SourceError
+from dgkb.store.db import Database
 from dgkb.web.deps import (
     CheckedDep,
     SessionDep,
     TraceDep,
-    WebServices,
     actor_of,
     is_htmx,
     render,
-    services,
     web_state,
 )
 from dgkb.web.session import WebSession
@@ -80,11 +94,11 @@ def error_text(exc: Exception) -> str:
 FAILURES = (DomainError, SourceError, AuditUnavailable)
 
 
-def purposes_for(svc: WebServices, actor: Actor) -> list[Verwerkingsactiviteit]:
+def purposes_for(register: Register, actor: Actor) -> list[Verwerkingsactiviteit]:
     """The register's purposes this employee may choose for a contact (not identification itself)."""
     return [
         va
-        for va in svc.register.for_organisation(actor.organisation)
+        for va in register.for_organisation(actor.organisation)
         if actor.role in va.rollen and not va.identificatie
     ]
 
@@ -94,19 +108,20 @@ def _klant(session: WebSession, contact_id: str) -> dict[str, Any]:
     return klant
 
 
-async def _remember(request: Request, session: WebSession, contact_id: str, **values: Any) -> None:
+async def _remember(
+    request: Request, database: Database, session: WebSession, contact_id: str, **values: Any
+) -> None:
     contacten = session.data.setdefault("contacten", {})
     # keep only a handful of contacts' display state per browser session
     if contact_id not in contacten and len(contacten) >= 20:
         contacten.pop(next(iter(contacten)))
     contacten.setdefault(contact_id, {}).update(values)
-    await web_state(request).sessions.save_data(services(request).database, session)
+    await web_state(request).sessions.save_data(database, session)
 
 
-def contact_context(request: Request, session: WebSession, view: ContactView) -> dict[str, Any]:
-    svc = services(request)
+def contact_context(register: Register, session: WebSession, view: ContactView) -> dict[str, Any]:
     actor = actor_of(session)
-    purpose = svc.register.get(view.verwerkingsactiviteit) if view.verwerkingsactiviteit else None
+    purpose = register.get(view.verwerkingsactiviteit) if view.verwerkingsactiviteit else None
     step = "klantbeeld" if view.geidentificeerd and purpose else "doel" if view.geidentificeerd else "zoeken"
     return {
         "contact": view,
@@ -115,7 +130,7 @@ def contact_context(request: Request, session: WebSession, view: ContactView) ->
         "stap": step,
         "kanaal_label": KANAAL_LABELS.get(view.kanaal, view.kanaal),
         "zekerheid_label": Assurance(view.zekerheid).label if view.zekerheid else None,
-        "doelen": purposes_for(svc, actor),
+        "doelen": purposes_for(register, actor),
         "digitaal": view.kanaal in DIGITAL,
     }
 
@@ -137,11 +152,12 @@ async def home(request: Request, session: SessionDep) -> Response:
 async def start_contact(
     request: Request,
     session: CheckedDep,
+    contacts: ContactsDep,
     kanaal: str = Form(...),
     reden: str = Form(""),
 ) -> Response:
     try:
-        view = await services(request).contacts.start(
+        view = await contacts.start(
             actor_of(session), kanaal=Kanaal(kanaal), reden=reden.strip()[:500] or None
         )
     except ValueError:
@@ -155,12 +171,14 @@ async def start_contact(
 
 
 @router.get("/contacten/{contact_id}", name="contact")
-async def contact_page(request: Request, contact_id: str, session: SessionDep) -> Response:
+async def contact_page(
+    request: Request, contact_id: str, session: SessionDep, contacts: ContactsDep, register: RegisterDep
+) -> Response:
     try:
-        view = await services(request).contacts.get(actor_of(session), contact_id)
+        view = await contacts.get(actor_of(session), contact_id)
     except FAILURES as exc:
         return alert(request, error_text(exc), status=int(getattr(exc, "status", 400)))
-    return render(request, "contact.html", contact_context(request, session, view))
+    return render(request, "contact.html", contact_context(register, session, view))
 
 
 # --- find the customer ------------------------------------------------------------------------------
@@ -197,8 +215,14 @@ def _explicit_query(form: dict[str, str]) -> SearchQuery | None:
 
 
 @router.post("/contacten/{contact_id}/zoeken", name="search")
-async def search(request: Request, contact_id: str, session: CheckedDep, trace: TraceDep) -> Response:
-    svc = services(request)
+async def search(
+    request: Request,
+    contact_id: str,
+    session: CheckedDep,
+    contacts: ContactsDep,
+    customers: SearchDep,
+    trace: TraceDep,
+) -> Response:
     actor = actor_of(session)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     try:
@@ -206,8 +230,8 @@ async def search(request: Request, contact_id: str, session: CheckedDep, trace: 
         query = parse_query(zoekterm) if zoekterm else _explicit_query(form)
         if query is None:
             raise InvalidSearch("typ een zoekterm of vul het zoekformulier in", field="zoekterm")
-        decided = await svc.contacts.identification_scope(actor, contact_id)
-        result = await svc.search.search(
+        decided = await contacts.identification_scope(actor, contact_id)
+        result = await customers.search(
             SearchScope(
                 actor=actor,
                 channel=decided.channel,
@@ -257,17 +281,18 @@ async def choose_customer(
     request: Request,
     contact_id: str,
     session: CheckedDep,
+    contacts: ContactsDep,
+    identification: IdentificationDep,
     soort: str = Form(...),
     waarde: str = Form(...),
     naam: str = Form(""),
     afgeschermd: str = Form(""),
 ) -> Response:
-    svc = services(request)
     actor = actor_of(session)
     try:
         kind = SubjectKind(soort)
-        view = await svc.contacts.get(actor, contact_id)
-        vragen = await svc.identification.questions(actor, contact_id, kind)
+        view = await contacts.get(actor, contact_id)
+        vragen = await identification.questions(actor, contact_id, kind)
     except ValueError:
         return alert(request, "Onbekende soort klant.")
     except FAILURES as exc:
@@ -295,6 +320,7 @@ async def control_answers(
     request: Request,
     contact_id: str,
     session: CheckedDep,
+    identification: IdentificationDep,
     trace: TraceDep,
     soort: str = Form(...),
     waarde: str = Form(...),
@@ -303,9 +329,7 @@ async def control_answers(
 ) -> Response:
     try:
         subject = _subject(soort, waarde)
-        vragen = await services(request).identification.answers(
-            actor_of(session), contact_id, subject, trace=trace
-        )
+        vragen = await identification.answers(actor_of(session), contact_id, subject, trace=trace)
     except ValueError:
         return alert(request, "Onbekende soort klant.")
     except FAILURES as exc:
@@ -329,17 +353,19 @@ async def identify(
     request: Request,
     contact_id: str,
     session: CheckedDep,
+    contacts: ContactsDep,
+    register: RegisterDep,
+    database: DatabaseDep,
     trace: TraceDep,
     soort: str = Form(...),
     waarde: str = Form(...),
     zekerheid: str = Form(...),
     naam: str = Form(""),
 ) -> Response:
-    svc = services(request)
     actor = actor_of(session)
     try:
         subject = _subject(soort, waarde)
-        view = await svc.contacts.identify(
+        view = await contacts.identify(
             actor, contact_id, subject=subject, assurance=Assurance(zekerheid), trace=trace
         )
     except ValueError:
@@ -348,12 +374,13 @@ async def identify(
         return alert(request, error_text(exc))
     await _remember(
         request,
+        database,
         session,
         contact_id,
         naam=view.weergavenaam or naam[:200] or None,
         soort="persoon" if subject.kind is SubjectKind.BSN else "bedrijf",
     )
-    return render(request, "partials/zijbalk.html", contact_context(request, session, view))
+    return render(request, "partials/zijbalk.html", contact_context(register, session, view))
 
 
 @router.post("/contacten/{contact_id}/identiteitsbewijs", name="identity_document")
@@ -361,6 +388,9 @@ async def identity_document(
     request: Request,
     contact_id: str,
     session: CheckedDep,
+    documents: DocumentsDep,
+    register: RegisterDep,
+    database: DatabaseDep,
     trace: TraceDep,
     waarde: str = Form(...),
     documentnummer: str = Form(...),
@@ -369,11 +399,10 @@ async def identity_document(
 ) -> Response:
     """At the balie: check the shown passport or identity card in BRP Reisdocumenten and identify
     the customer at the level the register gives for documents (dgkb.contacts.documents)."""
-    svc = services(request)
     actor = actor_of(session)
     try:
         subject = _subject(SubjectKind.BSN.value, waarde)
-        view = await svc.documents.identify_with_document(
+        view = await documents.identify_with_document(
             actor,
             contact_id,
             subject=subject,
@@ -386,30 +415,37 @@ async def identity_document(
     except FAILURES as exc:
         return alert(request, error_text(exc))
     await _remember(
-        request, session, contact_id, naam=view.weergavenaam or naam[:200] or None, soort="persoon"
+        request, database, session, contact_id, naam=view.weergavenaam or naam[:200] or None, soort="persoon"
     )
-    return render(request, "partials/zijbalk.html", contact_context(request, session, view))
+    return render(request, "partials/zijbalk.html", contact_context(register, session, view))
 
 
 @router.post("/contacten/{contact_id}/doel", name="choose_purpose")
 async def choose_purpose(
-    request: Request, contact_id: str, session: CheckedDep, trace: TraceDep, doel: str = Form(...)
+    request: Request,
+    contact_id: str,
+    session: CheckedDep,
+    contacts: ContactsDep,
+    klantbeeld: KlantbeeldDep,
+    consent: ConsentDep,
+    register: RegisterDep,
+    trace: TraceDep,
+    doel: str = Form(...),
 ) -> Response:
     """Set the purpose and answer with the klantbeeld at once (one round trip to first paint); if
     reading it fails here, the page fetches it itself and shows why."""
-    svc = services(request)
     actor = actor_of(session)
     try:
-        view = await svc.contacts.set_purpose(actor, contact_id, doel, trace=trace)
+        view = await contacts.set_purpose(actor, contact_id, doel, trace=trace)
     except FAILURES as exc:
         return alert(request, error_text(exc))
-    ctx = contact_context(request, session, view)
+    ctx = contact_context(register, session, view)
     try:
-        context = await svc.contacts.context_for(actor, contact_id, trace=trace)
-        result = await svc.klantbeeld.read(context)
+        context = await contacts.context_for(actor, contact_id, trace=trace)
+        result = await klantbeeld.read(context)
         ctx.update(
             _klantbeeld_context(
-                result, contact_id, context.subject.kind, svc.consent.offer(context), context.channel
+                result, contact_id, context.subject.kind, consent.offer(context), context.channel
             )
         )
     except FAILURES:
@@ -442,44 +478,84 @@ def _klantbeeld_context(
     }
 
 
-@router.get("/contacten/{contact_id}/klantbeeld", name="klantbeeld")
-async def klantbeeld(request: Request, contact_id: str, session: SessionDep, trace: TraceDep) -> Response:
-    svc = services(request)
+async def show_klantbeeld(
+    request: Request,
+    contact_id: str,
+    session: WebSession,
+    trace: Trace,
+    *,
+    contacts: ContactService,
+    klantbeeld: KlantbeeldService,
+    consent: ConsentService,
+    confirmations: ConfirmationService,
+) -> Response:
+    """The klantbeeld partial: the page's own fetch, and the answer after a change that widens it."""
     try:
-        context = await svc.contacts.context_for(actor_of(session), contact_id, trace=trace)
-        result = await svc.klantbeeld.read(context)
+        context = await contacts.context_for(actor_of(session), contact_id, trace=trace)
+        result = await klantbeeld.read(context)
     except FAILURES as exc:
         return alert(request, error_text(exc))
     ctx = _klantbeeld_context(
-        result, contact_id, context.subject.kind, svc.consent.offer(context), context.channel
+        result, contact_id, context.subject.kind, consent.offer(context), context.channel
     )
     if ctx["bevestigen"]:  # a confirmation in progress stays in view when the klantbeeld re-renders
-        latest = await svc.confirmations.latest(actor_of(session), contact_id)
+        latest = await confirmations.latest(actor_of(session), contact_id)
         ctx["bevestiging"] = latest if latest is not None and latest.status in ("open", "ingelogd") else None
     return render(request, "partials/klantbeeld.html", ctx)
 
 
+@router.get("/contacten/{contact_id}/klantbeeld", name="klantbeeld")
+async def klantbeeld_page(
+    request: Request,
+    contact_id: str,
+    session: SessionDep,
+    contacts: ContactsDep,
+    klantbeeld: KlantbeeldDep,
+    consent: ConsentDep,
+    confirmations: ConfirmationsDep,
+    trace: TraceDep,
+) -> Response:
+    return await show_klantbeeld(
+        request,
+        contact_id,
+        session,
+        trace,
+        contacts=contacts,
+        klantbeeld=klantbeeld,
+        consent=consent,
+        confirmations=confirmations,
+    )
+
+
 @router.get("/contacten/{contact_id}/gebeurtenissen", name="changes")
-async def changes(request: Request, contact_id: str, session: SessionDep, trace: TraceDep) -> Response:
+async def changes(
+    request: Request,
+    contact_id: str,
+    session: SessionDep,
+    contacts: ContactsDep,
+    klantbeeld: KlantbeeldDep,
+    hub: HubDep,
+    pseudonymizer: PseudonymizerDep,
+    trace: TraceDep,
+) -> Response:
     """Live updates of the open klantbeeld (Server-Sent Events); the page re-renders the changed
     sections. Only categories this contact's current purpose permits are ever announced."""
-    svc = services(request)
     actor = actor_of(session)
     try:
-        context = await svc.contacts.context_for(actor, contact_id, trace=trace)
+        context = await contacts.context_for(actor, contact_id, trace=trace)
     except FAILURES:
         return Response(status_code=204)  # no open view to follow: EventSource stops on 204
 
     async def current(ctx: RequestContext) -> RequestContext | None:
-        return await svc.contacts.still_open(actor, ctx)
+        return await contacts.still_open(actor, ctx)
 
     async def permitted(ctx: RequestContext) -> frozenset[str]:
-        return frozenset(cd.category for cd in (await svc.klantbeeld.decide(ctx)).permitted)
+        return frozenset(cd.category for cd in (await klantbeeld.decide(ctx)).permitted)
 
-    subject_key = svc.pseudonymizer.pseudonym(context.subject).value
+    subject_key = pseudonymizer.pseudonym(context.subject).value
     heartbeat = float(getattr(request.app.state, "sse_heartbeat_seconds", HEARTBEAT_SECONDS))
     stream = view_updates(
-        svc.hub, subject_key, context, current=current, permitted=permitted, heartbeat=heartbeat
+        hub, subject_key, context, current=current, permitted=permitted, heartbeat=heartbeat
     )
     return StreamingResponse(
         stream,
@@ -489,30 +565,48 @@ async def changes(request: Request, contact_id: str, session: SessionDep, trace:
 
 
 @router.post("/contacten/{contact_id}/toestemming", name="consent")
-async def consent(
-    request: Request, contact_id: str, session: CheckedDep, trace: TraceDep, categorie: str = Form(...)
+async def give_consent(
+    request: Request,
+    contact_id: str,
+    session: CheckedDep,
+    contacts: ContactsDep,
+    klantbeeld: KlantbeeldDep,
+    consent: ConsentDep,
+    confirmations: ConfirmationsDep,
+    trace: TraceDep,
+    categorie: str = Form(...),
 ) -> Response:
-    svc = services(request)
     actor = actor_of(session)
     try:
-        context = await svc.contacts.context_for(actor, contact_id, trace=trace)
+        context = await contacts.context_for(actor, contact_id, trace=trace)
         # the same rules as the API (consent service): customer on the line, controlevragen or more
-        await svc.consent.give(context, categories=[categorie])
+        await consent.give(context, categories=[categorie])
     except FAILURES as exc:
         return alert(request, error_text(exc), status=int(getattr(exc, "status", 400)))
-    return await klantbeeld(request, contact_id, session, trace)
+    return await show_klantbeeld(
+        request,
+        contact_id,
+        session,
+        trace,
+        contacts=contacts,
+        klantbeeld=klantbeeld,
+        consent=consent,
+        confirmations=confirmations,
+    )
 
 
 @router.post("/contacten/{contact_id}/einde", name="end_contact")
-async def end_contact(request: Request, contact_id: str, session: CheckedDep) -> Response:
+async def end_contact(
+    request: Request, contact_id: str, session: CheckedDep, contacts: ContactsDep, database: DatabaseDep
+) -> Response:
     try:
-        await services(request).contacts.end(actor_of(session), contact_id)
+        await contacts.end(actor_of(session), contact_id)
     except FAILURES as exc:
         return alert(request, error_text(exc))
     contacten = session.data.get("contacten", {})
     if contact_id in contacten:
         del contacten[contact_id]
-        await web_state(request).sessions.save_data(services(request).database, session)
+        await web_state(request).sessions.save_data(database, session)
     target = "/?beeindigd=1"
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": target})

@@ -10,11 +10,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from dgkb.audit.query import AccessEntry, search_access
+from dgkb.audit.query import AccessEntry
+from dgkb.composition.deps import AccessLogDep, RegisterDep
 from dgkb.domain.errors import DomainError
 from dgkb.domain.identifiers import Subject
+from dgkb.domain.register import Register
 from dgkb.domain.roles import Role
-from dgkb.web.deps import AMSTERDAM, CheckedDep, render, roles, services
+from dgkb.web.deps import AMSTERDAM, CheckedDep, render, roles
 from dgkb.web.klantbeeld_view import label
 
 router = APIRouter(include_in_schema=False)
@@ -53,38 +55,36 @@ def _day(text: str | None, field: str) -> datetime | None:
         raise DomainError(f"{field}: geen geldige datum", field=field) from None
 
 
-def _doelen(request: Request) -> list[tuple[str, str]]:
-    return [
-        (va.id, f"{va.naam} ({va.organisatie.naam})")
-        for va in services(request).register.verwerkingsactiviteiten
-    ]
+def _doelen(register: Register) -> list[tuple[str, str]]:
+    return [(va.id, f"{va.naam} ({va.organisatie.naam})") for va in register.verwerkingsactiviteiten]
 
 
 @router.get("/privacy", name="privacy", dependencies=[roles(Role.PRIVACY)])
-async def privacy_page(request: Request) -> Response:
-    return render(request, "privacy.html", {"doelen": _doelen(request), "form": {}})
+async def privacy_page(request: Request, register: RegisterDep) -> Response:
+    return render(request, "privacy.html", {"doelen": _doelen(register), "form": {}})
 
 
 @router.post("/privacy/zoeken", name="privacy_search", dependencies=[roles(Role.PRIVACY)])
-async def privacy_search(request: Request, session: CheckedDep) -> Response:
+async def privacy_search(
+    request: Request, session: CheckedDep, access_log: AccessLogDep, register: RegisterDep
+) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    svc = services(request)
     try:
         filters = _Filters(form)
-        page = await search_access(svc.database, svc.pseudonymizer, limit=100, **filters.kwargs())
+        page = await access_log.search(limit=100, **filters.kwargs())
     except DomainError as exc:
         return render(
             request,
             "privacy.html",
-            {"doelen": _doelen(request), "form": form, "fout": exc.message},
+            {"doelen": _doelen(register), "form": form, "fout": exc.message},
             status=400,
         )
-    names = {va.id: va.naam for va in svc.register.verwerkingsactiviteiten}
+    names = {va.id: va.naam for va in register.verwerkingsactiviteiten}
     return render(
         request,
         "privacy.html",
         {
-            "doelen": _doelen(request),
+            "doelen": _doelen(register),
             "form": form,
             "resultaten": page.items,
             "meer": page.next_cursor is not None,
@@ -115,20 +115,21 @@ def _row(e: AccessEntry, names: dict[str, str]) -> list[str]:
 
 
 @router.post("/privacy/export", name="privacy_export", dependencies=[roles(Role.PRIVACY)])
-async def privacy_export(request: Request, session: CheckedDep) -> Response:
+async def privacy_export(
+    request: Request, session: CheckedDep, access_log: AccessLogDep, register: RegisterDep
+) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    svc = services(request)
     try:
         filters = _Filters(form)
-        page = await search_access(svc.database, svc.pseudonymizer, limit=EXPORT_LIMIT, **filters.kwargs())
+        page = await access_log.search(limit=EXPORT_LIMIT, **filters.kwargs())
     except DomainError as exc:
         return render(
             request,
             "privacy.html",
-            {"doelen": _doelen(request), "form": form, "fout": exc.message},
+            {"doelen": _doelen(register), "form": form, "fout": exc.message},
             status=400,
         )
-    names = {va.id: va.naam for va in svc.register.verwerkingsactiviteiten}
+    names = {va.id: va.naam for va in register.verwerkingsactiviteiten}
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     writer.writerow(

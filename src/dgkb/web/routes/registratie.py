@@ -9,8 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from dgkb.contacts.moment import MAX_VRAGEN, Contactverzoek, Uitkomst, Vraag
-from dgkb.web.deps import CheckedDep, SessionDep, TraceDep, actor_of, render, services
+from dgkb.composition.deps import MomentsDep
+from dgkb.contacts.moment import MAX_VRAGEN, ContactMomentService, Contactverzoek, Uitkomst, Vraag
+from dgkb.web.deps import CheckedDep, SessionDep, TraceDep, actor_of, render
 from dgkb.web.routes.console import FAILURES, alert, error_text
 
 router = APIRouter(include_in_schema=False)
@@ -18,9 +19,9 @@ _FIELD = re.compile(r"^vragen-(\d{1,2})-(onderwerp|vraag|antwoord|uitkomst|doorv
 
 
 def _form_context(
-    request: Request, session: Any, contact_id: str, vragen: list[dict[str, str]]
+    moments: ContactMomentService, session: Any, contact_id: str, vragen: list[dict[str, str]]
 ) -> dict[str, Any]:
-    options = services(request).moments.options
+    options = moments.options
     return {
         "contact_id": contact_id,
         "onderwerpen": options.onderwerpen_for(actor_of(session).organisation),
@@ -33,8 +34,10 @@ def _form_context(
 
 
 @router.get("/contacten/{contact_id}/registratie", name="registration_form")
-async def registration_form(request: Request, contact_id: str, session: SessionDep) -> Response:
-    return render(request, "partials/registratie.html", _form_context(request, session, contact_id, []))
+async def registration_form(
+    request: Request, contact_id: str, session: SessionDep, moments: MomentsDep
+) -> Response:
+    return render(request, "partials/registratie.html", _form_context(moments, session, contact_id, []))
 
 
 def _parse(form: dict[str, str]) -> tuple[list[dict[str, str]], list[Vraag], Contactverzoek | None]:
@@ -79,17 +82,19 @@ def _parse(form: dict[str, str]) -> tuple[list[dict[str, str]], list[Vraag], Con
 
 
 @router.post("/contacten/{contact_id}/registratie", name="register_contact")
-async def register(request: Request, contact_id: str, session: CheckedDep, trace: TraceDep) -> Response:
+async def register(
+    request: Request, contact_id: str, session: CheckedDep, moments: MomentsDep, trace: TraceDep
+) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     filled, vragen, verzoek = _parse(form)
     try:
-        result = await services(request).moments.register(
+        result = await moments.register(
             actor_of(session), contact_id, vragen=vragen, contactverzoek=verzoek, trace=trace
         )
     except FAILURES as exc:
         return alert(request, error_text(exc))
     retry = [filled[i] for i in result.mislukt]
-    ctx = _form_context(request, session, contact_id, retry)
+    ctx = _form_context(moments, session, contact_id, retry)
     ctx.update({"resultaat": result, "opnieuw": bool(retry)})
     response = render(request, "partials/registratie.html", ctx)
     response.headers["HX-Trigger"] = "klantbeeld-vernieuwen"
