@@ -267,8 +267,11 @@ def notificaties_abonneer(
     ] = None,
     kanaal: Annotated[list[str] | None, typer.Option(help="Kanaal (herhaalbaar)")] = None,
 ) -> None:
-    """Neem het abonnement van DGKB (callback {public_url}/api/v1/notificaties) op zaken, klantcontacten."""
-    from dgkb.events.notificaties import DEFAULT_KANALEN, abonneer
+    """Neem het abonnement van DGKB (callback {public_url}/api/v1/notificaties) op zaken, klantcontacten.
+    Inloggen bij de Notificaties API: een ZGW JWT van DGKB_NOTIFICATIES_API_CLIENT_ID + …_SECRET, anders
+    de vaste waarde DGKB_NOTIFICATIES_API_AUTH; ligt de API eruit, dan nog drie pogingen (1, 2, 4 s)."""
+    from dgkb.events.notificaties import DEFAULT_KANALEN, Backoff, abonneer
+    from dgkb.events.routing_auth import notificaties_api_auth
     from dgkb.events.service import inbound_token
 
     settings = Settings()
@@ -281,13 +284,19 @@ def notificaties_abonneer(
         err.print("[red]DGKB_NOTIFICATIES_TOKEN ontbreekt[/red] (verplicht in productie)")
         raise typer.Exit(1)
     try:
+        api_auth = notificaties_api_auth(settings)
+    except InvalidConfiguration as exc:
+        err.print(f"[red]Configuratie ongeldig:[/red] {exc.message}")
+        raise typer.Exit(1) from None
+    try:
         result = asyncio.run(
             abonneer(
                 api_url,
                 callback_url=f"{settings.base_url}/api/v1/notificaties",
                 callback_auth=f"Bearer {token}",
                 kanalen=tuple(kanaal or DEFAULT_KANALEN),
-                api_auth=settings.notificaties_api_auth.get_secret_value(),
+                api_auth=api_auth,
+                backoff=Backoff(first=1.0, retries=3),
             )
         )
     except Exception as exc:

@@ -6,6 +6,8 @@ production) and by `dgkb check` (warnings outside production):
 - the shipped defaults of the settings: the development pseudonym key (anyone holding it can
   reverse every pseudonym in the log by hashing all valid BSNs) and the notification secret that
   stands in when DGKB_NOTIFICATIES_TOKEN is not set;
+- DGKB's credentials at the Notificaties API (DGKB_NOTIFICATIES_API_SECRET, …_AUTH) in the demo form
+  below, e.g. the demo ZGW client's secret that `dgkb run` uses at its local simulator;
 - the NotifyNL simulator's demo API key (DGKB_NOTIFY_API_KEY, the default outside production), also
   as the secret part of another key;
 - a DigiD/eHerkenning broker setting that points at the built-in test broker (its tokens are
@@ -78,6 +80,7 @@ def demo_secrets(settings: Settings, config: HasSources) -> list[str]:
         )
     for name, secret in (
         ("DGKB_NOTIFICATIES_TOKEN", settings.notificaties_token.get_secret_value()),
+        ("DGKB_NOTIFICATIES_API_SECRET", settings.notificaties_api_secret.get_secret_value()),
         ("DGKB_NOTIFICATIES_API_AUTH", settings.notificaties_api_auth.get_secret_value()),
     ):
         if secret and is_demo_secret(secret):

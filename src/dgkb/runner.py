@@ -1,7 +1,9 @@
 """`dgkb run`: the API and, in the demo, the simulators of every source, in one process.
 
 Simulators get their own real sockets (ports from DGKB_SIMULATOR_BASE_PORT, default 8101), so the
-demo exercises the real HTTP adapters exactly as production does.
+demo exercises the real HTTP adapters exactly as production does. The Zaken and Notificaties
+simulators check ZGW JWTs as Open Zaak and Open Notificaties do (`DEMO_ZGW_CLIENTS`); DGKB's
+abonnement at the routing component is retried with backoff until it answers.
 """
 
 from __future__ import annotations
@@ -9,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 import uvicorn
 from rich.console import Console
 from rich.table import Table
@@ -19,7 +22,8 @@ from starlette.types import ASGIApp
 
 from dgkb.api.dev_issuer import DEMO_ACCOUNTS
 from dgkb.app import create_app
-from dgkb.events.notificaties import abonneer
+from dgkb.events.notificaties import Backoff, abonneer
+from dgkb.events.routing_auth import ApiAuth, notificaties_api_auth
 from dgkb.events.service import inbound_token
 from dgkb.notify.config import DEMO_API_KEY as NOTIFY_DEMO_API_KEY
 from dgkb.notify.config import SIMULATOR_PORT_OFFSET as NOTIFYNL_PORT_OFFSET
@@ -36,6 +40,7 @@ from dgkb.simulators import (
     reisdocumenten,
     zaken,
 )
+from dgkb.simulators.common import ZgwJwtVerifier, zgw_authorization
 from dgkb.simulators.notificaties import API_PATH as NOTIFICATIES_PATH
 from dgkb.simulators.serve import serve_all_in_background
 from dgkb.simulators.world import World, build_world
@@ -56,19 +61,48 @@ SIMULATOR_PORTS = {
     "notifynl": NOTIFYNL_PORT_OFFSET,  # outbound messages (dgkb.notify defaults to it)
 }
 
+# DGKB's ZGW client in the demo (client id, secret): config/sources.yaml has it for source `zaken`,
+# and DGKB subscribes with it at the local Notificaties simulator when DGKB_NOTIFICATIES_API_CLIENT_ID,
+# …_SECRET and …_AUTH are not set (one client for every ZGW component, as an Autorisaties API has it).
+DEMO_ZGW_CLIENT = ("dgkb-demo", "demo-zgw-geheim-niet-voor-productie")
+# the Zaken simulator's own client at the Notificaties simulator (Open Zaak publishes with its own)
+ZAKEN_SIMULATOR_CLIENT = ("zaken-simulator", "demo-zaken-simulator-geheim-niet-voor-productie")
+# client id -> secret: whom the Zaken and Notificaties simulators of `dgkb run` accept
+DEMO_ZGW_CLIENTS = dict([DEMO_ZGW_CLIENT])
+# DGKB's abonnement while the routing component is down: 1, 2, 4 … s, then every minute, until it answers
+SUBSCRIBE_BACKOFF = Backoff(first=1.0, factor=2.0, maximum=60.0, retries=None)
+
 
 def simulator_apps(
-    world: World, latency_ms: int = 0, notificaties_url: Callable[[], str | None] | None = None
+    world: World,
+    latency_ms: int = 0,
+    notificaties_url: Callable[[], str | None] | None = None,
+    *,
+    zgw_clients: Mapping[str, str] | None = None,
 ) -> dict[str, ASGIApp]:
     """Every source simulator over one coherent fictitious world, a Notificaties routing component
     and a NotifyNL service (outbound messages, demo key of dgkb.notify); the Zaken simulator publishes
-    status changes to `notificaties_url()` (…/api/v1)."""
+    status changes to `notificaties_url()` (…/api/v1). With `zgw_clients` (client id -> secret, e.g.
+    DEMO_ZGW_CLIENTS) the Zaken and Notificaties simulators accept only ZGW JWTs of those clients, as
+    Open Zaak and Open Notificaties do (JWT_EXPIRY 3600 s, no leeway); without, no token at all."""
     bsns = [p.bsn for p in world.persons]
     kvks = list(world.kvk_nummers)
+    zaken_auth = notificaties_auth = None
+    publisher_auth: str | Callable[[], str] = ""
+    if zgw_clients is not None:
+        zaken_auth = ZgwJwtVerifier(dict(zgw_clients))
+        notificaties_auth = ZgwJwtVerifier({**zgw_clients, **dict([ZAKEN_SIMULATOR_CLIENT])})
+        publisher_auth = zgw_authorization(*ZAKEN_SIMULATOR_CLIENT)
     return {
         # plus the persons of `dgkb simulators import-gba`, when imported (see simulators.gba_import)
         "brp": brp.create_app(gba_import.with_imported_persons(world), latency_ms=latency_ms),
-        "zaken": zaken.create_app(world, latency_ms=latency_ms, notificaties_url=notificaties_url),
+        "zaken": zaken.create_app(
+            world,
+            latency_ms=latency_ms,
+            notificaties_url=notificaties_url,
+            notificaties_auth=publisher_auth,
+            zgw_auth=zaken_auth,
+        ),
         "klantinteracties": klantinteracties.create_app(world, latency_ms=latency_ms),
         "gemeente-belastingen": belastingen.create_app(
             bsns, kvks, organisation="gemeente", kind="belastingen", latency_ms=latency_ms
@@ -84,22 +118,29 @@ def simulator_apps(
         ),
         "kvk": kvk.create_app(world, latency_ms=latency_ms, api_key="demo-kvk-sleutel"),
         "producten": producten.create_app(world, latency_ms=latency_ms, token="demo-producten-token"),
-        "notificaties": notificaties.create_app(latency_ms=latency_ms),
+        "notificaties": notificaties.create_app(latency_ms=latency_ms, zgw_auth=notificaties_auth),
         "notifynl": notifynl.create_app(api_key=NOTIFY_DEMO_API_KEY, latency_ms=latency_ms),
     }
 
 
 @contextlib.asynccontextmanager
 async def running_simulators(
-    base_port: int, latency_ms: int = 0, world: World | None = None
+    base_port: int,
+    latency_ms: int = 0,
+    world: World | None = None,
+    *,
+    zgw_clients: Mapping[str, str] | None = None,
 ) -> AsyncIterator[dict[str, str]]:
-    """Start all simulators; yield source id -> base URL (host:port only)."""
+    """Start all simulators (`zgw_clients`: see simulator_apps); yield source id -> base URL
+    (host:port only)."""
     urls: dict[str, str] = {}
 
     def routing_component() -> str | None:
         return f"{urls['notificaties']}{NOTIFICATIES_PATH}" if "notificaties" in urls else None
 
-    apps = simulator_apps(world or build_world(), latency_ms, notificaties_url=routing_component)
+    apps = simulator_apps(
+        world or build_world(), latency_ms, notificaties_url=routing_component, zgw_clients=zgw_clients
+    )
     ports = {name: base_port + SIMULATOR_PORTS[name] if base_port else 0 for name in apps}
     async with serve_all_in_background({name: (app, ports[name]) for name, app in apps.items()}) as served:
         urls.update(served)
@@ -121,10 +162,13 @@ def rebase_sources(settings: Settings, urls: dict[str, str]) -> dict[str, str]:
 async def run_all(settings: Settings, *, with_simulators: bool, latency_ms: int, console: Console) -> None:
     await upgrade_async(settings.database_url)
     app = create_app(settings)
+    local_routing = with_simulators and not settings.notificaties_api_url
+    # before anything starts: a client id without secret (or the reverse) is refused here
+    auth = notificaties_api_auth(settings, default_client=DEMO_ZGW_CLIENT if local_routing else None)
     async with contextlib.AsyncExitStack() as stack:
         if with_simulators:
             urls = await stack.enter_async_context(
-                running_simulators(settings.simulator_base_port, latency_ms)
+                running_simulators(settings.simulator_base_port, latency_ms, zgw_clients=DEMO_ZGW_CLIENTS)
             )
             console.print(f"[green]Simulatoren[/green]: {', '.join(f'{k} {v}' for k, v in urls.items())}")
         config = uvicorn.Config(
@@ -142,7 +186,7 @@ async def run_all(settings: Settings, *, with_simulators: bool, latency_ms: int,
         api_url = settings.notificaties_api_url or (
             f"{urls['notificaties']}{NOTIFICATIES_PATH}" if with_simulators else ""
         )
-        subscribing = asyncio.create_task(_subscribe_when_up(server, settings, api_url, console))
+        subscribing = asyncio.create_task(_subscribe_when_up(server, settings, api_url, auth, console))
         try:
             await server.serve()
         finally:
@@ -150,24 +194,40 @@ async def run_all(settings: Settings, *, with_simulators: bool, latency_ms: int,
 
 
 async def _subscribe_when_up(
-    server: uvicorn.Server, settings: Settings, api_url: str, console: Console
+    server: uvicorn.Server, settings: Settings, api_url: str, auth: ApiAuth, console: Console
 ) -> None:
     """Once the API listens: take DGKB's abonnement at the Notificaties API (the routing component
-    probes the callback first), so the demo is event-driven end to end."""
+    probes the callback first), so the demo is event-driven end to end. While the routing component
+    is down this keeps trying (SUBSCRIBE_BACKOFF); a refusal is logged and ends it."""
     if not api_url:
         return
     while not server.started:  # noqa: ASYNC110 (uvicorn offers no start event)
         await asyncio.sleep(0.05)
     try:
-        await abonneer(
-            api_url,
-            callback_url=f"{settings.base_url}/api/v1/notificaties",
-            callback_auth=f"Bearer {inbound_token(settings)}",
-            api_auth=settings.notificaties_api_auth.get_secret_value(),
-        )
+        await subscribe(settings, api_url, auth)
         console.print(f"[green]Abonnement[/green] op notificaties (zaken, klantcontacten) bij {api_url}")
     except Exception as exc:
-        logging.getLogger("dgkb").warning("abonneren op notificaties mislukt: %s", type(exc).__name__)
+        reason = (
+            f"HTTP {exc.response.status_code}"
+            if isinstance(exc, httpx.HTTPStatusError)
+            else type(exc).__name__
+        )
+        logging.getLogger("dgkb").warning("abonneren op notificaties mislukt: %s", reason)
+
+
+async def subscribe(
+    settings: Settings, api_url: str, auth: ApiAuth, *, backoff: Backoff = SUBSCRIBE_BACKOFF
+) -> dict[str, object]:
+    """DGKB's abonnement (callback {public url}/api/v1/notificaties) at the Notificaties API `api_url`,
+    as `dgkb run` takes it: `auth` from dgkb.events.routing_auth, retried with `backoff` while the
+    routing component is down."""
+    return await abonneer(
+        api_url,
+        callback_url=f"{settings.base_url}/api/v1/notificaties",
+        callback_auth=f"Bearer {inbound_token(settings)}",
+        api_auth=auth,
+        backoff=backoff,
+    )
 
 
 def _banner(settings: Settings, console: Console) -> None:
@@ -184,4 +244,13 @@ def _banner(settings: Settings, console: Console) -> None:
     console.print("Stoppen: Ctrl+C\n")
 
 
-__all__ = ["SIMULATOR_PORTS", "run_all", "running_simulators", "simulator_apps"]
+__all__ = [
+    "DEMO_ZGW_CLIENT",
+    "DEMO_ZGW_CLIENTS",
+    "SIMULATOR_PORTS",
+    "SUBSCRIBE_BACKOFF",
+    "run_all",
+    "running_simulators",
+    "simulator_apps",
+    "subscribe",
+]

@@ -84,11 +84,19 @@ class Settings(BaseSettings):
 
     # Real-time (issue 5): NATS JetStream event bus shared by several nodes (empty = in-process);
     # the shared secret the Notificaties API / CloudEvents senders present; the Notificaties API
-    # (routing component) DGKB subscribes at, with the Authorization value to use there; how often
-    # open views are reconciled with their sources (0 = never).
+    # (routing component) DGKB subscribes at; how often open views are reconciled with their sources
+    # (0 = never).
     nats_url: str = ""
     notificaties_token: SecretStr = SecretStr("")
     notificaties_api_url: str = ""
+    # How DGKB authenticates at that Notificaties API (dgkb.events.routing_auth): a ZGW JWT made from
+    # client id + secret, a new one every `…_jwt_refresh_seconds` (as a source's `auth.refreshSeconds`,
+    # dgkb.sources.zgw_jwt: keep it below the component's JWT_EXPIRY); or else, as a fallback, the
+    # fixed Authorization value `notificaties_api_auth` (a JWT in it expires: Open Notificaties refuses
+    # it once its `iat` is older than JWT_EXPIRY, an hour by default).
+    notificaties_api_client_id: str = ""
+    notificaties_api_secret: SecretStr = SecretStr("")
+    notificaties_api_jwt_refresh_seconds: float = Field(default=240.0, gt=0, le=3000)
     notificaties_api_auth: SecretStr = SecretStr("")
     reconcile_seconds: float = 60.0
     # An inbound JWT (signed with `notificaties_token`) must carry `iat` no older than this many

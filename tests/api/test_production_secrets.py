@@ -13,6 +13,7 @@ from dgkb.app import create_app
 from dgkb.demo_secrets import demo_secrets, is_demo_secret
 from dgkb.domain.errors import InvalidConfiguration
 from dgkb.events.notificaties import DEV_TOKEN
+from dgkb.runner import DEMO_ZGW_CLIENT
 from dgkb.settings import PROJECT_ROOT, Environment, Settings
 from dgkb.simulators.serve import serve_in_background
 from tests.api.production import production_settings, real_secret
@@ -77,6 +78,20 @@ def test_production_with_the_demo_notification_secret_refuses(tmp_path: Path) ->
     assert "DGKB_NOTIFICATIES_TOKEN" in message
     message = _refusal(production_settings(tmp_path / "2", notificaties_api_auth="Token demo-notificaties"))
     assert "DGKB_NOTIFICATIES_API_AUTH" in message
+
+
+def test_production_refuses_the_demo_zgw_client_s_secret_at_the_notificaties_api(tmp_path: Path) -> None:
+    client_id, secret = DEMO_ZGW_CLIENT  # what `dgkb run` presents at its local Notificaties simulator
+    message = _refusal(
+        production_settings(tmp_path, notificaties_api_client_id=client_id, notificaties_api_secret=secret)
+    )
+    assert "DGKB_NOTIFICATIES_API_SECRET" in message
+    assert secret not in message, "never print a secret"
+    create_app(
+        production_settings(
+            tmp_path / "2", notificaties_api_client_id="dgkb", notificaties_api_secret=real_secret()
+        )
+    )
 
 
 def test_demo_values_are_recognised_and_real_ones_are_not() -> None:

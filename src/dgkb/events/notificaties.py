@@ -8,11 +8,13 @@ identifiers. `abonneer` registers DGKB's abonnement at a Notificaties API (routi
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -109,18 +111,84 @@ class Deduper:
             await self._redis.aclose()
 
 
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """How `abonneer` tries again while the routing component is down: after `first` seconds, then
+    `factor` times longer each time, at most `maximum`; at most `retries` times (None: until it
+    answers). `sleep` is injectable, so a test does not wait for real."""
+
+    first: float = 1.0
+    factor: float = 2.0
+    maximum: float = 60.0
+    retries: int | None = None
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+    def delays(self) -> Iterator[float]:
+        delay, done = self.first, 0
+        while self.retries is None or done < self.retries:
+            yield min(delay, self.maximum)
+            delay, done = delay * self.factor, done + 1
+
+
+def _down(exc: Exception) -> bool:
+    """Is the routing component down (worth another try), rather than refusing DGKB's request
+    (a 4xx: wrong credentials, a callback it cannot reach — trying again changes nothing)?"""
+    if isinstance(exc, httpx.HTTPStatusError):
+        status = exc.response.status_code
+        return status >= 500 or status in (408, 429)
+    return isinstance(exc, httpx.TransportError)
+
+
 async def abonneer(
     api_url: str,
     *,
     callback_url: str,
     callback_auth: str,
     kanalen: Sequence[str] = DEFAULT_KANALEN,
-    api_auth: str = "",
+    api_auth: str | Callable[[], str] = "",
     client: httpx.AsyncClient | None = None,
+    backoff: Backoff | None = None,
 ) -> dict[str, Any]:
     """Register (or update) DGKB's abonnement at the Notificaties API `api_url` (…/api/v1):
     missing kanalen are created, an existing abonnement with the same callbackUrl is replaced
-    (idempotent). Returns the abonnement as the API answered it."""
+    (idempotent). Returns the abonnement as the API answered it. `api_auth` is the Authorization
+    value, or a function giving the current one for each attempt (a renewed ZGW JWT, see
+    dgkb.events.routing_auth). With `backoff`, a routing component that is down (no connection,
+    a timeout, 5xx, 408, 429) is tried again after each of its delays; a refusal is raised at once."""
+    delays = backoff.delays() if backoff is not None else iter(())
+    attempt = 0
+    while True:
+        attempt += 1
+        auth = api_auth() if callable(api_auth) else api_auth
+        try:
+            return await _abonneer_once(api_url, callback_url, callback_auth, kanalen, auth, client)
+        except Exception as exc:
+            delay = next(delays, None) if _down(exc) else None
+            if delay is None or backoff is None:
+                raise
+            log.warning(
+                "abonneren op notificaties: poging %d mislukt (%s); opnieuw over %.0f s",
+                attempt,
+                _reason(exc),
+                delay,
+            )
+            await backoff.sleep(delay)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"HTTP {exc.response.status_code}"
+    return type(exc).__name__
+
+
+async def _abonneer_once(
+    api_url: str,
+    callback_url: str,
+    callback_auth: str,
+    kanalen: Sequence[str],
+    api_auth: str,
+    client: httpx.AsyncClient | None,
+) -> dict[str, Any]:
     headers = {"Authorization": api_auth} if api_auth else {}
     base = api_url.rstrip("/")
     own = client is None
@@ -152,6 +220,7 @@ __all__ = [
     "DEFAULT_KANALEN",
     "DEV_TOKEN",
     "TEST_KANAAL",
+    "Backoff",
     "Deduper",
     "Notificatie",
     "abonneer",

@@ -7,6 +7,26 @@ that sets it, seed `FAILURE_SEED`), `GET /_sim/requests` and `GET /_sim/last-req
 received (method, path, query, headers, JSON body) and what it answered (`response`: status,
 contentType, JSON body), so tests can prove an adapter asked for no more than it was allowed to and
 check requests and answers against the specs, and `DELETE /_sim/requests` forgets them.
+
+ZGW JWT authentication (`ZgwJwtVerifier`, `ZgwJwtMiddleware`) for the simulators of ZGW components
+(Zaken, Notificaties), checked as Open Zaak and Open Notificaties check it. The ZGW specs say only that
+a JWT bearer token is required ("JWT-Claims"); the rules below come from those implementations
+(commonground-api-common, `vng_api_common`): beyond the specs, not against them, except where a
+deviation is marked.
+
+- `Authorization: Bearer <JWT>`, HS256, signed with the secret of the client its `client_id` names.
+- The token needs an `iat` (`jwt-missing-iat-claim`). One whose `iat` is `expiry` + `leeway` seconds
+  old or older is refused (`jwt-expired`): Open Zaak's and Open Notificaties' `JWT_EXPIRY`, default
+  3600. So is one whose `iat` or `nbf` lies more than `leeway` in the future, or whose `exp` has passed
+  (`jwt-immaturesignatureerror`, `jwt-expiredsignatureerror`): their `JWT_LEEWAY`, renamed
+  `TIME_LEEWAY` in Open Zaak (open-zaak/open-zaak#2039) and Open Notificaties 1.11, default 0. Source:
+  the environment configuration reference in their documentation.
+- Every refusal is a 403 problem with such a `code`, also a request without a token
+  (`permission_denied`), as Open Zaak answers (open-zaak/open-zaak#291, VNG-Realisatie/gemma-zaken#1495).
+  Deviation: the specs list 401 for a request that is not authenticated.
+- Deviation: the scopes the specs name per operation (`zaken.lezen`, `notificaties.consumeren`, …,
+  granted through the Autorisaties API) are not checked; every known client may do all (in Open Zaak:
+  an Applicatie with `heeft_alle_autorisaties`). `/_sim/…` needs no token.
 """
 
 from __future__ import annotations
@@ -14,10 +34,13 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import jwt
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -26,11 +49,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 __all__ = [
     "FAILURE_SEED",
     "FAIL_MODES",
+    "JWT_EXPIRY_SECONDS",
+    "JWT_LEEWAY_SECONDS",
     "Behaviour",
     "RecordedRequest",
     "SimulatorMiddleware",
+    "ZgwJwtMiddleware",
+    "ZgwJwtVerifier",
     "problem",
     "sim_routes",
+    "zgw_authorization",
 ]
 
 FAIL_MODES = ("none", "503", "500", "hang")
@@ -255,3 +283,104 @@ def sim_routes(behaviour: Behaviour) -> list[Route]:
         Route("/_sim/requests", clear_requests, methods=["DELETE"]),
         Route("/_sim/last-request", last_request, methods=["GET"]),
     ]
+
+
+# Open Zaak's and Open Notificaties' defaults (JWT_EXPIRY; JWT_LEEWAY / TIME_LEEWAY)
+JWT_EXPIRY_SECONDS = 3600.0
+JWT_LEEWAY_SECONDS = 0.0
+_DENIED = "Je hebt geen toestemming om deze actie uit te voeren."
+
+
+@dataclass(frozen=True, slots=True)
+class ZgwJwtVerifier:
+    """Which ZGW JWTs a simulated ZGW component accepts (see the module docstring): `clients` maps
+    client id -> secret; `expiry` and `leeway` are the component's JWT_EXPIRY and leeway in seconds;
+    `clock` (seconds since the epoch) is injectable, so a test can let minutes pass at once."""
+
+    clients: Mapping[str, str]
+    expiry: float = JWT_EXPIRY_SECONDS
+    leeway: float = JWT_LEEWAY_SECONDS
+    clock: Callable[[], float] = time.time
+
+    def refusal(self, authorization: str | None) -> tuple[str, str] | None:
+        """None when `authorization` carries an acceptable token, else (code, detail)."""
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme != "Bearer" or not token.strip():
+            return "permission_denied", "Geen JWT (Authorization: Bearer …) meegegeven."
+        token = token.strip()
+        try:
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.InvalidTokenError:
+            return "jwt-decode-error", "De JWT is niet te lezen."
+        client_id = unverified.get("client_id")
+        if not isinstance(client_id, str) or not client_id:
+            return "missing-client-identifier", "De JWT noemt geen client_id."
+        secret = self.clients.get(client_id)
+        if secret is None:
+            return "invalid-client-identifier", "Deze client_id is hier niet bekend."
+        try:  # the times are checked below, against `clock`
+            claims = jwt.decode(
+                token,
+                secret,
+                algorithms=["HS256"],
+                options={"verify_exp": False, "verify_iat": False, "verify_nbf": False},
+            )
+        except jwt.InvalidSignatureError:
+            return "invalid-jwt-signature", "De handtekening van de JWT klopt niet bij deze client."
+        except jwt.InvalidTokenError as exc:
+            return f"jwt-{type(exc).__name__.lower()}", "De JWT is ongeldig."
+        return self._time_refusal(claims)
+
+    def _time_refusal(self, claims: Mapping[str, Any]) -> tuple[str, str] | None:
+        now = self.clock()
+        times = {name: claims.get(name) for name in ("iat", "nbf", "exp")}
+        if any(isinstance(v, bool) or not isinstance(v, int | float | None) for v in times.values()):
+            return "jwt-decodeerror", "iat, nbf en exp moeten getallen zijn."
+        iat, nbf, exp = times["iat"], times["nbf"], times["exp"]
+        if exp is not None and exp <= now - self.leeway:
+            return "jwt-expiredsignatureerror", "De JWT is verlopen (exp)."
+        for value in (nbf, iat):
+            if value is not None and value > now + self.leeway:
+                return "jwt-immaturesignatureerror", "De JWT is nog niet geldig: iat of nbf ligt later."
+        if iat is None:
+            return "jwt-missing-iat-claim", "De JWT heeft geen iat."
+        if now - iat >= self.expiry + self.leeway:
+            return "jwt-expired", f"De JWT is verlopen: iat is {self.expiry:g} s of langer geleden."
+        return None
+
+
+class ZgwJwtMiddleware:
+    """Pure ASGI middleware: every request outside `/_sim` needs a token `verifier` accepts (no
+    verifier: no authentication, as the tests that call a simulator directly use it)."""
+
+    def __init__(self, app: ASGIApp, verifier: ZgwJwtVerifier | None) -> None:
+        self.app = app
+        self.verifier = verifier
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.verifier is None or scope["type"] != "http" or scope["path"].startswith("/_sim"):
+            await self.app(scope, receive, send)
+            return
+        authorization = next(
+            (v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"authorization"), None
+        )
+        refused = self.verifier.refusal(authorization)
+        if refused is None:
+            await self.app(scope, receive, send)
+            return
+        code, detail = refused
+        await problem(403, _DENIED, detail, code=code, instance=scope["path"])(scope, receive, send)
+
+
+def zgw_authorization(
+    client_id: str, secret: str, *, clock: Callable[[], float] = time.time
+) -> Callable[[], str]:
+    """`Authorization` values of a simulated ZGW component calling another (Open Zaak publishing to
+    Open Notificaties): a token made at each call (the simulators do not import DGKB's client)."""
+
+    def authorization() -> str:
+        iat = int(clock())
+        claims = {"iss": client_id, "client_id": client_id, "iat": iat}
+        return f"Bearer {jwt.encode(claims, secret, algorithm='HS256')}"
+
+    return authorization

@@ -6,7 +6,17 @@ delivered in the background to every abonnement on its kanaal whose filters matc
 `POST {callbackUrl}` with `Authorization: {auth}` — retried (3 attempts) on failure. Creating or
 changing an abonnement first sends the `kanaal: "test"` probe to its callbackUrl, as Open
 Notificaties does; a callback that does not answer 2xx is refused (400). Kanalen `zaken` and
-`klantcontacten` exist from the start. Requests are not authenticated (a demo routing component).
+`klantcontacten` exist from the start.
+
+Authentication, with `zgw_auth` (as `dgkb run` starts it; without, requests need no token, as the
+tests use it): a ZGW JWT of a known client, checked as Open Notificaties checks it
+(dgkb.simulators.common has every rule). Beyond the spec, which only asks for a JWT: a token whose
+`iat` is JWT_EXPIRY (+ leeway) old is a 403 `jwt-expired` — Open Notificaties' JWT_EXPIRY, default
+3600 s, and TIME_LEEWAY (since 1.11; JWT_LEEWAY before), default 0, both configurable here (source: Open
+Notificaties' environment configuration reference and changelog). Deviations: no token is a 403
+`permission_denied` where the spec lists 401, as the ZGW reference implementations answer
+(VNG-Realisatie/gemma-zaken#1495); the scopes the spec names per operation (`notificaties.consumeren`,
+`notificaties.publiceren`, looked up in the Autorisaties API) are not checked.
 
 Test routes besides the common ones: `GET /_sim/deliveries` (kanaal, resourceUrl, callbackUrl,
 status, attempts, ms — no message bodies), `DELETE /_sim/deliveries`.
@@ -29,7 +39,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dgkb.simulators.common import Behaviour, SimulatorMiddleware, problem, sim_routes
+from dgkb.simulators.common import (
+    Behaviour,
+    SimulatorMiddleware,
+    ZgwJwtMiddleware,
+    ZgwJwtVerifier,
+    problem,
+    sim_routes,
+)
 
 __all__ = ["API_PATH", "create_app"]
 
@@ -39,7 +56,13 @@ MESSAGE_FIELDS = ("kanaal", "hoofdObject", "resource", "resourceUrl", "actie", "
 RETRY_DELAYS = (0.0, 0.5, 2.0)
 
 
-def create_app(*, latency_ms: int = 0, kanalen: tuple[str, ...] = ("zaken", "klantcontacten")) -> Starlette:
+def create_app(
+    *,
+    latency_ms: int = 0,
+    kanalen: tuple[str, ...] = ("zaken", "klantcontacten"),
+    zgw_auth: ZgwJwtVerifier | None = None,
+) -> Starlette:
+    """The routing component; with `zgw_auth` every API request needs a ZGW JWT it accepts."""
     behaviour = Behaviour(latency_ms=latency_ms)
     kanaal_store: dict[str, dict[str, Any]] = {}
     abonnementen: dict[str, dict[str, Any]] = {}
@@ -277,6 +300,9 @@ def create_app(*, latency_ms: int = 0, kanalen: tuple[str, ...] = ("zaken", "kla
     ]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(SimulatorMiddleware, behaviour=behaviour)],
+        middleware=[
+            Middleware(SimulatorMiddleware, behaviour=behaviour),
+            Middleware(ZgwJwtMiddleware, verifier=zgw_auth),
+        ],
         lifespan=lifespan,
     )

@@ -15,6 +15,17 @@ belanghebbende rol of type vestiging (`vestigingsNummer` + `kvkNummer`).
 Every open Wmo zaak (zaaktype "Aanvraag Wmo-voorziening") and every fifth other open zaak also has a
 behandelaar rol of type medewerker: the demo case worker `behandelaar-bram` (his "mijn zaken").
 
+Authentication, with `zgw_auth` (as `dgkb run` starts it; without, requests need no token, as the
+tests that call the simulator directly use it): a ZGW JWT of a known client, checked as Open Zaak
+checks it (dgkb.simulators.common has every rule). Beyond the spec, which only asks for a JWT:
+a token whose `iat` is JWT_EXPIRY (+ leeway) old is a 403 `jwt-expired` — Open Zaak's JWT_EXPIRY,
+default 3600 s, and JWT_LEEWAY / TIME_LEEWAY, default 0, both configurable here (source: Open Zaak's
+environment configuration reference; commonground-api-common's `check_jwt_expiry`). Deviations: no
+token is a 403 `permission_denied` where the spec lists 401, as Open Zaak answers
+(open-zaak/open-zaak#291); the scopes the spec names per operation (`zaken.lezen`, …) are not checked.
+A status change is published with the simulator's own client token (`notificaties_auth`), as Open
+Zaak authenticates at Open Notificaties with a client id of its own.
+
 Test switches: `POST /_sim/zaken/{uuid}/status {"statustype": url|uuid, "resultaattype"?: url|uuid}`
 sets a new status; `POST /_sim/behaviour {"ignoreFilters": true}` makes the zaken list ignore the
 betrokkene filters and return every zaak (a misconfigured source seen in the field), `{"ignoreExpand":
@@ -40,7 +51,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dgkb.simulators.common import Behaviour, SimulatorMiddleware, problem, sim_routes
+from dgkb.simulators.common import (
+    Behaviour,
+    SimulatorMiddleware,
+    ZgwJwtMiddleware,
+    ZgwJwtVerifier,
+    problem,
+    sim_routes,
+)
 from dgkb.simulators.world import Company, World, Zaak, Zaaktype
 
 __all__ = ["CATALOGI_PATH", "ZAKEN_PATH", "create_app"]
@@ -104,7 +122,7 @@ class _Publisher:
     write (the write's answer does not wait for it). No BSN in a message: kenmerken name only the
     bronorganisatie, zaaktype and vertrouwelijkheidaanduiding."""
 
-    def __init__(self, url: str | Callable[[], str | None] | None, auth: str) -> None:
+    def __init__(self, url: str | Callable[[], str | None] | None, auth: str | Callable[[], str]) -> None:
         self._url = url
         self._auth = auth
         self._tasks: set[asyncio.Task[None]] = set()
@@ -126,7 +144,8 @@ class _Publisher:
     async def _send(self, url: str, message: dict[str, Any]) -> None:
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=5)
-        headers = {"Authorization": self._auth} if self._auth else {}
+        auth = self._auth() if callable(self._auth) else self._auth
+        headers = {"Authorization": auth} if auth else {}
         with contextlib.suppress(httpx.HTTPError):
             (await self._client.post(url, json=message, headers=headers)).raise_for_status()
             self.sent += 1
@@ -220,11 +239,14 @@ def create_app(
     latency_ms: int = 0,
     page_size: int = 100,
     notificaties_url: str | Callable[[], str | None] | None = None,
-    notificaties_auth: str = "",
+    notificaties_auth: str | Callable[[], str] = "",
+    zgw_auth: ZgwJwtVerifier | None = None,
 ) -> Starlette:
     """The Zaken + Catalogi simulator over `world`; `page_size` is 100 as in Open Zaak. With
     `notificaties_url` (the base URL of a Notificaties API, …/api/v1, or a function giving it once
-    known) a status set through `/_sim/zaken/{uuid}/status` is published there on kanaal `zaken`."""
+    known) a status set through `/_sim/zaken/{uuid}/status` is published there on kanaal `zaken`, with
+    `notificaties_auth` (an Authorization value, or a function giving a fresh one per message). With
+    `zgw_auth` every API request needs a ZGW JWT it accepts."""
     behaviour = Behaviour(latency_ms=latency_ms)
     publisher = _Publisher(notificaties_url, notificaties_auth)
     # ignoreFilters: the zaken list ignores the betrokkene filters; ignoreExpand: `expand` is ignored
@@ -673,4 +695,10 @@ def create_app(
         Route(f"{c}/statustypen/{{uuid}}", get_statustype, methods=["GET"]),
         Route(f"{c}/resultaattypen/{{uuid}}", get_resultaattype, methods=["GET"]),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(SimulatorMiddleware, behaviour=behaviour)])
+    return Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(SimulatorMiddleware, behaviour=behaviour),
+            Middleware(ZgwJwtMiddleware, verifier=zgw_auth),
+        ],
+    )

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dgkb.domain.catalogue import Catalogue, describe_validation_error
 from dgkb.domain.errors import InvalidConfiguration
+from dgkb.sources.zgw_jwt import DEFAULT_REFRESH_SECONDS, MAX_REFRESH_SECONDS
 
 
 class NoAuth(BaseModel):
@@ -32,12 +33,15 @@ class BearerAuth(BaseModel):
 
 
 class ZgwJwtAuth(BaseModel):
-    """ZGW style: a HS256 JWT signed with the client secret, `client_id` as issuer."""
+    """ZGW style: a HS256 JWT signed with the client secret, `client_id` as issuer; a new token every
+    `refreshSeconds`, as the component refuses one whose `iat` is older than its JWT_EXPIRY (see
+    dgkb.sources.zgw_jwt): keep it well below that expiry."""
 
     model_config = ConfigDict(extra="forbid")
     type: Literal["zgw-jwt"]
     clientId: str
     secret: str
+    refreshSeconds: float = Field(default=DEFAULT_REFRESH_SECONDS, gt=0, le=MAX_REFRESH_SECONDS)
 
 
 class MutualTlsAuth(BaseModel):

@@ -9,15 +9,15 @@ from __future__ import annotations
 import json as _json
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-import jwt
 
 from dgkb.sources.base import SourceError, SourceTimeout, SourceUnavailable, SubjectNotFound
 from dgkb.sources.config import ApiKeyAuth, BearerAuth, MutualTlsAuth, SourceConfig, ZgwJwtAuth
+from dgkb.sources.zgw_jwt import ZgwJwtIssuer
 
 _UNAVAILABLE_STATUS = {502, 503, 504}
 
@@ -26,11 +26,17 @@ class SourceHttpClient:
     """Thin wrapper: base URL, auth header, JSON in/out, status -> exception. No retries here
     (federation decides about retries within the deadline)."""
 
-    def __init__(self, config: SourceConfig) -> None:
+    def __init__(self, config: SourceConfig, *, clock: Callable[[], float] = time.time) -> None:
+        """`clock` (seconds since the epoch) dates the ZGW JWTs; a test injects one to let minutes pass."""
         self.config = config
         self.base_url = config.baseUrl.rstrip("/")
         self._session: aiohttp.ClientSession | None = None
-        self._zgw_token: tuple[str, float] | None = None
+        auth = config.auth
+        self._zgw = (
+            ZgwJwtIssuer(auth.clientId, auth.secret, refresh_seconds=auth.refreshSeconds, clock=clock)
+            if isinstance(auth, ZgwJwtAuth)
+            else None
+        )
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -63,17 +69,8 @@ class SourceHttpClient:
             return {auth.header: auth.value}
         if isinstance(auth, BearerAuth):
             return {"Authorization": f"Bearer {auth.token}"}
-        if isinstance(auth, ZgwJwtAuth):
-            now = time.time()
-            if self._zgw_token is None or self._zgw_token[1] < now + 30:
-                exp = now + 3600
-                token = jwt.encode(
-                    {"iss": auth.clientId, "client_id": auth.clientId, "iat": int(now), "exp": int(exp)},
-                    auth.secret,
-                    algorithm="HS256",
-                )
-                self._zgw_token = (token, exp)
-            return {"Authorization": f"Bearer {self._zgw_token[0]}"}
+        if self._zgw is not None:  # a fresh token every `auth.refreshSeconds` (dgkb.sources.zgw_jwt)
+            return {"Authorization": self._zgw.authorization()}
         return {}
 
     async def request(
