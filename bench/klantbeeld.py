@@ -115,9 +115,9 @@ def _dgkb_main(
     import uvicorn
 
     if not source_cache:
-        import dgkb.app
+        import dgkb.composition.root
 
-        dgkb.app.MemoryCache = _NoCache  # type: ignore[attr-defined,assignment]
+        dgkb.composition.root.MemoryCache = _NoCache  # type: ignore[attr-defined,assignment]
 
     if pool_size:  # experiment: a fixed-size connection pool instead of the engine default
         import functools
