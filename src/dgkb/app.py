@@ -28,6 +28,7 @@ from dgkb.api.v1 import (
     bevestigingen,
     bronnen,
     contacten,
+    contactmomenten,
     feedback,
     identiteitsbewijzen,
     register,
@@ -150,6 +151,7 @@ def create_app(
     problems.install(app)
     app.include_router(status.router, prefix=API_PREFIX)
     app.include_router(contacten.router, prefix=API_PREFIX)
+    app.include_router(contactmomenten.router, prefix=API_PREFIX)
     app.include_router(identiteitsbewijzen.router, prefix=API_PREFIX)
     app.include_router(bevestigingen.router, prefix=API_PREFIX)
     app.include_router(toestemmingen.router, prefix=API_PREFIX)

@@ -114,13 +114,16 @@ def run(
     latency_ms: Annotated[int, typer.Option(help="Kunstmatige latency van de simulatoren")] = 0,
 ) -> None:
     """Start de API (en de simulatoren): wat `make run` aanroept."""
-    from dgkb.runner import run_all
+    from dgkb.runner import PortInUse, run_all
 
     settings = Settings(host=host, port=port)
     try:
         asyncio.run(run_all(settings, with_simulators=simulators, latency_ms=latency_ms, console=console))
     except InvalidConfiguration as exc:
         err.print(f"[red]Configuratie ongeldig:[/red]\n{exc.message}")
+        raise typer.Exit(1) from None
+    except PortInUse as exc:
+        err.print(f"[red]Starten mislukt:[/red] {exc}", highlight=False)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         pass

@@ -3,7 +3,10 @@
 Simulators get their own real sockets (ports from DGKB_SIMULATOR_BASE_PORT, default 8101), so the
 demo exercises the real HTTP adapters exactly as production does. The Zaken and Notificaties
 simulators check ZGW JWTs as Open Zaak and Open Notificaties do (`DEMO_ZGW_CLIENTS`); DGKB's
-abonnement at the routing component is retried with backoff until it answers.
+abonnement at the routing component is retried with backoff until it answers. The demo's
+config/sources.yaml names the simulators as `{simulator.<name>}`, resolved from the same base port, so
+a second demo with another base port talks to its own simulators; a port taken by another process
+stops the start with a PortInUse naming it.
 """
 
 from __future__ import annotations
@@ -26,8 +29,7 @@ from dgkb.events.notificaties import Backoff, abonneer
 from dgkb.events.routing_auth import ApiAuth, notificaties_api_auth
 from dgkb.events.service import inbound_token
 from dgkb.notify.config import DEMO_API_KEY as NOTIFY_DEMO_API_KEY
-from dgkb.notify.config import SIMULATOR_PORT_OFFSET as NOTIFYNL_PORT_OFFSET
-from dgkb.settings import Settings, load_yaml
+from dgkb.settings import SIMULATOR_PORTS, Settings, load_yaml
 from dgkb.simulators import (
     belastingen,
     brp,
@@ -42,24 +44,10 @@ from dgkb.simulators import (
 )
 from dgkb.simulators.common import ZgwJwtVerifier, zgw_authorization
 from dgkb.simulators.notificaties import API_PATH as NOTIFICATIES_PATH
-from dgkb.simulators.serve import serve_all_in_background
+from dgkb.simulators.serve import PortInUse, bind_socket, serve_all_in_background
 from dgkb.simulators.world import World, build_world
+from dgkb.sources.config import expand_simulator
 from dgkb.store.migrate import upgrade_async
-
-# Port offset from the base port per simulator; config/sources.yaml uses the same ports.
-SIMULATOR_PORTS = {
-    "brp": 0,
-    "zaken": 1,
-    "klantinteracties": 2,
-    "gemeente-belastingen": 3,
-    "gemeente-boetes": 4,
-    "waterschap-belastingen": 5,
-    "reisdocumenten": 6,
-    "kvk": 7,
-    "producten": 8,
-    "notificaties": 9,
-    "notifynl": NOTIFYNL_PORT_OFFSET,  # outbound messages (dgkb.notify defaults to it)
-}
 
 # DGKB's ZGW client in the demo (client id, secret): config/sources.yaml has it for source `zaken`,
 # and DGKB subscribes with it at the local Notificaties simulator when DGKB_NOTIFICATIES_API_CLIENT_ID,
@@ -142,7 +130,20 @@ async def running_simulators(
         world or build_world(), latency_ms, notificaties_url=routing_component, zgw_clients=zgw_clients
     )
     ports = {name: base_port + SIMULATOR_PORTS[name] if base_port else 0 for name in apps}
-    async with serve_all_in_background({name: (app, ports[name]) for name, app in apps.items()}) as served:
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            served = await stack.enter_async_context(
+                serve_all_in_background({name: (app, ports[name]) for name, app in apps.items()})
+            )
+        except PortInUse as exc:
+            last = base_port + max(SIMULATOR_PORTS.values())
+            raise PortInUse(
+                exc.port,
+                exc.host,
+                f"de simulator {exc.what}",
+                hint=f"Stop dat proces, of kies een andere DGKB_SIMULATOR_BASE_PORT (nu {base_port}: "
+                f"de simulatoren gebruiken de poorten {base_port}–{last}).",
+            ) from None
         urls.update(served)
         yield urls
 
@@ -150,22 +151,29 @@ async def running_simulators(
 def rebase_sources(settings: Settings, urls: dict[str, str]) -> dict[str, str]:
     """Source id -> base URL with scheme/host/port swapped for the running simulator's (path kept),
     for tests and benchmarks that start simulators on free ports."""
+    simulators = {name: settings.simulator_url(name) for name in SIMULATOR_PORTS}
     overrides = {}
     for src in load_yaml(settings.config_files["sources"])["sources"]:
         if src["id"] in urls:
             sim = urlsplit(urls[src["id"]])
-            own = urlsplit(src["baseUrl"])
+            own = urlsplit(expand_simulator(src["baseUrl"], simulators))
             overrides[src["id"]] = urlunsplit((sim.scheme, sim.netloc, own.path, own.query, ""))
     return overrides
 
 
 async def run_all(settings: Settings, *, with_simulators: bool, latency_ms: int, console: Console) -> None:
+    """Migrate, then serve the API (and the simulators); PortInUse naming the port when the API's or a
+    simulator's port is taken by another process (nothing is left running then)."""
     await upgrade_async(settings.database_url)
     app = create_app(settings)
     local_routing = with_simulators and not settings.notificaties_api_url
     # before anything starts: a client id without secret (or the reverse) is refused here
     auth = notificaties_api_auth(settings, default_client=DEMO_ZGW_CLIENT if local_routing else None)
+    api_socket = bind_socket(
+        settings.host, settings.port, "de API", hint="Stop dat proces, of kies een andere poort (--port)."
+    )
     async with contextlib.AsyncExitStack() as stack:
+        stack.callback(api_socket.close)  # uvicorn closes it too; closing twice is harmless
         if with_simulators:
             urls = await stack.enter_async_context(
                 running_simulators(settings.simulator_base_port, latency_ms, zgw_clients=DEMO_ZGW_CLIENTS)
@@ -188,7 +196,7 @@ async def run_all(settings: Settings, *, with_simulators: bool, latency_ms: int,
         )
         subscribing = asyncio.create_task(_subscribe_when_up(server, settings, api_url, auth, console))
         try:
-            await server.serve()
+            await server.serve(sockets=[api_socket])
         finally:
             subscribing.cancel()
 
@@ -249,6 +257,8 @@ __all__ = [
     "DEMO_ZGW_CLIENTS",
     "SIMULATOR_PORTS",
     "SUBSCRIBE_BACKOFF",
+    "PortInUse",
+    "rebase_sources",
     "run_all",
     "running_simulators",
     "simulator_apps",

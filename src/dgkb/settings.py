@@ -5,9 +5,11 @@ Everything configurable lives here or in `config/*.yaml`; the domain never reads
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -19,6 +21,26 @@ from dgkb.domain.errors import InvalidConfiguration
 from dgkb.domain.register import Register, parse_register
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# The demo's local simulators that `dgkb run` starts: name -> port offset from DGKB_SIMULATOR_BASE_PORT.
+# config/sources.yaml points at them as `{simulator.<name>}` (dgkb.sources.config), and the NotifyNL
+# client defaults to "notifynl", so a second demo with another base port talks to its own simulators.
+SIMULATOR_PORTS: Mapping[str, int] = MappingProxyType(
+    {
+        "brp": 0,
+        "zaken": 1,
+        "klantinteracties": 2,
+        "gemeente-belastingen": 3,
+        "gemeente-boetes": 4,
+        "waterschap-belastingen": 5,
+        "reisdocumenten": 6,
+        "kvk": 7,
+        "producten": 8,
+        "notificaties": 9,
+        "notifynl": 10,
+    }
+)
+SIMULATOR_HOST = "127.0.0.1"
 
 
 class Environment(StrEnum):
@@ -114,8 +136,9 @@ class Settings(BaseSettings):
     notify_template_bevestig_email: str = ""
     notify_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
-    # Simulators (started by `dgkb run` in development): first port; each simulator takes the next.
-    simulator_base_port: int = 8101
+    # Simulators (started by `dgkb run` in development): first port; each simulator takes its offset in
+    # SIMULATOR_PORTS from it, and the demo's sources.yaml follows (`{simulator.<name>}`).
+    simulator_base_port: int = Field(default=8101, ge=1, le=65535 - max(SIMULATOR_PORTS.values()))
     simulator_latency_ms: int = 0
 
     @cached_property
@@ -126,6 +149,10 @@ class Settings(BaseSettings):
             "sources": self.config_dir / "sources.yaml",
             "acr": self.config_dir / "acr.yaml",
         }
+
+    def simulator_url(self, name: str) -> str:
+        """Base URL of the demo's local simulator `name` (a key of SIMULATOR_PORTS) at this base port."""
+        return f"http://{SIMULATOR_HOST}:{self.simulator_base_port + SIMULATOR_PORTS[name]}"
 
     def pseudonym_keyring(self) -> list[tuple[str, bytes]]:
         """Parse `pseudonym_keys` into [(key id, secret)], current key first."""
@@ -174,4 +201,14 @@ def get_settings(**overrides: Any) -> Settings:
     return Settings(**overrides)
 
 
-__all__ = ["Environment", "Field", "Settings", "get_settings", "load_catalogue", "load_register", "load_yaml"]
+__all__ = [
+    "SIMULATOR_HOST",
+    "SIMULATOR_PORTS",
+    "Environment",
+    "Field",
+    "Settings",
+    "get_settings",
+    "load_catalogue",
+    "load_register",
+    "load_yaml",
+]

@@ -45,7 +45,7 @@ from dgkb.notify import build_notifier, notify_config
 from dgkb.notify.port import Notifier
 from dgkb.policy.engine import CedarPolicyEngine
 from dgkb.search.service import CustomerSearch
-from dgkb.settings import Settings, load_catalogue, load_register, load_yaml
+from dgkb.settings import SIMULATOR_PORTS, Settings, load_catalogue, load_register, load_yaml
 from dgkb.sources.base import SourceAdapter
 from dgkb.sources.config import SourceConfig, SourcesConfig, parse_sources
 from dgkb.sources.registry import build_adapter, known_kinds
@@ -129,6 +129,7 @@ def load_configuration(
         catalogue=catalogue,
         known_kinds=known_kinds() | {FEEDBACK_KIND},
         source=sources_path.name,
+        simulators={name: settings.simulator_url(name) for name in SIMULATOR_PORTS},
     )
     if source_overrides:
         sources = SourcesConfig(

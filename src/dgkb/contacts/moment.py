@@ -6,7 +6,8 @@ uitkomst, linked zaken), all validated before the first one is written, each wri
 separately, so a failure of one never silently drops the others. An optional contactverzoek (interne
 taak) for a department or colleague follows the last question. The processing is logged before
 anything leaves DGKB, and the subject's cached source answers are dropped so the next klantbeeld
-shows the new contact.
+shows the new contact. The console and the API (/api/v1/contacten/{id}/contactmomenten: a chat
+platform, a web form, a phone system) both register through this service, so the rules are the same.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from dgkb.contacts.service import ContactError, ContactService
+from dgkb.contacts.service import ContactError, ContactForbidden, ContactService
 from dgkb.domain.context import Actor, RequestContext, Trace
 from dgkb.domain.errors import InvalidConfiguration
 from dgkb.domain.register import Register
+from dgkb.domain.roles import Role
 from dgkb.events.service import ChangeService
 from dgkb.gateway import SourceGateway, SourceUnavailable
 from dgkb.sources.base import PartialWriteError, SourceError, SubjectNotFound
@@ -32,6 +34,7 @@ __all__ = [
     "Contactverzoek",
     "MomentError",
     "MomentOptions",
+    "OpgeslagenVraag",
     "Registratie",
     "Uitkomst",
     "Vraag",
@@ -43,7 +46,12 @@ _MAX_ONDERWERP = 200
 _MAX_INHOUD = 1000
 _MAX_HANDELING = 200
 _MAX_TOELICHTING = 1000
+_MAX_MEDEWERKER = 200  # part of the toelichting
 MAX_VRAGEN = 10
+MAX_ZAKEN = 10  # per question: each zaak is one more write (onderwerpobject) at the source
+# Who registers what a contact with a customer was about: the employees who have those contacts. Not
+# the customer (a contact of their own is for reading), an auditor, an administrator or a system.
+REGISTRATION_ROLES = frozenset({Role.KCM, Role.BEHANDELAAR, Role.KLACHTBEHANDELAAR})
 
 
 class Uitkomst(StrEnum):
@@ -151,6 +159,7 @@ class OpgeslagenVraag:
     nummer: str | None = None  # klantcontact nummer in the source when saved
     fout: str | None = None  # Dutch text when not (or not completely) saved
     volledig: bool = True  # False: saved, but a link (betrokkene, zaak) is missing
+    reden: str | None = None  # stable code with `fout`: SUBJECT_NOT_IN_SOURCE, SOURCE_*, LINK_FAILED
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,11 +237,17 @@ class ContactMomentService:
                 raise MomentError(
                     f"Vraag {i + 1}: vraag en antwoord samen zijn te lang ({len(_inhoud(v))} tekens; "
                     f"de bron staat er {_MAX_INHOUD} toe).",
-                    field=f"{where}.antwoord",
+                    field=f"{where}.antwoord" if v.antwoord.strip() else f"{where}.vraag",
+                )
+            if len(v.zaken) > MAX_ZAKEN:
+                raise MomentError(
+                    f"Vraag {i + 1}: hoogstens {MAX_ZAKEN} zaken per vraag.", field=f"{where}.zaken"
                 )
             for zaak in v.zaken:
                 if len(zaak) > 200:
                     raise MomentError(f"Vraag {i + 1}: zaaknummer te lang.", field=f"{where}.zaken")
+                if not zaak.strip():
+                    raise MomentError(f"Vraag {i + 1}: een zaaknummer is leeg.", field=f"{where}.zaken")
         if verzoek is not None:
             afdeling = self.options.afdeling(verzoek.afdeling)
             if afdeling is None:
@@ -242,6 +257,11 @@ class ContactMomentService:
             if not verzoek.gevraagde_handeling.strip():
                 raise MomentError(
                     "Wat moet er met het contactverzoek gebeuren?", field="contactverzoek.gevraagdeHandeling"
+                )
+            if verzoek.medewerker is not None and len(verzoek.medewerker) > _MAX_MEDEWERKER:
+                raise MomentError(
+                    f"De naam van de medewerker is te lang (hoogstens {_MAX_MEDEWERKER} tekens).",
+                    field="contactverzoek.medewerker",
                 )
             if len(verzoek.gevraagde_handeling) > _MAX_HANDELING:
                 raise MomentError(
@@ -265,7 +285,12 @@ class ContactMomentService:
         contactverzoek: Contactverzoek | None = None,
         trace: Trace,
     ) -> Registratie:
-        """Write every question as a klantcontact of the contact's customer (+ the contactverzoek)."""
+        """Write every question as a klantcontact of the contact's customer (+ the contactverzoek).
+        SourceUnavailable (naming the source) only when nothing was saved yet."""
+        if actor.role not in REGISTRATION_ROLES:
+            raise ContactForbidden(
+                f"Uw rol ({actor.role.value}) registreert geen contactmomenten.", reason="ROLE_NOT_ALLOWED"
+            )
         context = await self._contacts.context_for(actor, contact_id, trace=trace)
         self._validate(actor, vragen, contactverzoek, datetime.now(UTC).date())
         # each write is logged by the gateway before it is sent (fail closed), never retried
@@ -293,10 +318,13 @@ class ContactMomentService:
         self, context: RequestContext, index: int, vraag: Vraag, onderwerp: str, *, first: bool
     ) -> tuple[OpgeslagenVraag, str | None]:
         def result(
-            nummer: str | None = None, fout: str | None = None, volledig: bool = True
+            nummer: str | None = None,
+            fout: str | None = None,
+            volledig: bool = True,
+            reden: str | None = None,
         ) -> OpgeslagenVraag:
             return OpgeslagenVraag(
-                index, onderwerp, vraag.uitkomst, nummer=nummer, fout=fout, volledig=volledig
+                index, onderwerp, vraag.uitkomst, nummer=nummer, fout=fout, volledig=volledig, reden=reden
             )
 
         try:
@@ -313,15 +341,19 @@ class ContactMomentService:
                 nummer=str(contact.get("nummer") or contact.get("uuid")),
                 fout="Opgeslagen, maar de koppeling aan klant of zaak mislukte; meld dit aan beheer.",
                 volledig=False,
+                reden="LINK_FAILED",
             ), str(contact.get("uuid"))
         except SubjectNotFound:
-            return result(fout="Deze klant is (nog) niet bekend in Klantinteracties; niet opgeslagen."), None
+            return result(
+                fout="Deze klant is (nog) niet bekend in Klantinteracties; niet opgeslagen.",
+                reden="SUBJECT_NOT_IN_SOURCE",
+            ), None
         except SourceUnavailable as exc:
             if first:
                 raise  # nothing saved yet: one clear problem naming the source
-            return result(fout=f"Niet opgeslagen. {exc.message}"), None
+            return result(fout=f"Niet opgeslagen. {exc.message}", reden="SOURCE_UNAVAILABLE"), None
         except SourceError as exc:
-            return result(fout=f"Niet opgeslagen: {exc.message}"), None
+            return result(fout=f"Niet opgeslagen: {exc.message}", reden="SOURCE_REFUSED"), None
         contact = written["klantcontact"]
         return result(nummer=str(contact.get("nummer") or contact["uuid"])), str(contact["uuid"])
 

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from dgkb.domain.errors import InvalidConfiguration
 from dgkb.notify.port import MessageKind, NotifyTemplates
-from dgkb.settings import Settings
+from dgkb.settings import SIMULATOR_PORTS, Settings
 
 __all__ = [
     "DEMO_API_KEY",
@@ -36,8 +36,8 @@ __all__ = [
     "split_api_key",
 ]
 
-# Port of the NotifyNL simulator relative to DGKB_SIMULATOR_BASE_PORT (runner.SIMULATOR_PORTS uses it).
-SIMULATOR_PORT_OFFSET = 10
+# Port of the NotifyNL simulator relative to DGKB_SIMULATOR_BASE_PORT (settings.SIMULATOR_PORTS).
+SIMULATOR_PORT_OFFSET = SIMULATOR_PORTS["notifynl"]
 
 # The simulator's demo service: key name `demo-dgkb` (the `demo-` form marks it a demo secret),
 # service id and secret. Only for the local simulator.
@@ -95,7 +95,7 @@ def notify_config(settings: Settings) -> NotifyConfig:
     key = settings.notify_api_key.get_secret_value().strip()
     simulator = not production and not base_url
     if simulator:
-        base_url = f"http://127.0.0.1:{settings.simulator_base_port + SIMULATOR_PORT_OFFSET}"
+        base_url = settings.simulator_url("notifynl")
     if not production:  # every empty setting falls back to the simulator's value
         key = key or DEMO_API_KEY
     templates = NotifyTemplates(

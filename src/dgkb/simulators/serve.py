@@ -2,18 +2,54 @@
 
 Used by the tests, the benchmarks and `dgkb run` to start simulators next to DGKB. The server does not
 install signal handlers (several may run side by side; the host process owns the signals).
+
+The socket is bound here, before uvicorn starts: a port taken by another process is a PortInUse naming
+the port and what should have run there, instead of uvicorn's exit from inside a task.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import socket
 from collections.abc import AsyncIterator, Generator, Mapping
 
 import uvicorn
 from starlette.types import ASGIApp
 
-__all__ = ["BackgroundServer", "serve_all_in_background", "serve_in_background"]
+__all__ = ["BackgroundServer", "PortInUse", "bind_socket", "serve_all_in_background", "serve_in_background"]
+
+
+class PortInUse(RuntimeError):
+    """A port DGKB should serve on is taken by another process."""
+
+    def __init__(self, port: int, host: str, what: str, hint: str = "") -> None:
+        message = (
+            f"Poort {port} op {host} is al in gebruik door een ander proces; {what} kan daar niet starten."
+        )
+        super().__init__(f"{message} {hint}".strip())
+        self.port = port
+        self.host = host
+        self.what = what
+
+
+def bind_socket(host: str, port: int, what: str, hint: str = "") -> socket.socket:
+    """A listening-ready socket bound to host:port (0 = a free port), as uvicorn would bind it;
+    PortInUse when another process holds the port."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: a TIME_WAIT port is free
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(port, host, what, hint) from None
+        raise
+    return sock
 
 
 class BackgroundServer(uvicorn.Server):
@@ -25,8 +61,9 @@ class BackgroundServer(uvicorn.Server):
 
 
 async def _start(
-    app: ASGIApp, port: int, host: str, startup_timeout: float
+    app: ASGIApp, port: int, host: str, startup_timeout: float, what: str
 ) -> tuple[BackgroundServer, asyncio.Task[None], str]:
+    sock = bind_socket(host, port, what)
     config = uvicorn.Config(
         app,
         host=host,
@@ -37,17 +74,21 @@ async def _start(
         timeout_graceful_shutdown=1,
     )
     server = BackgroundServer(config)
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=[sock]))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + startup_timeout
-    while not server.started:
-        if task.done():
-            task.result()  # re-raise the start-up error
-            raise RuntimeError("uvicorn stopped during start-up")
-        if loop.time() > deadline:
-            server.should_exit = True
-            raise TimeoutError("uvicorn did not start in time")
-        await asyncio.sleep(0.01)
+    try:
+        while not server.started:
+            if task.done():
+                task.result()  # re-raise the start-up error
+                raise RuntimeError("uvicorn stopped during start-up")
+            if loop.time() > deadline:
+                server.should_exit = True
+                raise TimeoutError("uvicorn did not start in time")
+            await asyncio.sleep(0.01)
+    except BaseException:
+        sock.close()
+        raise
     bound_port = server.servers[0].sockets[0].getsockname()[1]
     return server, task, f"http://{host}:{bound_port}"
 
@@ -66,7 +107,7 @@ async def serve_in_background(
 ) -> AsyncIterator[tuple[BackgroundServer, str]]:
     """Serve `app` on `host:port` (0 = a free port) as a task; yield the server and its base URL
     (e.g. "http://127.0.0.1:53211"); stop the server on exit."""
-    server, task, url = await _start(app, port, host, startup_timeout)
+    server, task, url = await _start(app, port, host, startup_timeout, "de server")
     try:
         yield server, url
     finally:
@@ -77,11 +118,12 @@ async def serve_in_background(
 async def serve_all_in_background(
     apps: Mapping[str, tuple[ASGIApp, int]], *, host: str = "127.0.0.1", startup_timeout: float = 10.0
 ) -> AsyncIterator[dict[str, str]]:
-    """Serve several apps (name -> (app, port)); yield name -> base URL; stop them all together."""
+    """Serve several apps (name -> (app, port)); yield name -> base URL; stop them all together.
+    PortInUse (naming the app) when a port is taken; the ones already started are stopped again."""
     running: list[tuple[BackgroundServer, asyncio.Task[None], str]] = []
     try:
-        for app, port in apps.values():
-            running.append(await _start(app, port, host, startup_timeout))
+        for name, (app, port) in apps.items():
+            running.append(await _start(app, port, host, startup_timeout, f"'{name}'"))
         yield {name: url for name, (_, _, url) in zip(apps, running, strict=True)}
     finally:
         await _stop(running)

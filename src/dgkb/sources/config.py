@@ -1,10 +1,17 @@
 """`config/sources.yaml`: which source systems exist, where, and how to call them.
 
 Validated at start-up and by `dgkb check`; errors name the file and the path.
+
+A `baseUrl` may start with `{simulator.<name>}`: the demo's local simulator of that name, at the port
+`dgkb run` gives it from DGKB_SIMULATOR_BASE_PORT (dgkb.settings.SIMULATOR_PORTS). So the demo's sources
+follow the base port, and a second demo on one machine never talks to the first one's simulators. A
+real installation writes the source's own URL.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -86,9 +93,47 @@ class SourcesConfig(BaseModel):
         return {s.id for s in self.sources}
 
 
+_SIMULATOR = re.compile(r"\{simulator\.([^}]*)\}")
+
+
+def expand_simulator(url: str, simulators: Mapping[str, str]) -> str:
+    """`url` with `{simulator.<name>}` replaced by that simulator's base URL (`simulators`: name ->
+    base URL); KeyError naming the first unknown simulator."""
+    return _SIMULATOR.sub(lambda m: simulators[m[1]], url)
+
+
+def _expand_simulators(data: Any, simulators: Mapping[str, str], source: str) -> Any:
+    """The raw sources.yaml with every `{simulator.<name>}` in a baseUrl expanded; an unknown name is
+    an InvalidConfiguration naming file and path."""
+    if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
+        return data  # the model's validation says what is wrong
+    expanded, problems = [], []
+    for i, src in enumerate(data["sources"]):
+        url = src.get("baseUrl") if isinstance(src, dict) else None
+        if isinstance(url, str) and _SIMULATOR.search(url):
+            try:
+                src = {**src, "baseUrl": expand_simulator(url, simulators)}
+            except KeyError as exc:
+                problems.append(
+                    f"{source}: sources.{i}.baseUrl: onbekende simulator '{exc.args[0]}' "
+                    f"(bekend: {', '.join(sorted(simulators)) or 'geen'})"
+                )
+        expanded.append(src)
+    if problems:
+        raise InvalidConfiguration("\n".join(problems), field=source)
+    return {**data, "sources": expanded}
+
+
 def parse_sources(
-    data: Any, *, catalogue: Catalogue, known_kinds: set[str], source: str = "sources.yaml"
+    data: Any,
+    *,
+    catalogue: Catalogue,
+    known_kinds: set[str],
+    source: str = "sources.yaml",
+    simulators: Mapping[str, str] | None = None,
 ) -> SourcesConfig:
+    """Validate sources.yaml; `simulators` (name -> base URL) resolves `{simulator.<name>}`."""
+    data = _expand_simulators(data, simulators or {}, source)
     try:
         config = SourcesConfig.model_validate(data)
     except ValidationError as exc:
