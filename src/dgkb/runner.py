@@ -58,18 +58,25 @@ SIMULATOR_PORTS = {
 
 
 def simulator_apps(
-    world: World, latency_ms: int = 0, notificaties_url: Callable[[], str | None] | None = None
+    world: World,
+    latency_ms: int = 0,
+    notificaties_url: Callable[[], str | None] | None = None,
+    notificaties_seconds: float = notificaties.DEFAULT_INTERVAL_SECONDS,
 ) -> dict[str, ASGIApp]:
     """Every source simulator over one coherent fictitious world, a Notificaties routing component
-    and a NotifyNL service (outbound messages, demo key of dgkb.notify); the Zaken simulator publishes
-    status changes to `notificaties_url()` (…/api/v1)."""
+    (a delivery round every `notificaties_seconds`, 0 = only on `POST /_sim/scheduler`) and a NotifyNL
+    service (outbound messages, demo key of dgkb.notify); the Zaken simulator publishes status changes
+    and the Klantinteracties simulator every write of a partij, interne taak or klantcontact to
+    `notificaties_url()` (…/api/v1)."""
     bsns = [p.bsn for p in world.persons]
     kvks = list(world.kvk_nummers)
     return {
         # plus the persons of `dgkb simulators import-gba`, when imported (see simulators.gba_import)
         "brp": brp.create_app(gba_import.with_imported_persons(world), latency_ms=latency_ms),
         "zaken": zaken.create_app(world, latency_ms=latency_ms, notificaties_url=notificaties_url),
-        "klantinteracties": klantinteracties.create_app(world, latency_ms=latency_ms),
+        "klantinteracties": klantinteracties.create_app(
+            world, latency_ms=latency_ms, notificaties_url=notificaties_url
+        ),
         "gemeente-belastingen": belastingen.create_app(
             bsns, kvks, organisation="gemeente", kind="belastingen", latency_ms=latency_ms
         ),
@@ -84,24 +91,36 @@ def simulator_apps(
         ),
         "kvk": kvk.create_app(world, latency_ms=latency_ms, api_key="demo-kvk-sleutel"),
         "producten": producten.create_app(world, latency_ms=latency_ms, token="demo-producten-token"),
-        "notificaties": notificaties.create_app(latency_ms=latency_ms),
+        "notificaties": notificaties.create_app(latency_ms=latency_ms, interval_seconds=notificaties_seconds),
         "notifynl": notifynl.create_app(api_key=NOTIFY_DEMO_API_KEY, latency_ms=latency_ms),
     }
 
 
 @contextlib.asynccontextmanager
 async def running_simulators(
-    base_port: int, latency_ms: int = 0, world: World | None = None
+    base_port: int,
+    latency_ms: int = 0,
+    world: World | None = None,
+    *,
+    notificaties_seconds: float = notificaties.DEFAULT_INTERVAL_SECONDS,
 ) -> AsyncIterator[dict[str, str]]:
-    """Start all simulators; yield source id -> base URL (host:port only)."""
+    """Start all simulators; yield source id -> base URL (host:port only). The Notificaties routing
+    component delivers in a round every `notificaties_seconds` (Open Notificaties' default 20 s;
+    0 = only when `POST /_sim/scheduler` asks)."""
     urls: dict[str, str] = {}
 
     def routing_component() -> str | None:
         return f"{urls['notificaties']}{NOTIFICATIES_PATH}" if "notificaties" in urls else None
 
-    apps = simulator_apps(world or build_world(), latency_ms, notificaties_url=routing_component)
+    apps = simulator_apps(
+        world or build_world(),
+        latency_ms,
+        notificaties_url=routing_component,
+        notificaties_seconds=notificaties_seconds,
+    )
     ports = {name: base_port + SIMULATOR_PORTS[name] if base_port else 0 for name in apps}
-    async with serve_all_in_background({name: (app, ports[name]) for name, app in apps.items()}) as served:
+    served_apps = {name: (app, ports[name]) for name, app in apps.items()}
+    async with serve_all_in_background(served_apps, lifespan="on") as served:
         urls.update(served)
         yield urls
 
@@ -124,7 +143,11 @@ async def run_all(settings: Settings, *, with_simulators: bool, latency_ms: int,
     async with contextlib.AsyncExitStack() as stack:
         if with_simulators:
             urls = await stack.enter_async_context(
-                running_simulators(settings.simulator_base_port, latency_ms)
+                running_simulators(
+                    settings.simulator_base_port,
+                    latency_ms,
+                    notificaties_seconds=settings.simulator_notificaties_seconds,
+                )
             )
             console.print(f"[green]Simulatoren[/green]: {', '.join(f'{k} {v}' for k, v in urls.items())}")
         config = uvicorn.Config(
@@ -159,13 +182,14 @@ async def _subscribe_when_up(
     while not server.started:  # noqa: ASYNC110 (uvicorn offers no start event)
         await asyncio.sleep(0.05)
     try:
-        await abonneer(
+        result = await abonneer(
             api_url,
             callback_url=f"{settings.base_url}/api/v1/notificaties",
             callback_auth=f"Bearer {inbound_token(settings)}",
             api_auth=settings.notificaties_api_auth.get_secret_value(),
         )
-        console.print(f"[green]Abonnement[/green] op notificaties (zaken, klantcontacten) bij {api_url}")
+        kanalen = ", ".join(str(k.get("naam")) for k in result.get("kanalen", []))
+        console.print(f"[green]Abonnement[/green] op notificaties ({kanalen}) bij {api_url}")
     except Exception as exc:
         logging.getLogger("dgkb").warning("abonneren op notificaties mislukt: %s", type(exc).__name__)
 

@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     # Simulators (started by `dgkb run` in development): first port; each simulator takes the next.
     simulator_base_port: int = 8101
     simulator_latency_ms: int = 0
+    # The Notificaties simulator delivers in rounds, as Open Notificaties' scheduler does (there:
+    # NOTIFICATION_SEC_INTERVAL, default 20 s, at least 5 s); the demo takes the shortest real interval.
+    simulator_notificaties_seconds: float = Field(default=5.0, ge=0)
 
     @cached_property
     def config_files(self) -> dict[str, Path]:

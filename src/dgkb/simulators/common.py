@@ -7,17 +7,23 @@ that sets it, seed `FAILURE_SEED`), `GET /_sim/requests` and `GET /_sim/last-req
 received (method, path, query, headers, JSON body) and what it answered (`response`: status,
 contentType, JSON body), so tests can prove an adapter asked for no more than it was allowed to and
 check requests and answers against the specs, and `DELETE /_sim/requests` forgets them.
+
+`NotificatiePublisher` is how a simulated source (Zaken, Klantinteracties) publishes its change
+notifications to a Notificaties API after a write, in the background, as Open Zaak and Open Klant do.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -27,6 +33,7 @@ __all__ = [
     "FAILURE_SEED",
     "FAIL_MODES",
     "Behaviour",
+    "NotificatiePublisher",
     "RecordedRequest",
     "SimulatorMiddleware",
     "problem",
@@ -255,3 +262,55 @@ def sim_routes(behaviour: Behaviour) -> list[Route]:
         Route("/_sim/requests", clear_requests, methods=["DELETE"]),
         Route("/_sim/last-request", last_request, methods=["GET"]),
     ]
+
+
+class NotificatiePublisher:
+    """Sends a source's notifications to a Notificaties API (`POST {url}/notificaties`) in the
+    background: the write's answer does not wait for it, as with Open Zaak and Open Klant (a Celery
+    task after the transaction). `url` is the API's base URL (…/api/v1), or a function giving it
+    once known; None = publish nothing. What happened to each message is kept in `log` (kanaal,
+    resource, actie, resourceUrl, status: the routing component's HTTP status or the error's name),
+    without the message bodies."""
+
+    def __init__(self, url: str | Callable[[], str | None] | None, auth: str = "") -> None:
+        self._url = url
+        self._auth = auth
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._client: httpx.AsyncClient | None = None
+        self.sent = 0
+        self.log: deque[dict[str, Any]] = deque(maxlen=500)
+
+    def _target(self) -> str | None:
+        url = self._url() if callable(self._url) else self._url
+        return url.rstrip("/") if url else None
+
+    def publish(self, message: dict[str, Any]) -> None:
+        target = self._target()
+        if target is None:
+            return
+        task = asyncio.create_task(self._send(f"{target}/notificaties", message))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, url: str, message: dict[str, Any]) -> None:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=5)
+        headers = {"Authorization": self._auth} if self._auth else {}
+        record: dict[str, Any] = {k: message.get(k) for k in ("kanaal", "resource", "actie", "resourceUrl")}
+        try:
+            resp = await self._client.post(url, json=message, headers=headers)
+            record["status"] = resp.status_code
+            if resp.is_success:
+                self.sent += 1
+        except httpx.HTTPError as exc:
+            record["status"] = type(exc).__name__
+        self.log.append(record)
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None

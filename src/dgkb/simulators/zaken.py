@@ -23,24 +23,22 @@ true}` makes it ignore `expand` (an older source), besides the common switches.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dgkb.simulators.common import Behaviour, SimulatorMiddleware, problem, sim_routes
+from dgkb.simulators.common import Behaviour, NotificatiePublisher, SimulatorMiddleware, problem, sim_routes
 from dgkb.simulators.world import Company, World, Zaak, Zaaktype
 
 __all__ = ["CATALOGI_PATH", "ZAKEN_PATH", "create_app"]
@@ -97,39 +95,6 @@ class _ZaakState:
 def _rol_matches(rol: _Rol, name: str, value: str) -> bool:
     kind, key = _FILTERS[name]
     return rol.betrokkene_type == kind and rol.identificatie.get(key) == value
-
-
-class _Publisher:
-    """Sends notifications to a Notificaties API in the background, as Open Zaak does after a
-    write (the write's answer does not wait for it). No BSN in a message: kenmerken name only the
-    bronorganisatie, zaaktype and vertrouwelijkheidaanduiding."""
-
-    def __init__(self, url: str | Callable[[], str | None] | None, auth: str) -> None:
-        self._url = url
-        self._auth = auth
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._client: httpx.AsyncClient | None = None
-        self.sent = 0
-
-    def _target(self) -> str | None:
-        url = self._url() if callable(self._url) else self._url
-        return url.rstrip("/") if url else None
-
-    def publish(self, message: dict[str, Any]) -> None:
-        target = self._target()
-        if target is None:
-            return
-        task = asyncio.create_task(self._send(f"{target}/notificaties", message))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _send(self, url: str, message: dict[str, Any]) -> None:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=5)
-        headers = {"Authorization": self._auth} if self._auth else {}
-        with contextlib.suppress(httpx.HTTPError):
-            (await self._client.post(url, json=message, headers=headers)).raise_for_status()
-            self.sent += 1
 
 
 def _last(url: str) -> str:
@@ -226,7 +191,7 @@ def create_app(
     `notificaties_url` (the base URL of a Notificaties API, …/api/v1, or a function giving it once
     known) a status set through `/_sim/zaken/{uuid}/status` is published there on kanaal `zaken`."""
     behaviour = Behaviour(latency_ms=latency_ms)
-    publisher = _Publisher(notificaties_url, notificaties_auth)
+    publisher = NotificatiePublisher(notificaties_url, notificaties_auth)
     # ignoreFilters: the zaken list ignores the betrokkene filters; ignoreExpand: `expand` is ignored
     switches = {"ignoreFilters": False, "ignoreExpand": False}
     zaaktypen = {zt.uuid: zt for zt in world.zaaktypen}
@@ -673,4 +638,12 @@ def create_app(
         Route(f"{c}/statustypen/{{uuid}}", get_statustype, methods=["GET"]),
         Route(f"{c}/resultaattypen/{{uuid}}", get_resultaattype, methods=["GET"]),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(SimulatorMiddleware, behaviour=behaviour)])
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await publisher.aclose()
+
+    return Starlette(
+        routes=routes, middleware=[Middleware(SimulatorMiddleware, behaviour=behaviour)], lifespan=lifespan
+    )
