@@ -1,9 +1,19 @@
 """ZGW Notificaties API 1.0: the message DGKB consumes, what it means, who it is about.
 
-A notification carries no BSN: `hoofdObject` is the URL of the zaak / klantcontact it is about. DGKB
-resolves the affected subjects by reading that resource at the configured source that owns the URL
-(a URL of any other origin is never followed), pseudonymises them at once and forgets the
-identifiers. `abonneer` registers DGKB's abonnement at a Notificaties API (routing component).
+A notification carries no BSN: `hoofdObject` is the URL of the zaak / klantcontact / interne taak /
+partij it is about. DGKB resolves the affected subjects by reading that resource at the configured
+source that owns the URL (a URL of any other origin is never followed), pseudonymises them at once and
+forgets the identifiers. `abonneer` registers DGKB's abonnement at a Notificaties API (routing
+component).
+
+Kanalen DGKB follows (`DEFAULT_KANALEN`): `zaken` (Open Zaak) and the three of Open Klant 2.x —
+`klantcontacten` (resource `klantcontact`), `internetaken` (`internetaak`), `partijen` (`partij`)
+(maykinmedia/open-klant src/openklant/components/klantinteracties/kanalen.py).
+
+Liberal in what the spec allows and senders send: a kenmerk value may be empty (Open Notificaties and
+Open Klant send empty strings, although the 1.0 OAS says `minLength: 1`) or a boolean, number or null
+(Open Klant's klantcontacten kenmerken; Open Notificaties 1.16 refuses those upstream, but another
+routing component may pass them on). DGKB does not interpret kenmerken.
 """
 
 from __future__ import annotations
@@ -24,24 +34,30 @@ log = logging.getLogger("dgkb.events")
 TEST_KANAAL = "test"
 # the shared secret of the demo outside production when DGKB_NOTIFICATIES_TOKEN is not set
 DEV_TOKEN = "dgkb-demo-notificaties-token-niet-voor-productie"
-DEFAULT_KANALEN = ("zaken", "klantcontacten")
+DEFAULT_KANALEN = ("zaken", "klantcontacten", "partijen", "internetaken")
 ZAKEN = ("dienst.zaken-lopend", "dienst.zaken-historie")
 CONTACTEN = ("contact.historie", "contact.open-verzoeken")
 CONTACTGEGEVENS = ("klant.contactgegevens", "klant.voorkeurskanaal")
 
 
+Kenmerk = str | bool | int | float | None
+
+
 class Notificatie(BaseModel):
     """The standard message (Notificaties API 1.0 `Message`)."""
 
-    model_config = ConfigDict(extra="ignore", str_min_length=1)
+    model_config = ConfigDict(extra="ignore")
 
-    kanaal: str = Field(max_length=50, description="Naam van het kanaal")
-    hoofdObject: str = Field(description="URL van het hoofdobject")  # ZGW field names
-    resource: str = Field(max_length=100)
-    resourceUrl: str = Field(description="URL van de resource")
-    actie: str = Field(max_length=100)
+    kanaal: str = Field(min_length=1, max_length=50, description="Naam van het kanaal")
+    hoofdObject: str = Field(min_length=1, description="URL van het hoofdobject")  # ZGW field names
+    resource: str = Field(min_length=1, max_length=100)
+    resourceUrl: str = Field(min_length=1, description="URL van de resource")
+    actie: str = Field(min_length=1, max_length=100)
     aanmaakdatum: datetime
-    kenmerken: dict[str, str] = Field(default_factory=dict)
+    kenmerken: dict[str, Kenmerk] = Field(
+        default_factory=dict,
+        description="Kenmerken van de bron; ook leeg, boolean, getal of null (zoals Open Klant ze stuurt)",
+    )
 
     def dedupe_key(self) -> str:
         """kanaal + resourceUrl + actie + aanmaakdatum: a redelivery of the same message."""
@@ -53,6 +69,10 @@ def categories_of(kanaal: str, resource: str) -> tuple[str, ...]:
     """The klantbeeld categories a notification of this kanaal/resource may have changed."""
     if kanaal == "zaken":
         return ZAKEN
+    if kanaal == "internetaken":  # Open Klant: a contactverzoek for the back office
+        return ("contact.open-verzoeken",)
+    if kanaal == "partijen":  # Open Klant: preferred address, language
+        return CONTACTGEGEVENS
     if kanaal in ("klantcontacten", "klantinteracties"):
         if resource in ("internetaak", "internetaken"):
             return ("contact.open-verzoeken",)
@@ -153,6 +173,7 @@ __all__ = [
     "DEV_TOKEN",
     "TEST_KANAAL",
     "Deduper",
+    "Kenmerk",
     "Notificatie",
     "abonneer",
     "categories_of",
