@@ -8,7 +8,8 @@ component).
 
 Kanalen DGKB follows (`DEFAULT_KANALEN`): `zaken` (Open Zaak) and the three of Open Klant 2.x —
 `klantcontacten` (resource `klantcontact`), `internetaken` (`internetaak`), `partijen` (`partij`)
-(maykinmedia/open-klant src/openklant/components/klantinteracties/kanalen.py).
+(maykinmedia/open-klant src/openklant/components/klantinteracties/kanalen.py). The kanalen belong to
+the components that publish on them: DGKB subscribes, and creates a missing kanaal only when asked.
 
 Liberal in what the spec allows and senders send: a kenmerk value may be empty (Open Notificaties and
 Open Klant send empty strings, although the 1.0 OAS says `minLength: 1`) or a boolean, number or null
@@ -129,6 +130,10 @@ class Deduper:
             await self._redis.aclose()
 
 
+class KanalenOntbreken(LookupError):
+    """None of the kanalen to subscribe to exists at the Notificaties API."""
+
+
 async def abonneer(
     api_url: str,
     *,
@@ -136,22 +141,38 @@ async def abonneer(
     callback_auth: str,
     kanalen: Sequence[str] = DEFAULT_KANALEN,
     api_auth: str = "",
+    create_missing: bool = False,
     client: httpx.AsyncClient | None = None,
 ) -> dict[str, Any]:
-    """Register (or update) DGKB's abonnement at the Notificaties API `api_url` (…/api/v1):
-    missing kanalen are created, an existing abonnement with the same callbackUrl is replaced
-    (idempotent). Returns the abonnement as the API answered it."""
+    """Register (or update) DGKB's abonnement at the Notificaties API `api_url` (…/api/v1) on those
+    of `kanalen` that exist; an existing abonnement with the same callbackUrl is replaced
+    (idempotent). A kanaal belongs to the component that publishes on it and registers it with its
+    filters and documentation: a missing one is left out (logged), and created — bare — only with
+    `create_missing`. KanalenOntbreken when none exists. Returns the abonnement as the API answered."""
     headers = {"Authorization": api_auth} if api_auth else {}
     base = api_url.rstrip("/")
     own = client is None
     http = client or httpx.AsyncClient(timeout=10)
     try:
         bestaand = (await http.get(f"{base}/kanaal", headers=headers)).raise_for_status().json()
-        namen = {k.get("naam") for k in bestaand} if isinstance(bestaand, list) else set()
-        for naam in kanalen:
-            if naam not in namen:
+        namen = (
+            {k.get("naam") for k in bestaand if isinstance(k, dict)} if isinstance(bestaand, list) else set()
+        )
+        missing = [naam for naam in kanalen if naam not in namen]
+        if create_missing:
+            for naam in missing:
                 (await http.post(f"{base}/kanaal", json={"naam": naam}, headers=headers)).raise_for_status()
-        body = {"callbackUrl": callback_url, "auth": callback_auth, "kanalen": [{"naam": k} for k in kanalen]}
+            missing = []
+        elif missing:
+            log.warning(
+                "abonneren: kanaal %s bestaat niet bij %s; niet geabonneerd (de bron registreert het)",
+                ", ".join(missing),
+                base,
+            )
+        wanted = [k for k in kanalen if k not in missing]
+        if not wanted:
+            raise KanalenOntbreken(f"geen van de kanalen {', '.join(kanalen)} bestaat bij {base}")
+        body = {"callbackUrl": callback_url, "auth": callback_auth, "kanalen": [{"naam": k} for k in wanted]}
         abonnementen = (await http.get(f"{base}/abonnement", headers=headers)).raise_for_status().json()
         match = next(
             (a for a in abonnementen if isinstance(a, dict) and a.get("callbackUrl") == callback_url), None
@@ -173,6 +194,7 @@ __all__ = [
     "DEV_TOKEN",
     "TEST_KANAAL",
     "Deduper",
+    "KanalenOntbreken",
     "Kenmerk",
     "Notificatie",
     "abonneer",
