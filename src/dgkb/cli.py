@@ -269,10 +269,18 @@ def notificaties_abonneer(
         ),
     ] = None,
     kanaal: Annotated[list[str] | None, typer.Option(help="Kanaal (herhaalbaar)")] = None,
+    maak_kanalen: Annotated[
+        bool,
+        typer.Option(
+            "--maak-kanalen",
+            help="Maak ontbrekende kanalen aan (gewoonlijk registreert de bron haar eigen kanalen)",
+        ),
+    ] = False,
 ) -> None:
-    """Neem het abonnement van DGKB (callback {public_url}/api/v1/notificaties) op zaken, klantcontacten.
-    Inloggen bij de Notificaties API: een ZGW JWT van DGKB_NOTIFICATIES_API_CLIENT_ID + …_SECRET, anders
-    de vaste waarde DGKB_NOTIFICATIES_API_AUTH; ligt de API eruit, dan nog drie pogingen (1, 2, 4 s)."""
+    """Neem het abonnement van DGKB (callback {public_url}/api/v1/notificaties) op zaken, klantcontacten,
+    partijen en internetaken; een kanaal dat (nog) niet bestaat wordt overgeslagen. Inloggen bij de
+    Notificaties API: een ZGW JWT van DGKB_NOTIFICATIES_API_CLIENT_ID + …_SECRET, anders de vaste waarde
+    DGKB_NOTIFICATIES_API_AUTH; ligt de API eruit, dan nog drie pogingen (1, 2, 4 s)."""
     from dgkb.events.notificaties import DEFAULT_KANALEN, Backoff, abonneer
     from dgkb.events.routing_auth import notificaties_api_auth
     from dgkb.events.service import inbound_token
@@ -300,15 +308,18 @@ def notificaties_abonneer(
                 kanalen=tuple(kanaal or DEFAULT_KANALEN),
                 api_auth=api_auth,
                 backoff=Backoff(first=1.0, retries=3),
+                create_missing=maak_kanalen,
             )
         )
     except Exception as exc:
         err.print(f"[red]Abonneren mislukt[/red]: {type(exc).__name__}: {exc}")
         raise typer.Exit(1) from None
-    kanalen = ", ".join(k.get("naam", "?") for k in result.get("kanalen", []))
+    namen = [str(k.get("naam", "?")) for k in result.get("kanalen", [])]
     console.print(
-        f"[green]Abonnement[/green] {result.get('url')} op {kanalen} -> {result.get('callbackUrl')}"
+        f"[green]Abonnement[/green] {result.get('url')} op {', '.join(namen)} -> {result.get('callbackUrl')}"
     )
+    if overgeslagen := [k for k in (kanaal or DEFAULT_KANALEN) if k not in namen]:
+        err.print(f"[yellow]Niet geabonneerd[/yellow] (kanaal bestaat niet): {', '.join(overgeslagen)}")
 
 
 def _safe_url(url: str) -> str:

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -55,6 +56,11 @@ from dgkb.store.migrate import upgrade_async
 DEMO_ZGW_CLIENT = ("dgkb-demo", "demo-zgw-geheim-niet-voor-productie")
 # the Zaken simulator's own client at the Notificaties simulator (Open Zaak publishes with its own)
 ZAKEN_SIMULATOR_CLIENT = ("zaken-simulator", "demo-zaken-simulator-geheim-niet-voor-productie")
+# …and the Klantinteracties simulator's (Open Klant publishes with a client of its own too)
+KLANTINTERACTIES_SIMULATOR_CLIENT = (
+    "klantinteracties-simulator",
+    "demo-klantinteracties-simulator-geheim-niet-voor-productie",
+)
 # client id -> secret: whom the Zaken and Notificaties simulators of `dgkb run` accept
 DEMO_ZGW_CLIENTS = dict([DEMO_ZGW_CLIENT])
 # DGKB's abonnement while the routing component is down: 1, 2, 4 … s, then every minute, until it answers
@@ -67,20 +73,28 @@ def simulator_apps(
     notificaties_url: Callable[[], str | None] | None = None,
     *,
     zgw_clients: Mapping[str, str] | None = None,
+    notificaties_seconds: float = notificaties.DEFAULT_INTERVAL_SECONDS,
 ) -> dict[str, ASGIApp]:
     """Every source simulator over one coherent fictitious world, a Notificaties routing component
-    and a NotifyNL service (outbound messages, demo key of dgkb.notify); the Zaken simulator publishes
-    status changes to `notificaties_url()` (…/api/v1). With `zgw_clients` (client id -> secret, e.g.
-    DEMO_ZGW_CLIENTS) the Zaken and Notificaties simulators accept only ZGW JWTs of those clients, as
-    Open Zaak and Open Notificaties do (JWT_EXPIRY 3600 s, no leeway); without, no token at all."""
+    (a delivery round every `notificaties_seconds`, 0 = only on `POST /_sim/scheduler`) and a NotifyNL
+    service (outbound messages, demo key of dgkb.notify); the Zaken simulator publishes status changes
+    and the Klantinteracties simulator every write of a partij, interne taak or klantcontact to
+    `notificaties_url()` (…/api/v1). With `zgw_clients` (client id -> secret, e.g. DEMO_ZGW_CLIENTS)
+    the Zaken and Notificaties simulators accept only ZGW JWTs of those clients, as Open Zaak and Open
+    Notificaties do (JWT_EXPIRY 3600 s, no leeway), and the simulators publish with their own clients;
+    without, no token at all."""
     bsns = [p.bsn for p in world.persons]
     kvks = list(world.kvk_nummers)
     zaken_auth = notificaties_auth = None
     publisher_auth: str | Callable[[], str] = ""
+    klantinteracties_publisher_auth: str | Callable[[], str] = ""
     if zgw_clients is not None:
         zaken_auth = ZgwJwtVerifier(dict(zgw_clients))
-        notificaties_auth = ZgwJwtVerifier({**zgw_clients, **dict([ZAKEN_SIMULATOR_CLIENT])})
+        notificaties_auth = ZgwJwtVerifier(
+            {**zgw_clients, **dict([ZAKEN_SIMULATOR_CLIENT, KLANTINTERACTIES_SIMULATOR_CLIENT])}
+        )
         publisher_auth = zgw_authorization(*ZAKEN_SIMULATOR_CLIENT)
+        klantinteracties_publisher_auth = zgw_authorization(*KLANTINTERACTIES_SIMULATOR_CLIENT)
     return {
         # plus the persons of `dgkb simulators import-gba`, when imported (see simulators.gba_import)
         "brp": brp.create_app(gba_import.with_imported_persons(world), latency_ms=latency_ms),
@@ -91,7 +105,12 @@ def simulator_apps(
             notificaties_auth=publisher_auth,
             zgw_auth=zaken_auth,
         ),
-        "klantinteracties": klantinteracties.create_app(world, latency_ms=latency_ms),
+        "klantinteracties": klantinteracties.create_app(
+            world,
+            latency_ms=latency_ms,
+            notificaties_url=notificaties_url,
+            notificaties_auth=klantinteracties_publisher_auth,
+        ),
         "gemeente-belastingen": belastingen.create_app(
             bsns, kvks, organisation="gemeente", kind="belastingen", latency_ms=latency_ms
         ),
@@ -106,7 +125,9 @@ def simulator_apps(
         ),
         "kvk": kvk.create_app(world, latency_ms=latency_ms, api_key="demo-kvk-sleutel"),
         "producten": producten.create_app(world, latency_ms=latency_ms, token="demo-producten-token"),
-        "notificaties": notificaties.create_app(latency_ms=latency_ms, zgw_auth=notificaties_auth),
+        "notificaties": notificaties.create_app(
+            latency_ms=latency_ms, interval_seconds=notificaties_seconds, zgw_auth=notificaties_auth
+        ),
         "notifynl": notifynl.create_app(api_key=NOTIFY_DEMO_API_KEY, latency_ms=latency_ms),
     }
 
@@ -118,22 +139,30 @@ async def running_simulators(
     world: World | None = None,
     *,
     zgw_clients: Mapping[str, str] | None = None,
+    notificaties_seconds: float = notificaties.DEFAULT_INTERVAL_SECONDS,
 ) -> AsyncIterator[dict[str, str]]:
     """Start all simulators (`zgw_clients`: see simulator_apps); yield source id -> base URL
-    (host:port only)."""
+    (host:port only). The Notificaties routing component delivers in a round every
+    `notificaties_seconds` (Open Notificaties' default 20 s; 0 = only when `POST /_sim/scheduler` asks)."""
     urls: dict[str, str] = {}
 
     def routing_component() -> str | None:
         return f"{urls['notificaties']}{NOTIFICATIES_PATH}" if "notificaties" in urls else None
 
     apps = simulator_apps(
-        world or build_world(), latency_ms, notificaties_url=routing_component, zgw_clients=zgw_clients
+        world or build_world(),
+        latency_ms,
+        notificaties_url=routing_component,
+        zgw_clients=zgw_clients,
+        notificaties_seconds=notificaties_seconds,
     )
     ports = {name: base_port + SIMULATOR_PORTS[name] if base_port else 0 for name in apps}
     async with contextlib.AsyncExitStack() as stack:
         try:
             served = await stack.enter_async_context(
-                serve_all_in_background({name: (app, ports[name]) for name, app in apps.items()})
+                serve_all_in_background(
+                    {name: (app, ports[name]) for name, app in apps.items()}, lifespan="on"
+                )
             )
         except PortInUse as exc:
             last = base_port + max(SIMULATOR_PORTS.values())
@@ -176,7 +205,12 @@ async def run_all(settings: Settings, *, with_simulators: bool, latency_ms: int,
         stack.callback(api_socket.close)  # uvicorn closes it too; closing twice is harmless
         if with_simulators:
             urls = await stack.enter_async_context(
-                running_simulators(settings.simulator_base_port, latency_ms, zgw_clients=DEMO_ZGW_CLIENTS)
+                running_simulators(
+                    settings.simulator_base_port,
+                    latency_ms,
+                    zgw_clients=DEMO_ZGW_CLIENTS,
+                    notificaties_seconds=settings.simulator_notificaties_seconds,
+                )
             )
             console.print(f"[green]Simulatoren[/green]: {', '.join(f'{k} {v}' for k, v in urls.items())}")
         config = uvicorn.Config(
@@ -212,8 +246,9 @@ async def _subscribe_when_up(
     while not server.started:  # noqa: ASYNC110 (uvicorn offers no start event)
         await asyncio.sleep(0.05)
     try:
-        await subscribe(settings, api_url, auth)
-        console.print(f"[green]Abonnement[/green] op notificaties (zaken, klantcontacten) bij {api_url}")
+        result = await subscribe(settings, api_url, auth)
+        kanalen = ", ".join(str(k.get("naam")) for k in result.get("kanalen", []))
+        console.print(f"[green]Abonnement[/green] op notificaties ({kanalen}) bij {api_url}")
     except Exception as exc:
         reason = (
             f"HTTP {exc.response.status_code}"
@@ -225,7 +260,7 @@ async def _subscribe_when_up(
 
 async def subscribe(
     settings: Settings, api_url: str, auth: ApiAuth, *, backoff: Backoff = SUBSCRIBE_BACKOFF
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """DGKB's abonnement (callback {public url}/api/v1/notificaties) at the Notificaties API `api_url`,
     as `dgkb run` takes it: `auth` from dgkb.events.routing_auth, retried with `backoff` while the
     routing component is down."""

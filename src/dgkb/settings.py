@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     # SIMULATOR_PORTS from it, and the demo's sources.yaml follows (`{simulator.<name>}`).
     simulator_base_port: int = Field(default=8101, ge=1, le=65535 - max(SIMULATOR_PORTS.values()))
     simulator_latency_ms: int = 0
+    # The Notificaties simulator delivers in rounds, as Open Notificaties' scheduler does (there:
+    # NOTIFICATION_SEC_INTERVAL, default 20 s, at least 5 s); the demo takes the shortest real interval.
+    simulator_notificaties_seconds: float = Field(default=5.0, ge=0)
 
     @cached_property
     def config_files(self) -> dict[str, Path]:

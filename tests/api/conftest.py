@@ -46,7 +46,8 @@ StackFactory = Callable[..., Awaitable[Stack]]
 
 @pytest.fixture
 async def stack(database_url: str) -> AsyncIterator[Stack]:
-    async with running_simulators(base_port=0) as sims:
+    # the Notificaties simulator delivers only when a test runs a round (tests.events.conftest.deliver_round)
+    async with running_simulators(base_port=0, notificaties_seconds=0) as sims:
         settings = Settings(
             env=Environment.TEST,
             database_url=database_url,

@@ -1,5 +1,8 @@
-"""Real-time end to end on real sockets: simulators (Zaken publishing to the Notificaties routing
-component), DGKB (one or two processes), SSE clients."""
+"""Real-time end to end on real sockets: simulators (Zaken and Klantinteracties publishing to the
+Notificaties routing component), DGKB (one or two processes), SSE clients.
+
+The routing component delivers in scheduler rounds, as Open Notificaties does; here it runs a round
+only when a test asks (`deliver_round`), so what reaches DGKB, and when, is deterministic."""
 
 from __future__ import annotations
 
@@ -73,6 +76,25 @@ class World:
             callback_auth=f"Bearer {TOKEN}",
         )
 
+    async def deliver(self, waiting: int = 1) -> list[dict[str, Any]]:
+        return await deliver_round(self.simulators["notificaties"], waiting=waiting)
+
+
+async def deliver_round(notificaties: str, *, waiting: int = 1) -> list[dict[str, Any]]:
+    """Wait until `waiting` messages are scheduled at the Notificaties simulator (sources publish in
+    the background after their write), then run one scheduler round, as Open Notificaties' beat would;
+    the deliveries that round made."""
+    async with httpx.AsyncClient(timeout=10) as c:
+        for _ in range(250):
+            pending = (await c.get(f"{notificaties}/_sim/scheduled")).json()
+            if len(pending) >= waiting:
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError(f"fewer than {waiting} messages scheduled: {pending}")
+        delivered: list[dict[str, Any]] = (await c.post(f"{notificaties}/_sim/scheduler")).json()
+        return delivered
+
 
 def settings_for(database_url: str, **kw: Any) -> Settings:
     return Settings(
@@ -99,8 +121,11 @@ async def dgkb_node(settings: Settings, sims: dict[str, str]) -> AsyncIterator[N
 
 @pytest.fixture
 async def world(database_url: str) -> AsyncIterator[World]:
-    """One DGKB process subscribed at the Notificaties simulator."""
-    async with running_simulators(base_port=0) as sims, dgkb_node(settings_for(database_url), sims) as node:
+    """One DGKB process subscribed at the Notificaties simulator (which delivers on `deliver_round`)."""
+    async with (
+        running_simulators(base_port=0, notificaties_seconds=0) as sims,
+        dgkb_node(settings_for(database_url), sims) as node,
+    ):
         w = World(simulators=sims, nodes=[node])
         await w.subscribe(node)
         yield w

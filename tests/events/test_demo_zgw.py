@@ -24,6 +24,7 @@ from tests.events.conftest import (
     Node,
     SseClient,
     dgkb_node,
+    deliver_round,
     open_contact,
     set_status,
     settings_for,
@@ -34,7 +35,7 @@ from tests.events.conftest import (
 async def demo(database_url: str) -> AsyncIterator[tuple[dict[str, str], Node, Settings]]:
     """The simulators as `dgkb run` starts them and one DGKB process (its public URL is its socket)."""
     async with (
-        running_simulators(base_port=0, zgw_clients=DEMO_ZGW_CLIENTS) as sims,
+        running_simulators(base_port=0, zgw_clients=DEMO_ZGW_CLIENTS, notificaties_seconds=0) as sims,
         dgkb_node(settings_for(database_url), sims) as node,
     ):
         yield sims, node, settings_for(database_url, public_url=node.api)
@@ -96,5 +97,6 @@ async def test_the_demo_runs_end_to_end_with_strict_zgw_simulators(database_url:
             async with SseClient(anna, f"/api/v1/contacten/{contact}/gebeurtenissen") as sse:
                 # the Zaken simulator publishes with its own client; the routing component accepts it
                 await set_status(sims["zaken"], zaak, new["url"])
+                await deliver_round(sims["notificaties"])  # the routing component's next round
                 kind, data = await sse.next(wait=5)
         assert (kind, data["bron"]) == ("bijgewerkt", "zaken")

@@ -36,7 +36,7 @@ async def two_nodes(tmp_path: Path) -> AsyncIterator[World]:
     database_url = await fresh_database_url("postgresql", tmp_path)
     settings = settings_for(database_url, nats_url=NATS_URL)
     async with (
-        running_simulators(base_port=0) as sims,
+        running_simulators(base_port=0, notificaties_seconds=0) as sims,
         dgkb_node(settings, sims) as a,
         dgkb_node(settings, sims) as b,
     ):
@@ -56,6 +56,7 @@ async def test_notification_at_b_reaches_the_viewer_at_a(two_nodes: World) -> No
         async with SseClient(anna, f"/api/v1/contacten/{contact}/gebeurtenissen") as sse:
             new = next(s for s in statustypen if not s["isEindstatus"])
             await set_status(two_nodes.simulators["zaken"], zaak, new["url"])
+            await two_nodes.deliver()
             kind, data = await sse.next(wait=5)
         assert kind == "bijgewerkt"
         assert "dienst.zaken-lopend" in data["categorieen"]

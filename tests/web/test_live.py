@@ -24,7 +24,7 @@ from dgkb.runner import running_simulators
 from dgkb.simulators.notificaties import API_PATH
 from tests.api.conftest import Stack
 from tests.conftest import PG_URL, fresh_database_url
-from tests.events.conftest import NATS_URL, dgkb_node, open_zaak_of, set_status, settings_for
+from tests.events.conftest import NATS_URL, deliver_round, dgkb_node, open_zaak_of, set_status, settings_for
 from tests.events.conftest import TOKEN as EVENTS_TOKEN
 from tests.web.conftest import (
     Console,
@@ -84,6 +84,8 @@ async def test_zaak_status_change_appears_without_reload(browser: Browser, stack
         nieuw = next(s for s in statustypen if s["omschrijving"] == "In behandeling")
         resp = await c.post(f"{zaken}/_sim/zaken/{zaak['uuid']}/status", json={"statustype": nieuw["url"]})
         assert resp.status_code == 201, resp.text
+    # the routing component's next scheduler round (Open Notificaties delivers every few seconds)
+    await deliver_round(stack.simulators["notificaties"])
     await expect(lopend).to_contain_text("In behandeling", timeout=5000)
     await expect(lopend.locator(".dgkb-bijgewerkt")).to_have_text("bijgewerkt")
     assert await page.evaluate("window.__dgkbMarker") == "no-reload"
@@ -154,6 +156,7 @@ async def test_two_processes_console_at_a_notification_at_b(browser: Browser, tm
         zaak, statustypen = await open_zaak_of(sims["zaken"])
         nieuw = next(s for s in statustypen if s["omschrijving"] == "In behandeling")
         await set_status(sims["zaken"], zaak, nieuw["url"])
+        await deliver_round(sims["notificaties"])
         await expect(lopend).to_contain_text("In behandeling", timeout=5000)
         await expect(lopend.locator(".dgkb-bijgewerkt")).to_have_text("bijgewerkt")
         async with httpx.AsyncClient() as c:

@@ -1,9 +1,20 @@
 """ZGW Notificaties API 1.0: the message DGKB consumes, what it means, who it is about.
 
-A notification carries no BSN: `hoofdObject` is the URL of the zaak / klantcontact it is about. DGKB
-resolves the affected subjects by reading that resource at the configured source that owns the URL
-(a URL of any other origin is never followed), pseudonymises them at once and forgets the
-identifiers. `abonneer` registers DGKB's abonnement at a Notificaties API (routing component).
+A notification carries no BSN: `hoofdObject` is the URL of the zaak / klantcontact / interne taak /
+partij it is about. DGKB resolves the affected subjects by reading that resource at the configured
+source that owns the URL (a URL of any other origin is never followed), pseudonymises them at once and
+forgets the identifiers. `abonneer` registers DGKB's abonnement at a Notificaties API (routing
+component).
+
+Kanalen DGKB follows (`DEFAULT_KANALEN`): `zaken` (Open Zaak) and the three of Open Klant 2.x —
+`klantcontacten` (resource `klantcontact`), `internetaken` (`internetaak`), `partijen` (`partij`)
+(maykinmedia/open-klant src/openklant/components/klantinteracties/kanalen.py). The kanalen belong to
+the components that publish on them: DGKB subscribes, and creates a missing kanaal only when asked.
+
+Liberal in what the spec allows and senders send: a kenmerk value may be empty (Open Notificaties and
+Open Klant send empty strings, although the 1.0 OAS says `minLength: 1`) or a boolean, number or null
+(Open Klant's klantcontacten kenmerken; Open Notificaties 1.16 refuses those upstream, but another
+routing component may pass them on). DGKB does not interpret kenmerken.
 """
 
 from __future__ import annotations
@@ -26,24 +37,30 @@ log = logging.getLogger("dgkb.events")
 TEST_KANAAL = "test"
 # the shared secret of the demo outside production when DGKB_NOTIFICATIES_TOKEN is not set
 DEV_TOKEN = "dgkb-demo-notificaties-token-niet-voor-productie"
-DEFAULT_KANALEN = ("zaken", "klantcontacten")
+DEFAULT_KANALEN = ("zaken", "klantcontacten", "partijen", "internetaken")
 ZAKEN = ("dienst.zaken-lopend", "dienst.zaken-historie")
 CONTACTEN = ("contact.historie", "contact.open-verzoeken")
 CONTACTGEGEVENS = ("klant.contactgegevens", "klant.voorkeurskanaal")
 
 
+Kenmerk = str | bool | int | float | None
+
+
 class Notificatie(BaseModel):
     """The standard message (Notificaties API 1.0 `Message`)."""
 
-    model_config = ConfigDict(extra="ignore", str_min_length=1)
+    model_config = ConfigDict(extra="ignore")
 
-    kanaal: str = Field(max_length=50, description="Naam van het kanaal")
-    hoofdObject: str = Field(description="URL van het hoofdobject")  # ZGW field names
-    resource: str = Field(max_length=100)
-    resourceUrl: str = Field(description="URL van de resource")
-    actie: str = Field(max_length=100)
+    kanaal: str = Field(min_length=1, max_length=50, description="Naam van het kanaal")
+    hoofdObject: str = Field(min_length=1, description="URL van het hoofdobject")  # ZGW field names
+    resource: str = Field(min_length=1, max_length=100)
+    resourceUrl: str = Field(min_length=1, description="URL van de resource")
+    actie: str = Field(min_length=1, max_length=100)
     aanmaakdatum: datetime
-    kenmerken: dict[str, str] = Field(default_factory=dict)
+    kenmerken: dict[str, Kenmerk] = Field(
+        default_factory=dict,
+        description="Kenmerken van de bron; ook leeg, boolean, getal of null (zoals Open Klant ze stuurt)",
+    )
 
     def dedupe_key(self) -> str:
         """kanaal + resourceUrl + actie + aanmaakdatum: a redelivery of the same message."""
@@ -55,6 +72,10 @@ def categories_of(kanaal: str, resource: str) -> tuple[str, ...]:
     """The klantbeeld categories a notification of this kanaal/resource may have changed."""
     if kanaal == "zaken":
         return ZAKEN
+    if kanaal == "internetaken":  # Open Klant: a contactverzoek for the back office
+        return ("contact.open-verzoeken",)
+    if kanaal == "partijen":  # Open Klant: preferred address, language
+        return CONTACTGEGEVENS
     if kanaal in ("klantcontacten", "klantinteracties"):
         if resource in ("internetaak", "internetaken"):
             return ("contact.open-verzoeken",)
@@ -139,6 +160,10 @@ def _down(exc: Exception) -> bool:
     return isinstance(exc, httpx.TransportError)
 
 
+class KanalenOntbreken(LookupError):
+    """None of the kanalen to subscribe to exists at the Notificaties API."""
+
+
 async def abonneer(
     api_url: str,
     *,
@@ -146,12 +171,16 @@ async def abonneer(
     callback_auth: str,
     kanalen: Sequence[str] = DEFAULT_KANALEN,
     api_auth: str | Callable[[], str] = "",
+    create_missing: bool = False,
     client: httpx.AsyncClient | None = None,
     backoff: Backoff | None = None,
 ) -> dict[str, Any]:
-    """Register (or update) DGKB's abonnement at the Notificaties API `api_url` (…/api/v1):
-    missing kanalen are created, an existing abonnement with the same callbackUrl is replaced
-    (idempotent). Returns the abonnement as the API answered it. `api_auth` is the Authorization
+    """Register (or update) DGKB's abonnement at the Notificaties API `api_url` (…/api/v1) on those
+    of `kanalen` that exist; an existing abonnement with the same callbackUrl is replaced
+    (idempotent). A kanaal belongs to the component that publishes on it and registers it with its
+    filters and documentation: a missing one is left out (logged), and created — bare — only with
+    `create_missing`. KanalenOntbreken when none exists. Returns the abonnement as the API answered
+    it. `api_auth` is the Authorization
     value, or a function giving the current one for each attempt (a renewed ZGW JWT, see
     dgkb.events.routing_auth). With `backoff`, a routing component that is down (no connection,
     a timeout, 5xx, 408, 429) is tried again after each of its delays; a refusal is raised at once."""
@@ -161,7 +190,9 @@ async def abonneer(
         attempt += 1
         auth = api_auth() if callable(api_auth) else api_auth
         try:
-            return await _abonneer_once(api_url, callback_url, callback_auth, kanalen, auth, client)
+            return await _abonneer_once(
+                api_url, callback_url, callback_auth, kanalen, auth, client, create_missing=create_missing
+            )
         except Exception as exc:
             delay = next(delays, None) if _down(exc) else None
             if delay is None or backoff is None:
@@ -188,6 +219,8 @@ async def _abonneer_once(
     kanalen: Sequence[str],
     api_auth: str,
     client: httpx.AsyncClient | None,
+    *,
+    create_missing: bool,
 ) -> dict[str, Any]:
     headers = {"Authorization": api_auth} if api_auth else {}
     base = api_url.rstrip("/")
@@ -195,11 +228,24 @@ async def _abonneer_once(
     http = client or httpx.AsyncClient(timeout=10)
     try:
         bestaand = (await http.get(f"{base}/kanaal", headers=headers)).raise_for_status().json()
-        namen = {k.get("naam") for k in bestaand} if isinstance(bestaand, list) else set()
-        for naam in kanalen:
-            if naam not in namen:
+        namen = (
+            {k.get("naam") for k in bestaand if isinstance(k, dict)} if isinstance(bestaand, list) else set()
+        )
+        missing = [naam for naam in kanalen if naam not in namen]
+        if create_missing:
+            for naam in missing:
                 (await http.post(f"{base}/kanaal", json={"naam": naam}, headers=headers)).raise_for_status()
-        body = {"callbackUrl": callback_url, "auth": callback_auth, "kanalen": [{"naam": k} for k in kanalen]}
+            missing = []
+        elif missing:
+            log.warning(
+                "abonneren: kanaal %s bestaat niet bij %s; niet geabonneerd (de bron registreert het)",
+                ", ".join(missing),
+                base,
+            )
+        wanted = [k for k in kanalen if k not in missing]
+        if not wanted:
+            raise KanalenOntbreken(f"geen van de kanalen {', '.join(kanalen)} bestaat bij {base}")
+        body = {"callbackUrl": callback_url, "auth": callback_auth, "kanalen": [{"naam": k} for k in wanted]}
         abonnementen = (await http.get(f"{base}/abonnement", headers=headers)).raise_for_status().json()
         match = next(
             (a for a in abonnementen if isinstance(a, dict) and a.get("callbackUrl") == callback_url), None
@@ -222,6 +268,8 @@ __all__ = [
     "TEST_KANAAL",
     "Backoff",
     "Deduper",
+    "KanalenOntbreken",
+    "Kenmerk",
     "Notificatie",
     "abonneer",
     "categories_of",

@@ -618,7 +618,8 @@ class SourceGateway:
         )
 
     async def subjects_of(self, kanaal: str, url: str) -> tuple[str, list[Subject]] | None:
-        """(source id, subjects) of the zaak / klantcontact at `url`, read at the configured source
+        """(source id, subjects) of the zaak / klantcontact / interne taak / partij at `url` (by the
+        notification's `kanaal`), read at the configured source
         owning that URL (a URL of any other origin is never followed); None when none owns it. Read
         in DGKB's own name under the source organisation's `notificaties` purpose; each subject found
         is logged. SourceUnavailable: the notification is to be offered again later."""
@@ -652,8 +653,14 @@ def _subjects_operation(
     """The adapter's way to the subjects of a notification's hoofdobject on this kanaal, if any."""
     if kanaal == "zaken" and isinstance(adapter, ZaakSubjects):
         return lambda: adapter.subjects_of_zaak(url, {**headers, "Accept-Crs": "EPSG:4326"})
-    if kanaal in ("klantcontacten", "klantinteracties") and isinstance(adapter, KlantcontactSubjects):
+    if not isinstance(adapter, KlantcontactSubjects):
+        return None
+    if kanaal in ("klantcontacten", "klantinteracties"):
         return lambda: adapter.subjects_of_klantcontact(url, headers)
+    if kanaal == "internetaken":
+        return lambda: adapter.subjects_of_internetaak(url, headers)
+    if kanaal == "partijen":
+        return lambda: adapter.subjects_of_partij(url, headers)
     return None
 
 

@@ -27,11 +27,15 @@ deviation is marked.
 - Deviation: the scopes the specs name per operation (`zaken.lezen`, `notificaties.consumeren`, …,
   granted through the Autorisaties API) are not checked; every known client may do all (in Open Zaak:
   an Applicatie with `heeft_alle_autorisaties`). `/_sim/…` needs no token.
+
+`NotificatiePublisher` is how a simulated source (Zaken, Klantinteracties) publishes its change
+notifications to a Notificaties API after a write, in the background, as Open Zaak and Open Klant do.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import time
@@ -40,6 +44,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import jwt
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -52,6 +57,7 @@ __all__ = [
     "JWT_EXPIRY_SECONDS",
     "JWT_LEEWAY_SECONDS",
     "Behaviour",
+    "NotificatiePublisher",
     "RecordedRequest",
     "SimulatorMiddleware",
     "ZgwJwtMiddleware",
@@ -384,3 +390,58 @@ def zgw_authorization(
         return f"Bearer {jwt.encode(claims, secret, algorithm='HS256')}"
 
     return authorization
+
+
+class NotificatiePublisher:
+    """Sends a source's notifications to a Notificaties API (`POST {url}/notificaties`) in the
+    background: the write's answer does not wait for it, as with Open Zaak and Open Klant (a Celery
+    task after the transaction). `url` is the API's base URL (…/api/v1), or a function giving it
+    once known; None = publish nothing. What happened to each message is kept in `log` (kanaal,
+    resource, actie, resourceUrl, status: the routing component's HTTP status or the error's name),
+    without the message bodies."""
+
+    def __init__(
+        self, url: str | Callable[[], str | None] | None, auth: str | Callable[[], str] = ""
+    ) -> None:
+        self._url = url
+        self._auth = auth
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._client: httpx.AsyncClient | None = None
+        self.sent = 0
+        self.log: deque[dict[str, Any]] = deque(maxlen=500)
+
+    def _target(self) -> str | None:
+        url = self._url() if callable(self._url) else self._url
+        return url.rstrip("/") if url else None
+
+    def publish(self, message: dict[str, Any]) -> None:
+        target = self._target()
+        if target is None:
+            return
+        task = asyncio.create_task(self._send(f"{target}/notificaties", message))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, url: str, message: dict[str, Any]) -> None:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=5)
+        auth = self._auth() if callable(self._auth) else self._auth  # a ZGW JWT is made per call
+        headers = {"Authorization": auth} if auth else {}
+        record: dict[str, Any] = {k: message.get(k) for k in ("kanaal", "resource", "actie", "resourceUrl")}
+        try:
+            resp = await self._client.post(url, json=message, headers=headers)
+            record["status"] = resp.status_code
+            if resp.is_success:
+                self.sent += 1
+        except httpx.HTTPError as exc:
+            record["status"] = type(exc).__name__
+        self.log.append(record)
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None

@@ -3,18 +3,41 @@
 Reads: partijen (by partij-identificator), digitaleadressen, klantcontacten (by the partij of a
 betrokkene, with `expand`), betrokkenen, onderwerpobjecten, internetaken, actoren. Writes (kept in
 memory, validated on required fields, enums and the spec's max lengths, 400 with `invalidParams`):
-klantcontacten, betrokkenen, onderwerpobjecten, internetaken.
+klantcontacten, betrokkenen, onderwerpobjecten and internetaken (create), internetaken (`PUT`,
+`PATCH`), partijen (`PATCH`: nummer, interneNotitie, voorkeursDigitaalAdres — one of the partij's own
+digitale adressen —, voorkeurstaal, indicatieActief, indicatieGeheimhouding, soortPartij).
 
 Objects are stored with path-only URLs and rendered with the caller's host, so the same store answers
 on any port.
+
+Notifications, as Open Klant 2.x publishes them (maykinmedia/open-klant
+src/openklant/components/klantinteracties/kanalen.py, api/tests/test_notifications.py): with
+`notificaties_url` every write of a partij, interne taak or klantcontact is published in the background
+(`POST {notificaties_url}/notificaties`, the write's answer does not wait) with `hoofdObject` =
+`resourceUrl` = the object's URL and `actie` create / update / partial_update:
+
+| kanaal | resource | kenmerken |
+|---|---|---|
+| `partijen` | `partij` | nummer, interneNotitie, soortPartij |
+| `internetaken` | `internetaak` | nummer, gevraagdeHandeling, toelichting, status |
+| `klantcontacten` | `klantcontact` | hoofdOnderwerpType, indicatieContactGelukt, verdereActieOndernomen |
+
+Writes of betrokkenen and onderwerpobjecten publish nothing (they have no kanaal). Deviation from the
+Notificaties API 1.0 spec (a kenmerk is a string of at least one character), modelled here: Open Klant
+takes each kenmerk's value from the model field as it is (notifications-api-common
+`Kanaal.get_kenmerken`), so empty strings go out (hoofdOnderwerpType, interneNotitie, toelichting), and
+the klantcontacten kenmerken are booleans or null. Open Notificaties refuses a boolean or null kenmerk
+(see dgkb.simulators.notificaties), so a klantcontacten notification never reaches a subscriber; what
+happened to each is at `GET /_sim/notificaties` (kanaal, resource, actie, resourceUrl, status).
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
 import uuid
 from bisect import bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import accumulate
@@ -27,7 +50,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dgkb.simulators.common import Behaviour, SimulatorMiddleware, problem, sim_routes
+from dgkb.simulators.common import Behaviour, NotificatiePublisher, SimulatorMiddleware, problem, sim_routes
 from dgkb.simulators.world import Company, DigitaalAdres, InterneTaak, Klantcontact, Person, Vestiging, World
 
 __all__ = ["BASE_PATH", "create_app"]
@@ -111,6 +134,24 @@ _WRITE_RULES: dict[str, dict[str, _Rule]] = {
         "status": _Rule(str, required=True, enum=("te_verwerken", "verwerkt")),
         "afgehandeldOp": _Rule(str, 40, nullable=True),
     },
+    "partijen": {  # PATCH only
+        "nummer": _Rule(str, 10),
+        "interneNotitie": _Rule(str, 1000),
+        "voorkeursDigitaalAdres": _Rule(dict, nullable=True),
+        "voorkeurstaal": _Rule(str, 3),
+        "indicatieActief": _Rule(bool),
+        "indicatieGeheimhouding": _Rule(bool, nullable=True),
+        "soortPartij": _Rule(str, enum=("persoon", "organisatie", "contactpersoon")),
+    },
+}
+# What Open Klant publishes per kanaal: (resource, kenmerken); see the module docstring
+_KANALEN: dict[str, tuple[str, tuple[str, ...]]] = {
+    "partijen": ("partij", ("nummer", "interneNotitie", "soortPartij")),
+    "internetaken": ("internetaak", ("nummer", "gevraagdeHandeling", "toelichting", "status")),
+    "klantcontacten": (
+        "klantcontact",
+        ("hoofdOnderwerpType", "indicatieContactGelukt", "verdereActieOndernomen"),
+    ),
 }
 _NESTED_MAX: dict[str, dict[str, int]] = {
     "onderwerpobjectidentificator": {
@@ -129,7 +170,8 @@ def _invalid(params: list[Obj], instance: str) -> Response:
     )
 
 
-def _validate(resource: str, body: Any) -> list[Obj]:
+def _validate(resource: str, body: Any, *, partial: bool = False) -> list[Obj]:
+    """The errors of a create / full update (`partial`: a PATCH, where nothing is required)."""
     if not isinstance(body, dict):
         return [
             {"name": "nonFieldErrors", "code": "invalid", "reason": "Ongeldige data. Verwacht een object."}
@@ -137,7 +179,7 @@ def _validate(resource: str, body: Any) -> list[Obj]:
     errors = []
     for name, rule in _WRITE_RULES[resource].items():
         if name not in body:
-            if rule.required:
+            if rule.required and not partial:
                 errors.append({"name": name, "code": "required", "reason": "Dit veld is vereist."})
             continue
         value = body[name]
@@ -541,15 +583,40 @@ class _Store:
 
 
 def create_app(
-    world: World, *, latency_ms: int = 0, page_size: int = 100, extra_addresses: int = 0
+    world: World,
+    *,
+    latency_ms: int = 0,
+    page_size: int = 100,
+    extra_addresses: int = 0,
+    notificaties_url: str | Callable[[], str | None] | None = None,
+    notificaties_auth: str | Callable[[], str] = "",
 ) -> Starlette:
     """The Klantinteracties simulator over `world`; `extra_addresses` adds that many fictitious
-    digitale adressen without a partij (for the search benchmark over 100,000 addresses)."""
+    digitale adressen without a partij (for the search benchmark over 100,000 addresses). With
+    `notificaties_url` (the base URL of a Notificaties API, …/api/v1, or a function giving it once
+    known) every write of a partij, interne taak or klantcontact is published there."""
     behaviour = Behaviour(latency_ms=latency_ms)
     store = _Store(world, extra_addresses)
+    publisher = NotificatiePublisher(notificaties_url, notificaties_auth)
 
     def base(request: Request) -> str:
         return f"{request.url.scheme}://{request.url.netloc}"
+
+    def notify(request: Request, kanaal: str, obj: Obj, actie: str) -> None:
+        """Publish the write of `obj` on `kanaal`, as Open Klant does after the transaction."""
+        resource, kenmerken = _KANALEN[kanaal]
+        url = base(request) + obj["url"]
+        publisher.publish(
+            {
+                "kanaal": kanaal,
+                "hoofdObject": url,
+                "resource": resource,
+                "resourceUrl": url,
+                "actie": actie,
+                "aanmaakdatum": _iso(datetime.now(UTC)),
+                "kenmerken": {k: obj.get(k, "") for k in kenmerken},
+            }
+        )
 
     def ok(body: Any, request: Request, status: int = 200) -> Response:
         return JSONResponse(
@@ -775,6 +842,7 @@ def create_app(
             "referentienummer": None,
             "inhoud": "",
             "reactie": "",
+            "hoofdOnderwerpType": "",
             "indicatieContactGelukt": None,
             "verdereActieOndernomen": False,
             "plaatsgevondenOp": _iso(datetime.now(UTC)),
@@ -783,6 +851,7 @@ def create_app(
         if not obj.get("nummer"):
             obj["nummer"] = f"{len(store.data['klantcontacten']) + 1:010d}"
         store.data["klantcontacten"][obj["uuid"]] = obj
+        notify(request, "klantcontacten", obj, "create")
         return ok(obj, request, 201)
 
     async def post_betrokkenen(request: Request) -> Response:
@@ -839,16 +908,7 @@ def create_app(
             return error
         errors: list[Obj] = []
         contact = link_fk(obj, "aanleidinggevendKlantcontact", "klantcontacten", errors, required=True)
-        actoren = list(obj.get("toegewezenAanActoren") or [])
-        if "toegewezenAanActor" in obj:
-            actoren.insert(0, obj["toegewezenAanActor"])
-        resolved = []
-        for actor in actoren:
-            target = store.get("actoren", _fk_uuid(actor))
-            if target is None:
-                errors.append(missing_fk("toegewezenAanActoren"))
-            else:
-                resolved.append(_fk("actoren", target["uuid"]))
+        resolved = resolve_actoren(obj, errors)
         if errors:
             return _invalid(errors, request.url.path)
         obj = {
@@ -869,7 +929,101 @@ def create_app(
         store.data["internetaken"][obj["uuid"]] = obj
         assert contact is not None
         contact["leiddeTotInterneTaken"].append(_fk("internetaken", obj["uuid"]))
+        notify(request, "internetaken", obj, "create")
         return ok(obj, request, 201)
+
+    def resolve_actoren(obj: Obj, errors: list[Obj]) -> list[Obj]:
+        """`toegewezenAanActor` (deprecated) and `toegewezenAanActoren` as links to known actoren."""
+        actoren = list(obj.get("toegewezenAanActoren") or [])
+        if "toegewezenAanActor" in obj:
+            actoren.insert(0, obj["toegewezenAanActor"])
+        resolved = []
+        for actor in actoren:
+            target = store.get("actoren", _fk_uuid(actor))
+            if target is None:
+                errors.append(missing_fk("toegewezenAanActoren"))
+            else:
+                resolved.append(_fk("actoren", target["uuid"]))
+        return resolved
+
+    async def changes_of(request: Request, resource: str) -> tuple[Obj, Obj] | Response:
+        """(the stored object, the validated changes) of a PUT or PATCH on `resource`."""
+        current = store.get(resource, request.path_params["uuid"])
+        if current is None:
+            return problem(
+                404, "Niet gevonden.", "Niet gevonden.", code="not_found", instance=request.url.path
+            )
+        try:
+            body = await request.json()
+        except ValueError:
+            return _invalid(
+                [{"name": "nonFieldErrors", "code": "parse_error", "reason": "Geen JSON."}], request.url.path
+            )
+        errors = _validate(resource, body, partial=request.method == "PATCH")
+        if errors:
+            return _invalid(errors, request.url.path)
+        return current, {k: v for k, v in body.items() if k in _WRITE_RULES[resource]}
+
+    async def update_internetaak(request: Request) -> Response:
+        found = await changes_of(request, "internetaken")
+        if isinstance(found, Response):
+            return found
+        current, changes = found
+        updated = {**current, **changes}
+        errors: list[Obj] = []
+        old_contact = _fk_uuid(current.get("aanleidinggevendKlantcontact"))
+        contact = link_fk(updated, "aanleidinggevendKlantcontact", "klantcontacten", errors, required=True)
+        if {"toegewezenAanActor", "toegewezenAanActoren"} & changes.keys():
+            resolved = resolve_actoren(changes, errors)
+            updated["toegewezenAanActoren"] = resolved
+            if resolved:
+                updated["toegewezenAanActor"] = resolved[0]
+            else:
+                updated.pop("toegewezenAanActor", None)
+        if errors:
+            return _invalid(errors, request.url.path)
+        assert contact is not None
+        if contact["uuid"] != old_contact:
+            previous = store.get("klantcontacten", old_contact)
+            link = _fk("internetaken", current["uuid"])
+            if previous is not None and link in previous["leiddeTotInterneTaken"]:
+                previous["leiddeTotInterneTaken"].remove(link)
+            contact["leiddeTotInterneTaken"].append(link)
+        store.data["internetaken"][current["uuid"]] = updated
+        notify(request, "internetaken", updated, "partial_update" if request.method == "PATCH" else "update")
+        return ok(updated, request)
+
+    async def patch_partij(request: Request) -> Response:
+        found = await changes_of(request, "partijen")
+        if isinstance(found, Response):
+            return found
+        current, changes = found
+        if changes.get("voorkeursDigitaalAdres") is not None:
+            wanted = _fk_uuid(changes["voorkeursDigitaalAdres"])
+            if wanted not in {a["uuid"] for a in current["digitaleAdressen"]}:
+                return _invalid(
+                    [
+                        {
+                            "name": "voorkeursDigitaalAdres",
+                            "code": "invalid",
+                            "reason": "Het voorkeursadres moet een gekoppeld digitaal adres zijn.",
+                        }
+                    ],
+                    request.url.path,
+                )
+            changes["voorkeursDigitaalAdres"] = _fk("digitaleadressen", str(wanted))
+        updated = {**current, **changes}
+        store.data["partijen"][current["uuid"]] = updated
+        notify(request, "partijen", updated, "partial_update")
+        return ok(updated, request)
+
+    async def published(request: Request) -> Response:
+        return JSONResponse(list(publisher.log))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await publisher.aclose()
 
     p = BASE_PATH
     routes = [
@@ -884,7 +1038,12 @@ def create_app(
         Route(f"{p}/onderwerpobjecten", post_onderwerpobjecten, methods=["POST"]),
         Route(f"{p}/internetaken", list_internetaken, methods=["GET"]),
         Route(f"{p}/internetaken", post_internetaken, methods=["POST"]),
+        Route(f"{p}/internetaken/{{uuid}}", update_internetaak, methods=["PUT", "PATCH"]),
+        Route(f"{p}/partijen/{{uuid}}", patch_partij, methods=["PATCH"]),
+        Route("/_sim/notificaties", published, methods=["GET"]),
     ]
     for resource in store.data:
         routes.append(Route(f"{p}/{resource}/{{uuid}}", detail(resource), methods=["GET"]))
-    return Starlette(routes=routes, middleware=[Middleware(SimulatorMiddleware, behaviour=behaviour)])
+    return Starlette(
+        routes=routes, middleware=[Middleware(SimulatorMiddleware, behaviour=behaviour)], lifespan=lifespan
+    )

@@ -1,7 +1,9 @@
 """Run an ASGI app with uvicorn on a real socket inside the current event loop.
 
 Used by the tests, the benchmarks and `dgkb run` to start simulators next to DGKB. The server does not
-install signal handlers (several may run side by side; the host process owns the signals).
+install signal handlers (several may run side by side; the host process owns the signals). The ASGI
+lifespan is off unless asked for (`lifespan="on"`): DGKB's own app is started by the tests themselves,
+while a simulator with background work (the Notificaties scheduler) needs its startup and shutdown.
 
 The socket is bound here, before uvicorn starts: a port taken by another process is a PortInUse naming
 the port and what should have run there, instead of uvicorn's exit from inside a task.
@@ -14,11 +16,21 @@ import contextlib
 import errno
 import socket
 from collections.abc import AsyncIterator, Generator, Mapping
+from typing import Literal
 
 import uvicorn
 from starlette.types import ASGIApp
 
-__all__ = ["BackgroundServer", "PortInUse", "bind_socket", "serve_all_in_background", "serve_in_background"]
+__all__ = [
+    "BackgroundServer",
+    "Lifespan",
+    "PortInUse",
+    "bind_socket",
+    "serve_all_in_background",
+    "serve_in_background",
+]
+
+Lifespan = Literal["on", "off", "auto"]
 
 
 class PortInUse(RuntimeError):
@@ -61,7 +73,7 @@ class BackgroundServer(uvicorn.Server):
 
 
 async def _start(
-    app: ASGIApp, port: int, host: str, startup_timeout: float, what: str
+    app: ASGIApp, port: int, host: str, startup_timeout: float, what: str, lifespan: Lifespan = "off"
 ) -> tuple[BackgroundServer, asyncio.Task[None], str]:
     sock = bind_socket(host, port, what)
     config = uvicorn.Config(
@@ -69,7 +81,7 @@ async def _start(
         host=host,
         port=port,
         log_level="warning",
-        lifespan="off",
+        lifespan=lifespan,
         access_log=False,
         timeout_graceful_shutdown=1,
     )
@@ -103,11 +115,16 @@ async def _stop(running: list[tuple[BackgroundServer, asyncio.Task[None], str]])
 
 @contextlib.asynccontextmanager
 async def serve_in_background(
-    app: ASGIApp, port: int = 0, *, host: str = "127.0.0.1", startup_timeout: float = 10.0
+    app: ASGIApp,
+    port: int = 0,
+    *,
+    host: str = "127.0.0.1",
+    startup_timeout: float = 10.0,
+    lifespan: Lifespan = "off",
 ) -> AsyncIterator[tuple[BackgroundServer, str]]:
     """Serve `app` on `host:port` (0 = a free port) as a task; yield the server and its base URL
     (e.g. "http://127.0.0.1:53211"); stop the server on exit."""
-    server, task, url = await _start(app, port, host, startup_timeout, "de server")
+    server, task, url = await _start(app, port, host, startup_timeout, "de server", lifespan)
     try:
         yield server, url
     finally:
@@ -116,14 +133,18 @@ async def serve_in_background(
 
 @contextlib.asynccontextmanager
 async def serve_all_in_background(
-    apps: Mapping[str, tuple[ASGIApp, int]], *, host: str = "127.0.0.1", startup_timeout: float = 10.0
+    apps: Mapping[str, tuple[ASGIApp, int]],
+    *,
+    host: str = "127.0.0.1",
+    startup_timeout: float = 10.0,
+    lifespan: Lifespan = "off",
 ) -> AsyncIterator[dict[str, str]]:
     """Serve several apps (name -> (app, port)); yield name -> base URL; stop them all together.
     PortInUse (naming the app) when a port is taken; the ones already started are stopped again."""
     running: list[tuple[BackgroundServer, asyncio.Task[None], str]] = []
     try:
         for name, (app, port) in apps.items():
-            running.append(await _start(app, port, host, startup_timeout, f"'{name}'"))
+            running.append(await _start(app, port, host, startup_timeout, f"'{name}'", lifespan))
         yield {name: url for name, (_, _, url) in zip(apps, running, strict=True)}
     finally:
         await _stop(running)

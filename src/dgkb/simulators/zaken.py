@@ -34,17 +34,15 @@ true}` makes it ignore `expand` (an older source), besides the common switches.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -53,6 +51,7 @@ from starlette.routing import Route
 
 from dgkb.simulators.common import (
     Behaviour,
+    NotificatiePublisher,
     SimulatorMiddleware,
     ZgwJwtMiddleware,
     ZgwJwtVerifier,
@@ -115,40 +114,6 @@ class _ZaakState:
 def _rol_matches(rol: _Rol, name: str, value: str) -> bool:
     kind, key = _FILTERS[name]
     return rol.betrokkene_type == kind and rol.identificatie.get(key) == value
-
-
-class _Publisher:
-    """Sends notifications to a Notificaties API in the background, as Open Zaak does after a
-    write (the write's answer does not wait for it). No BSN in a message: kenmerken name only the
-    bronorganisatie, zaaktype and vertrouwelijkheidaanduiding."""
-
-    def __init__(self, url: str | Callable[[], str | None] | None, auth: str | Callable[[], str]) -> None:
-        self._url = url
-        self._auth = auth
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._client: httpx.AsyncClient | None = None
-        self.sent = 0
-
-    def _target(self) -> str | None:
-        url = self._url() if callable(self._url) else self._url
-        return url.rstrip("/") if url else None
-
-    def publish(self, message: dict[str, Any]) -> None:
-        target = self._target()
-        if target is None:
-            return
-        task = asyncio.create_task(self._send(f"{target}/notificaties", message))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _send(self, url: str, message: dict[str, Any]) -> None:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=5)
-        auth = self._auth() if callable(self._auth) else self._auth
-        headers = {"Authorization": auth} if auth else {}
-        with contextlib.suppress(httpx.HTTPError):
-            (await self._client.post(url, json=message, headers=headers)).raise_for_status()
-            self.sent += 1
 
 
 def _last(url: str) -> str:
@@ -248,7 +213,7 @@ def create_app(
     `notificaties_auth` (an Authorization value, or a function giving a fresh one per message). With
     `zgw_auth` every API request needs a ZGW JWT it accepts."""
     behaviour = Behaviour(latency_ms=latency_ms)
-    publisher = _Publisher(notificaties_url, notificaties_auth)
+    publisher = NotificatiePublisher(notificaties_url, notificaties_auth)
     # ignoreFilters: the zaken list ignores the betrokkene filters; ignoreExpand: `expand` is ignored
     switches = {"ignoreFilters": False, "ignoreExpand": False}
     zaaktypen = {zt.uuid: zt for zt in world.zaaktypen}
@@ -695,10 +660,17 @@ def create_app(
         Route(f"{c}/statustypen/{{uuid}}", get_statustype, methods=["GET"]),
         Route(f"{c}/resultaattypen/{{uuid}}", get_resultaattype, methods=["GET"]),
     ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await publisher.aclose()
+
     return Starlette(
         routes=routes,
         middleware=[
             Middleware(SimulatorMiddleware, behaviour=behaviour),
             Middleware(ZgwJwtMiddleware, verifier=zgw_auth),
         ],
+        lifespan=lifespan,
     )

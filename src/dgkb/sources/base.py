@@ -273,8 +273,14 @@ class ZaakSubjects(Protocol):
 
 @runtime_checkable
 class KlantcontactSubjects(Protocol):
-    """Implemented by the Klantinteracties adapter: whom the klantcontact at `url` is about."""
+    """Implemented by the Klantinteracties adapter: whom the klantcontact, interne taak or partij at
+    `url` is about (Open Klant's kanalen klantcontacten, internetaken, partijen); None: not this
+    source's URL."""
 
     async def subjects_of_klantcontact(
         self, url: str, headers: Mapping[str, str]
     ) -> list[Subject] | None: ...
+
+    async def subjects_of_internetaak(self, url: str, headers: Mapping[str, str]) -> list[Subject] | None: ...
+
+    async def subjects_of_partij(self, url: str, headers: Mapping[str, str]) -> list[Subject] | None: ...

@@ -491,5 +491,26 @@ class KlantinteractiesAdapter:
             found.extend(s for s in _subjects(partij) if s not in found)
         return found
 
+    async def subjects_of_internetaak(self, url: str, headers: Mapping[str, str]) -> list[Subject] | None:
+        """The subjects of the klantcontact an interne taak (contactverzoek) at `url` arose from;
+        None when `url` is not of this source. SubjectNotFound when the taak is gone (404)."""
+        if not self._http.same_origin(url):
+            return None
+        taak = await self._http.request("GET", url, headers=headers, not_found_is_subject=True)
+        contact = _fk_uuid(taak.get("aanleidinggevendKlantcontact")) if isinstance(taak, dict) else None
+        if contact is None:
+            return []
+        return await self.subjects_of_klantcontact(
+            f"{self._http.base_url}{self._path}/klantcontacten/{contact}", headers
+        )
+
+    async def subjects_of_partij(self, url: str, headers: Mapping[str, str]) -> list[Subject] | None:
+        """The subjects (BSN/KVK/vestiging identificatoren) of the partij at `url`; None when `url` is
+        not of this source. SubjectNotFound when the partij is gone (404)."""
+        if not self._http.same_origin(url):
+            return None
+        partij = await self._http.request("GET", url, headers=headers, not_found_is_subject=True)
+        return list(dict.fromkeys(_subjects(partij))) if isinstance(partij, dict) else []
+
     async def aclose(self) -> None:
         await self._http.aclose()
