@@ -69,7 +69,10 @@ def simulator_apps(
         # plus the persons of `dgkb simulators import-gba`, when imported (see simulators.gba_import)
         "brp": brp.create_app(gba_import.with_imported_persons(world), latency_ms=latency_ms),
         "zaken": zaken.create_app(world, latency_ms=latency_ms, notificaties_url=notificaties_url),
-        "klantinteracties": klantinteracties.create_app(world, latency_ms=latency_ms),
+        # Open Klant's API token (`Authorization: Token …`), as config/sources.yaml carries it
+        "klantinteracties": klantinteracties.create_app(
+            world, token="demo-openklant-token", latency_ms=latency_ms
+        ),
         "gemeente-belastingen": belastingen.create_app(
             bsns, kvks, organisation="gemeente", kind="belastingen", latency_ms=latency_ms
         ),
