@@ -78,7 +78,7 @@ def _simulators_main(latency_ms: int, extra_addresses: int, conn: Connection) ->
         world = build_world()
         apps = simulator_apps(world, latency_ms)
         apps["klantinteracties"] = klantinteracties.create_app(
-            world, latency_ms=latency_ms, extra_addresses=extra_addresses
+            world, token=KI_TOKEN, latency_ms=latency_ms, extra_addresses=extra_addresses
         )
         async with contextlib.AsyncExitStack() as stack:
             urls = {}
@@ -383,7 +383,7 @@ async def scenario_search(
         headers = await token(s, api, USER)
         # the simulator alone: the adapter's adres__icontains query over every digitaal adres
         ki = f"{sims['klantinteracties']}{KI_PATH}/digitaleadressen"
-        ki_headers = {"Authorization": f"Bearer {KI_TOKEN}"}
+        ki_headers = {"Authorization": f"Token {KI_TOKEN}"}  # as Open Klant wants it
         for label, core in (
             ("telefoon", phone_search_core(normalise_phone(PHONE))),
             ("e-mail", normalise_email(EMAIL)),

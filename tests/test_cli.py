@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 from sqlalchemy import text
@@ -194,14 +195,102 @@ async def test_check_reports_broken_register_with_file_and_path(cli_env: dict[st
     assert "register.yaml: verwerkingsactiviteiten.1.categorieen.klant.bestaat-niet" in err
 
 
-async def test_check_passes_on_the_shipped_configuration(cli_env: dict[str, str]) -> None:
+def _line(out: str, source: str) -> str:
+    return next(line for line in out.splitlines() if f" {source} " in line)
+
+
+async def test_check_probes_every_source_with_its_credentials(cli_env: dict[str, str]) -> None:
+    """The shipped configuration against the demo simulators: every source reachable and
+    authenticated with its configured credentials (Open Klant with `Token …`), its API version,
+    every actor of onderwerpen.yaml found, and the categories no source serves listed."""
     code, out, err = await dgkb(cli_env, "check")
-    assert code == 0, err
+    assert code == 0, out + err
     assert "Configuratie geldig" in out
-    # the probe table: every enabled source reachable (the simulators run in this test)
-    for source in ("brp", "zaken", "klantinteracties", "kvk", "waterschap-belastingen"):
-        line = next(line for line in out.splitlines() if f" {source} " in line)
-        assert " ja " in line, line
+    for source in ("brp", "zaken", "klantinteracties", "kvk", "reisdocumenten", "producten"):
+        cells = [c.strip() for c in _line(out, source).split("│")]
+        assert cells[4].startswith("ja"), cells  # reachable
+        assert cells[5].startswith("ja"), cells  # authenticated with the configured credentials
+    assert "0.9.0" in _line(out, "klantinteracties")
+    assert "1.5.1" in _line(out, "zaken")
+    for afdeling in ("team-parkeren", "kcc", "team-wmo", "team-belastingen"):
+        assert "bestaat" in _line(out, afdeling), afdeling
+    assert "Team Parkeren" in _line(out, "team-parkeren")
+    assert "klant.werk-en-inkomen: geen actieve bron levert deze categorie" in " ".join(err.split())
+    assert "Wmo-aanvraag" in " ".join(err.split())
+    code, out, err = await dgkb(cli_env, "check", "--strikt")
+    assert code == 1
+    assert "categorie zonder bron: klant.werk-en-inkomen" in " ".join(err.split())
+
+
+async def test_check_fails_naming_the_source_whose_credentials_are_refused(cli_env: dict[str, str]) -> None:
+    config = Path(cli_env["DGKB_CONFIG_DIR"])
+    sources = yaml.safe_load((config / "sources.yaml").read_text())
+    ki = next(s for s in sources["sources"] if s["id"] == "klantinteracties")
+    for auth in (
+        {"type": "token", "token": "verkeerde-sleutel"},
+        {"type": "bearer", "token": "demo-openklant-token"},  # the right key, the wrong scheme
+    ):
+        ki["auth"] = auth
+        (config / "sources.yaml").write_text(yaml.safe_dump(sources))
+        code, out, err = await dgkb(cli_env, "check")
+        assert code == 1, out + err
+        text = " ".join(err.split())
+        assert (
+            "bron 'klantinteracties' (Klantinteracties (Open Klant)): niet geautoriseerd (HTTP 401)" in text
+        ), text
+        assert f"auth type '{auth['type']}'" in text
+        hint = "Open Klant wil 'Authorization: Token <sleutel>': auth type 'token'"
+        assert (hint in text) is (auth["type"] == "bearer")
+        assert "nee" in _line(out, "klantinteracties")
+        assert "niet te controleren" in _line(out, "team-parkeren")
+        assert "bron 'brp'" not in text.split("Controle mislukt:")[1]  # only the refusing source
+
+
+async def test_check_fails_on_an_actor_the_source_does_not_know(cli_env: dict[str, str]) -> None:
+    config = Path(cli_env["DGKB_CONFIG_DIR"])
+    onderwerpen = yaml.safe_load((config / "onderwerpen.yaml").read_text())
+    onderwerpen["afdelingen"][1]["actor"] = "11111111-1111-4111-8111-111111111111"
+    (config / "onderwerpen.yaml").write_text(yaml.safe_dump(onderwerpen, allow_unicode=True))
+    code, out, err = await dgkb(cli_env, "check")
+    assert code == 1, out + err
+    assert (
+        "onderwerpen.yaml: afdelingen.1.actor: actor 11111111-1111-4111-8111-111111111111 van afdeling "
+        "'kcc' bestaat niet in bron 'klantinteracties'"
+    ) in " ".join(err.split())
+    assert "bestaat niet" in _line(out, "kcc")
+    assert "bestaat" in _line(out, "team-wmo")
+
+
+async def test_check_fails_when_a_source_answers_with_an_error(cli_env: dict[str, str]) -> None:
+    """An HTTP 500 is not "reachable: ja" and passing, as it used to be."""
+    config = Path(cli_env["DGKB_CONFIG_DIR"])
+    sources = yaml.safe_load((config / "sources.yaml").read_text())
+    zaken = next(s for s in sources["sources"] if s["id"] == "zaken")
+    async with httpx.AsyncClient() as client:
+        (await client.post(f"{zaken['baseUrl']}/_sim/behaviour", json={"fail": "500"})).raise_for_status()
+    code, out, err = await dgkb(cli_env, "check")
+    assert code == 1, out + err
+    assert "bron 'zaken' (Zaaksysteem (ZGW Zaken API)): de bron gaf een fout (HTTP 500)" in " ".join(
+        err.split()
+    )
+
+
+async def test_check_refuses_an_afdeling_without_actor(cli_env: dict[str, str]) -> None:
+    """Open Klant refuses a contactverzoek without an actor: the configuration says so at start-up,
+    naming the file, the path and what to do — not the agent, after the call."""
+    config = Path(cli_env["DGKB_CONFIG_DIR"])
+    onderwerpen = yaml.safe_load((config / "onderwerpen.yaml").read_text())
+    del onderwerpen["afdelingen"][0]["actor"]
+    onderwerpen["afdelingen"][2]["actor"] = "team-wmo"
+    (config / "onderwerpen.yaml").write_text(yaml.safe_dump(onderwerpen, allow_unicode=True))
+    code, _, err = await dgkb(cli_env, "check", "--no-probe")
+    assert code == 1
+    text = " ".join(err.split())
+    assert "Configuratie ongeldig" in text
+    assert "onderwerpen.yaml: afdelingen.0.actor: ontbreekt" in text
+    assert "Open Klant weigert een interne taak zonder actor" in text
+    assert "(afdeling 'team-parkeren')" in text
+    assert "onderwerpen.yaml: afdelingen.2.actor: 'team-wmo' is geen uuid (afdeling 'team-wmo')" in text
 
 
 async def test_check_lists_demo_secrets_warning_outside_production_error_in_production(

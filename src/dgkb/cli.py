@@ -8,7 +8,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -50,13 +50,23 @@ def seed_demo() -> None:
 @app.command()
 def check(
     probe: Annotated[
-        bool, typer.Option(help="Elke actieve bron aanroepen en bereikbaarheid en latency tonen")
+        bool,
+        typer.Option(
+            help="Elke actieve bron aanroepen met de ingestelde inloggegevens (bereikbaar, "
+            "geautoriseerd, versie) en de actoren uit onderwerpen.yaml bij de bron opzoeken"
+        ),
     ] = True,
+    strikt: Annotated[bool, typer.Option(help="Ook categorieën zonder bron laten falen (exit 1)")] = False,
 ) -> None:
-    """Controleer register, catalogus en bronnenconfiguratie; exit 1 met precieze meldingen.
+    """Controleer register, catalogus, bronnen en onderwerpen; exit 1 met precieze meldingen.
+
+    Met --probe (standaard) ook elke bron: bereikbaar, geautoriseerd met de ingestelde sleutel of
+    token, en welke API-versie; en of de actoren van de afdelingen in de Klantinteracties-bron
+    bestaan. Categorieën die geen bron levert: een waarschuwing (met --strikt een fout).
     Ingebouwde sleutels en demogeheimen: een waarschuwing, in productie een fout."""
     from dgkb.composition.root import identification_purposes, load_configuration
     from dgkb.demo_secrets import demo_secrets
+    from dgkb.operator import uncovered_categories
 
     settings = Settings()
     try:
@@ -65,12 +75,14 @@ def check(
     except InvalidConfiguration as exc:
         err.print("[red]Configuratie ongeldig:[/red]")
         for line in exc.message.splitlines():
-            err.print(f"  {line}")
+            err.print(f"  {line}", markup=False)
         raise typer.Exit(1) from None
+    afdelingen = len(config.moments.afdelingen) if config.moments else 0
     console.print(
         f"[green]Configuratie geldig[/green]: {len(config.catalogue.categorieen)} categorieën, "
         f"{len(config.register.verwerkingsactiviteiten)} verwerkingsactiviteiten "
-        f"(register {config.register.fingerprint}), {len(config.sources.sources)} bronnen"
+        f"(register {config.register.fingerprint}), {len(config.sources.sources)} bronnen, "
+        f"{afdelingen} afdelingen"
     )
     demo = demo_secrets(settings, config)  # in production load_configuration refused these already
     if demo:
@@ -79,31 +91,73 @@ def check(
         )
         for line in demo:
             err.print(f"  {line}", markup=False)
+    uncovered = uncovered_categories(config)
+    if uncovered:
+        err.print(
+            "[yellow]Waarschuwing: categorieën zonder bron (de medewerker ziet 'geen bron aangesloten'):"
+            "[/yellow]"
+        )
+        for line in uncovered:
+            err.print(f"  {line}", markup=False)
+    problems: list[str] = []
     if probe:
-        asyncio.run(_probe(config.sources))
+        problems = _probe(settings)
+    if strikt and uncovered:
+        problems.extend(f"categorie zonder bron: {line}" for line in uncovered)
+    if problems:
+        err.print("[red]Controle mislukt:[/red]")
+        for line in problems:
+            err.print(f"  {line}", markup=False)
+        raise typer.Exit(1)
 
 
-async def _probe(sources: Any) -> None:
-    """Reachability and latency of every enabled source: one plain GET of its base URL (any HTTP
-    answer means reachable; the call carries no personal data)."""
-    import time
+def _probe(settings: Settings) -> list[str]:
+    """Every source called once with its configured credentials (a read that names no person) and
+    the actors of onderwerpen.yaml looked up; prints both tables and returns the problems."""
+    from dgkb.operator import check_sources
 
-    import aiohttp
-
-    table = Table("bron", "soort", "url", "bereikbaar", "ms")
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3)) as client:
-        for src in sources.sources:
-            if not src.enabled:
-                table.add_row(src.id, src.kind, src.baseUrl, "[dim]uitgeschakeld[/dim]", "")
-                continue
-            started = time.perf_counter()
-            try:
-                async with client.get(src.baseUrl) as resp:
-                    ok = f"[green]ja[/green] (HTTP {resp.status})"
-            except (aiohttp.ClientError, TimeoutError):
-                ok = "[red]nee[/red]"
-            table.add_row(src.id, src.kind, src.baseUrl, ok, f"{(time.perf_counter() - started) * 1000:.0f}")
+    report = asyncio.run(check_sources(settings))
+    table = Table("bron", "soort", "url", "bereikbaar", "geautoriseerd", "API-versie", "ms", "melding")
+    for item in report.sources:
+        src, probe = item.config, item.report
+        if not src.enabled:
+            table.add_row(src.id, src.kind, src.baseUrl, "[dim]uitgeschakeld[/dim]", "", "", "", "")
+            continue
+        if probe is None:
+            table.add_row(src.id, src.kind, src.baseUrl, "[dim]eigen opslag[/dim]", "", "", "", "")
+            continue
+        reachable = "[green]ja[/green]" if probe.reachable else "[red]nee[/red]"
+        if probe.reachable and probe.problem and probe.authenticated is None:
+            reachable = (
+                f"[red]ja, maar fout[/red] (HTTP {probe.status})" if probe.status else "[red]fout[/red]"
+            )
+        authenticated = {True: "[green]ja[/green]", False: "[red]nee[/red]", None: "[dim]onbekend[/dim]"}[
+            probe.authenticated
+        ]
+        if src.auth.type == "none" and probe.authenticated is not False:
+            authenticated = "[dim]n.v.t.[/dim]"  # no credentials configured
+        if probe.status is not None and probe.reachable:
+            authenticated += f" (HTTP {probe.status})"
+        table.add_row(
+            src.id,
+            src.kind,
+            src.baseUrl,
+            reachable,
+            authenticated,
+            probe.api_version or "[dim]—[/dim]",
+            f"{probe.duration_ms:.0f}",
+            probe.problem or "",
+        )
     console.print(table)
+    if report.actors:
+        actors = Table("afdeling", "actor", "in de bron", "naam in de bron")
+        for a in report.actors:
+            colour = {"bestaat": "green", "niet actief": "yellow"}.get(a.status, "red")
+            actors.add_row(a.afdeling, a.actor, f"[{colour}]{a.status}[/{colour}]", a.naam or "")
+        console.print(actors)
+    for line in report.warnings:
+        err.print(f"[yellow]Waarschuwing:[/yellow] {line}", markup=True)
+    return report.problems
 
 
 @app.command()

@@ -25,7 +25,7 @@ from dgkb.domain.errors import InvalidConfiguration
 from dgkb.events.notificaties import DEV_TOKEN
 from dgkb.notify.config import DEMO_API_KEY as NOTIFY_DEMO_API_KEY
 from dgkb.settings import Settings
-from dgkb.sources.config import ApiKeyAuth, BearerAuth, SourcesConfig, ZgwJwtAuth
+from dgkb.sources.config import ApiKeyAuth, BearerAuth, SourcesConfig, TokenAuth, ZgwJwtAuth
 
 __all__ = ["DEMO_PREFIX", "demo_secrets", "is_demo_secret", "refuse_demo_secrets_in_production"]
 
@@ -109,7 +109,7 @@ def demo_secrets(settings: Settings, config: HasSources) -> list[str]:
         fields: list[tuple[str, str]] = []
         if isinstance(auth, ApiKeyAuth):
             fields.append(("value", auth.value))
-        elif isinstance(auth, BearerAuth):
+        elif isinstance(auth, BearerAuth | TokenAuth):
             fields.append(("token", auth.token))
         elif isinstance(auth, ZgwJwtAuth):
             fields.append(("secret", auth.secret))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dgkb.api.test_broker import TestBroker
@@ -12,6 +14,7 @@ from dgkb.audit.chain import VerifyReport
 from dgkb.composition.root import (
     TEST_BROKER_PATH,
     BuiltInIssuer,
+    Configuration,
     Services,
     build_services,
     load_configuration,
@@ -24,9 +27,11 @@ from dgkb.domain.errors import DomainError
 from dgkb.domain.identifiers import Subject
 from dgkb.domain.roles import Role
 from dgkb.feedback.service import FeedbackSoort, FeedbackStatus
+from dgkb.gateway import ProbeReport, SourceMissing, SourceUnavailable
 from dgkb.identity.acr import load_acr_table
 from dgkb.klantbeeld.schemas import Klantbeeld
 from dgkb.settings import Settings
+from dgkb.sources.config import SourceConfig
 from dgkb.store.db import Database
 
 
@@ -247,3 +252,123 @@ async def search_audit(
             cursor=None,
         )
     return [entry.as_dict() for entry in page.items]
+
+
+# --- `dgkb check`: the sources with their credentials, the actors, the categories without a source ---
+
+
+def uncovered_categories(config: Configuration) -> list[str]:
+    """Catalogue categories that no enabled source serves, and categories a purpose allows whose
+    allowed sources (`bronnen`) serve none of them: agents see "geen bron aangesloten" there.
+    One Dutch line each, naming the purposes that allow the category."""
+    enabled = [s for s in config.sources.sources if s.enabled]
+    lines = []
+    for category in config.catalogue.ids:
+        serving = {s.id for s in enabled if category in s.categories}
+        gaps = [
+            va.naam
+            for va in config.register.verwerkingsactiviteiten
+            if (access := va.categorieen.get(category)) is not None
+            and not (serving if access.bronnen is None else serving & set(access.bronnen))
+        ]
+        if not serving:
+            allowed = f"; het register staat haar toe voor: {', '.join(gaps)}" if gaps else ""
+            lines.append(f"{category}: geen actieve bron levert deze categorie{allowed}")
+        elif gaps:
+            lines.append(
+                f"{category}: voor {', '.join(gaps)} levert geen toegestane bron (bronnen) deze categorie"
+            )
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class SourceCheck:
+    config: SourceConfig
+    report: ProbeReport | None  # None: not called (disabled, or DGKB's own store)
+
+
+@dataclass(frozen=True, slots=True)
+class ActorCheck:
+    """One afdeling of onderwerpen.yaml and what the Klantinteracties source knows of its actor."""
+
+    index: int
+    afdeling: str
+    actor: str
+    naam: str | None = None  # the actor's name at the source
+    status: str = "onbekend"  # "bestaat" | "bestaat niet" | "niet actief" | "niet te controleren"
+
+
+@dataclass
+class SourcesCheck:
+    sources: list[SourceCheck] = field(default_factory=list)
+    actors: list[ActorCheck] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # each fails `dgkb check`
+    warnings: list[str] = field(default_factory=list)
+
+
+async def check_sources(settings: Settings) -> SourcesCheck:
+    """Call every enabled source once with its configured credentials (a cheap read that names no
+    person) and look up every actor of onderwerpen.yaml at the Klantinteracties source. Problems
+    name the source (or the file and path) and what is wrong."""
+    result = SourcesCheck()
+    async with _services(settings) as services:
+        gateway = services.gateway
+        configs = services.sources.all_configs
+        reports = await asyncio.gather(*(gateway.probe(c.id) if c.enabled else _nothing() for c in configs))
+        for cfg, report in zip(configs, reports, strict=True):
+            result.sources.append(SourceCheck(cfg, report))
+            if report is not None and report.problem:
+                hint = ""
+                if (
+                    report.authenticated is False
+                    and cfg.kind == "klantinteracties"
+                    and cfg.auth.type != "token"
+                ):
+                    hint = "; Open Klant wil 'Authorization: Token <sleutel>': auth type 'token'"
+                result.problems.append(f"bron '{cfg.id}' ({cfg.name}): {report.problem}{hint}")
+        moments = services.moments.options
+        if not moments.afdelingen:
+            return result
+        actor_source = gateway.actor_source()
+        if actor_source is None:
+            result.warnings.append(
+                "onderwerpen.yaml: afdelingen: er is geen Klantinteracties-bron aangesloten; een "
+                "contactverzoek kan nergens heen"
+            )
+            return result
+        probed = next((s.report for s in result.sources if s.config.id == actor_source.id), None)
+        blocked = probed is not None and probed.problem is not None
+        for i, afdeling in enumerate(moments.afdelingen):
+            check = ActorCheck(i, afdeling.id, afdeling.actor)
+            where = f"onderwerpen.yaml: afdelingen.{i}.actor"
+            if blocked:
+                result.actors.append(replace(check, status="niet te controleren"))
+                continue
+            try:
+                found = await gateway.find_actor(afdeling.actor)
+            except (SourceUnavailable, SourceMissing) as exc:
+                result.actors.append(replace(check, status="niet te controleren"))
+                result.problems.append(f"{where}: niet te controleren: {exc.message}")
+                continue
+            if found is None:
+                result.actors.append(replace(check, status="bestaat niet"))
+                result.problems.append(
+                    f"{where}: actor {afdeling.actor} van afdeling '{afdeling.id}' bestaat niet in bron "
+                    f"'{actor_source.id}' ({actor_source.name}); een contactverzoek voor deze afdeling "
+                    "zou worden geweigerd"
+                )
+                continue
+            naam = found.get("naam") if isinstance(found.get("naam"), str) else None
+            if found.get("actief") is False:
+                result.actors.append(replace(check, naam=naam, status="niet actief"))
+                result.warnings.append(
+                    f"{where}: actor {afdeling.actor} ({naam}) van afdeling '{afdeling.id}' is niet actief "
+                    f"in bron '{actor_source.id}'"
+                )
+                continue
+            result.actors.append(replace(check, naam=naam, status="bestaat"))
+    return result
+
+
+async def _nothing() -> None:
+    return None

@@ -56,6 +56,8 @@ from dgkb.store.migrate import upgrade_async
 DEMO_ZGW_CLIENT = ("dgkb-demo", "demo-zgw-geheim-niet-voor-productie")
 # the Zaken simulator's own client at the Notificaties simulator (Open Zaak publishes with its own)
 ZAKEN_SIMULATOR_CLIENT = ("zaken-simulator", "demo-zaken-simulator-geheim-niet-voor-productie")
+# Open Klant's API token in the demo (`Authorization: Token …`), as config/sources.yaml carries it
+DEMO_OPENKLANT_TOKEN = "demo-openklant-token"
 # …and the Klantinteracties simulator's (Open Klant publishes with a client of its own too)
 KLANTINTERACTIES_SIMULATOR_CLIENT = (
     "klantinteracties-simulator",
@@ -105,8 +107,10 @@ def simulator_apps(
             notificaties_auth=publisher_auth,
             zgw_auth=zaken_auth,
         ),
+        # Open Klant's API token (`Authorization: Token …`), as config/sources.yaml carries it
         "klantinteracties": klantinteracties.create_app(
             world,
+            token=DEMO_OPENKLANT_TOKEN,
             latency_ms=latency_ms,
             notificaties_url=notificaties_url,
             notificaties_auth=klantinteracties_publisher_auth,
@@ -288,6 +292,7 @@ def _banner(settings: Settings, console: Console) -> None:
 
 
 __all__ = [
+    "DEMO_OPENKLANT_TOKEN",
     "DEMO_ZGW_CLIENT",
     "DEMO_ZGW_CLIENTS",
     "SIMULATOR_PORTS",

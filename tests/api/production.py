@@ -15,7 +15,7 @@ import yaml
 
 from dgkb.settings import PROJECT_ROOT, Environment, Settings
 
-SECRET_FIELDS = {"api-key": "value", "bearer": "token", "zgw-jwt": "secret"}
+SECRET_FIELDS = {"api-key": "value", "bearer": "token", "token": "token", "zgw-jwt": "secret"}
 ISSUER = "https://idp.voorbeeldstad.nl"
 
 

@@ -26,7 +26,7 @@ SHIPPED_DEMO_SOURCES = {
     "klantinteracties": "token",
     "reisdocumenten": "value",
     "kvk": "value",
-    "producten": "value",
+    "producten": "token",
 }
 
 
@@ -66,10 +66,10 @@ def test_production_refuses_a_demo_secret_written_into_a_real_configuration(tmp_
     path = settings.config_files["sources"]
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     producten = next(i for i, s in enumerate(data["sources"]) if s["id"] == "producten")
-    data["sources"][producten]["auth"]["value"] = "Token demo-iets-anders"
+    data["sources"][producten]["auth"]["token"] = "demo-iets-anders"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     message = _refusal(settings)
-    assert f"sources.yaml: sources.{producten}.auth.value" in message
+    assert f"sources.yaml: sources.{producten}.auth.token" in message
     assert message.count("sources.yaml:") == 1
 
 

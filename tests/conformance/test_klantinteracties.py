@@ -4,8 +4,9 @@ Driven: `fetch` of klant.contactgegevens, klant.voorkeurskanaal, contact.histori
 contact.open-verzoeken (every catalogue field: partijen, digitaleadressen, klantcontacten with expand,
 actoren) for README persons, the special cases (repeat contacts, no partij) and businesses (KVK-nummer
 and vestiging); the writes `register_klantcontact` (klantcontact, betrokkene, onderwerpobjecten) and
-`create_interne_taak` (with an assigned actor); `search_digitale_adressen` by e-mail and by phone in
-another spelling. Checked with openapi-core (request + response) for every exchange.
+`create_interne_taak` (always with an assigned actor, as Open Klant requires); `probe` and
+`find_actor` of `dgkb check`; `search_digitale_adressen` by e-mail and by phone in another
+spelling. Checked with openapi-core (request + response) for every exchange.
 """
 
 from __future__ import annotations
@@ -66,8 +67,16 @@ async def test_every_klantinteracties_exchange_conforms(stack: SimulatorStack, s
         headers=HEADERS,
     )
     await adapter.create_interne_taak(
-        klantcontact=written["klantcontact"]["uuid"], gevraagde_handeling="Terugmailen", headers=HEADERS
+        klantcontact=written["klantcontact"]["uuid"],
+        gevraagde_handeling="Terugmailen",
+        toegewezen_aan=world.actoren[1].uuid,
+        headers=HEADERS,
     )
+    # `dgkb check`: the probe (one organisational unit) and the actors of onderwerpen.yaml
+    assert (await adapter.probe(HEADERS)).authenticated is True
+    assert (await adapter.find_actor(world.actoren[0].uuid, HEADERS) or {}).get("naam") == world.actoren[
+        0
+    ].naam
     email = person.emailadressen[0].adres
     phone = next(p for p in world.persons if p.telefoonnummers).telefoonnummers[0].adres
     assert await adapter.search_digitale_adressen(email.upper(), HEADERS)

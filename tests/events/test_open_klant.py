@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from dgkb.events.notificaties import Notificatie
 from dgkb.events.reconcile import Reconciler
+from dgkb.runner import DEMO_OPENKLANT_TOKEN
 from dgkb.simulators.klantinteracties import BASE_PATH as KI
 from tests.events.conftest import ALGEMEEN, BSN, SseClient, World, open_contact
 
@@ -30,7 +31,10 @@ class OpenKlant:
     def __init__(self, world: World) -> None:
         self.root = world.simulators["klantinteracties"]
         self.base = f"{self.root}{KI}"
-        self.http = httpx.AsyncClient(timeout=10)
+        self.http = httpx.AsyncClient(
+            timeout=10,
+            headers={"Authorization": f"Token {DEMO_OPENKLANT_TOKEN}"},  # Open Klant's token auth
+        )
 
     async def __aenter__(self) -> OpenKlant:
         return self
@@ -172,6 +176,8 @@ async def test_a_new_and_a_handled_contactverzoek_reach_the_open_view(world: Wor
                     "aanleidinggevendKlantcontact": {"uuid": taak["aanleidinggevendKlantcontact"]["uuid"]},
                     "toelichting": "",
                     "status": "te_verwerken",
+                    # Open Klant requires an actor (the Klantcontactcentrum of config/onderwerpen.yaml)
+                    "toegewezenAanActoren": [{"uuid": "7702d256-2f0b-5488-b6f3-645958e19686"}],
                 },
             )
             delivered = await world.deliver()

@@ -87,3 +87,33 @@ async def test_redis_cache() -> None:
         await _exercise(cache)
     finally:
         await cache.aclose()
+
+
+async def test_a_refused_credential_never_opens_the_breaker_and_counts_apart() -> None:
+    """401/403 is an answer: an open breaker would hide the reason behind "onbereikbaar". The
+    source's health counts the refusals apart (for /api/v1/bronnen)."""
+    from dgkb.federation.fanout import Federation
+    from dgkb.sources.base import SourceUnauthorized, SourceUnavailable
+
+    federation = Federation(concurrency={"ki": 5}, failure_threshold=2)
+
+    async def refused() -> None:
+        raise SourceUnauthorized("ki: HTTP 403", status=403)
+
+    for _ in range(5):
+        with pytest.raises(SourceUnauthorized):
+            await federation.call("ki", 1.0, refused)
+    (state,) = federation.states()
+    assert state.breaker is BreakerState.CLOSED
+    assert (state.health.calls, state.health.unauthorized, state.health.error_rate) == (5, 5, 1.0)
+    assert state.health.last_error == "source.unauthorized"
+
+    async def down() -> None:
+        raise SourceUnavailable("ki: HTTP 503")
+
+    for _ in range(2):
+        with pytest.raises(SourceUnavailable):
+            await federation.call("ki", 1.0, down, idempotent=False)
+    (state,) = federation.states()
+    assert state.breaker is BreakerState.OPEN  # an outage still opens it
+    assert state.health.unauthorized == 5

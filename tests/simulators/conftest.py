@@ -21,6 +21,9 @@ from dgkb.simulators import brp, klantinteracties, zaken
 from dgkb.simulators.serve import serve_in_background
 from dgkb.simulators.world import World, build_world
 
+KI_TOKEN = "ki-test-token"  # the Klantinteracties simulator's API token (Open Klant: `Token …`)
+KI_AUTH = {"Authorization": f"Token {KI_TOKEN}"}
+
 _TYPES: dict[str, Callable[[Any], bool]] = {
     "object": lambda v: isinstance(v, dict),
     "array": lambda v: isinstance(v, list),
@@ -141,7 +144,7 @@ async def zaken_url(world: World) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="module")
 async def ki_url(world: World) -> AsyncIterator[str]:
-    async with serve_in_background(klantinteracties.create_app(world)) as (_, url):
+    async with serve_in_background(klantinteracties.create_app(world, token=KI_TOKEN)) as (_, url):
         yield url
 
 

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from dgkb.simulators.world import World
 
-from .conftest import OpenApi
+from .conftest import KI_AUTH, KI_TOKEN, OpenApi
 
 SPEC = "klantinteracties/openapi.yaml"
 API = "/klantinteracties/api/v1"
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    """A client that authenticates as Open Klant wants it: `Authorization: Token <key>`."""
+    async with httpx.AsyncClient(timeout=5, headers=KI_AUTH) as c:
+        yield c
 
 
 async def partij_of(client: httpx.AsyncClient, url: str, bsn: str) -> dict[str, Any]:
@@ -66,7 +74,7 @@ async def test_person_without_partij(client: httpx.AsyncClient, ki_url: str, wor
 
 
 async def test_write_a_contact_moment(
-    client: httpx.AsyncClient, ki_url: str, openapi: Callable[[str], OpenApi]
+    client: httpx.AsyncClient, ki_url: str, openapi: Callable[[str], OpenApi], world: World
 ) -> None:
     spec = openapi(SPEC)
     partij = (await partij_of(client, ki_url, "999990639"))["results"][0]
@@ -113,6 +121,7 @@ async def test_write_a_contact_moment(
         json={
             "gevraagdeHandeling": "Terugbellen",
             "aanleidinggevendKlantcontact": {"uuid": contact["uuid"]},
+            "toegewezenAanActoren": [{"uuid": world.actoren[0].uuid}],
             "status": "te_verwerken",
             "toelichting": "Graag na 17 uur",
         },
@@ -217,7 +226,8 @@ async def test_extra_addresses_are_indexed_and_pages_capped_at_500(
     from dgkb.simulators import klantinteracties
     from dgkb.simulators.serve import serve_in_background
 
-    async with serve_in_background(klantinteracties.create_app(world, extra_addresses=100_000)) as (_, url):
+    app = klantinteracties.create_app(world, token=KI_TOKEN, extra_addresses=100_000)
+    async with serve_in_background(app) as (_, url):
         page = (await client.get(f"{url}{API}/digitaleadressen", params={"pageSize": 10_000})).json()
         assert page["count"] >= 100_000
         assert len(page["results"]) == 500
@@ -233,3 +243,93 @@ async def test_extra_addresses_are_indexed_and_pages_capped_at_500(
             )
         ).json()
         assert sample["uuid"] in [a["uuid"] for a in found["results"]]
+
+
+async def test_every_api_call_needs_open_klants_token(ki_url: str, world: World) -> None:
+    """Open Klant authenticates with `Authorization: Token <key>` (spec: securitySchemes.tokenAuth);
+    no token, a bearer token (even the right key) or a wrong key is 401, as Open Klant answers."""
+    partijen = f"{ki_url}{API}/partijen"
+    async with httpx.AsyncClient(timeout=5) as c:
+        for headers, code, title in (
+            ({}, "not_authenticated", "Authenticatiegegevens zijn niet opgegeven."),
+            (
+                {"Authorization": f"Bearer {KI_TOKEN}"},
+                "not_authenticated",
+                "Authenticatiegegevens zijn niet opgegeven.",
+            ),
+            ({"Authorization": "Token niet-de-sleutel"}, "authentication_failed", "Ongeldige token."),
+            (
+                {"Authorization": "Token"},
+                "authentication_failed",
+                "Ongeldige token header. Geen credentials meegegeven.",
+            ),
+        ):
+            resp = await c.get(partijen, headers=headers)
+            assert resp.status_code == 401, headers
+            assert resp.headers["www-authenticate"] == "Token"
+            assert resp.headers["content-type"].startswith("application/problem+json")
+            assert (resp.json()["code"], resp.json()["title"]) == (code, title)
+            refused = await c.post(f"{ki_url}{API}/klantcontacten", headers=headers, json={})
+            assert refused.status_code == 401, "writes need the token too"
+        assert (await c.get(partijen, headers={"Authorization": f"token {KI_TOKEN}"})).status_code == 200
+        assert (await c.get(f"{ki_url}/_sim/requests")).status_code == 200  # the test switches need none
+        actor = world.actoren[0]
+        detail = await c.get(f"{ki_url}{API}/actoren/{actor.uuid}", headers=KI_AUTH)
+        assert detail.json()["naam"] == actor.naam
+
+
+async def test_an_interne_taak_needs_an_actor_as_open_klant_requires(
+    client: httpx.AsyncClient, ki_url: str, world: World
+) -> None:
+    """Open Klant refuses an interne taak without `toegewezenAanActoren` (or the deprecated
+    `toegewezenAanActor`) and with both, though the spec marks them optional (module docstring)."""
+    partij = (await partij_of(client, ki_url, "999990639"))["results"][0]
+    contacten = (
+        await client.get(
+            f"{ki_url}{API}/klantcontacten", params={"hadBetrokkene__wasPartij__uuid": partij["uuid"]}
+        )
+    ).json()["results"]
+    taak = {
+        "gevraagdeHandeling": "Terugbellen",
+        "aanleidinggevendKlantcontact": {"uuid": contacten[0]["uuid"]},
+        "status": "te_verwerken",
+    }
+    actor = {"uuid": world.actoren[1].uuid}
+    for extra, reason in (
+        ({}, "`toegewezen_aan_actor` of `toegewezen_aan_actoren` is required (mag niet beiden gebruiken)."),
+        (
+            {"toegewezenAanActor": actor, "toegewezenAanActoren": [actor]},
+            "`toegewezen_aan_actor` en `toegewezen_aan_actoren` mag niet beiden gebruikt worden.",
+        ),
+    ):
+        resp = await client.post(f"{ki_url}{API}/internetaken", json={**taak, **extra})
+        assert resp.status_code == 400, resp.text
+        assert resp.json()["invalidParams"] == [
+            {"name": "nonFieldErrors", "code": "invalid", "reason": reason}
+        ]
+    unknown = {"toegewezenAanActoren": [{"uuid": "11111111-1111-4111-8111-111111111111"}]}
+    resp = await client.post(f"{ki_url}{API}/internetaken", json={**taak, **unknown})
+    assert resp.status_code == 400
+    assert [(p["name"], p["code"]) for p in resp.json()["invalidParams"]] == [
+        ("toegewezenAanActoren", "does_not_exist")
+    ]
+    for extra in ({"toegewezenAanActoren": [actor]}, {"toegewezenAanActor": actor}):
+        resp = await client.post(f"{ki_url}{API}/internetaken", json={**taak, **extra})
+        assert resp.status_code == 201, resp.text
+        assert resp.json()["toegewezenAanActoren"][0]["uuid"] == actor["uuid"]
+
+
+async def test_actoren_list_filters_organisational_units(
+    client: httpx.AsyncClient, ki_url: str, openapi: Callable[[str], OpenApi], world: World
+) -> None:
+    page = await client.get(
+        f"{ki_url}{API}/actoren", params={"soortActor": "organisatorische_eenheid", "pageSize": "1"}
+    )
+    assert page.status_code == 200
+    assert page.headers["api-version"] == "0.9.0"
+    body = page.json()
+    assert body["count"] == len(world.actoren)
+    assert len(body["results"]) == 1
+    assert openapi(SPEC).errors(body, "PaginatedActorList") == []
+    none = await client.get(f"{ki_url}{API}/actoren", params={"soortActor": "medewerker"})
+    assert none.json()["count"] == 0

@@ -265,7 +265,8 @@ async def test_open_klant_publishes_every_write_and_open_notificaties_refuses_it
     routing: Callable[..., Any], world: World, client: httpx.AsyncClient
 ) -> None:
     api = await routing()
-    app = klantinteracties.create_app(world, notificaties_url=api)
+    app = klantinteracties.create_app(world, token="contract-token", notificaties_url=api)
+    client.headers["Authorization"] = "Token contract-token"  # Open Klant's token auth
     async with serve_in_background(app, lifespan="on") as (_, ki):
         base = f"{ki}{KI}"
         partij = (await client.get(f"{base}/partijen", params={"partijIdentificator__objectId": BSN})).json()[

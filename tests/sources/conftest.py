@@ -11,9 +11,11 @@ import pytest
 from dgkb.simulators import brp, klantinteracties, zaken
 from dgkb.simulators.serve import serve_in_background
 from dgkb.simulators.world import World, build_world
-from dgkb.sources.config import SourceConfig
+from dgkb.sources.config import SourceConfig, TokenAuth
 
 OIN = "00000001234567890000"
+KI_TOKEN = "ki-test-token"  # the Klantinteracties simulator's API token in these tests
+KI_AUTH = TokenAuth(type="token", token=KI_TOKEN)
 HEADERS = {
     "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
     "X-Doelbinding": "klantcontact-afhandelen",
@@ -40,7 +42,10 @@ async def zaken_url(world: World) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="module")
 async def ki_url(world: World) -> AsyncIterator[str]:
-    async with serve_in_background(klantinteracties.create_app(world, page_size=2)) as (_, url):
+    async with serve_in_background(klantinteracties.create_app(world, token=KI_TOKEN, page_size=2)) as (
+        _,
+        url,
+    ):
         yield url
 
 

@@ -560,3 +560,23 @@ async def test_post_body_carries_the_subject() -> None:
         finally:
             await adapter.aclose()
     assert received == [{"type": "bsn", "identificatie": FEATURED, "velden": ["n"]}]
+
+
+async def test_probe_uses_the_configured_cheap_read(gemeente_belastingen: str) -> None:
+    """`options.probe` (for `dgkb check`): a path that names no person and the statuses that prove
+    the source answered; by default the base URL, whose 404 says it is there but not more."""
+    options = belastingen_options("Gemeente Voorbeeldstad")
+    default = GenericRestAdapter(source_config(gemeente_belastingen, options))
+    probing = GenericRestAdapter(
+        source_config(
+            gemeente_belastingen, {**options, "probe": {"path": "/api/v1/aanslagen", "authenticated": [400]}}
+        )
+    )
+    try:
+        result = await default.probe({})
+        assert (result.status, result.authenticated) == (404, None)
+        result = await probing.probe({})
+        assert (result.status, result.authenticated, result.api_version) == (400, True, "1.0.0")
+    finally:
+        await default.aclose()
+        await probing.aclose()

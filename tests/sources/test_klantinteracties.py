@@ -13,15 +13,19 @@ from dgkb.simulators.world import World
 from dgkb.sources.base import (
     FetchRequest,
     SourceAdapter,
+    SourceProbe,
+    SourceRejected,
     SourceTimeout,
+    SourceUnauthorized,
     SourceUnavailable,
     SourceValidationError,
     SubjectNotFound,
 )
+from dgkb.sources.config import BearerAuth, TokenAuth
 from dgkb.sources.klantinteracties import KlantinteractiesAdapter
 from dgkb.sources.normalise import normalise_phone
 
-from .conftest import HEADERS, SimControl, source_config
+from .conftest import HEADERS, KI_AUTH, KI_TOKEN, SimControl, source_config
 
 CATEGORIES = ("klant.contactgegevens", "klant.voorkeurskanaal", "contact.historie", "contact.open-verzoeken")
 ALL = {
@@ -49,7 +53,9 @@ ALL = {
 
 @pytest.fixture
 async def adapter(ki_url: str) -> AsyncIterator[KlantinteractiesAdapter]:
-    a = KlantinteractiesAdapter(source_config("klantinteracties", ki_url, CATEGORIES, deadline=0.5))
+    a = KlantinteractiesAdapter(
+        source_config("klantinteracties", ki_url, CATEGORIES, deadline=0.5, auth=KI_AUTH)
+    )
     yield a
     await a.aclose()
 
@@ -125,6 +131,71 @@ async def test_503_and_hang(
         await adapter.fetch(request)
 
 
+# --- authentication and the checks of `dgkb check` ---------------------------------------------------
+
+
+async def test_open_klant_wants_token_auth(ki_url: str, sim: Callable[[str], Awaitable[SimControl]]) -> None:
+    """Auth type `token` sends `Authorization: Token <key>`, as Open Klant wants; the right key as a
+    bearer token, or a wrong key, is refused: SourceUnauthorized (401), never a generic error."""
+    control = await sim(ki_url)
+    request = FetchRequest(Subject.person("999993653"), {"klant.contactgegevens": ("emailadressen",)})
+    for auth, ok in (
+        (TokenAuth(type="token", token=KI_TOKEN), True),
+        (BearerAuth(type="bearer", token=KI_TOKEN), False),
+        (TokenAuth(type="token", token="verkeerde-sleutel"), False),
+    ):
+        a = KlantinteractiesAdapter(source_config("klantinteracties", ki_url, CATEGORIES, auth=auth))
+        try:
+            if ok:
+                assert (await a.fetch(request))["klant.contactgegevens"]
+                assert (await a.probe(HEADERS)).authenticated is True
+            else:
+                with pytest.raises(SourceUnauthorized) as caught:
+                    await a.fetch(request)
+                assert caught.value.status == 401
+                with pytest.raises(SourceUnauthorized):
+                    await a.probe(HEADERS)
+        finally:
+            await a.aclose()
+    sent = await control.requests()
+    assert sent[0]["headers"]["authorization"] == f"Token {KI_TOKEN}"
+
+
+async def test_probe_and_find_actor(adapter: KlantinteractiesAdapter, world: World) -> None:
+    assert isinstance(adapter, SourceProbe)
+    probe = await adapter.probe(HEADERS)
+    assert (probe.status, probe.authenticated, probe.api_version) == (200, True, "0.9.0")
+    actor = world.actoren[0]
+    assert await adapter.find_actor(actor.uuid, HEADERS) == {
+        "uuid": actor.uuid,
+        "naam": actor.naam,
+        "actief": True,
+    }
+    assert await adapter.find_actor("11111111-1111-4111-8111-111111111111", HEADERS) is None
+
+
+async def test_an_unknown_actor_is_refused_with_the_sources_reason(
+    adapter: KlantinteractiesAdapter, world: World
+) -> None:
+    written = await adapter.register_klantcontact(
+        subject=Subject.person("999993653"),
+        kanaal="telefoon",
+        onderwerp="Terugbelverzoek",
+        inhoud="Klant wil teruggebeld worden.",
+        indicatie_contact_gelukt=True,
+        headers=HEADERS,
+    )
+    with pytest.raises(SourceRejected) as caught:
+        await adapter.create_interne_taak(
+            klantcontact=written["klantcontact"]["uuid"],
+            gevraagde_handeling="Terugbellen",
+            toegewezen_aan="11111111-1111-4111-8111-111111111111",
+            headers=HEADERS,
+        )
+    assert [(p.name, p.code) for p in caught.value.params] == [("toegewezenAanActoren", "does_not_exist")]
+    assert "toegewezenAanActoren: Ongeldige hyperlink" in caught.value.describe()
+
+
 # --- businesses, zaak links, guards -----------------------------------------------------------------
 
 HISTORIE = {"contact.historie": ("nummer", "onderwerp", "zaken")}
@@ -155,7 +226,9 @@ async def test_zaak_links_as_zaak_and_as_zgw_zaak(adapter: KlantinteractiesAdapt
     # a contact with one link of each spelling, written straight to the API as other systems do
     partij = await adapter.partij_of(Subject.person("999991425"), HEADERS)
     assert partij is not None
-    async with httpx.AsyncClient(base_url=f"{ki_url}/klantinteracties/api/v1") as client:
+    async with httpx.AsyncClient(
+        base_url=f"{ki_url}/klantinteracties/api/v1", headers={"Authorization": f"Token {KI_TOKEN}"}
+    ) as client:
         contact = (
             await client.post(
                 "/klantcontacten",
@@ -283,6 +356,7 @@ async def test_interne_taak_limits(adapter: KlantinteractiesAdapter) -> None:
         await adapter.create_interne_taak(
             klantcontact="00000000-0000-0000-0000-000000000000",
             gevraagde_handeling="x" * 201,
+            toegewezen_aan="00000000-0000-0000-0000-000000000000",
             headers=HEADERS,
         )
     assert caught.value.field == "gevraagdeHandeling"
@@ -291,6 +365,7 @@ async def test_interne_taak_limits(adapter: KlantinteractiesAdapter) -> None:
             klantcontact="00000000-0000-0000-0000-000000000000",
             gevraagde_handeling="Terugbellen",
             toelichting="x" * 1001,
+            toegewezen_aan="00000000-0000-0000-0000-000000000000",
             headers=HEADERS,
         )
 
@@ -339,9 +414,11 @@ async def test_search_for_an_unknown_number_finds_nothing(adapter: Klantinteract
 
 
 async def test_search_among_100000_extra_addresses(world: World) -> None:
-    app = klantinteracties.create_app(world, extra_addresses=100_000)
+    app = klantinteracties.create_app(world, token=KI_TOKEN, extra_addresses=100_000)
     async with serve_in_background(app) as (_, url):
-        a = KlantinteractiesAdapter(source_config("klantinteracties", url, CATEGORIES, deadline=5))
+        a = KlantinteractiesAdapter(
+            source_config("klantinteracties", url, CATEGORIES, deadline=5, auth=KI_AUTH)
+        )
         try:
             person = next(p for p in world.persons if p.telefoonnummers and p.partij_uuid)
             matches = await a.search_digitale_adressen(person.telefoonnummers[0].adres, HEADERS)

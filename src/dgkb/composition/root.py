@@ -19,7 +19,7 @@ from dgkb.consent.service import ConsentService
 from dgkb.contacts.confirmation import ConfirmationService
 from dgkb.contacts.documents import DocumentCheckService
 from dgkb.contacts.identification import IdentificationService
-from dgkb.contacts.moment import ContactMomentService, parse_options
+from dgkb.contacts.moment import ContactMomentService, MomentOptions, parse_options
 from dgkb.contacts.service import ContactService
 from dgkb.demo_secrets import refuse_demo_secrets_in_production
 from dgkb.domain.assurance import IdentificationMethod
@@ -114,6 +114,8 @@ class Configuration:
     sources: SourcesConfig
     # which level a DigiD/eHerkenning login yields per `acr` (config/acr.yaml); empty = always `geen`
     acr: AcrTable = field(default_factory=lambda: AcrTable(levels={}))
+    # onderwerpen, uitkomsten and afdelingen (with their actors) of a contact moment (onderwerpen.yaml)
+    moments: MomentOptions | None = None
 
 
 def load_configuration(
@@ -140,7 +142,9 @@ def load_configuration(
         )
     register_ = load_register(settings, catalogue, source_ids=sources.ids)
     acr = load_acr_table(settings.config_files["acr"])
-    config = Configuration(catalogue=catalogue, register=register_, sources=sources, acr=acr)
+    onderwerpen = settings.config_dir / "onderwerpen.yaml"
+    moments = parse_options(load_yaml(onderwerpen), source=onderwerpen.name)
+    config = Configuration(catalogue=catalogue, register=register_, sources=sources, acr=acr, moments=moments)
     notify_config(settings)  # DGKB_NOTIFY_*: InvalidConfiguration naming the setting
     refuse_demo_secrets_in_production(settings, config)
     return config
@@ -305,7 +309,7 @@ def build_services(
             gateway=gateway,
             contacts=contacts,
             changes=changes,
-            options=parse_options(load_yaml(settings.config_dir / "onderwerpen.yaml")),
+            options=config.moments or parse_options(load_yaml(settings.config_dir / "onderwerpen.yaml")),
         ),
         identification=IdentificationService(register=config.register, gateway=gateway, contacts=contacts),
         documents=DocumentCheckService(register=config.register, gateway=gateway, contacts=contacts),

@@ -26,7 +26,7 @@ from dgkb.domain.errors import InvalidConfiguration
 from dgkb.domain.register import Register
 from dgkb.domain.roles import Role
 from dgkb.events.service import ChangeService
-from dgkb.gateway import SourceGateway, SourceUnavailable
+from dgkb.gateway import SourceGateway, SourceRefused, SourceUnavailable
 from dgkb.sources.base import PartialWriteError, SourceError, SubjectNotFound
 
 __all__ = [
@@ -88,10 +88,16 @@ class Onderwerp(BaseModel):
     organisaties: tuple[str, ...] = ()  # OINs; empty = every organisation
 
 
+_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
 class Afdeling(BaseModel):
     id: str = Field(min_length=1, max_length=64)
     naam: str = Field(min_length=1, max_length=200)
-    actor: str | None = None  # uuid of the actor in the Klantinteracties source
+    # uuid of the actor (organisatorische eenheid) in the Klantinteracties source that a contactverzoek
+    # for this department is assigned to. Required: Open Klant refuses an interne taak without an
+    # actor (its spec marks the field optional). `dgkb check` verifies that the actor exists there.
+    actor: str = Field(pattern=_UUID)
 
 
 class MomentOptions(BaseModel):
@@ -110,18 +116,46 @@ class MomentOptions(BaseModel):
         return next((a for a in self.afdelingen if a.id == afdeling_id), None)
 
 
+ACTOR_REQUIRED = (
+    "ontbreekt: een contactverzoek wordt in Klantinteracties toegewezen aan een actor en Open Klant "
+    "weigert een interne taak zonder actor; geef de uuid van de actor (organisatorische eenheid) "
+    "van deze afdeling in de Klantinteracties-bron"
+)
+
+
+def _problem(data: Any, error: Any) -> str:
+    """One validation error in words an administrator can act on."""
+    loc = tuple(error["loc"])
+    if len(loc) == 3 and loc[0] == "afdelingen" and loc[2] == "actor":
+        try:
+            afdeling = data["afdelingen"][loc[1]]
+        except (TypeError, KeyError, IndexError):
+            afdeling = None
+        naam = afdeling.get("id") if isinstance(afdeling, dict) else None
+        which = f" (afdeling '{naam}')" if naam else ""
+        if error["type"] == "missing":
+            return ACTOR_REQUIRED + which
+        if error["type"] == "string_pattern_mismatch":
+            return f"'{error['input']}' is geen uuid{which}"
+    return str(error["msg"])
+
+
 def parse_options(data: Any, *, source: str = "onderwerpen.yaml") -> MomentOptions:
-    """Validate config/onderwerpen.yaml; errors name the file and the path."""
+    """Validate config/onderwerpen.yaml (at start-up and by `dgkb check`); every error names the
+    file and the path, one per line."""
     try:
         options = MomentOptions.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{source}: {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        problems = "\n".join(
+            f"{source}: {'.'.join(str(p) for p in e['loc'])}: {_problem(data, e)}" for e in exc.errors()
         )
         raise InvalidConfiguration(problems, field=source) from None
-    ids = [o.id for o in options.onderwerpen]
-    if len(ids) != len(set(ids)):
-        raise InvalidConfiguration(f"{source}: onderwerpen: een id staat dubbel", field=source)
+    for name, ids in (
+        ("onderwerpen", [o.id for o in options.onderwerpen]),
+        ("afdelingen", [a.id for a in options.afdelingen]),
+    ):
+        if len(ids) != len(set(ids)):
+            raise InvalidConfiguration(f"{source}: {name}: een id staat dubbel", field=source)
     return options
 
 
@@ -373,6 +407,16 @@ class ContactMomentService:
                 toelichting=_toelichting(verzoek, afdeling),
                 toegewezen_aan=afdeling.actor,
             )
-        except (SourceError, SourceUnavailable):
-            return None, "Het contactverzoek kon niet worden aangemaakt; probeer het opnieuw."
+        except SourceRefused as exc:
+            # the source says what is wrong; with the actor of the department that is usually the
+            # configuration, which `dgkb check` verifies
+            return None, (
+                f"Het contactverzoek is niet aangemaakt. {exc.message} Afdeling '{afdeling.naam}' is in "
+                f"onderwerpen.yaml gekoppeld aan actor {afdeling.actor}; `dgkb check` controleert of "
+                "die in de bron bestaat."
+            )
+        except SourceUnavailable as exc:  # also not authorised: its message says what to do
+            return None, f"Het contactverzoek is niet aangemaakt. {exc.message}"
+        except SourceError as exc:
+            return None, f"Het contactverzoek is niet aangemaakt: {exc.message}"
         return str(taak.get("nummer") or taak.get("uuid")), None

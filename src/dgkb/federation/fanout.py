@@ -26,7 +26,9 @@ from dgkb.sources.base import (
     FetchRequest,
     SourceAdapter,
     SourceError,
+    SourceRejected,
     SourceTimeout,
+    SourceUnauthorized,
     SourceUnavailable,
     SourceValidationError,
     SubjectNotFound,
@@ -45,6 +47,7 @@ class SectionStatus(StrEnum):
     NIET_GEVONDEN = "niet-gevonden"
     TIMEOUT = "timeout"
     ONBEREIKBAAR = "onbereikbaar"
+    NIET_GEAUTORISEERD = "niet-geautoriseerd"  # the source refuses DGKB's credentials (401/403)
     FOUT = "fout"
     NIET_TOEGESTAAN = "niet-toegestaan"
     NIET_GECONFIGUREERD = "niet-geconfigureerd"
@@ -87,6 +90,8 @@ def _status_of(exc: BaseException) -> SectionStatus:
         return SectionStatus.TIMEOUT
     if isinstance(exc, SourceUnavailable):
         return SectionStatus.ONBEREIKBAAR
+    if isinstance(exc, SourceUnauthorized):
+        return SectionStatus.NIET_GEAUTORISEERD
     return SectionStatus.FOUT
 
 
@@ -137,7 +142,9 @@ class Federation:
         (seconds), with one jittered retry of transient unavailability when it is idempotent and the
         deadline leaves room; record its health. Raises the port's SourceError family: an open
         breaker is SourceUnavailable(BREAKER_OPEN) at once, a deadline SourceTimeout. "Not found" is
-        an answer, not a failure of the source."""
+        an answer, not a failure of the source. A refusal (401/403: credentials, 400: the request)
+        is an answer too, so it never opens the breaker — an open breaker would hide the reason
+        behind "onbereikbaar" — but it counts in the source's health, 401/403 apart."""
         started = time.perf_counter()
         breaker = self._breakers.setdefault(source_id, CircuitBreaker())
         if not breaker.allow():
@@ -168,6 +175,9 @@ class Federation:
                 if isinstance(error, SubjectNotFound | SourceValidationError):
                     breaker.record_success()  # an answer (or refused before sending): the source is fine
                     health.record(_ms(started), None)
+                elif isinstance(error, SourceUnauthorized | SourceRejected):
+                    breaker.record_success()  # the source is up and answered: no breaker, but health
+                    health.record(_ms(started), error.code)
                 else:
                     breaker.record_failure()
                     health.record(_ms(started), error.code)

@@ -1,9 +1,14 @@
-"""Per-source health figures for operators: latency percentiles and error rate over recent calls."""
+"""Per-source health figures for operators: latency percentiles and error rate over recent calls,
+and how often the source refused DGKB's credentials (401/403), counted apart."""
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+
+from dgkb.sources.base import SourceUnauthorized
+
+UNAUTHORIZED = SourceUnauthorized.code
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,6 +18,7 @@ class HealthSnapshot:
     p95_ms: float | None
     error_rate: float | None
     last_error: str | None
+    unauthorized: int = 0  # calls the source refused with 401/403, since the process started
 
 
 class SourceHealth:
@@ -22,6 +28,7 @@ class SourceHealth:
         self._durations: deque[float] = deque(maxlen=window)
         self._errors: deque[bool] = deque(maxlen=window)
         self.total = 0
+        self.unauthorized = 0
         self.last_error: str | None = None
 
     def record(self, duration_ms: float, error: str | None) -> None:
@@ -30,10 +37,12 @@ class SourceHealth:
         self._errors.append(error is not None)
         if error is not None:
             self.last_error = error
+        if error == UNAUTHORIZED:
+            self.unauthorized += 1
 
     def snapshot(self) -> HealthSnapshot:
         if not self._durations:
-            return HealthSnapshot(self.total, None, None, None, self.last_error)
+            return HealthSnapshot(self.total, None, None, None, self.last_error, self.unauthorized)
         ordered = sorted(self._durations)
         return HealthSnapshot(
             calls=self.total,
@@ -41,6 +50,7 @@ class SourceHealth:
             p95_ms=round(_percentile(ordered, 0.95), 1),
             error_rate=round(sum(self._errors) / len(self._errors), 3),
             last_error=self.last_error,
+            unauthorized=self.unauthorized,
         )
 
 

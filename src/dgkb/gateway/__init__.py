@@ -3,20 +3,26 @@ right name. Nothing above this layer imports a concrete adapter (import-linter c
 
 from dgkb.gateway.gateway import (
     Caller,
+    ProbeReport,
     Processing,
     Reading,
     SourceGateway,
     SourceMissing,
+    SourceRefused,
+    SourceUnauthorized,
     SourceUnavailable,
     business_subject,
 )
 
 __all__ = [
     "Caller",
+    "ProbeReport",
     "Processing",
     "Reading",
     "SourceGateway",
     "SourceMissing",
+    "SourceRefused",
+    "SourceUnauthorized",
     "SourceUnavailable",
     "business_subject",
 ]

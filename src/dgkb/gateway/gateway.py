@@ -11,13 +11,16 @@ gateway does the same five things for each:
 2. renders the purpose headers (doelbinding) for the source from the caller's purpose and actor;
 3. runs the call under the source's deadline, breaker, concurrency limit and (for reads) one retry,
    recording its health (`dgkb.federation.fanout.Federation.call`), so `/api/v1/bronnen` shows it;
-4. turns any failure into one `SourceUnavailable` naming the source, with one Dutch message;
+4. turns any failure into one `SourceUnavailable` naming the source, with one Dutch message — or,
+   where retrying cannot help, its kinds `SourceUnauthorized` (the source refuses DGKB's credentials,
+   401/403) and `SourceRefused` (the source refused the request, 400, and said why);
 5. writes the LDV record of the processing under the purpose and actor of the request — about every
    subject the call carried or returned — before the caller can show anything (fail closed).
 
 What is not logged, and why: a zaak lookup by number and a medewerker's zaken list carry no person
 (the zaak's initiator is logged when the case worker's session verifies them), and the health of a
-source is about the source, not a person.
+source is about the source, not a person: so are `probe` and `find_actor` (`dgkb check`), which read
+no person either.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +50,7 @@ from dgkb.federation.headers import render_headers
 from dgkb.federation.sourceset import SourceSet
 from dgkb.policy.decision import CategoryDecision, Decision
 from dgkb.sources.base import (
+    ActorLookup,
     BehandelaarZaken,
     BusinessSearch,
     DigitaalAdresMatch,
@@ -56,7 +61,11 @@ from dgkb.sources.base import (
     KlantcontactWriter,
     PartialWriteError,
     PersonSearch,
+    ProbeResult,
     SourceError,
+    SourceProbe,
+    SourceRejected,
+    SourceTimeout,
     SourceValidationError,
     SubjectFacts,
     SubjectNotFound,
@@ -68,6 +77,8 @@ from dgkb.sources.base import (
     ZaakSubjects,
     fields_for,
 )
+from dgkb.sources.base import SourceUnauthorized as SourceRefusesCredentials
+from dgkb.sources.base import SourceUnavailable as SourceDown
 from dgkb.sources.config import SourceConfig
 from dgkb.sources.queries import PersonQuery
 
@@ -87,9 +98,60 @@ class SourceUnavailable(DomainError):
     status = 503
     reason = "SOURCE_UNAVAILABLE"
 
-    def __init__(self, source: SourceConfig) -> None:
-        super().__init__(f"{source.name} is nu niet bereikbaar; probeer het over een paar minuten opnieuw.")
+    def __init__(self, source: SourceConfig, message: str | None = None) -> None:
+        super().__init__(
+            message or f"{source.name} is nu niet bereikbaar; probeer het over een paar minuten opnieuw."
+        )
         self.source = source.id
+
+
+class SourceUnauthorized(SourceUnavailable):
+    """The source refused DGKB's credentials (401/403): the key or token in sources.yaml is wrong,
+    expired or of the wrong type, or lacks the right. Retrying cannot help; an administrator must
+    fix it. A kind of SourceUnavailable, so every caller that copes with an outage copes with this."""
+
+    code = "source.unauthorized"
+    reason = "SOURCE_UNAUTHORIZED"
+
+    def __init__(self, source: SourceConfig) -> None:
+        super().__init__(
+            source,
+            f"{source.name}: niet geautoriseerd bij de bron — de bron weigert de sleutel of het token "
+            "van DGKB. Opnieuw proberen helpt niet; meld dit aan beheer.",
+        )
+
+
+class SourceRefused(SourceUnavailable):
+    """The source refused what DGKB sent (400) and said why (`problems`, the source's own texts).
+    Sending the same again gives the same answer."""
+
+    code = "source.refused"
+    reason = "SOURCE_REFUSED"
+
+    def __init__(self, source: SourceConfig, rejected: SourceRejected) -> None:
+        why = rejected.describe()
+        super().__init__(
+            source,
+            f"{source.name} weigerde het verzoek van DGKB"
+            + (f" ({why})" if why else "")
+            + ". Opnieuw proberen helpt niet; meld dit aan beheer.",
+        )
+        self.problems = rejected.params
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeReport:
+    """What `dgkb check` learns of one source: reachable, authenticated with the configured
+    credentials (None: the answer does not tell, or the source was not reached), the API version
+    it serves, and the problem in Dutch when there is one."""
+
+    source: str
+    reachable: bool
+    authenticated: bool | None
+    api_version: str | None = None
+    status: int | None = None
+    duration_ms: float = 0.0
+    problem: str | None = None
 
 
 class SourceMissing(DomainError):
@@ -229,6 +291,10 @@ class SourceGateway:
             )
         except (SubjectNotFound, SourceValidationError, PartialWriteError):
             raise
+        except SourceRefusesCredentials as exc:
+            raise SourceUnauthorized(cfg) from exc
+        except SourceRejected as exc:
+            raise SourceRefused(cfg, exc) from exc
         except SourceError as exc:
             raise SourceUnavailable(cfg) from exc
 
@@ -549,9 +615,10 @@ class SourceGateway:
         klantcontact: str,
         gevraagde_handeling: str,
         toelichting: str,
-        toegewezen_aan: str | None,
+        toegewezen_aan: str,
     ) -> dict[str, Any]:
-        """A contactverzoek (interne taak) arising from a klantcontact of the subject."""
+        """A contactverzoek (interne taak) arising from a klantcontact of the subject, assigned to the
+        actor `toegewezen_aan` (Open Klant refuses one without)."""
         cfg, writer = self._klantcontact_writer()
         headers = self._headers(cfg, context.actor, context.purpose_id, context.trace)
         return await self._written(
@@ -603,6 +670,70 @@ class SourceGateway:
             lambda: self._guard(cfg, lambda: source.verified_addresses(context.subject, headers)),
             delivered=bool,
         )
+
+    # --- checks (`dgkb check`): about sources, not persons; not logged ------------------------------------
+    def _check_headers(self, cfg: SourceConfig) -> dict[str, str]:
+        """Headers for a check: the source's header templates without a purpose, DGKB as the user."""
+        actor = Actor(id="dgkb-check", role=Role.SYSTEEM, organisation=cfg.organisation, name="DGKB")
+        return self._headers(cfg, actor, None, Trace())
+
+    async def probe(self, source_id: str) -> ProbeReport | None:
+        """One cheap authenticated read at the source, with its configured credentials and under
+        its deadline, that names no person; None when the source offers no probe (DGKB's own
+        store). Every failure is a report, never an exception."""
+        cfg = self._sources.configs[source_id]
+        adapter = self._sources.adapters[source_id]
+        if not isinstance(adapter, SourceProbe):
+            return None
+        headers = self._check_headers(cfg)
+        started = time.perf_counter()
+
+        def report(
+            reachable: bool, authenticated: bool | None, problem: str | None, **extra: Any
+        ) -> ProbeReport:
+            ms = round((time.perf_counter() - started) * 1000, 1)
+            return ProbeReport(cfg.id, reachable, authenticated, problem=problem, duration_ms=ms, **extra)
+
+        try:
+            result: ProbeResult = await self._federation.call(
+                cfg.id, cfg.deadline, lambda: adapter.probe(headers), idempotent=True
+            )
+        except SourceRefusesCredentials as exc:
+            return report(
+                True,
+                False,
+                f"niet geautoriseerd (HTTP {exc.status}): de bron weigert de inloggegevens uit "
+                f"sources.yaml (auth type '{cfg.auth.type}')",
+                status=exc.status,
+            )
+        except SourceTimeout:
+            return report(False, None, f"geen antwoord binnen {cfg.deadline:g} s")
+        except SourceDown as exc:
+            return report(False, None, f"niet bereikbaar ({_detail(exc)})")
+        except SourceError as exc:
+            return report(True, None, f"de bron gaf een fout ({_detail(exc)})")
+        # authenticated None: reached, but the answer (e.g. a 404 of a base URL) does not tell
+        return report(True, result.authenticated, None, api_version=result.api_version, status=result.status)
+
+    def actor_source(self) -> SourceConfig | None:
+        """The source where contactverzoeken go and whose actors config/onderwerpen.yaml names."""
+        found = self._find(KlantcontactWriter)
+        if found is None or not isinstance(self._sources.adapters[found[0].id], ActorLookup):
+            return None
+        return found[0]
+
+    async def find_actor(self, uuid: str) -> dict[str, Any] | None:
+        """The actor `uuid` at the Klantinteracties source ({"uuid", "naam", "actief"}), None when it
+        does not exist there. SourceUnavailable (or a kind of it) when the source cannot say."""
+        cfg = self.actor_source()
+        if cfg is None:
+            raise SourceMissing(
+                "Er is geen Klantinteracties-bron aangesloten; actoren zijn niet te controleren."
+            )
+        lookup = self._sources.adapters[cfg.id]
+        assert isinstance(lookup, ActorLookup)
+        headers = self._check_headers(cfg)
+        return await self._guard(cfg, lambda: lookup.find_actor(uuid, headers))
 
     # --- notifications ---------------------------------------------------------------------------------
     def system_caller(self, organisation: str, task: SystemTask, trace: Trace | None = None) -> Caller | None:
@@ -662,6 +793,11 @@ def _subjects_operation(
     if kanaal == "partijen":
         return lambda: adapter.subjects_of_partij(url, headers)
     return None
+
+
+def _detail(exc: SourceError) -> str:
+    """The source error without the source id prefix the HTTP client puts before it."""
+    return exc.message.split(": ", 1)[-1]
 
 
 def business_subject(result: Mapping[str, Any]) -> Subject | None:

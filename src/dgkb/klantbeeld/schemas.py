@@ -17,7 +17,9 @@ class Sectie(CamelModel):
     categorie: str
     informatietype: str
     omschrijving: str
-    status: str  # ok | niet-gevonden | timeout | onbereikbaar | fout | niet-toegestaan | niet-geconfigureerd
+    # ok | niet-gevonden | timeout | onbereikbaar | niet-geautoriseerd | fout | niet-toegestaan |
+    # niet-geconfigureerd
+    status: str
     bron: str | None = None  # human name of the source
     bron_id: str | None = None
     reden: str | None = None  # machine-readable reason code

@@ -28,6 +28,10 @@ STATUS_TEXT = {
     SectionStatus.NIET_GEVONDEN: "De bron kent deze klant niet.",
     SectionStatus.TIMEOUT: "De bron antwoordde niet op tijd; probeer het zo opnieuw.",
     SectionStatus.ONBEREIKBAAR: "De bron is op dit moment niet bereikbaar.",
+    SectionStatus.NIET_GEAUTORISEERD: (
+        "Niet geautoriseerd bij de bron: de bron weigert de sleutel of het token van DGKB. Opnieuw "
+        "proberen helpt niet; meld het aan beheer."
+    ),
     SectionStatus.FOUT: "De bron gaf een fout; de gegevens zijn nu niet beschikbaar.",
 }
 

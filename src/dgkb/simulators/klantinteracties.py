@@ -7,6 +7,26 @@ klantcontacten, betrokkenen, onderwerpobjecten and internetaken (create), intern
 `PATCH`), partijen (`PATCH`: nummer, interneNotitie, voorkeursDigitaalAdres — one of the partij's own
 digitale adressen —, voorkeurstaal, indicatieActief, indicatieGeheimhouding, soortPartij).
 
+Authentication, as the spec says and Open Klant does: every API request carries
+`Authorization: Token <token>` (the spec's securitySchemes.tokenAuth, "Token-based authentication with
+required prefix "Token""; Open Klant's components/token TokenAuthentication + TokenPermissions).
+Without it, with another scheme (`Bearer …`) or with another token: 401 problem+json with
+`WWW-Authenticate: Token` — `not_authenticated` "Authenticatiegegevens zijn niet opgegeven." or
+`authentication_failed` "Ongeldige token." (Django REST framework's texts, which Open Klant answers;
+its test_authenticaton.py expects 401 for every call without a token). `/_sim/…` needs no token.
+
+Where Open Klant is stricter than the spec it serves (each deviation from the spec, with its source):
+
+- POST internetaken requires `toegewezenAanActoren` or the deprecated `toegewezenAanActor`, and not
+  both, though the spec lists neither under `required`: Open Klant's InterneTaakSerializer
+  (`_validate_actoren`, src/openklant/components/klantinteracties/api/serializers/internetaken.py)
+  answers 400 with a `nonFieldErrors` entry "`toegewezen_aan_actor` of `toegewezen_aan_actoren` is
+  required (mag niet beiden gebruiken)." (or "… mag niet beiden gebruikt worden." for both). As
+  there, this object-level check runs only when every field is valid, and an empty list passes it.
+  An actor that does not exist is a field error (`does_not_exist`).
+- The 401 above: the spec requires tokenAuth on every operation but declares only the success
+  responses; Open Klant answers 401 (DRF + vng-api-common's problem handler, see above).
+
 Objects are stored with path-only URLs and rendered with the caller's host, so the same store answers
 on any port.
 
@@ -49,6 +69,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dgkb.simulators.common import Behaviour, NotificatiePublisher, SimulatorMiddleware, problem, sim_routes
 from dgkb.simulators.world import Company, DigitaalAdres, InterneTaak, Klantcontact, Person, Vestiging, World
@@ -162,6 +183,46 @@ _NESTED_MAX: dict[str, dict[str, int]] = {
     },
     "contactnaam": {"voorletters": 10, "voornaam": 200, "voorvoegselAchternaam": 10, "achternaam": 200},
 }
+
+
+ACTOR_REQUIRED = "`toegewezen_aan_actor` of `toegewezen_aan_actoren` is required (mag niet beiden gebruiken)."
+ACTOR_BOTH = "`toegewezen_aan_actor` en `toegewezen_aan_actoren` mag niet beiden gebruikt worden."
+NOT_AUTHENTICATED = "Authenticatiegegevens zijn niet opgegeven."
+
+
+class _TokenAuth:
+    """Pure ASGI middleware: every API request needs `Authorization: Token <token>`, as Open Klant's
+    token authentication wants it (see the module docstring); 401 otherwise."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.token = token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/_sim"):
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        parts = header.split()
+        refusal: tuple[str, str] | None = None
+        if not parts or parts[0].lower() != "token":
+            refusal = ("not_authenticated", NOT_AUTHENTICATED)  # no token at all, or Bearer/Basic/…
+        elif len(parts) == 1:
+            refusal = ("authentication_failed", "Ongeldige token header. Geen credentials meegegeven.")
+        elif len(parts) > 2:
+            refusal = (
+                "authentication_failed",
+                "Ongeldige token header. Token string mag geen spaties bevatten.",
+            )
+        elif parts[1] != self.token:
+            refusal = ("authentication_failed", "Ongeldige token.")
+        if refusal is None:
+            await self.app(scope, receive, send)
+            return
+        code, title = refusal
+        response = problem(401, title, title, code=code, instance=scope["path"])
+        response.headers["WWW-Authenticate"] = "Token"
+        await response(scope, receive, send)
 
 
 def _invalid(params: list[Obj], instance: str) -> Response:
@@ -585,16 +646,18 @@ class _Store:
 def create_app(
     world: World,
     *,
+    token: str,
     latency_ms: int = 0,
     page_size: int = 100,
     extra_addresses: int = 0,
     notificaties_url: str | Callable[[], str | None] | None = None,
     notificaties_auth: str | Callable[[], str] = "",
 ) -> Starlette:
-    """The Klantinteracties simulator over `world`; `extra_addresses` adds that many fictitious
-    digitale adressen without a partij (for the search benchmark over 100,000 addresses). With
-    `notificaties_url` (the base URL of a Notificaties API, …/api/v1, or a function giving it once
-    known) every write of a partij, interne taak or klantcontact is published there."""
+    """The Klantinteracties simulator over `world`, answering only requests with `Authorization:
+    Token <token>`; `extra_addresses` adds that many fictitious digitale adressen without a partij
+    (for the search benchmark over 100,000 addresses). With `notificaties_url` (the base URL of a
+    Notificaties API, …/api/v1, or a function giving it once known) every write of a partij, interne
+    taak or klantcontact is published there."""
     behaviour = Behaviour(latency_ms=latency_ms)
     store = _Store(world, extra_addresses)
     publisher = NotificatiePublisher(notificaties_url, notificaties_auth)
@@ -759,6 +822,20 @@ def create_app(
             ),
         )
 
+    async def list_actoren(request: Request) -> Response:
+        return paginate(
+            request,
+            filtered(
+                "actoren",
+                request,
+                {
+                    "soortActor": lambda o, v: o["soortActor"] == v,
+                    "naam": lambda o, v: o["naam"] == v,
+                    "indicatieActief": lambda o, v: o["indicatieActief"] == (v.lower() == "true"),
+                },
+            ),
+        )
+
     async def list_betrokkenen(request: Request) -> Response:
         return paginate(
             request,
@@ -911,6 +988,13 @@ def create_app(
         resolved = resolve_actoren(obj, errors)
         if errors:
             return _invalid(errors, request.url.path)
+        # Open Klant, not the spec: an actor is required, by one of the two fields (module docstring)
+        given = ("toegewezenAanActor" in obj, "toegewezenAanActoren" in obj)
+        if given[0] == given[1]:
+            reason = ACTOR_BOTH if given[0] else ACTOR_REQUIRED
+            return _invalid(
+                [{"name": "nonFieldErrors", "code": "invalid", "reason": reason}], request.url.path
+            )
         obj = {
             "nummer": None,
             "referentienummer": None,
@@ -1040,10 +1124,17 @@ def create_app(
         Route(f"{p}/internetaken", post_internetaken, methods=["POST"]),
         Route(f"{p}/internetaken/{{uuid}}", update_internetaak, methods=["PUT", "PATCH"]),
         Route(f"{p}/partijen/{{uuid}}", patch_partij, methods=["PATCH"]),
+        Route(f"{p}/actoren", list_actoren, methods=["GET"]),
         Route("/_sim/notificaties", published, methods=["GET"]),
     ]
     for resource in store.data:
         routes.append(Route(f"{p}/{resource}/{{uuid}}", detail(resource), methods=["GET"]))
+    # recorded (and slowed or broken) first, then refused without the token, as a real server
     return Starlette(
-        routes=routes, middleware=[Middleware(SimulatorMiddleware, behaviour=behaviour)], lifespan=lifespan
+        routes=routes,
+        middleware=[
+            Middleware(SimulatorMiddleware, behaviour=behaviour),
+            Middleware(_TokenAuth, token=token),
+        ],
+        lifespan=lifespan,
     )

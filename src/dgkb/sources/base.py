@@ -5,6 +5,8 @@ Exception tree (each maps onto a klantbeeld section status in federation):
     SourceError                 -> "fout"
     ├── SourceTimeout           -> "timeout"
     ├── SourceUnavailable       -> "onbereikbaar"  (connection refused, DNS, 502/503/504, open breaker)
+    ├── SourceUnauthorized      -> "niet-geautoriseerd"  (401/403: the source refuses DGKB's credentials)
+    ├── SourceRejected          -> "fout"  (400: the source refused the request, naming the fields)
     └── SubjectNotFound         -> "niet-gevonden"
 
 Adapters receive exactly the permitted fields per category and the headers federation rendered
@@ -43,6 +45,41 @@ class SourceUnavailable(SourceError):
 
 class SubjectNotFound(SourceError):
     code = "source.not_found"
+
+
+class SourceUnauthorized(SourceError):
+    """The source answered 401 or 403: it does not accept DGKB's credentials (wrong, expired, the
+    wrong auth type) or they lack the right. Retrying cannot help; an administrator must fix them."""
+
+    code = "source.unauthorized"
+
+    def __init__(self, message: str = "", *, status: int = 401) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidParam:
+    """One field a source refused, as its 400 answer names it (`invalidParams`)."""
+
+    name: str
+    code: str
+    reason: str
+
+
+class SourceRejected(SourceError):
+    """The source answered 400: it refused what DGKB sent and (in `params`) said why. The source is
+    up; sending the same again gives the same answer. The reasons are the source's own texts."""
+
+    code = "source.rejected"
+
+    def __init__(self, message: str = "", *, params: Sequence[InvalidParam] = ()) -> None:
+        super().__init__(message)
+        self.params = tuple(params)
+
+    def describe(self) -> str:
+        """The refused fields and the source's reasons, for people: "name: reason; …"."""
+        return "; ".join(f"{p.name}: {p.reason}" if p.reason else p.name for p in self.params)
 
 
 class SourceValidationError(SourceError):
@@ -230,7 +267,9 @@ class DigitalAddressSearch(Protocol):
 
 @runtime_checkable
 class KlantcontactWriter(Protocol):
-    """Implemented by the Klantinteracties adapter: register a contact moment and a contactverzoek."""
+    """Implemented by the Klantinteracties adapter: register a contact moment and a contactverzoek.
+    An interne taak is always assigned to an actor: Open Klant refuses one without (see the
+    simulator's module docstring), although its spec marks the field optional."""
 
     async def register_klantcontact(
         self,
@@ -250,9 +289,38 @@ class KlantcontactWriter(Protocol):
         klantcontact: str,
         gevraagde_handeling: str,
         toelichting: str = "",
-        toegewezen_aan: str | None = None,
+        toegewezen_aan: str,
         headers: Mapping[str, str],
     ) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class ActorLookup(Protocol):
+    """Implemented by the Klantinteracties adapter: an actor (an organisational unit or employee, not
+    a customer) by uuid, {"uuid", "naam", "actief"}, or None when the source does not know it. For
+    checking the actors config/onderwerpen.yaml assigns contactverzoeken to."""
+
+    async def find_actor(self, uuid: str, headers: Mapping[str, str]) -> dict[str, Any] | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    """The answer to a probe: the source answered the cheap authenticated read with these
+    credentials (`authenticated`: True when it answered as an authenticated client, None when the
+    answer does not tell) and, when it says so, the version of the API it serves."""
+
+    status: int
+    authenticated: bool | None
+    api_version: str | None = None
+
+
+@runtime_checkable
+class SourceProbe(Protocol):
+    """Implemented by every HTTP adapter: one cheap read with the configured credentials that names
+    no person (`dgkb check`). Raises SourceUnauthorized on 401/403 and the other SourceErrors when
+    the source cannot be reached or fails."""
+
+    async def probe(self, headers: Mapping[str, str]) -> ProbeResult: ...
 
 
 @runtime_checkable

@@ -12,7 +12,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dgkb.domain.identifiers import Subject, SubjectKind
-from dgkb.sources.base import CategoryData, FetchRequest, SourceError, SubjectFacts, SubjectNotFound
+from dgkb.sources.base import (
+    CategoryData,
+    FetchRequest,
+    ProbeResult,
+    SourceError,
+    SubjectFacts,
+    SubjectNotFound,
+)
 from dgkb.sources.config import SourceConfig
 from dgkb.sources.http import SourceHttpClient
 from dgkb.sources.queries import (
@@ -153,6 +160,18 @@ class BrpPersonenAdapter:
             exists=True,
             shielded=bool(persoon.get("geheimhoudingPersoonsgegevens")),
             display_name=display if isinstance(display, str) else None,
+        )
+
+    async def probe(self, headers: Mapping[str, str]) -> ProbeResult:
+        """`dgkb check`: a raadpleeg request for no BSN at all. It names no person; the API refuses
+        it (400) only after accepting the credentials, so 400 means reachable and authenticated."""
+        body = {
+            "type": "RaadpleegMetBurgerservicenummer",
+            "burgerservicenummer": [],
+            "fields": ["burgerservicenummer"],
+        }
+        return await self._http.probe(
+            "POST", self._path, headers=headers, json=body, authenticated=frozenset({200, 400})
         )
 
     async def aclose(self) -> None:

@@ -34,8 +34,19 @@ class ApiKeyAuth(BaseModel):
 
 
 class BearerAuth(BaseModel):
+    """`Authorization: Bearer <token>` (an OAuth2 access token or a gateway's static token)."""
+
     model_config = ConfigDict(extra="forbid")
     type: Literal["bearer"]
+    token: str
+
+
+class TokenAuth(BaseModel):
+    """`Authorization: Token <token>`: the API token of Django REST framework's token
+    authentication, as Open Klant, Open Producten and the Objects API want it."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["token"]
     token: str
 
 
@@ -61,7 +72,9 @@ class MutualTlsAuth(BaseModel):
     caFile: str | None = None  # trust store for the server certificate; default: system CAs
 
 
-Auth = Annotated[NoAuth | ApiKeyAuth | BearerAuth | ZgwJwtAuth | MutualTlsAuth, Field(discriminator="type")]
+Auth = Annotated[
+    NoAuth | ApiKeyAuth | BearerAuth | TokenAuth | ZgwJwtAuth | MutualTlsAuth, Field(discriminator="type")
+]
 
 
 class SourceConfig(BaseModel):

@@ -48,7 +48,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from dgkb.domain.errors import InvalidConfiguration
 from dgkb.domain.identifiers import Subject, SubjectKind
-from dgkb.sources.base import CategoryData, FetchRequest, SourceError, SubjectNotFound
+from dgkb.sources.base import CategoryData, FetchRequest, ProbeResult, SourceError, SubjectNotFound
 from dgkb.sources.config import SourceConfig
 from dgkb.sources.http import SourceHttpClient
 
@@ -219,6 +219,18 @@ class RestCall(BaseModel):
     )
 
 
+class ProbeCall(BaseModel):
+    """`options.probe`: the cheap read `dgkb check` makes with the configured credentials. Pick a
+    path that names no person; `authenticated` lists the statuses that prove the source accepted
+    the credentials (e.g. 400 for a list that refuses to answer without a subject)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: Literal["GET", "POST"] = "GET"
+    path: str = ""  # relative to baseUrl; "" = the base URL itself
+    authenticated: tuple[int, ...] = (200,)
+
+
 class GenericRestOptions(BaseModel):
     """`options:` of a `generic-rest` source."""
 
@@ -226,6 +238,7 @@ class GenericRestOptions(BaseModel):
 
     subjectKinds: tuple[SubjectKind, ...] = Field(min_length=1)
     requests: tuple[RestCall, ...] = Field(min_length=1)
+    probe: ProbeCall = Field(default_factory=ProbeCall)
 
 
 def parse_options(config: SourceConfig, *, source: str = "sources.yaml") -> GenericRestOptions:
@@ -426,6 +439,14 @@ class GenericRestAdapter:
                 raise SourceError(f"{self.id}: volgende pagina ligt buiten baseUrl")
             url = next_url
         raise SourceError(f"{self.id}: meer dan {call.max_pages} pagina's")
+
+    async def probe(self, headers: Mapping[str, str]) -> ProbeResult:
+        """`dgkb check`: `options.probe` (a path that names no person, and the statuses that prove
+        an authenticated answer), by default a GET of the base URL."""
+        probe = self.options.probe
+        return await self._http.probe(
+            probe.method, probe.path, headers=headers, authenticated=frozenset(probe.authenticated)
+        )
 
     async def aclose(self) -> None:
         await self._http.aclose()

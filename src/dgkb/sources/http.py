@@ -15,11 +15,24 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from dgkb.sources.base import SourceError, SourceTimeout, SourceUnavailable, SubjectNotFound
-from dgkb.sources.config import ApiKeyAuth, BearerAuth, MutualTlsAuth, SourceConfig, ZgwJwtAuth
+from dgkb.sources.base import (
+    InvalidParam,
+    ProbeResult,
+    SourceError,
+    SourceRejected,
+    SourceTimeout,
+    SourceUnauthorized,
+    SourceUnavailable,
+    SubjectNotFound,
+)
+from dgkb.sources.config import ApiKeyAuth, BearerAuth, MutualTlsAuth, SourceConfig, TokenAuth, ZgwJwtAuth
 from dgkb.sources.zgw_jwt import ZgwJwtIssuer
 
 _UNAVAILABLE_STATUS = {502, 503, 504}
+_UNAUTHORIZED_STATUS = {401, 403}
+_REJECTED_STATUS = {400, 422}
+_MAX_PARAMS = 10  # of a 400 answer's invalidParams, kept for the message
+_MAX_REASON = 300  # characters of one reason
 
 
 class SourceHttpClient:
@@ -69,6 +82,8 @@ class SourceHttpClient:
             return {auth.header: auth.value}
         if isinstance(auth, BearerAuth):
             return {"Authorization": f"Bearer {auth.token}"}
+        if isinstance(auth, TokenAuth):
+            return {"Authorization": f"Token {auth.token}"}
         if self._zgw is not None:  # a fresh token every `auth.refreshSeconds` (dgkb.sources.zgw_jwt)
             return {"Authorization": self._zgw.authorization()}
         return {}
@@ -93,10 +108,11 @@ class SourceHttpClient:
             ) as resp:
                 if resp.status == 404 and not_found_is_subject:
                     raise SubjectNotFound(f"{self.config.id}: 404")
-                if resp.status in _UNAVAILABLE_STATUS:
-                    raise SourceUnavailable(f"{self.config.id}: HTTP {resp.status}")
-                if resp.status >= 400:
-                    raise SourceError(f"{self.config.id}: HTTP {resp.status}")
+                if resp.status in _REJECTED_STATUS:
+                    raise SourceRejected(
+                        f"{self.config.id}: HTTP {resp.status}", params=_invalid_params(await resp.read())
+                    )
+                self._raise_for_status(resp.status)
                 try:
                     return await resp.json(content_type=None)
                 except ValueError as exc:
@@ -107,6 +123,48 @@ class SourceHttpClient:
             raise SourceUnavailable(f"{self.config.id}: niet bereikbaar") from exc
         except aiohttp.ClientError as exc:
             raise SourceError(f"{self.config.id}: {type(exc).__name__}") from exc
+
+    def _raise_for_status(self, status: int) -> None:
+        """401/403 SourceUnauthorized, 502/503/504 SourceUnavailable, any other error SourceError."""
+        if status in _UNAUTHORIZED_STATUS:
+            raise SourceUnauthorized(f"{self.config.id}: HTTP {status}", status=status)
+        if status in _UNAVAILABLE_STATUS:
+            raise SourceUnavailable(f"{self.config.id}: HTTP {status}")
+        if status >= 400:
+            raise SourceError(f"{self.config.id}: HTTP {status}")
+
+    async def probe(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str],
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        authenticated: frozenset[int] = frozenset({200}),
+    ) -> ProbeResult:
+        """One request with the configured credentials for `dgkb check`; the caller picks one that
+        names no person. A status in `authenticated` proves the source served an authenticated
+        client (a 400 does too where the source checks credentials before the request). The API
+        version comes from the `API-version` header (ZGW, Open Klant, Haal Centraal)."""
+        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        all_headers = {"Accept": "application/json", **self._auth_headers(), **headers}
+        try:
+            async with self._client().request(
+                method, url, headers=all_headers, params=params, json=json
+            ) as resp:
+                await resp.read()
+                status, version = resp.status, resp.headers.get("API-version")
+        except TimeoutError as exc:
+            raise SourceTimeout(f"{self.config.id}: timeout") from exc
+        except aiohttp.ClientConnectionError as exc:
+            raise SourceUnavailable(f"{self.config.id}: niet bereikbaar") from exc
+        except aiohttp.ClientError as exc:
+            raise SourceError(f"{self.config.id}: {type(exc).__name__}") from exc
+        if status not in authenticated and (status in _UNAUTHORIZED_STATUS or status >= 500):
+            self._raise_for_status(status)
+        # another answer (e.g. 404 for a base URL) shows the source is there, not that it accepts DGKB
+        return ProbeResult(status, True if status in authenticated else None, version or None)
 
     def same_origin(self, url: str) -> bool:
         """Is `url` on this source's scheme+host+port? Links elsewhere are never followed: purpose
@@ -147,6 +205,32 @@ class SourceHttpClient:
     async def aclose(self) -> None:
         if self._session is not None and not self._session.closed:
             await self._session.close()
+
+
+def _invalid_params(raw: bytes) -> list[InvalidParam]:
+    """The `invalidParams` of a 400 problem answer (ZGW, Open Klant, Haal Centraal), else its
+    `detail` as one nameless entry; [] when the body says nothing usable."""
+    try:
+        body = _json.loads(raw) if raw else None
+    except ValueError:
+        return []
+    if not isinstance(body, dict):
+        return []
+    found = []
+    for item in body.get("invalidParams") or []:
+        if isinstance(item, dict):
+            found.append(
+                InvalidParam(
+                    name=str(item.get("name") or ""),
+                    code=str(item.get("code") or ""),
+                    reason=str(item.get("reason") or "")[:_MAX_REASON],
+                )
+            )
+    if not found and isinstance(body.get("detail"), str):
+        found.append(
+            InvalidParam(name="", code=str(body.get("code") or ""), reason=body["detail"][:_MAX_REASON])
+        )
+    return found[:_MAX_PARAMS]
 
 
 def _dumps(obj: Any) -> str:

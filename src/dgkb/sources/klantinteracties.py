@@ -11,8 +11,14 @@ provided by that partij and a contact must have one of the partij's betrokkenen,
 Zaak links of a contact are accepted as `zaak` and as `zgw-Zaak` (codeObjecttype or codeSoortObjectId).
 
 Writes: `register_klantcontact` (klantcontact, then its betrokkene linked to the partij, then one
-onderwerpobject per zaak) and `create_interne_taak`. Texts longer than the spec allows raise
-`SourceValidationError` (field + limit) before anything is sent; nothing is truncated.
+onderwerpobject per zaak) and `create_interne_taak`, always assigned to an actor (`toegewezenAanActoren`:
+Open Klant refuses an interne taak without one, although the spec marks it optional). Texts longer than
+the spec allows raise `SourceValidationError` (field + limit) before anything is sent; nothing is
+truncated. A refused write (400) is `SourceRejected` with the source's `invalidParams`.
+
+Checks (`dgkb check`): `probe` reads one organisational unit from `actoren` with the configured token
+(Open Klant wants `Authorization: Token <key>`: auth type `token` in sources.yaml); `find_actor` tells
+whether an actor uuid of config/onderwerpen.yaml exists.
 
 Search: `search_digitale_adressen` finds the partijen behind a phone number or e-mail address, in
 whatever spelling it was stored (`adres__icontains` on the invariant part, then exact comparison of
@@ -30,6 +36,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from dgkb.domain.errors import InvalidIdentifier
 from dgkb.domain.identifiers import Subject, SubjectKind
@@ -39,6 +46,7 @@ from dgkb.sources.base import (
     DigitaalAdresMatch,
     FetchRequest,
     PartialWriteError,
+    ProbeResult,
     SourceError,
     SourceValidationError,
     SubjectNotFound,
@@ -415,24 +423,48 @@ class KlantinteractiesAdapter:
         klantcontact: str,
         gevraagde_handeling: str,
         toelichting: str = "",
-        toegewezen_aan: str | None = None,
+        toegewezen_aan: str,
         headers: Mapping[str, str],
     ) -> dict[str, Any]:
         """A contactverzoek for the back office: an interne taak (status te_verwerken) arising from
-        `klantcontact` (its URL or uuid), assigned to the actor `toegewezen_aan` (URL or uuid) if
-        given. Raises SourceValidationError before sending when a text is too long."""
+        `klantcontact` (its URL or uuid), assigned to the actor `toegewezen_aan` (URL or uuid).
+        Raises SourceValidationError before sending when a text is too long, SourceRejected when
+        the source refuses it (e.g. an actor it does not know)."""
         _check_length("gevraagdeHandeling", gevraagde_handeling)
         _check_length("toelichting", toelichting)
         contact_uuid = klantcontact.rstrip("/").rsplit("/", 1)[-1]
         body: Json = {
             "gevraagdeHandeling": gevraagde_handeling,
             "aanleidinggevendKlantcontact": {"uuid": contact_uuid},
+            "toegewezenAanActoren": [{"uuid": toegewezen_aan.rstrip("/").rsplit("/", 1)[-1]}],
             "toelichting": toelichting,
             "status": "te_verwerken",
         }
-        if toegewezen_aan:
-            body["toegewezenAanActoren"] = [{"uuid": toegewezen_aan.rstrip("/").rsplit("/", 1)[-1]}]
         return await self._post("internetaken", body, headers)
+
+    # --- checks ---------------------------------------------------------------------------------
+
+    async def probe(self, headers: Mapping[str, str]) -> ProbeResult:
+        """`dgkb check`: one organisational unit from `actoren` (no customer) with the configured
+        token; the API version from the `API-version` header."""
+        return await self._http.probe(
+            "GET",
+            f"{self._path}/actoren",
+            headers=headers,
+            params={"soortActor": "organisatorische_eenheid", "pageSize": "1"},
+        )
+
+    async def find_actor(self, uuid: str, headers: Mapping[str, str]) -> dict[str, Any] | None:
+        """The actor `uuid` as {"uuid", "naam", "actief"}, or None when the source does not know it."""
+        try:
+            actor = await self._http.request(
+                "GET", f"{self._path}/actoren/{quote(uuid, safe='')}", headers=headers
+            )
+        except SubjectNotFound:
+            return None
+        if not isinstance(actor, dict):
+            raise SourceError(f"{self.id}: antwoord is geen object")
+        return {"uuid": actor.get("uuid"), "naam": actor.get("naam"), "actief": actor.get("indicatieActief")}
 
     # --- search ---------------------------------------------------------------------------------
 

@@ -25,7 +25,14 @@ from datetime import date
 from typing import Any
 
 from dgkb.domain.identifiers import Subject, SubjectKind
-from dgkb.sources.base import CategoryData, FetchRequest, SourceError, SubjectFacts, SubjectNotFound
+from dgkb.sources.base import (
+    CategoryData,
+    FetchRequest,
+    ProbeResult,
+    SourceError,
+    SubjectFacts,
+    SubjectNotFound,
+)
 from dgkb.sources.config import SourceConfig
 from dgkb.sources.http import SourceHttpClient
 
@@ -225,6 +232,17 @@ class KvkAdapter:
             }
             for r in _list(answer.get("resultaten"))
         ][:limit]
+
+    async def probe(self, headers: Mapping[str, str]) -> ProbeResult:
+        """`dgkb check`: Zoeken for KVK-nummer 00000000, which no business has: 404 "geen resultaten"
+        (or 200 empty) after the API key was accepted."""
+        return await self._http.probe(
+            "GET",
+            self._zoeken,
+            headers=headers,
+            params={"kvkNummer": "00000000"},
+            authenticated=frozenset({200, 400, 404}),
+        )
 
     async def aclose(self) -> None:
         await self._http.aclose()

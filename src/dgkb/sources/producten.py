@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from dgkb.domain.identifiers import Subject, SubjectKind
-from dgkb.sources.base import CategoryData, FetchRequest, SourceError, SubjectNotFound
+from dgkb.sources.base import CategoryData, FetchRequest, ProbeResult, SourceError, SubjectNotFound
 from dgkb.sources.config import SourceConfig
 from dgkb.sources.http import SourceHttpClient
 
@@ -116,6 +116,12 @@ class ProductenAdapter:
         own = [p for p in products if _owned_by(p, subject)]
         own.sort(key=lambda p: str(p.get("start_datum") or p.get("aanmaak_datum") or ""), reverse=True)
         return {CATEGORY: [{f: _FIELDS[f](p) for f in fields} for p in own]}
+
+    async def probe(self, headers: Mapping[str, str]) -> ProbeResult:
+        """`dgkb check`: products that ended before 1900 — none, so no owner is read."""
+        return await self._http.probe(
+            "GET", self._path, headers=headers, params={"eind_datum__lte": "1900-01-01", "page_size": "1"}
+        )
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -24,7 +24,14 @@ from datetime import date
 from typing import Any
 
 from dgkb.domain.identifiers import SubjectKind
-from dgkb.sources.base import CategoryData, FetchRequest, SourceError, SubjectNotFound, TravelDocument
+from dgkb.sources.base import (
+    CategoryData,
+    FetchRequest,
+    ProbeResult,
+    SourceError,
+    SubjectNotFound,
+    TravelDocument,
+)
 from dgkb.sources.config import SourceConfig
 from dgkb.sources.http import SourceHttpClient
 
@@ -161,6 +168,18 @@ class ReisdocumentenAdapter:
             # any inhouding or vermissing, even one without a readable code, withdraws the document
             withdrawn=(str(code) if code else "?") if withdrawn else None,
             holder_shielded=houder.get("geheimhoudingPersoonsgegevens") is True,
+        )
+
+    async def probe(self, headers: Mapping[str, str]) -> ProbeResult:
+        """`dgkb check`: a raadpleeg request for no document number (names no person); 400 comes
+        only after the credentials were accepted."""
+        body = {
+            "type": "RaadpleegMetReisdocumentnummer",
+            "reisdocumentnummer": [],
+            "fields": ["reisdocumentnummer"],
+        }
+        return await self._http.probe(
+            "POST", self._path, headers=headers, json=body, authenticated=frozenset({200, 400})
         )
 
     async def aclose(self) -> None:

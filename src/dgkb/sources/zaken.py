@@ -35,6 +35,7 @@ from dgkb.sources.base import (
     ALL_SUBJECT_KINDS,
     CategoryData,
     FetchRequest,
+    ProbeResult,
     SubjectNotFound,
     ZaakFacts,
 )
@@ -409,6 +410,15 @@ class ZakenAdapter:
                 if s is not None and s not in found:
                     found.append(s)
         return found
+
+    async def probe(self, headers: Mapping[str, str]) -> ProbeResult:
+        """`dgkb check`: the zaken with an identificatie no zaak has (an empty page, no person)."""
+        return await self._http.probe(
+            "GET",
+            f"{self._zaken_path}/zaken",
+            headers={**headers, **_CRS},
+            params={"identificatie": "dgkb-check-geen-zaak", "pageSize": "1"},
+        )
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -37,10 +37,13 @@ STATUS: dict[str, tuple[str, str]] = {
     "niet-gevonden": ("Geen gegevens", "neutral"),
     "timeout": ("Bron te traag", "warning"),
     "onbereikbaar": ("Bron niet bereikbaar", "danger"),
+    "niet-geautoriseerd": ("Niet geautoriseerd bij de bron", "danger"),
     "fout": ("Bronfout", "danger"),
     "niet-toegestaan": ("Niet toegestaan", "inactive"),
     "niet-geconfigureerd": ("Geen bron aangesloten", "neutral"),
 }
+# statuses where the source failed this section (counted in the alert above the cards)
+SOURCE_PROBLEMS = frozenset({"timeout", "onbereikbaar", "niet-geautoriseerd", "fout"})
 # denial reasons that simply mean "not part of this purpose": summarised in one line per card
 _QUIET = frozenset({"CATEGORY_NOT_IN_PURPOSE", "SUBJECT_KIND_NOT_APPLICABLE", "ROLE_NOT_ALLOWED"})
 
@@ -81,7 +84,7 @@ def build(klantbeeld: Klantbeeld) -> KlantbeeldView:
     afgeschermd = any(
         s.reden == "SUBJECT_SHIELDED" or "SUBJECT_SHIELDED" in s.redenen for s in klantbeeld.secties
     )
-    problemen = sum(1 for s in klantbeeld.secties if s.status in ("timeout", "onbereikbaar", "fout"))
+    problemen = sum(1 for s in klantbeeld.secties if s.status in SOURCE_PROBLEMS)
     return KlantbeeldView(
         klantbeeld, list(cards.values()), afgeschermd, list(dict.fromkeys(zaken)), problemen
     )

@@ -1,4 +1,7 @@
-"""/api/v1/bronnen: the configured sources with breaker state and health, for administrators."""
+"""/api/v1/bronnen: the configured sources with breaker state and health, for administrators.
+
+`nietGeautoriseerd` counts apart the calls a source refused with 401/403 (DGKB's credentials are
+wrong or lack the right): unlike an outage, waiting does not help, an administrator must act."""
 
 from __future__ import annotations
 
@@ -18,7 +21,10 @@ router = APIRouter(tags=["bronnen"])
     "/bronnen",
     responses=RESPONSES,
     dependencies=[require_roles(Role.BEHEERDER, Role.PRIVACY)],  # type: ignore[list-item]
-    summary="Bronnen met status van de stroomonderbreker, latency (p50/p95) en foutpercentage",
+    summary=(
+        "Bronnen met status van de stroomonderbreker, latency (p50/p95), foutpercentage en het aantal "
+        "aanroepen dat de bron weigerde omdat DGKB niet geautoriseerd is"
+    ),
 )
 async def list_sources(federation: FederationDep, sources: SourcesDep) -> dict[str, Any]:
     states = {s.source_id: s for s in federation.states()}
@@ -42,6 +48,7 @@ async def list_sources(federation: FederationDep, sources: SourcesDep) -> dict[s
                 "latencyP95Ms": health.p95_ms if health else None,
                 "foutpercentage": health.error_rate if health else None,
                 "laatsteFout": health.last_error if health else None,
+                "nietGeautoriseerd": health.unauthorized if health else 0,
             }
         )
     return {"resultaten": results}

@@ -30,7 +30,10 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"description": "Geen toegang; `reden` zegt waarom (problem+json)"},
     404: {"description": "Contact niet gevonden"},
     409: {"description": "Het contact is niet in de juiste toestand, bijv. al beëindigd"},
-    503: {"description": "Een bron die hiervoor nodig is, is niet bereikbaar"},
+    503: {
+        "description": "Een bron die hiervoor nodig is, is niet bereikbaar of weigert DGKB "
+        "(`bron`; `code` source.unauthorized: niet geautoriseerd bij de bron)"
+    },
 }
 
 
