@@ -13,9 +13,11 @@ import pytest
 
 from dgkb.api.dev_issuer import DEMO_ACCOUNTS
 from dgkb.contacts.service import ContactForbidden
+from dgkb.domain.assurance import Assurance
 from dgkb.domain.channels import Kanaal
 from dgkb.domain.context import Actor
 from dgkb.domain.roles import Role
+from dgkb.policy.decision import DecisionRequest
 from tests.api.conftest import GEMEENTE, Stack, identify, open_contact
 
 ALGEMEEN = GEMEENTE + "kcc-algemene-vraag"
@@ -265,3 +267,39 @@ async def test_identification_purpose_comes_from_the_register(stack: Stack) -> N
     assert purpose is not None
     assert purpose.identificatie
     assert register.identification_purpose("00000001009876543000") is not None
+
+
+# --- DGKB's own purposes are no door ------------------------------------------------------------
+
+
+@pytest.mark.postgres
+async def test_a_token_claiming_role_systeem_cannot_use_dgkbs_own_purposes(stack: Stack) -> None:
+    """The register's `systeemtaak` purposes (reconciliation, notifications) have role `systeem` and
+    every category: a staff token that claims that role must still not open a contact under them, and
+    the PDP permits nothing under them to anyone."""
+    actualiseren = stack.app.state.services.register.system_purpose("00000001001234567000", "actualiseren")
+    assert actualiseren is not None
+    token = _crafted_token(stack, "kcm-anna", role="systeem")
+    async with httpx.AsyncClient(base_url=stack.api, headers={"Authorization": f"Bearer {token}"}) as mallory:
+        resp = await mallory.post(
+            "/api/v1/contacten", json={"kanaal": "telefoon", "verwerkingsactiviteit": actualiseren.id}
+        )
+        assert resp.status_code == 403, resp.text
+        assert resp.json()["reden"] == "ROLE_NOT_ALLOWED"
+        created = await mallory.post("/api/v1/contacten", json={"kanaal": "telefoon"})
+        assert created.status_code == 201, created.text
+        resp = await mallory.put(
+            f"/api/v1/contacten/{created.json()['id']}/verwerkingsactiviteit",
+            json={"verwerkingsactiviteit": actualiseren.id},
+        )
+        assert resp.status_code == 403, resp.text
+    decision = stack.app.state.services.engine.decide(
+        DecisionRequest(
+            purpose_id=actualiseren.id,
+            role=Role.SYSTEEM,
+            assurance=Assurance.DIGID_HOOG,
+            organisation="00000001001234567000",
+            categories=("klant.basis", "dossier.financieel"),
+        )
+    )
+    assert decision.permitted == ()

@@ -148,6 +148,14 @@ class ContactService:
                 reason="PURPOSE_UNKNOWN",
                 field="verwerkingsactiviteit",
             )
+        if purpose.systeemtaak is not None:
+            # DGKB's own tasks (reconciliation, notifications) are never the purpose of a contact,
+            # whatever role a token claims: they read without a person asking
+            raise ContactForbidden(
+                f"'{purpose.naam}' is een taak van DGKB zelf, geen doel voor een contact.",
+                reason="ROLE_NOT_ALLOWED",
+                field="verwerkingsactiviteit",
+            )
         if actor.role not in purpose.rollen:
             raise ContactForbidden(
                 f"Uw rol ({actor.role.value}) mag het doel '{purpose.naam}' niet gebruiken.",

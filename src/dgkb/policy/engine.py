@@ -122,7 +122,9 @@ class CedarPolicyEngine:
         self.register = register
         self.catalogue = catalogue
         self.register_version = register.fingerprint
-        self._purposes = {va.id: va for va in register.verwerkingsactiviteiten}
+        # DGKB's own tasks (`systeemtaak`) read within an employee's decision, never by one of their
+        # own: to the PDP they are unknown purposes, so nothing is ever permitted under them
+        self._purposes = {va.id: va for va in register.verwerkingsactiviteiten if va.systeemtaak is None}
         self._categories = catalogue.by_id
         self._all_categories = catalogue.ids
         text = policies if policies is not None else load_policy_text()
