@@ -17,7 +17,6 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from dgkb.contacts.moment import Uitkomst, Vraag
 from dgkb.domain.context import Trace
 from dgkb.domain.identifiers import Subject, SubjectKind
 from dgkb.events.notificaties import DEV_TOKEN
@@ -100,22 +99,24 @@ async def scripted_run(stack: Stack, zaak: dict[str, Any]) -> None:
         # identification with control questions under a purpose, then the klantbeeld
         contact = await open_contact(anna, ALGEMEEN, BSN)
         assert (await anna.get(f"/api/v1/contacten/{contact}/klantbeeld")).status_code == 200
-        # a contact moment registered in Klantinteracties (the console's service, as the console calls it)
-        actor = await stack.app.state.validator.actor(anna.headers["Authorization"].split()[1])
-        registered = await services.moments.register(
-            actor,
-            contact,
-            vragen=[
-                Vraag(
-                    onderwerp="algemeen",
-                    vraag="Wanneer wordt het grofvuil opgehaald?",
-                    antwoord="Op dinsdag.",
-                    uitkomst=Uitkomst.AFGEHANDELD,
-                )
-            ],
-            trace=Trace(),
+        # a contact moment with a contactverzoek, registered in Klantinteracties over the API
+        resp = await anna.post(
+            f"/api/v1/contacten/{contact}/contactmomenten",
+            json={
+                "vragen": [
+                    {
+                        "onderwerp": "algemeen",
+                        "vraag": "Wanneer wordt het grofvuil opgehaald?",
+                        "antwoord": "Op dinsdag.",
+                        "uitkomst": "terugbelverzoek",
+                    }
+                ],
+                "contactverzoek": {"afdeling": "kcc", "gevraagdeHandeling": "Klant terugbellen"},
+            },
         )
-        assert registered.mislukt == ()
+        assert resp.status_code == 201, resp.text
+        assert resp.json()["allesOpgeslagen"] is True
+        actor = await stack.app.state.validator.actor(anna.headers["Authorization"].split()[1])
         # reconciliation of the open view: in DGKB's own name
         context = await services.contacts.context_for(actor, contact, trace=Trace())
         assert await services.klantbeeld.refresh(context) is not None
