@@ -1,0 +1,41 @@
+"""ZGW Zaken API 1.5 subset (as served by Open Zaak) plus a minimal Catalogi API.
+
+`/zaken/api/v1`: zaken (filter on a betrokkene: `rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn`,
+`…__nietNatuurlijkPersoon__innNnpId`, `…__vestiging__vestigingsNummer`,
+`…__medewerker__identificatie`; identificatie, einddatum__isnull; `expand=rollen`),
+statussen, rollen, resultaten. `/catalogi/api/v1`: zaaktypen,
+statustypen, resultaattypen, so names resolve. Zaken list and detail need `Accept-Crs: EPSG:4326`
+(412 without) like the real API. Lists are paginated (`page`, and `pageSize` up to 500 as Open Zaak
+honours it; larger values are capped, invalid ones give the default).
+
+A company zaak has a niet-natuurlijk-persoon initiator whose `innNnpId` is the KVK-nummer (what
+e-services that log in with eHerkenning write there) and, when the company has vestigingen, a
+belanghebbende rol of type vestiging (`vestigingsNummer` + `kvkNummer`).
+
+Every open Wmo zaak (zaaktype "Aanvraag Wmo-voorziening") and every fifth other open zaak also has a
+behandelaar rol of type medewerker: the demo case worker `behandelaar-bram` (his "mijn zaken").
+
+Authentication, with `zgw_auth` (as `dgkb run` starts it; without, requests need no token, as the
+tests that call the simulator directly use it): a ZGW JWT of a known client, checked as Open Zaak
+checks it (dgkb.simulators.common has every rule). Beyond the spec, which only asks for a JWT:
+a token whose `iat` is JWT_EXPIRY (+ leeway) old is a 403 `jwt-expired` — Open Zaak's JWT_EXPIRY,
+default 3600 s, and JWT_LEEWAY / TIME_LEEWAY, default 0, both configurable here (source: Open Zaak's
+environment configuration reference; commonground-api-common's `check_jwt_expiry`). Deviations: no
+token is a 403 `permission_denied` where the spec lists 401, as Open Zaak answers
+(open-zaak/open-zaak#291); the scopes the spec names per operation (`zaken.lezen`, …) are not checked.
+A status change is published with the simulator's own client token (`notificaties_auth`), as Open
+Zaak authenticates at Open Notificaties with a client id of its own.
+
+Test switches: `POST /_sim/zaken/{uuid}/status {"statustype": url|uuid, "resultaattype"?: url|uuid}`
+sets a new status; `POST /_sim/behaviour {"ignoreFilters": true}` makes the zaken list ignore the
+betrokkene filters and return every zaak (a misconfigured source seen in the field), `{"ignoreExpand":
+true}` makes it ignore `expand` (an older source), besides the common switches.
+
+Modules: `state` (the store of zaken, rollen and statussen, and the switches), `serialise` (the JSON
+as Open Zaak renders it), `routes` (`ZakenRoutes`, one method per endpoint) and `app` (`create_app`).
+"""
+
+from dgkb.simulators.zaken.app import create_app
+from dgkb.simulators.zaken.serialise import CATALOGI_PATH, ZAKEN_PATH
+
+__all__ = ["CATALOGI_PATH", "ZAKEN_PATH", "create_app"]
