@@ -188,16 +188,19 @@ class KlantinteractiesAdapter:
             self._actors[url] = naam if isinstance(naam, str) else None
         return self._actors[url]
 
-    async def partij_of(self, subject: Subject, headers: Mapping[str, str]) -> Json | None:
+    async def partij_of(
+        self, subject: Subject, headers: Mapping[str, str], *, expand: tuple[str, ...] = ()
+    ) -> Json | None:
         """The partij identified by the subject's BSN / KVK-nummer / vestigingsnummer, or None. Only a
         partij that really carries that identificator counts (a source may ignore the filter)."""
         soort = _SOORT_OBJECT_ID[subject.kind]
-        partijen = await self._list(
-            "/partijen",
-            {"partijIdentificator__codeSoortObjectId": soort, "partijIdentificator__objectId": subject.value},
-            headers,
-        )
-        for partij in partijen:
+        params = {
+            "partijIdentificator__codeSoortObjectId": soort,
+            "partijIdentificator__objectId": subject.value,
+        }
+        if expand:
+            params["expand"] = ",".join(expand)
+        for partij in await self._list("/partijen", params, headers):
             if any(
                 i.get("codeSoortObjectId") == soort and i.get("objectId") == subject.value
                 for i in _identificators(partij)
@@ -205,15 +208,26 @@ class KlantinteractiesAdapter:
                 return partij
         return None
 
+    async def _adressen_of(self, partij: Json, headers: Mapping[str, str]) -> list[Json]:
+        """The digitale adressen the partij provided: from its `expand=digitaleAdressen` when the
+        source sent them (no further call), else fetched; only those that point back at the partij."""
+        partij_uuid = str(partij.get("uuid"))
+        expanded = partij.get("_expand")
+        found = expanded.get("digitaleAdressen") if isinstance(expanded, dict) else None
+        if not isinstance(found, list):
+            found = await self._list("/digitaleadressen", {"verstrektDoorPartij__uuid": partij_uuid}, headers)
+        return [
+            a for a in found if isinstance(a, dict) and _fk_uuid(a.get("verstrektDoorPartij")) == partij_uuid
+        ]
+
     async def verified_addresses(self, subject: Subject, headers: Mapping[str, str]) -> list[Json]:
         """The subject's digitale adressen with a `verificatieDatum` (proved to be theirs), newest
         verification first, each `{adres, soortDigitaalAdres, verificatieDatum}`; [] without a partij.
         Only addresses provided by that partij count (the filter is not trusted)."""
-        partij = await self.partij_of(subject, headers)
+        partij = await self.partij_of(subject, headers, expand=("digitaleAdressen",))
         if partij is None:
             return []
-        partij_uuid = str(partij.get("uuid"))
-        found = await self._list("/digitaleadressen", {"verstrektDoorPartij__uuid": partij_uuid}, headers)
+        found = await self._adressen_of(partij, headers)
         verified = [
             {
                 "adres": a.get("adres"),
@@ -221,8 +235,7 @@ class KlantinteractiesAdapter:
                 "verificatieDatum": a.get("verificatieDatum"),
             }
             for a in found
-            if _fk_uuid(a.get("verstrektDoorPartij")) == partij_uuid
-            and isinstance(a.get("verificatieDatum"), str)
+            if isinstance(a.get("verificatieDatum"), str)
             and a.get("verificatieDatum")
             and isinstance(a.get("adres"), str)
         ]
@@ -233,12 +246,8 @@ class KlantinteractiesAdapter:
         if not wanted:
             return {}
         headers = request.headers
-        partij = await self.partij_of(request.subject, headers)
-        if partij is None:
-            return dict.fromkeys(wanted)
-        partij_uuid = str(partij.get("uuid"))
-        own_betrokkenen = {_fk_uuid(b) for b in partij.get("betrokkenen") or []}
-
+        subject = request.subject
+        soort = _SOORT_OBJECT_ID[subject.kind]
         voorkeur_fields = set(wanted.get(VOORKEUR, ()))
         need_adressen = CONTACTGEGEVENS in wanted or bool(
             voorkeur_fields & {"voorkeursDigitaalAdres", "voorkeurskanaal"}
@@ -250,24 +259,33 @@ class KlantinteractiesAdapter:
             expand.append("leiddeTotInterneTaken")
         need_contacten = HISTORIE in wanted or OPEN_VERZOEKEN in wanted
 
-        async def adressen() -> list[Json]:
-            if not need_adressen:
-                return []
-            found = await self._list("/digitaleadressen", {"verstrektDoorPartij__uuid": partij_uuid}, headers)
-            return [a for a in found if _fk_uuid(a.get("verstrektDoorPartij")) == partij_uuid]
-
         async def contacten() -> list[Json]:
+            """The klantcontacten of the subject's partij, found by its identificator, so this call
+            needs no answer of the partij call (both run at once: one round trip)."""
             if not need_contacten:
                 return []
-            params = {"hadBetrokkene__wasPartij__uuid": partij_uuid}
+            params = {
+                "hadBetrokkene__wasPartij__partijIdentificator__codeSoortObjectId": soort,
+                "hadBetrokkene__wasPartij__partijIdentificator__objectId": subject.value,
+            }
             if expand:
                 params["expand"] = ",".join(expand)
-            found = await self._list("/klantcontacten", params, headers)
-            return [
-                c for c in found if own_betrokkenen & {_fk_uuid(b) for b in c.get("hadBetrokkenen") or []}
-            ]
+            return await self._list("/klantcontacten", params, headers)
 
-        digitale_adressen, klantcontacten = await asyncio.gather(adressen(), contacten())
+        partij, found_contacten = await asyncio.gather(
+            self.partij_of(subject, headers, expand=("digitaleAdressen",) if need_adressen else ()),
+            contacten(),
+        )
+        if partij is None:
+            return dict.fromkeys(wanted)
+        # the leak guard: only contacts in which this partij took part (a source may ignore a filter)
+        own_betrokkenen = {_fk_uuid(b) for b in partij.get("betrokkenen") or []}
+        klantcontacten = [
+            c
+            for c in found_contacten
+            if own_betrokkenen & {_fk_uuid(b) for b in c.get("hadBetrokkenen") or []}
+        ]
+        digitale_adressen = await self._adressen_of(partij, headers) if need_adressen else []
         result: dict[str, CategoryData | None] = {}
         if CONTACTGEGEVENS in wanted:
             soorten = {"emailadressen": "email", "telefoonnummers": "telefoonnummer"}

@@ -123,6 +123,14 @@ class KlantinteractiesRoutes:
             request.query_params,
             {
                 "hadBetrokkene__wasPartij__uuid": lambda o, v: v in store.contact_partijen(o),
+                # the spec's filters on the identificator of a betrokkene's partij (Open Klant 2.x
+                # has them too): a consumer finds a person's contacts without looking the partij up
+                "hadBetrokkene__wasPartij__partijIdentificator__codeSoortObjectId": lambda o, v: any(
+                    identificator_match("codeSoortObjectId")(p, v) for p in store.contact_partij_objects(o)
+                ),
+                "hadBetrokkene__wasPartij__partijIdentificator__objectId": lambda o, v: any(
+                    identificator_match("objectId")(p, v) for p in store.contact_partij_objects(o)
+                ),
                 "kanaal": lambda o, v: o["kanaal"] == v,
                 "nummer": lambda o, v: o["nummer"] == v,
                 "onderwerpobject__onderwerpobjectidentificatorObjectId": lambda o, v: any(

@@ -1,0 +1,73 @@
+"""Issue 12 §1: a klantbeeld costs each source one round trip. The Klantinteracties adapter used to look
+the partij up first and then ask for its digitale adressen and klantcontacten by the partij's uuid (two
+round trips, one after the other); now it asks for the partij (with its digitale adressen expanded)
+and for the klantcontacten by the partij's identificator at the same time, so no request needs the
+answer of another. Counted on the simulator's own request log, with the real API's filters (the
+conformance tests check them against the spec)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+
+from dgkb.domain.identifiers import Subject
+from tests.api.conftest import GEMEENTE, Stack, open_contact
+
+BSN = "999993653"  # open_contact's customer
+LOPENDE_ZAAK = GEMEENTE + "vraag-lopende-zaak"  # contactgegevens, voorkeur, historie, open verzoeken, zaken
+
+
+async def requests_of(stack: Stack, source: str) -> list[dict[str, Any]]:
+    async with httpx.AsyncClient(timeout=10) as c:
+        return list((await c.get(f"{stack.simulators[source]}/_sim/requests")).json())
+
+
+async def forget(stack: Stack, source: str) -> None:
+    async with httpx.AsyncClient(timeout=10) as c:
+        await c.delete(f"{stack.simulators[source]}/_sim/requests")
+
+
+@pytest.mark.postgres
+async def test_klantinteracties_answers_a_klantbeeld_in_one_round_trip(stack: Stack) -> None:
+    async with await stack.as_user("kcm-anna") as anna:
+        contact = await open_contact(anna, LOPENDE_ZAAK)
+        await anna.get(f"/api/v1/contacten/{contact}/klantbeeld")  # the afdelingen' names are cached now
+        await stack.app.state.services.gateway.invalidate(Subject.person(BSN))  # no source cache hit
+        await forget(stack, "klantinteracties")
+        body = (await anna.get(f"/api/v1/contacten/{contact}/klantbeeld")).json()
+    served = {s["categorie"]: s for s in body["secties"] if s.get("bronId") == "klantinteracties"}
+    assert {"klant.contactgegevens", "contact.historie", "contact.open-verzoeken"} <= set(served)
+    assert all(s["status"] == "ok" for s in served.values())
+    assert served["contact.historie"]["gegevens"], "the demo customer has contact history"
+
+    sent = [r for r in await requests_of(stack, "klantinteracties") if r["method"] == "GET"]
+    assert sorted(r["path"].rsplit("/", 1)[-1] for r in sent) == ["klantcontacten", "partijen"]
+    # no request depends on another's answer: none names a partij (or anything else) by uuid
+    for request in sent:
+        params = parse_qs(request["query"])
+        assert not [k for k in params if k.endswith("__uuid")], request
+        assert params.get("expand"), request  # the related objects come along
+
+
+@pytest.mark.postgres
+async def test_zaken_answers_a_klantbeeld_with_one_list_and_the_status_history(stack: Stack) -> None:
+    """One zaken request with everything expanded (zaaktype, status, statustype, rollen, resultaat);
+    the catalogi names are cached. The one dependent lookup left: the Zaken API has no way to embed
+    a zaak's whole status history, so a purpose that shows `statushistorie` costs one /statussen
+    call per zaak, all at once (a second round trip)."""
+    async with await stack.as_user("kcm-anna") as anna:
+        contact = await open_contact(anna, LOPENDE_ZAAK)
+        await anna.get(f"/api/v1/contacten/{contact}/klantbeeld")  # the catalogi names are cached now
+        await stack.app.state.services.gateway.invalidate(Subject.person(BSN))  # no source cache hit
+        await forget(stack, "zaken")
+        body = (await anna.get(f"/api/v1/contacten/{contact}/klantbeeld")).json()
+    lopend = next(s for s in body["secties"] if s["categorie"] == "dienst.zaken-lopend")
+    assert lopend["status"] == "ok"
+    assert lopend["gegevens"]
+    paths = [r["path"] for r in await requests_of(stack, "zaken")]
+    assert paths.count("/zaken/api/v1/zaken") == 1, paths
+    assert not [p for p in paths if p.startswith("/catalogi/")], paths
+    assert set(paths) <= {"/zaken/api/v1/zaken", "/zaken/api/v1/statussen"}, paths
