@@ -202,7 +202,9 @@ class Federation:
             hit = await self._cache.get(key)
             if hit is not None:
                 return _outcomes(call, SectionStatus.OK, hit, started, None, cached=True)
-        request = FetchRequest(subject=subject, fields=call.fields, headers=call.headers)
+        request = FetchRequest(
+            subject=subject, fields=call.fields, headers=call.headers, subject_key=subject_key
+        )
         try:
             result = await self.call(sid, call.deadline, lambda: call.adapter.fetch(request))
         except SourceError as exc:

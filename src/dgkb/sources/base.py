@@ -112,6 +112,9 @@ class FetchRequest:
     fields: Mapping[str, tuple[str, ...]]
     # purpose headers and traceparent, already rendered; adapters add them to every outbound call
     headers: Mapping[str, str] = field(default_factory=dict)
+    # the subject's pseudonym: the only key an adapter may keep anything under (an identity map that
+    # saves a dependent round trip); never the identifier itself
+    subject_key: str = ""
 
 
 @runtime_checkable

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from dgkb.domain.errors import InvalidIdentifier
@@ -54,6 +56,8 @@ _VESTIGING_FILTER = "rol__betrokkeneIdentificatie__vestiging__vestigingsNummer"
 _MEDEWERKER_FILTER = "rol__betrokkeneIdentificatie__medewerker__identificatie"
 _log = logging.getLogger(__name__)
 # Zaken 1.5 `expand` names that answer a catalogue field inline, saving a call per zaak
+IDENTITY_TTL = 600.0  # seconds a subject's zaak URLs are remembered (see ZakenAdapter._known_zaken)
+IDENTITY_MAX = 10_000  # subjects remembered at most
 _EXPAND_FOR = {
     "zaaktype": ("zaaktype",),
     "status": ("status", "status.statustype"),
@@ -150,6 +154,13 @@ class ZakenAdapter:
             SubjectKind.VESTIGING: _VESTIGING_FILTER,
         }
         self._names: dict[str, asyncio.Future[str | None]] = {}  # catalogi URL -> omschrijving
+        # An identity map (pseudonym -> the URLs of the subject's zaken at the last read, until
+        # when): the Zaken API cannot embed a zaak's status history, so with it the /statussen calls
+        # of the known zaken start together with the zaken list — one round trip instead of two.
+        # Only URLs under a pseudonym, in memory, for IDENTITY_TTL seconds, at most IDENTITY_MAX.
+        # Stale is harmless: histories are fetched afresh, and used only for zaken the (guarded)
+        # list returns now; a zaak the map did not know yet is fetched after the list, as before.
+        self._known_zaken: OrderedDict[str, tuple[float, tuple[str, ...]]] = OrderedDict()
         # zaken a source returned for a subject without having it as betrokkene (leak guard)
         self.dropped_zaken = 0
 
@@ -209,13 +220,22 @@ class ZakenAdapter:
         resultaat = await self._get(url, headers)
         return await self._name(resultaat.get("resultaattype"), headers)
 
-    async def _project(self, zaak: Json, fields: tuple[str, ...], headers: Mapping[str, str]) -> Json:
+    async def _project(
+        self,
+        zaak: Json,
+        fields: tuple[str, ...],
+        headers: Mapping[str, str],
+        prefetched: dict[str, asyncio.Task[list[Json]]] | None = None,
+    ) -> Json:
+        prefetched = prefetched if prefetched is not None else {}
         item: Json = {f: zaak.get(f) for f in fields if f in _PLAIN}
         expanded = _expanded(zaak)
         lookups: dict[str, Callable[[], Awaitable[Any]]] = {
             "zaaktype": lambda: self._name(zaak.get("zaaktype"), headers),
             "status": lambda: self._status(zaak.get("status"), headers),
-            "statushistorie": lambda: self._history(str(zaak.get("url")), headers),
+            "statushistorie": lambda: (
+                prefetched.pop(str(zaak.get("url")), None) or self._history(str(zaak.get("url")), headers)
+            ),
             "resultaat": lambda: self._resultaat(zaak.get("resultaat"), headers),
         }
         # what the source expanded inline needs no further call (a source that does not expand
@@ -290,7 +310,18 @@ class ZakenAdapter:
         open_only = (LOPEND in wanted) if len(wanted) == 1 else None  # ask only for what is needed
         asked = {f for fields in wanted.values() for f in fields}
         expand = tuple(name for field, names in _EXPAND_FOR.items() if field in asked for name in names)
-        zaken = await self.zaken_of(request.subject, headers, open_only=open_only, expand=expand)
+        prefetched: dict[str, asyncio.Task[list[Json]]] = {}
+        if "statushistorie" in asked:
+            prefetched = {
+                url: asyncio.create_task(self._history(url, headers))
+                for url in self._known(request.subject_key)
+            }
+        try:
+            zaken = await self.zaken_of(request.subject, headers, open_only=open_only, expand=expand)
+        except BaseException:
+            _discard(prefetched.values())
+            raise
+        self._remember(request.subject_key, [str(z.get("url")) for z in zaken])
         groups = {
             LOPEND: sorted(
                 (z for z in zaken if not z.get("einddatum")),
@@ -304,11 +335,30 @@ class ZakenAdapter:
             ),
         }
         result: dict[str, CategoryData | None] = {}
-        for category, fields in wanted.items():
-            result[category] = list(
-                await asyncio.gather(*(self._project(z, fields, headers) for z in groups[category]))
-            )
+        try:
+            for category, fields in wanted.items():
+                result[category] = list(
+                    await asyncio.gather(
+                        *(self._project(z, fields, headers, prefetched) for z in groups[category])
+                    )
+                )
+        finally:
+            _discard(prefetched.values())  # histories of zaken the list no longer returns
         return result
+
+    def _known(self, subject_key: str) -> tuple[str, ...]:
+        entry = self._known_zaken.get(subject_key) if subject_key else None
+        if entry is None or entry[0] < time.monotonic():
+            return ()
+        return entry[1]
+
+    def _remember(self, subject_key: str, urls: list[str]) -> None:
+        if not subject_key:
+            return
+        self._known_zaken[subject_key] = (time.monotonic() + IDENTITY_TTL, tuple(urls))
+        self._known_zaken.move_to_end(subject_key)
+        while len(self._known_zaken) > IDENTITY_MAX:
+            self._known_zaken.popitem(last=False)
 
     async def zaken_of_medewerker(self, identificatie: str, headers: Mapping[str, str]) -> list[Json]:
         """The open zaken that medewerker `identificatie` handles (behandelaar rol), nearest deadline first:
@@ -422,6 +472,15 @@ class ZakenAdapter:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+
+def _discard(tasks: Iterable[asyncio.Task[Any]]) -> None:
+    """Cancel prefetches nobody will use; a finished one's error is read so it is not reported."""
+    for task in tasks:
+        if not task.done():
+            task.cancel()
+        elif not task.cancelled():
+            task.exception()
 
 
 def _business(kvk: Any) -> Subject | None:
