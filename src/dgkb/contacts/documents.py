@@ -41,7 +41,7 @@ from dgkb.contacts.service import (
 )
 from dgkb.domain.assurance import Assurance, IdentificationEvidence, IdentificationMethod
 from dgkb.domain.channels import Kanaal
-from dgkb.domain.context import Actor, RequestContext, Trace
+from dgkb.domain.context import Actor, Trace
 from dgkb.domain.errors import InvalidIdentifier
 from dgkb.domain.identifiers import Subject, SubjectKind
 from dgkb.domain.register import Register
@@ -154,15 +154,7 @@ class DocumentCheckService:
         source = self._source(scope)
         # logged about the subject who showed the document, whatever the answer (the gateway)
         document = await self._gateway.lookup_document(
-            RequestContext(
-                actor=actor,
-                subject=subject,
-                purpose_id=scope.purpose_id,
-                assurance=Assurance.GEEN,
-                channel=scope.channel,
-                trace=trace,
-                contact_id=contact_id,
-            ),
+            scope.context(actor, subject, trace, contact_id),
             documentnummer,
             name="identiteitsbewijs controleren",
         )

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dgkb.contacts.service import ContactService
-from dgkb.domain.assurance import Assurance
-from dgkb.domain.context import Actor, RequestContext, Trace
+from dgkb.domain.context import Actor, Trace
 from dgkb.domain.identifiers import Subject, SubjectKind
 from dgkb.domain.register import Register
 from dgkb.gateway import SourceGateway
@@ -104,21 +103,12 @@ class IdentificationService:
         Logged before the answers are returned (fail closed); from then on the agent may attest
         'controlevragen' for this subject in this contact."""
         scope = await self._contacts.identification_scope(actor, contact_id, kinds=(subject.kind,))
-        channel, purpose_id = scope.channel, scope.purpose_id
-        planned = self._planned(purpose_id, subject.kind)
+        planned = self._planned(scope.purpose_id, subject.kind)
         if not planned:
             return [ControlQuestion(q) for _, q in planned]
         # logged by the gateway about the subject before the answers are returned (fail closed)
         values = await self._gateway.basisgegevens(
-            RequestContext(
-                actor=actor,
-                subject=subject,
-                purpose_id=purpose_id,
-                assurance=Assurance.GEEN,
-                channel=channel,
-                trace=trace,
-                contact_id=contact_id,
-            ),
+            scope.context(actor, subject, trace, contact_id),
             tuple(dict.fromkeys(f for f, _ in planned)),
             name="controlevragen opvragen",
         )

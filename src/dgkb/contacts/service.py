@@ -81,6 +81,25 @@ class IdentificationScope:
     purpose_id: str
     subject_kinds: frozenset[SubjectKind]
 
+    def context(
+        self,
+        actor: Actor,
+        subject: Subject,
+        trace: Trace,
+        contact_id: str,
+        assurance: Assurance = Assurance.GEEN,
+    ) -> RequestContext:
+        """The context of a processing in this identification step (a read, a check, its log)."""
+        return RequestContext(
+            actor=actor,
+            subject=subject,
+            purpose_id=self.purpose_id,
+            assurance=assurance,
+            channel=self.channel,
+            trace=trace,
+            contact_id=contact_id,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ContactView:
@@ -313,15 +332,7 @@ class ContactService:
         other person's identifier is not written anywhere), with outcome `denied`."""
         now = datetime.now(UTC)
         await self._auditor.record_processing(
-            context=RequestContext(
-                actor=actor,
-                subject=subject,
-                purpose_id=scope.purpose_id,
-                assurance=Assurance.GEEN,
-                channel=scope.channel,
-                trace=trace,
-                contact_id=contact_id,
-            ),
+            context=scope.context(actor, subject, trace, contact_id),
             name=_audit_name(
                 "klant identificeren mislukt: inlog van een andere klant",
                 assertion.assurance,
@@ -389,15 +400,7 @@ class ContactService:
         # The base registry's answer is the identification's processing: the gateway logs it about
         # the subject under the identification purpose, with how identity was established.
         facts = await self._gateway.verify_subject(
-            RequestContext(
-                actor=actor,
-                subject=subject,
-                purpose_id=scope.purpose_id,
-                assurance=assurance,
-                channel=scope.channel,
-                trace=trace,
-                contact_id=contact_id,
-            ),
+            scope.context(actor, subject, trace, contact_id, assurance),
             name=_audit_name("klant identificeren", assurance, evidence),
         )
         if not facts.exists:
