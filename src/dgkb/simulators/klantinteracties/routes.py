@@ -4,6 +4,7 @@ validated (validation.py), stored, and published as Open Klant publishes them.""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -118,6 +119,13 @@ class KlantinteractiesRoutes:
 
     async def list_klantcontacten(self, request: Request) -> Response:
         store = self.store
+
+        @functools.cache
+        def matching(field: str, value: str) -> frozenset[str]:
+            """The partijen with such an identificator (once per request, not once per contact)."""
+            test = identificator_match(field)
+            return frozenset(uuid for uuid, p in store.data["partijen"].items() if test(p, value))
+
         items = store.filtered(
             "klantcontacten",
             request.query_params,
@@ -125,11 +133,11 @@ class KlantinteractiesRoutes:
                 "hadBetrokkene__wasPartij__uuid": lambda o, v: v in store.contact_partijen(o),
                 # the spec's filters on the identificator of a betrokkene's partij (Open Klant 2.x
                 # has them too): a consumer finds a person's contacts without looking the partij up
-                "hadBetrokkene__wasPartij__partijIdentificator__codeSoortObjectId": lambda o, v: any(
-                    identificator_match("codeSoortObjectId")(p, v) for p in store.contact_partij_objects(o)
+                "hadBetrokkene__wasPartij__partijIdentificator__codeSoortObjectId": lambda o, v: bool(
+                    store.contact_partijen(o) & matching("codeSoortObjectId", v)
                 ),
-                "hadBetrokkene__wasPartij__partijIdentificator__objectId": lambda o, v: any(
-                    identificator_match("objectId")(p, v) for p in store.contact_partij_objects(o)
+                "hadBetrokkene__wasPartij__partijIdentificator__objectId": lambda o, v: bool(
+                    store.contact_partijen(o) & matching("objectId", v)
                 ),
                 "kanaal": lambda o, v: o["kanaal"] == v,
                 "nummer": lambda o, v: o["nummer"] == v,

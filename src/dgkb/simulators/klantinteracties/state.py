@@ -234,10 +234,6 @@ class Store:
                 items = [o for o in items if test(o, value)]
         return items
 
-    def contact_partij_objects(self, contact: Obj) -> list[Obj]:
-        """The partijen that were betrokkene of a klantcontact."""
-        return [p for uuid in sorted(self.contact_partijen(contact)) if (p := self.get("partijen", uuid))]
-
     def contact_partijen(self, contact: Obj) -> set[str]:
         """The uuids of the partijen that were betrokkene of a klantcontact."""
         betrokkenen = self.related("betrokkenen", contact["hadBetrokkenen"])
