@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from dgkb.runner import reset_simulators, running_simulators
 from dgkb.store.db import Database
 from dgkb.store.migrate import upgrade_async
 
@@ -100,3 +101,22 @@ def shared_reference() -> Path:
     if not SHARED_REFERENCE.is_dir():
         pytest.skip(f"../shared/reference not found at {SHARED_REFERENCE}; conformance tests need it")
     return SHARED_REFERENCE
+
+
+@pytest.fixture(scope="session")
+async def shared_simulators() -> AsyncIterator[dict[str, str]]:
+    """Every simulator on its own socket, started once per session (starting them takes ~0.5 s);
+    use `simulators`, which resets them first. The Notificaties simulator delivers only when a test
+    runs a round (tests.events.conftest.deliver_round)."""
+    async with running_simulators(base_port=0, notificaties_seconds=0, resettable=True) as sims:
+        yield sims
+
+
+@pytest.fixture
+async def simulators(shared_simulators: dict[str, str]) -> dict[str, str]:
+    """Source id -> base URL of the session's simulators, each back in its pristine state (the demo
+    world, no recorded requests, default `/_sim/behaviour`, no abonnementen or deliveries). A test
+    that needs other simulator settings (a latency, ZGW JWTs, another world, a fixed port) or stops
+    them starts its own with `running_simulators`."""
+    await reset_simulators(shared_simulators)
+    return dict(shared_simulators)

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from dgkb.domain.context import Actor, RequestContext, Trace
 from dgkb.domain.identifiers import Subject
 from dgkb.domain.pseudonym import Pseudonymizer
 from dgkb.domain.roles import Role
-from dgkb.runner import rebase_sources, running_simulators
+from dgkb.runner import rebase_sources
 from dgkb.settings import PROJECT_ROOT, Settings
 from dgkb.store.db import Database
 from tests.audit.support import KEYRING, OIN, T0, record
@@ -43,23 +42,17 @@ async def dgkb(env: dict[str, str], *args: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-async def cli_env(database_url: str, tmp_path: Path) -> AsyncIterator[dict[str, str]]:
-    """A config dir whose sources point at simulators running in this test, and a migrated DB."""
+async def cli_env(database_url: str, tmp_path: Path, simulators: dict[str, str]) -> dict[str, str]:
+    """A config dir whose sources point at the session's simulators (reset for this test), and a
+    migrated DB."""
     config = tmp_path / "config"
     shutil.copytree(PROJECT_ROOT / "config", config)
-    async with running_simulators(base_port=0) as sims:
-        overrides = rebase_sources(Settings(), sims)
-        sources = yaml.safe_load((config / "sources.yaml").read_text())
-        for src in sources["sources"]:
-            src["baseUrl"] = overrides.get(src["id"], src["baseUrl"])
-        (config / "sources.yaml").write_text(yaml.safe_dump(sources))
-        env = {
-            **os.environ,
-            "DGKB_CONFIG_DIR": str(config),
-            "DGKB_DATABASE_URL": database_url,
-            "COLUMNS": "200",
-        }
-        yield env
+    overrides = rebase_sources(Settings(), simulators)
+    sources = yaml.safe_load((config / "sources.yaml").read_text())
+    for src in sources["sources"]:
+        src["baseUrl"] = overrides.get(src["id"], src["baseUrl"])
+    (config / "sources.yaml").write_text(yaml.safe_dump(sources))
+    return {**os.environ, "DGKB_CONFIG_DIR": str(config), "DGKB_DATABASE_URL": database_url, "COLUMNS": "200"}
 
 
 async def test_water_board_klantbeeld_via_cli_holds_no_municipal_dossier_data(

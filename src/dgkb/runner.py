@@ -45,6 +45,7 @@ from dgkb.simulators import (
 )
 from dgkb.simulators.common import ZgwJwtVerifier, zgw_authorization
 from dgkb.simulators.notificaties import API_PATH as NOTIFICATIES_PATH
+from dgkb.simulators.resettable import RESET_PATH, Resettable
 from dgkb.simulators.serve import PortInUse, bind_socket, serve_all_in_background
 from dgkb.simulators.world import World, build_world
 from dgkb.sources.config import expand_simulator
@@ -69,22 +70,23 @@ DEMO_ZGW_CLIENTS = dict([DEMO_ZGW_CLIENT])
 SUBSCRIBE_BACKOFF = Backoff(first=1.0, factor=2.0, maximum=60.0, retries=None)
 
 
-def simulator_apps(
+def simulator_factories(
     world: World,
     latency_ms: int = 0,
     notificaties_url: Callable[[], str | None] | None = None,
     *,
     zgw_clients: Mapping[str, str] | None = None,
     notificaties_seconds: float = notificaties.DEFAULT_INTERVAL_SECONDS,
-) -> dict[str, ASGIApp]:
-    """Every source simulator over one coherent fictitious world, a Notificaties routing component
-    (a delivery round every `notificaties_seconds`, 0 = only on `POST /_sim/scheduler`) and a NotifyNL
-    service (outbound messages, demo key of dgkb.notify); the Zaken simulator publishes status changes
-    and the Klantinteracties simulator every write of a partij, interne taak or klantcontact to
-    `notificaties_url()` (…/api/v1). With `zgw_clients` (client id -> secret, e.g. DEMO_ZGW_CLIENTS)
-    the Zaken and Notificaties simulators accept only ZGW JWTs of those clients, as Open Zaak and Open
-    Notificaties do (JWT_EXPIRY 3600 s, no leeway), and the simulators publish with their own clients;
-    without, no token at all."""
+) -> dict[str, Callable[[], ASGIApp]]:
+    """Name -> a function building that simulator afresh (`simulator_apps` builds them all once;
+    dgkb.simulators.resettable rebuilds one on a reset). Every source simulator over one coherent
+    fictitious world, a Notificaties routing component (a delivery round every `notificaties_seconds`,
+    0 = only on `POST /_sim/scheduler`) and a NotifyNL service (outbound messages, demo key of
+    dgkb.notify); the Zaken simulator publishes status changes and the Klantinteracties simulator
+    every write of a partij, interne taak or klantcontact to `notificaties_url()` (…/api/v1). With
+    `zgw_clients` (client id -> secret, e.g. DEMO_ZGW_CLIENTS) the Zaken and Notificaties simulators
+    accept only ZGW JWTs of those clients, as Open Zaak and Open Notificaties do (JWT_EXPIRY 3600 s,
+    no leeway), and the simulators publish with their own clients; without, no token at all."""
     bsns = [p.bsn for p in world.persons]
     kvks = list(world.kvk_nummers)
     zaken_auth = notificaties_auth = None
@@ -99,8 +101,8 @@ def simulator_apps(
         klantinteracties_publisher_auth = zgw_authorization(*KLANTINTERACTIES_SIMULATOR_CLIENT)
     return {
         # plus the persons of `dgkb simulators import-gba`, when imported (see simulators.gba_import)
-        "brp": brp.create_app(gba_import.with_imported_persons(world), latency_ms=latency_ms),
-        "zaken": zaken.create_app(
+        "brp": lambda: brp.create_app(gba_import.with_imported_persons(world), latency_ms=latency_ms),
+        "zaken": lambda: zaken.create_app(
             world,
             latency_ms=latency_ms,
             notificaties_url=notificaties_url,
@@ -108,32 +110,51 @@ def simulator_apps(
             zgw_auth=zaken_auth,
         ),
         # Open Klant's API token (`Authorization: Token …`), as config/sources.yaml carries it
-        "klantinteracties": klantinteracties.create_app(
+        "klantinteracties": lambda: klantinteracties.create_app(
             world,
             token=DEMO_OPENKLANT_TOKEN,
             latency_ms=latency_ms,
             notificaties_url=notificaties_url,
             notificaties_auth=klantinteracties_publisher_auth,
         ),
-        "gemeente-belastingen": belastingen.create_app(
+        "gemeente-belastingen": lambda: belastingen.create_app(
             bsns, kvks, organisation="gemeente", kind="belastingen", latency_ms=latency_ms
         ),
-        "gemeente-boetes": belastingen.create_app(
+        "gemeente-boetes": lambda: belastingen.create_app(
             bsns, kvks, organisation="gemeente", kind="boetes", latency_ms=latency_ms
         ),
-        "waterschap-belastingen": belastingen.create_app(
+        "waterschap-belastingen": lambda: belastingen.create_app(
             bsns, kvks, organisation="waterschap", kind="belastingen", latency_ms=latency_ms
         ),
-        "reisdocumenten": reisdocumenten.create_app(
+        "reisdocumenten": lambda: reisdocumenten.create_app(
             world, latency_ms=latency_ms, api_key="demo-reisdocumenten-sleutel"
         ),
-        "kvk": kvk.create_app(world, latency_ms=latency_ms, api_key="demo-kvk-sleutel"),
-        "producten": producten.create_app(world, latency_ms=latency_ms, token="demo-producten-token"),
-        "notificaties": notificaties.create_app(
+        "kvk": lambda: kvk.create_app(world, latency_ms=latency_ms, api_key="demo-kvk-sleutel"),
+        "producten": lambda: producten.create_app(world, latency_ms=latency_ms, token="demo-producten-token"),
+        "notificaties": lambda: notificaties.create_app(
             latency_ms=latency_ms, interval_seconds=notificaties_seconds, zgw_auth=notificaties_auth
         ),
-        "notifynl": notifynl.create_app(api_key=NOTIFY_DEMO_API_KEY, latency_ms=latency_ms),
+        "notifynl": lambda: notifynl.create_app(api_key=NOTIFY_DEMO_API_KEY, latency_ms=latency_ms),
     }
+
+
+def simulator_apps(
+    world: World,
+    latency_ms: int = 0,
+    notificaties_url: Callable[[], str | None] | None = None,
+    *,
+    zgw_clients: Mapping[str, str] | None = None,
+    notificaties_seconds: float = notificaties.DEFAULT_INTERVAL_SECONDS,
+) -> dict[str, ASGIApp]:
+    """Every simulator of `simulator_factories`, built."""
+    factories = simulator_factories(
+        world,
+        latency_ms,
+        notificaties_url,
+        zgw_clients=zgw_clients,
+        notificaties_seconds=notificaties_seconds,
+    )
+    return {name: build() for name, build in factories.items()}
 
 
 @contextlib.asynccontextmanager
@@ -144,22 +165,27 @@ async def running_simulators(
     *,
     zgw_clients: Mapping[str, str] | None = None,
     notificaties_seconds: float = notificaties.DEFAULT_INTERVAL_SECONDS,
+    resettable: bool = False,
 ) -> AsyncIterator[dict[str, str]]:
     """Start all simulators (`zgw_clients`: see simulator_apps); yield source id -> base URL
     (host:port only). The Notificaties routing component delivers in a round every
-    `notificaties_seconds` (Open Notificaties' default 20 s; 0 = only when `POST /_sim/scheduler` asks)."""
+    `notificaties_seconds` (Open Notificaties' default 20 s; 0 = only when `POST /_sim/scheduler` asks).
+    `resettable`: each simulator also answers `POST /_sim/reset` by putting itself back in its
+    pristine state (dgkb.simulators.resettable; `reset_simulators` resets them all), so tests can
+    share one set of servers."""
     urls: dict[str, str] = {}
 
     def routing_component() -> str | None:
         return f"{urls['notificaties']}{NOTIFICATIES_PATH}" if "notificaties" in urls else None
 
-    apps = simulator_apps(
+    factories = simulator_factories(
         world or build_world(),
         latency_ms,
         notificaties_url=routing_component,
         zgw_clients=zgw_clients,
         notificaties_seconds=notificaties_seconds,
     )
+    apps = {name: Resettable(build) if resettable else build() for name, build in factories.items()}
     ports = {name: base_port + SIMULATOR_PORTS[name] if base_port else 0 for name in apps}
     async with contextlib.AsyncExitStack() as stack:
         try:
@@ -179,6 +205,21 @@ async def running_simulators(
             ) from None
         urls.update(served)
         yield urls
+
+
+async def reset_simulators(urls: Mapping[str, str]) -> None:
+    """Put every simulator of `running_simulators(..., resettable=True)` back in its pristine state:
+    the sources first (their change notifications still on their way are cancelled), then the
+    Notificaties routing component (what it received, its abonnementen, its deliveries)."""
+    last = [name for name in ("notificaties",) if name in urls]
+    async with httpx.AsyncClient(timeout=10) as client:
+
+        async def reset(name: str) -> None:
+            (await client.post(f"{urls[name]}{RESET_PATH}")).raise_for_status()
+
+        await asyncio.gather(*(reset(name) for name in urls if name not in last))
+        for name in last:
+            await reset(name)
 
 
 def rebase_sources(settings: Settings, urls: dict[str, str]) -> dict[str, str]:
@@ -299,8 +340,10 @@ __all__ = [
     "SUBSCRIBE_BACKOFF",
     "PortInUse",
     "rebase_sources",
+    "reset_simulators",
     "run_all",
     "running_simulators",
     "simulator_apps",
+    "simulator_factories",
     "subscribe",
 ]

@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from dgkb.app import create_app
-from dgkb.runner import rebase_sources, running_simulators
+from dgkb.runner import rebase_sources
 from dgkb.settings import Environment, Settings
 from dgkb.simulators.serve import serve_in_background
 
@@ -45,23 +45,22 @@ StackFactory = Callable[..., Awaitable[Stack]]
 
 
 @pytest.fixture
-async def stack(database_url: str) -> AsyncIterator[Stack]:
-    # the Notificaties simulator delivers only when a test runs a round (tests.events.conftest.deliver_round)
-    async with running_simulators(base_port=0, notificaties_seconds=0) as sims:
-        settings = Settings(
-            env=Environment.TEST,
-            database_url=database_url,
-            port=0,
-            source_deadline_seconds=1.0,
-            notify_base_url=sims.get("notifynl", ""),  # outbound messages to the NotifyNL simulator
-        )
-        app = create_app(settings, source_overrides=rebase_sources(settings, sims))
-        async with (
-            app.router.lifespan_context(app),
-            serve_in_background(app) as (_, api),
-            httpx.AsyncClient(base_url=api, timeout=10) as client,
-        ):
-            yield Stack(api=api, simulators=sims, settings=settings, client=client, app=app)
+async def stack(database_url: str, simulators: dict[str, str]) -> AsyncIterator[Stack]:
+    """DGKB of its own (a fresh database) over the session's simulators, reset for this test."""
+    settings = Settings(
+        env=Environment.TEST,
+        database_url=database_url,
+        port=0,
+        source_deadline_seconds=1.0,
+        notify_base_url=simulators.get("notifynl", ""),  # outbound messages to the NotifyNL simulator
+    )
+    app = create_app(settings, source_overrides=rebase_sources(settings, simulators))
+    async with (
+        app.router.lifespan_context(app),
+        serve_in_background(app) as (_, api),
+        httpx.AsyncClient(base_url=api, timeout=10) as client,
+    ):
+        yield Stack(api=api, simulators=simulators, settings=settings, client=client, app=app)
 
 
 async def open_contact(

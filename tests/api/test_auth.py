@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from dgkb.api.dev_issuer import DEMO_ACCOUNTS, DevIssuer, DevIssuerRefused
 from dgkb.app import create_app
-from dgkb.runner import rebase_sources, running_simulators
+from dgkb.runner import rebase_sources
 from dgkb.settings import Environment, Settings
 from dgkb.simulators.serve import serve_in_background
 from tests.api.conftest import GEMEENTE, open_contact
@@ -44,7 +44,9 @@ def test_production_without_oidc_settings_refuses_to_start(tmp_path: Path) -> No
 
 
 @pytest.fixture
-async def production_api(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[str, DevIssuer]]:
+async def production_api(
+    database_url: str, tmp_path: Path, simulators: dict[str, str]
+) -> AsyncIterator[tuple[str, DevIssuer]]:
     """DGKB in production mode, trusting an external issuer whose JWKS is served over HTTP."""
     issuer = DevIssuer(
         issuer="https://idp.voorbeeldstad.nl", audience="dgkb", key_file=None, production=False
@@ -54,14 +56,14 @@ async def production_api(database_url: str, tmp_path: Path) -> AsyncIterator[tup
         return JSONResponse(issuer.jwks())
 
     idp = Starlette(routes=[Route("/jwks.json", jwks)])
-    async with serve_in_background(idp) as (_, idp_url), running_simulators(base_port=0) as sims:
+    async with serve_in_background(idp) as (_, idp_url):
         settings = production_settings(  # production refuses demo secrets: real ones here
             tmp_path,
             database_url=database_url,
             oidc_issuer="https://idp.voorbeeldstad.nl",
             oidc_jwks_url=f"{idp_url}/jwks.json",
         )
-        app = create_app(settings, source_overrides=rebase_sources(settings, sims))
+        app = create_app(settings, source_overrides=rebase_sources(settings, simulators))
         async with app.router.lifespan_context(app), serve_in_background(app) as (_, api):
             yield api, issuer
 
@@ -104,22 +106,21 @@ async def test_tokens_are_validated_against_the_issuers_jwks(production_api: tup
         assert resp.json()["code"] == "auth.no_role"
 
 
-async def test_contact_expires_after_inactivity(database_url: str) -> None:
-    async with running_simulators(base_port=0) as sims:
-        settings = Settings(env=Environment.TEST, database_url=database_url, session_idle_seconds=1)
-        app = create_app(settings, source_overrides=rebase_sources(settings, sims))
-        async with app.router.lifespan_context(app), serve_in_background(app) as (_, api):
-            async with httpx.AsyncClient(base_url=api) as client:
-                token = (await client.post("/dev-issuer/token", json={"gebruiker": "kcm-anna"})).json()
-                client.headers["Authorization"] = f"Bearer {token['access_token']}"
-                contact = await open_contact(client, GEMEENTE + "kcc-algemene-vraag")
-                assert (await client.get(f"/api/v1/contacten/{contact}/klantbeeld")).status_code == 200
-                started = time.monotonic()
-                await asyncio.sleep(1.5)
-                resp = await client.get(f"/api/v1/contacten/{contact}/klantbeeld")
-                assert time.monotonic() - started >= 1
-                assert resp.status_code == 403
-                assert resp.json()["reden"] == "CONTACT_EXPIRED"
-            # the sweep drops the plain identifier of expired contacts
-            closed = await app.state.services.contacts.sweep_expired()
-            assert closed >= 1
+async def test_contact_expires_after_inactivity(database_url: str, simulators: dict[str, str]) -> None:
+    settings = Settings(env=Environment.TEST, database_url=database_url, session_idle_seconds=1)
+    app = create_app(settings, source_overrides=rebase_sources(settings, simulators))
+    async with app.router.lifespan_context(app), serve_in_background(app) as (_, api):
+        async with httpx.AsyncClient(base_url=api) as client:
+            token = (await client.post("/dev-issuer/token", json={"gebruiker": "kcm-anna"})).json()
+            client.headers["Authorization"] = f"Bearer {token['access_token']}"
+            contact = await open_contact(client, GEMEENTE + "kcc-algemene-vraag")
+            assert (await client.get(f"/api/v1/contacten/{contact}/klantbeeld")).status_code == 200
+            started = time.monotonic()
+            await asyncio.sleep(1.5)
+            resp = await client.get(f"/api/v1/contacten/{contact}/klantbeeld")
+            assert time.monotonic() - started >= 1
+            assert resp.status_code == 403
+            assert resp.json()["reden"] == "CONTACT_EXPIRED"
+        # the sweep drops the plain identifier of expired contacts
+        closed = await app.state.services.contacts.sweep_expired()
+        assert closed >= 1

@@ -15,7 +15,7 @@ from dgkb.app import create_app
 from dgkb.contacts.moment import Uitkomst, Vraag
 from dgkb.domain.context import Trace
 from dgkb.gateway import SourceUnavailable
-from dgkb.runner import rebase_sources, running_simulators
+from dgkb.runner import rebase_sources
 from dgkb.settings import Environment, Settings
 from dgkb.simulators.serve import serve_in_background
 from tests.api.conftest import GEMEENTE, Stack
@@ -31,23 +31,21 @@ def _closed_port() -> int:
 
 
 @pytest.fixture
-async def stopped(database_url: str) -> AsyncIterator[Stack]:
-    """The whole stack, with the BRP and Klantinteracties simulators not running."""
-    async with running_simulators(base_port=0) as sims:
-        settings = Settings(
-            env=Environment.TEST, database_url=database_url, port=0, source_deadline_seconds=1.0
-        )
-        overrides = rebase_sources(settings, sims)
-        for sid in STOPPED:
-            url = urlsplit(overrides[sid])
-            overrides[sid] = urlunsplit((url.scheme, f"127.0.0.1:{_closed_port()}", url.path, url.query, ""))
-        app = create_app(settings, source_overrides=overrides)
-        async with (
-            app.router.lifespan_context(app),
-            serve_in_background(app) as (_, api),
-            httpx.AsyncClient(base_url=api, timeout=10) as client,
-        ):
-            yield Stack(api=api, simulators=sims, settings=settings, client=client, app=app)
+async def stopped(database_url: str, simulators: dict[str, str]) -> AsyncIterator[Stack]:
+    """The whole stack, with the BRP and Klantinteracties simulators not running (DGKB points at
+    ports nobody listens on)."""
+    settings = Settings(env=Environment.TEST, database_url=database_url, port=0, source_deadline_seconds=1.0)
+    overrides = rebase_sources(settings, simulators)
+    for sid in STOPPED:
+        url = urlsplit(overrides[sid])
+        overrides[sid] = urlunsplit((url.scheme, f"127.0.0.1:{_closed_port()}", url.path, url.query, ""))
+    app = create_app(settings, source_overrides=overrides)
+    async with (
+        app.router.lifespan_context(app),
+        serve_in_background(app) as (_, api),
+        httpx.AsyncClient(base_url=api, timeout=10) as client,
+    ):
+        yield Stack(api=api, simulators=simulators, settings=settings, client=client, app=app)
 
 
 def _names_the_source(resp: httpx.Response, source: str, name: str) -> None:

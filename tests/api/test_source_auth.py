@@ -23,7 +23,7 @@ from dgkb.contacts.moment import Contactverzoek, Uitkomst, Vraag, parse_options
 from dgkb.domain.context import Actor, Trace
 from dgkb.domain.errors import InvalidConfiguration
 from dgkb.gateway import SourceUnauthorized
-from dgkb.runner import rebase_sources, running_simulators
+from dgkb.runner import rebase_sources
 from dgkb.settings import PROJECT_ROOT, Environment, Settings, load_yaml
 from dgkb.simulators.serve import serve_in_background
 from tests.api.conftest import GEMEENTE, Stack, open_contact, sections
@@ -34,17 +34,18 @@ StackWith = Callable[[Callable[[Path], None]], Any]
 
 
 @pytest.fixture
-async def stack_with(database_url: str, tmp_path: Path) -> AsyncIterator[StackWith]:
-    """stack_with(edit) -> the whole stack over a copy of config/ that `edit(config_dir)` changed."""
+async def stack_with(
+    database_url: str, tmp_path: Path, simulators: dict[str, str]
+) -> AsyncIterator[StackWith]:
+    """stack_with(edit) -> the whole stack over a copy of config/ that `edit(config_dir)` changed
+    (the session's simulators, reset for this test)."""
     opened: list[Any] = []
 
     async def start(edit: Callable[[Path], None]) -> Stack:
         config = tmp_path / f"config-{len(opened)}"
         shutil.copytree(PROJECT_ROOT / "config", config)
         edit(config)
-        sims_cm = running_simulators(base_port=0)
-        sims = await sims_cm.__aenter__()
-        opened.append(sims_cm)
+        sims = simulators
         settings = Settings(
             env=Environment.TEST,
             database_url=database_url,

@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from dgkb.app import create_app
 from dgkb.composition.root import Services
 from dgkb.events.notificaties import abonneer
-from dgkb.runner import rebase_sources, running_simulators
+from dgkb.runner import rebase_sources
 from dgkb.settings import Environment, Settings
 from dgkb.simulators.notificaties import API_PATH
 from dgkb.simulators.serve import serve_in_background
@@ -120,13 +120,11 @@ async def dgkb_node(settings: Settings, sims: dict[str, str]) -> AsyncIterator[N
 
 
 @pytest.fixture
-async def world(database_url: str) -> AsyncIterator[World]:
-    """One DGKB process subscribed at the Notificaties simulator (which delivers on `deliver_round`)."""
-    async with (
-        running_simulators(base_port=0, notificaties_seconds=0) as sims,
-        dgkb_node(settings_for(database_url), sims) as node,
-    ):
-        w = World(simulators=sims, nodes=[node])
+async def world(database_url: str, simulators: dict[str, str]) -> AsyncIterator[World]:
+    """One DGKB process subscribed at the session's Notificaties simulator, reset for this test (it
+    delivers on `deliver_round`)."""
+    async with dgkb_node(settings_for(database_url), simulators) as node:
+        w = World(simulators=simulators, nodes=[node])
         await w.subscribe(node)
         yield w
 

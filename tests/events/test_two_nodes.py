@@ -9,7 +9,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dgkb.runner import running_simulators
 from tests.conftest import PG_URL, fresh_database_url
 from tests.events.conftest import (
     LOPENDE_ZAAK,
@@ -32,15 +31,11 @@ pytestmark = [
 
 
 @pytest.fixture
-async def two_nodes(tmp_path: Path) -> AsyncIterator[World]:
+async def two_nodes(tmp_path: Path, simulators: dict[str, str]) -> AsyncIterator[World]:
     database_url = await fresh_database_url("postgresql", tmp_path)
     settings = settings_for(database_url, nats_url=NATS_URL)
-    async with (
-        running_simulators(base_port=0, notificaties_seconds=0) as sims,
-        dgkb_node(settings, sims) as a,
-        dgkb_node(settings, sims) as b,
-    ):
-        w = World(simulators=sims, nodes=[a, b])
+    async with dgkb_node(settings, simulators) as a, dgkb_node(settings, simulators) as b:
+        w = World(simulators=simulators, nodes=[a, b])
         await w.subscribe(b)  # the routing component knows only B
         yield w
 

@@ -32,7 +32,6 @@ from dgkb.notify import (
     build_notifier,
     notify_config,
 )
-from dgkb.runner import running_simulators
 from dgkb.settings import Environment, Settings
 from dgkb.simulators import notifynl
 from dgkb.simulators.serve import serve_in_background
@@ -320,15 +319,18 @@ def test_production_refuses_the_demo_key(tmp_path: Path) -> None:
     assert notifier.templates.bevestig_email is None
 
 
-async def test_the_application_services_carry_a_notifier(database_url: str) -> None:
+async def test_the_application_services_carry_a_notifier(
+    database_url: str, simulators: dict[str, str]
+) -> None:
     """`dgkb run`'s simulator set includes NotifyNL; the Services bag's notifier reaches it."""
-    async with running_simulators(base_port=0) as sims:
-        settings = Settings(env=Environment.TEST, database_url=database_url, notify_base_url=sims["notifynl"])
-        app = create_app(settings)
-        async with app.router.lifespan_context(app):
-            notifier = app.state.services.notifier
-            assert isinstance(notifier, Notifier)
-            sent = await notifier.send_sms(
-                PHONE, notifier.templates.get(MessageKind.BEVESTIG_SMS), VALUES, "services-1"
-            )
-        assert [m["id"] for m in await outbox(sims["notifynl"])] == [sent]
+    settings = Settings(
+        env=Environment.TEST, database_url=database_url, notify_base_url=simulators["notifynl"]
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        notifier = app.state.services.notifier
+        assert isinstance(notifier, Notifier)
+        sent = await notifier.send_sms(
+            PHONE, notifier.templates.get(MessageKind.BEVESTIG_SMS), VALUES, "services-1"
+        )
+    assert [m["id"] for m in await outbox(simulators["notifynl"])] == [sent]

@@ -14,7 +14,7 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 import tests.api.conftest as api_conftest
 from dgkb.app import create_app
-from dgkb.runner import rebase_sources, running_simulators
+from dgkb.runner import rebase_sources
 from dgkb.settings import Environment, Settings
 from dgkb.simulators.serve import serve_in_background
 from tests.api.conftest import Stack
@@ -118,17 +118,20 @@ async def console(browser: Browser, stack: Stack) -> AsyncIterator[Console]:
 
 
 @pytest.fixture
-async def slow_stack(database_url: str) -> AsyncIterator[Stack]:
-    """Every simulator answers after 50 ms, as a realistic source would."""
-    async with running_simulators(base_port=0, latency_ms=50) as sims:
-        settings = Settings(env=Environment.TEST, database_url=database_url, port=0)
-        app = create_app(settings, source_overrides=rebase_sources(settings, sims))
-        async with (
-            app.router.lifespan_context(app),
-            serve_in_background(app) as (_, api),
-            httpx.AsyncClient(base_url=api, timeout=10) as client,
-        ):
-            yield Stack(api=api, simulators=sims, settings=settings, client=client, app=app)
+async def slow_stack(database_url: str, simulators: dict[str, str]) -> AsyncIterator[Stack]:
+    """Every simulator answers after 50 ms, as a realistic source would (the session's simulators,
+    reset for this test, then slowed down)."""
+    async with httpx.AsyncClient(timeout=10) as c:
+        for url in simulators.values():
+            (await c.post(f"{url}/_sim/behaviour", json={"latencyMs": 50})).raise_for_status()
+    settings = Settings(env=Environment.TEST, database_url=database_url, port=0)
+    app = create_app(settings, source_overrides=rebase_sources(settings, simulators))
+    async with (
+        app.router.lifespan_context(app),
+        serve_in_background(app) as (_, api),
+        httpx.AsyncClient(base_url=api, timeout=10) as client,
+    ):
+        yield Stack(api=api, simulators=simulators, settings=settings, client=client, app=app)
 
 
 # --- the agent's steps, shared by the scenarios -----------------------------------------------------

@@ -20,7 +20,6 @@ from dgkb.domain.identifiers import Subject
 from dgkb.domain.roles import Role
 from dgkb.events.notificaties import abonneer
 from dgkb.events.service import inbound_token
-from dgkb.runner import running_simulators
 from dgkb.simulators.notificaties import API_PATH
 from tests.api.conftest import Stack
 from tests.conftest import PG_URL, fresh_database_url
@@ -133,33 +132,31 @@ async def test_a_colleague_s_registration_appears_in_my_open_view(browser: Brows
 
 @pytest.mark.skipif(not NATS_URL, reason="DGKB_TEST_NATS_URL is not set (CI: nats://127.0.0.1:4222)")
 @pytest.mark.skipif(not PG_URL, reason="DGKB_TEST_DATABASE_URL is not set: two processes share PostgreSQL")
-async def test_two_processes_console_at_a_notification_at_b(browser: Browser, tmp_path: Path) -> None:
+async def test_two_processes_console_at_a_notification_at_b(
+    browser: Browser, tmp_path: Path, simulators: dict[str, str]
+) -> None:
     """Behind a load balancer: the agent's browser is on process A, the routing component delivers the
     notification to process B; NATS carries the change to A, whose open page updates."""
     database_url = await fresh_database_url("postgresql", tmp_path)
     settings = settings_for(database_url, nats_url=NATS_URL)
-    async with (
-        running_simulators(base_port=0) as sims,
-        dgkb_node(settings, sims) as a,
-        dgkb_node(settings, sims) as b,
-    ):
+    async with dgkb_node(settings, simulators) as a, dgkb_node(settings, simulators) as b:
         await abonneer(
-            f"{sims['notificaties']}{API_PATH}",
+            f"{simulators['notificaties']}{API_PATH}",
             callback_url=f"{b.api}/api/v1/notificaties",
             callback_auth=f"Bearer {EVENTS_TOKEN}",
         )
-        stack_a = Stack(api=a.api, simulators=sims, settings=settings, client=a.client, app=a.app)
+        stack_a = Stack(api=a.api, simulators=simulators, settings=settings, client=a.client, app=a.app)
         console = await _open_view(browser, stack_a, "kcm-anna", "vraag-lopende-zaak")
         lopend = section(console, "dienst.zaken-lopend")
         await expect(lopend).to_contain_text("Bewonersvergunning Bergweg")
         await _until_following(a.app.state.services)
-        zaak, statustypen = await open_zaak_of(sims["zaken"])
+        zaak, statustypen = await open_zaak_of(simulators["zaken"])
         nieuw = next(s for s in statustypen if s["omschrijving"] == "In behandeling")
-        await set_status(sims["zaken"], zaak, nieuw["url"])
-        await deliver_round(sims["notificaties"])
+        await set_status(simulators["zaken"], zaak, nieuw["url"])
+        await deliver_round(simulators["notificaties"])
         await expect(lopend).to_contain_text("In behandeling", timeout=5000)
         await expect(lopend.locator(".dgkb-bijgewerkt")).to_have_text("bijgewerkt")
         async with httpx.AsyncClient() as c:
-            deliveries = (await c.get(f"{sims['notificaties']}/_sim/deliveries")).json()
+            deliveries = (await c.get(f"{simulators['notificaties']}/_sim/deliveries")).json()
         assert [d["callbackUrl"] for d in deliveries] == [f"{b.api}/api/v1/notificaties"]
         await console.context.close()

@@ -14,7 +14,7 @@ import yaml
 from playwright.async_api import Browser, expect
 
 from dgkb.app import create_app
-from dgkb.runner import rebase_sources, running_simulators
+from dgkb.runner import rebase_sources
 from dgkb.settings import PROJECT_ROOT, Environment, Settings
 from dgkb.simulators.serve import serve_in_background
 from tests.api.conftest import Stack
@@ -30,7 +30,7 @@ from tests.web.conftest import (
 
 
 @pytest.fixture
-async def stack(database_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
+async def stack(database_url: str, tmp_path: Path, simulators: dict[str, str]) -> AsyncIterator[Stack]:
     """The whole stack, with a Klantinteracties token that Open Klant (the simulator) refuses."""
     config = tmp_path / "config"
     shutil.copytree(PROJECT_ROOT / "config", config)
@@ -38,15 +38,14 @@ async def stack(database_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
     ki = next(s for s in data["sources"] if s["id"] == "klantinteracties")
     ki["auth"] = {"type": "token", "token": "verlopen-sleutel"}
     (config / "sources.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    async with running_simulators(base_port=0) as sims:
-        settings = Settings(env=Environment.TEST, database_url=database_url, port=0, config_dir=config)
-        app = create_app(settings, source_overrides=rebase_sources(settings, sims))
-        async with (
-            app.router.lifespan_context(app),
-            serve_in_background(app) as (_, api),
-            httpx.AsyncClient(base_url=api, timeout=10) as client,
-        ):
-            yield Stack(api=api, simulators=sims, settings=settings, client=client, app=app)
+    settings = Settings(env=Environment.TEST, database_url=database_url, port=0, config_dir=config)
+    app = create_app(settings, source_overrides=rebase_sources(settings, simulators))
+    async with (
+        app.router.lifespan_context(app),
+        serve_in_background(app) as (_, api),
+        httpx.AsyncClient(base_url=api, timeout=10) as client,
+    ):
+        yield Stack(api=api, simulators=simulators, settings=settings, client=client, app=app)
 
 
 async def test_a_refused_credential_shows_as_niet_geautoriseerd(
