@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from dgkb.api import dev_issuer, test_broker
 from dgkb.runner import reset_simulators, running_simulators
 from dgkb.store.db import Database
 from dgkb.store.migrate import upgrade_async
+from tests.clients import http_client
 
 # No wall-clock limits: CI machines are loaded and noisy, so hypothesis' 200 ms deadline would make
 # property tests fail on timing, not on behaviour. Tests that pass their own @settings keep this.
@@ -103,20 +109,61 @@ def shared_reference() -> Path:
     return SHARED_REFERENCE
 
 
+@dataclass(frozen=True)
+class SharedSimulators:
+    urls: dict[str, str]
+    client: httpx.AsyncClient  # for the resets
+
+
 @pytest.fixture(scope="session")
-async def shared_simulators() -> AsyncIterator[dict[str, str]]:
+async def shared_simulators() -> AsyncIterator[SharedSimulators]:
     """Every simulator on its own socket, started once per session (starting them takes ~0.5 s);
     use `simulators`, which resets them first. The Notificaties simulator delivers only when a test
     runs a round (tests.events.conftest.deliver_round)."""
-    async with running_simulators(base_port=0, notificaties_seconds=0, resettable=True) as sims:
-        yield sims
+    async with (
+        running_simulators(base_port=0, notificaties_seconds=0, resettable=True) as sims,
+        http_client() as client,
+    ):
+        yield SharedSimulators(sims, client)
 
 
 @pytest.fixture
-async def simulators(shared_simulators: dict[str, str]) -> dict[str, str]:
+async def simulators(shared_simulators: SharedSimulators) -> dict[str, str]:
     """Source id -> base URL of the session's simulators, each back in its pristine state (the demo
     world, no recorded requests, default `/_sim/behaviour`, no abonnementen or deliveries). A test
     that needs other simulator settings (a latency, ZGW JWTs, another world, a fixed port) or stops
     them starts its own with `running_simulators`."""
-    await reset_simulators(shared_simulators)
-    return dict(shared_simulators)
+    await reset_simulators(shared_simulators.urls, shared_simulators.client)
+    return dict(shared_simulators.urls)
+
+
+# Every app of a test environment makes two RSA keys (dev issuer, test broker: ~70 ms of CPU each),
+# and the tests start hundreds of apps. They take keys from a small pool instead, in turn: every
+# instance still has another key than the ones made just before and after it (a test that makes an
+# impostor broker or issuer gets one with a key of its own), but nothing is generated twice.
+_KEY_POOL_SIZE = 8
+_key_pool: list[rsa.RSAPrivateKey] = []
+_key_turn = itertools.count()
+
+
+def _pooled_key(
+    real: Callable[[Path | None], rsa.RSAPrivateKey],
+) -> Callable[[Path | None], rsa.RSAPrivateKey]:
+    def load_or_create(key_file: Path | None) -> rsa.RSAPrivateKey:
+        if key_file is not None:  # a key file (development) keeps its own behaviour
+            return real(key_file)
+        turn = next(_key_turn) % _KEY_POOL_SIZE
+        if turn == len(_key_pool):
+            _key_pool.append(real(None))
+        return _key_pool[turn]
+
+    return load_or_create
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _rsa_key_pool() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        pooled = _pooled_key(dev_issuer._load_or_create_key)
+        patch.setattr(dev_issuer, "_load_or_create_key", pooled)
+        patch.setattr(test_broker, "_load_or_create_key", pooled)
+        yield

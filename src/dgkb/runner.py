@@ -207,19 +207,23 @@ async def running_simulators(
         yield urls
 
 
-async def reset_simulators(urls: Mapping[str, str]) -> None:
+async def reset_simulators(urls: Mapping[str, str], client: httpx.AsyncClient | None = None) -> None:
     """Put every simulator of `running_simulators(..., resettable=True)` back in its pristine state:
     the sources first (their change notifications still on their way are cancelled), then the
-    Notificaties routing component (what it received, its abonnementen, its deliveries)."""
+    Notificaties routing component (what it received, its abonnementen, its deliveries). With
+    `client`, through that client."""
+    if client is None:
+        async with httpx.AsyncClient(timeout=10) as own:
+            await reset_simulators(urls, own)
+        return
     last = [name for name in ("notificaties",) if name in urls]
-    async with httpx.AsyncClient(timeout=10) as client:
 
-        async def reset(name: str) -> None:
-            (await client.post(f"{urls[name]}{RESET_PATH}")).raise_for_status()
+    async def reset(name: str) -> None:
+        (await client.post(f"{urls[name]}{RESET_PATH}")).raise_for_status()
 
-        await asyncio.gather(*(reset(name) for name in urls if name not in last))
-        for name in last:
-            await reset(name)
+    await asyncio.gather(*(reset(name) for name in urls if name not in last))
+    for name in last:
+        await reset(name)
 
 
 def rebase_sources(settings: Settings, urls: dict[str, str]) -> dict[str, str]:

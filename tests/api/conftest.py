@@ -14,6 +14,7 @@ from dgkb.app import create_app
 from dgkb.runner import rebase_sources
 from dgkb.settings import Environment, Settings
 from dgkb.simulators.serve import serve_in_background
+from tests.clients import http_client
 
 GEMEENTE = "https://register.voorbeeldstad.nl/verwerkingen/"
 WATERSCHAP = "https://register.voorbeeldwaarden.nl/verwerkingen/"
@@ -34,10 +35,10 @@ class Stack:
 
     async def as_user(self, user: str) -> httpx.AsyncClient:
         token = await self.token(user)
-        return httpx.AsyncClient(base_url=self.api, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        return http_client(base_url=self.api, headers={"Authorization": f"Bearer {token}"})
 
     async def sim_behaviour(self, source: str, **behaviour: Any) -> None:
-        async with httpx.AsyncClient() as c:
+        async with http_client() as c:
             (await c.post(f"{self.simulators[source]}/_sim/behaviour", json=behaviour)).raise_for_status()
 
 
@@ -58,7 +59,7 @@ async def stack(database_url: str, simulators: dict[str, str]) -> AsyncIterator[
     async with (
         app.router.lifespan_context(app),
         serve_in_background(app) as (_, api),
-        httpx.AsyncClient(base_url=api, timeout=10) as client,
+        http_client(base_url=api) as client,
     ):
         yield Stack(api=api, simulators=simulators, settings=settings, client=client, app=app)
 

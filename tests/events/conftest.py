@@ -25,6 +25,7 @@ from dgkb.runner import rebase_sources
 from dgkb.settings import Environment, Settings
 from dgkb.simulators.notificaties import API_PATH
 from dgkb.simulators.serve import serve_in_background
+from tests.clients import http_client
 
 TOKEN = "test-notificaties-geheim-van-minstens-32-tekens"
 NATS_URL = os.environ.get("DGKB_TEST_NATS_URL", "")
@@ -52,7 +53,7 @@ class Node:
         resp = await self.client.post("/dev-issuer/token", json={"gebruiker": user})
         resp.raise_for_status()
         token = resp.json()["access_token"]
-        return httpx.AsyncClient(base_url=self.api, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        return http_client(base_url=self.api, headers={"Authorization": f"Bearer {token}"})
 
     async def notify(self, message: dict[str, Any], token: str = TOKEN) -> httpx.Response:
         return await self.client.post(
@@ -70,11 +71,13 @@ class World:
         return f"{self.simulators['notificaties']}{API_PATH}"
 
     async def subscribe(self, node: Node) -> dict[str, Any]:
-        return await abonneer(
-            self.routing_component,
-            callback_url=f"{node.api}/api/v1/notificaties",
-            callback_auth=f"Bearer {TOKEN}",
-        )
+        async with http_client() as client:
+            return await abonneer(
+                self.routing_component,
+                callback_url=f"{node.api}/api/v1/notificaties",
+                callback_auth=f"Bearer {TOKEN}",
+                client=client,
+            )
 
     async def deliver(self, waiting: int = 1) -> list[dict[str, Any]]:
         return await deliver_round(self.simulators["notificaties"], waiting=waiting)
@@ -84,7 +87,7 @@ async def deliver_round(notificaties: str, *, waiting: int = 1) -> list[dict[str
     """Wait until `waiting` messages are scheduled at the Notificaties simulator (sources publish in
     the background after their write), then run one scheduler round, as Open Notificaties' beat would;
     the deliveries that round made."""
-    async with httpx.AsyncClient(timeout=10) as c:
+    async with http_client() as c:
         for _ in range(250):
             pending = (await c.get(f"{notificaties}/_sim/scheduled")).json()
             if len(pending) >= waiting:
@@ -114,7 +117,7 @@ async def dgkb_node(settings: Settings, sims: dict[str, str]) -> AsyncIterator[N
     async with (
         app.router.lifespan_context(app),
         serve_in_background(app) as (_, api),
-        httpx.AsyncClient(base_url=api, timeout=10) as client,
+        http_client(base_url=api) as client,
     ):
         yield Node(api=api, app=app, client=client)
 
@@ -202,7 +205,7 @@ async def open_contact(client: httpx.AsyncClient, purpose: str, bsn: str = BSN) 
 
 async def open_zaak_of(zaken_url: str, bsn: str = BSN) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """An open zaak of the person and the statustypen of its zaaktype."""
-    async with httpx.AsyncClient(timeout=10) as c:
+    async with http_client() as c:
         page = (
             await c.get(
                 f"{zaken_url}/zaken/api/v1/zaken",
@@ -221,7 +224,7 @@ async def open_zaak_of(zaken_url: str, bsn: str = BSN) -> tuple[dict[str, Any], 
 
 
 async def set_status(zaken_url: str, zaak: dict[str, Any], statustype_url: str) -> dict[str, Any]:
-    async with httpx.AsyncClient(timeout=10) as c:
+    async with http_client() as c:
         resp = await c.post(
             f"{zaken_url}/_sim/zaken/{zaak['uuid']}/status", json={"statustype": statustype_url}
         )

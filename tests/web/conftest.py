@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
@@ -18,6 +17,7 @@ from dgkb.runner import rebase_sources
 from dgkb.settings import Environment, Settings
 from dgkb.simulators.serve import serve_in_background
 from tests.api.conftest import Stack
+from tests.clients import http_client
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "var" / "screenshots"
@@ -121,7 +121,7 @@ async def console(browser: Browser, stack: Stack) -> AsyncIterator[Console]:
 async def slow_stack(database_url: str, simulators: dict[str, str]) -> AsyncIterator[Stack]:
     """Every simulator answers after 50 ms, as a realistic source would (the session's simulators,
     reset for this test, then slowed down)."""
-    async with httpx.AsyncClient(timeout=10) as c:
+    async with http_client() as c:
         for url in simulators.values():
             (await c.post(f"{url}/_sim/behaviour", json={"latencyMs": 50})).raise_for_status()
     settings = Settings(env=Environment.TEST, database_url=database_url, port=0)
@@ -129,7 +129,7 @@ async def slow_stack(database_url: str, simulators: dict[str, str]) -> AsyncIter
     async with (
         app.router.lifespan_context(app),
         serve_in_background(app) as (_, api),
-        httpx.AsyncClient(base_url=api, timeout=10) as client,
+        http_client(base_url=api) as client,
     ):
         yield Stack(api=api, simulators=simulators, settings=settings, client=client, app=app)
 
@@ -176,7 +176,7 @@ def section(c: Console, categorie: str) -> Any:
 
 
 async def sim_requests(stack: Stack, source: str) -> list[dict[str, Any]]:
-    async with httpx.AsyncClient() as client:
+    async with http_client() as client:
         resp = await client.get(f"{stack.simulators[source]}/_sim/requests")
         resp.raise_for_status()
         data: list[dict[str, Any]] = resp.json()

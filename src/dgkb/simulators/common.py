@@ -196,8 +196,10 @@ class SimulatorMiddleware:
         behaviour = self.behaviour
         if behaviour.latency_ms > 0:
             await asyncio.sleep(behaviour.latency_ms / 1000)
-        if behaviour.fail == "hang":
-            await asyncio.sleep(HANG_SECONDS)
+        # hang: no answer for HANG_SECONDS; once the client gave up there is nobody to answer, so
+        # stop hanging then (the server need not wait for it when it stops)
+        if behaviour.fail == "hang" and await _client_left(receive, HANG_SECONDS):
+            return
         fail = "503" if behaviour.draw_failure() else behaviour.fail
         if fail in ("503", "500"):
             status = int(fail)
@@ -217,6 +219,16 @@ class SimulatorMiddleware:
         )
         self.behaviour.requests.append(record)
         return record
+
+
+async def _client_left(receive: Receive, seconds: float) -> bool:
+    """Wait `seconds` (the request body already read); True as soon as the client disconnects."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            return True
+    return False
 
 
 def _state(behaviour: Behaviour) -> dict[str, Any]:
