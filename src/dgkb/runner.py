@@ -219,7 +219,15 @@ async def reset_simulators(urls: Mapping[str, str], client: httpx.AsyncClient | 
     last = [name for name in ("notificaties",) if name in urls]
 
     async def reset(name: str) -> None:
-        (await client.post(f"{urls[name]}{RESET_PATH}")).raise_for_status()
+        # A reset is idempotent: a kept-alive connection the simulator closed meanwhile (a ReadError
+        # on reuse) is simply tried again on a new one.
+        for attempt in range(3):
+            try:
+                (await client.post(f"{urls[name]}{RESET_PATH}")).raise_for_status()
+                return
+            except httpx.TransportError:
+                if attempt == 2:
+                    raise
 
     await asyncio.gather(*(reset(name) for name in urls if name not in last))
     for name in last:

@@ -178,7 +178,9 @@ async def test_the_subscription_is_retried_with_backoff_until_the_routing_compon
         assert all(r["response"]["status"] < 300 for r in seen), "with a token it accepts"
 
 
-async def test_a_routing_component_answering_503_is_tried_again(routing: str, callback: str) -> None:
+async def test_a_routing_component_answering_503_is_tried_again(
+    routing: str, callback: str, clock: FakeClock
+) -> None:
     base = routing.removesuffix(API_PATH)
     async with httpx.AsyncClient() as c:
         (await c.post(f"{base}/_sim/behaviour", json={"fail": "503"})).raise_for_status()
@@ -188,8 +190,10 @@ async def test_a_routing_component_answering_503_is_tried_again(routing: str, ca
                 (await c.post(f"{base}/_sim/behaviour", json={"fail": "none"})).raise_for_status()
 
         sleeps = Sleeps(recover)
+        # the routing component's clock and DGKB's are the same: a token made a second after the
+        # fake clock was read must not look as if it comes from the future
         auth = notificaties_api_auth(
-            settings(notificaties_api_client_id=CLIENT, notificaties_api_secret=SECRET)
+            settings(notificaties_api_client_id=CLIENT, notificaties_api_secret=SECRET), clock=clock
         )
         result = await _subscribe(routing, callback, auth, backoff=Backoff(retries=5, sleep=sleeps))
     assert result["callbackUrl"] == callback
