@@ -29,7 +29,10 @@ import json
 import math
 import multiprocessing
 import os
+import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -210,6 +213,45 @@ def child(target: Callable[..., None], *args: Any, timeout: float = 60.0) -> Ite
             process.join(5)
 
 
+class InstructionCounter:
+    """Instructions retired by one process over a window (`perf stat`), when the machine allows it.
+
+    CPU seconds move with whatever else the machine runs (caches, hyperthreads, frequency);
+    instructions barely do, so they compare runs on a noisy machine. None when perf is missing or
+    the kernel does not expose the counter."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self._proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        if shutil.which("perf") is None:
+            return
+        with contextlib.suppress(OSError):
+            self._proc = subprocess.Popen(
+                ["perf", "stat", "-x", ",", "-e", "instructions", "-p", str(self.pid)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+
+    def stop(self) -> float | None:
+        if self._proc is None:
+            return None
+        self._proc.send_signal(signal.SIGINT)
+        try:
+            _, err = self._proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            return None
+        for line in err.splitlines():
+            parts = line.split(",")
+            if len(parts) > 2 and parts[2].startswith("instructions"):
+                with contextlib.suppress(ValueError):
+                    return float(parts[0])
+        return None
+
+
 def busy_cpu_seconds() -> float:
     """Busy CPU time of the whole machine so far (Linux /proc/stat, every core)."""
     with open("/proc/stat", encoding="ascii") as fh:
@@ -238,6 +280,7 @@ class ScenarioResult:
     samples: list[Sample]
     errors: int
     dgkb_cpu_s: float
+    dgkb_instructions: float | None
     sim_cpu_s: float
     bench_cpu_s: float
     machine_cpu_s: float
@@ -266,6 +309,12 @@ class ScenarioResult:
 
     def slowest_sources(self) -> list[float]:
         return sorted(s.slowest_source_ms for s in self.ok)
+
+    def instructions_per_request(self) -> float | None:
+        """Millions of instructions DGKB retired per completed request (None without perf)."""
+        if self.dgkb_instructions is None or not self.samples:
+            return None
+        return self.dgkb_instructions / len(self.samples) / 1e6
 
     def cpu_ms_per_request(self, cpu_s: float) -> float:
         n = len(self.samples)
@@ -385,11 +434,14 @@ async def run_scenario(
         stop_at = measure_from + seconds
         tasks = [asyncio.create_task(_read_loop(session, a, headers, stop_at)) for a in agents]
         await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
+        counter = InstructionCounter(dgkb.process.pid or 0)
+        counter.start()
         cpu0 = (dgkb.cpu_seconds(), simulators.cpu_seconds(), time.process_time(), busy_cpu_seconds())
         measured_at = time.perf_counter()
         await asyncio.sleep(max(0.0, stop_at - time.perf_counter()))
         cpu1 = (dgkb.cpu_seconds(), simulators.cpu_seconds(), time.process_time(), busy_cpu_seconds())
         ended_at = time.perf_counter()
+        instructions = counter.stop()
         await asyncio.gather(*tasks)
     # Requests completed inside the measurement window count; warm-up and the tail do not.
     samples = [s for a in agents for s in a.samples if measured_at <= s.done_at <= ended_at]
@@ -401,6 +453,7 @@ async def run_scenario(
         samples=samples,
         errors=sum(a.errors for a in agents) + sum(1 for s in samples if not s.ok),
         dgkb_cpu_s=cpu1[0] - cpu0[0],
+        dgkb_instructions=instructions,
         sim_cpu_s=cpu1[1] - cpu0[1],
         bench_cpu_s=cpu1[2] - cpu0[2],
         machine_cpu_s=cpu1[3] - cpu0[3],
@@ -654,6 +707,7 @@ def cpu_table(results: list[ScenarioResult]) -> Table:
     for col in (
         "scenario",
         "DGKB ms",
+        "DGKB M instr.",
         "simulators ms",
         "load driver ms",
         "DGKB use",
@@ -665,6 +719,7 @@ def cpu_table(results: list[ScenarioResult]) -> Table:
         table.add_row(
             r.name,
             _f(r.cpu_ms_per_request(r.dgkb_cpu_s), 2),
+            _f(r.instructions_per_request() or float("nan"), 1),
             _f(r.cpu_ms_per_request(r.sim_cpu_s), 2),
             _f(r.cpu_ms_per_request(r.bench_cpu_s), 2),
             f"{r.dgkb_cpu_s / r.seconds * 100:.0f}% of a core" if r.seconds else "—",
@@ -774,6 +829,7 @@ def figures(
                 "slowest_source_ms": pcts(r.slowest_sources()),
                 "cpu_ms_per_request": {
                     "dgkb": round(r.cpu_ms_per_request(r.dgkb_cpu_s), 3),
+                    "dgkb_million_instructions": r.instructions_per_request(),
                     "simulators": round(r.cpu_ms_per_request(r.sim_cpu_s), 3),
                     "load_driver": round(r.cpu_ms_per_request(r.bench_cpu_s), 3),
                 },
