@@ -114,6 +114,7 @@ def _dgkb_main(
     profile: str | None,
     pool_size: int,
     source_cache: bool,
+    cold: bool,
     conn: Connection,
 ) -> None:
     """Child process: DGKB under uvicorn (uvloop + httptools) on a free port, until told to stop.
@@ -124,6 +125,11 @@ def _dgkb_main(
         import dgkb.composition.root
 
         dgkb.composition.root.MemoryCache = _NoCache  # type: ignore[attr-defined,assignment]
+
+    if cold:  # every read as the first of its subject: no identity map (issue 12 §1's cold figure)
+        import dgkb.sources.zaken
+
+        dgkb.sources.zaken.IDENTITY_TTL = 0.0
 
     if pool_size:  # experiment: a fixed-size connection pool instead of the engine default
         import functools
@@ -815,6 +821,7 @@ def figures(
         "cpus": os.cpu_count(),
         "seconds_per_scenario": args.seconds,
         "source_cache": args.source_cache,
+        "cold": args.cold,
         "workers": getattr(args, "workers", 1),
         "scenarios": [
             {
@@ -871,6 +878,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="keep DGKB's source cache (default off: every klantbeeld calls its sources, so the "
         "simulator latency is in every request as the overhead definition needs)",
     )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="no identity map (subject → zaak URLs): every read makes the dependent round trips of a "
+        "first read, for the cold figures",
+    )
     parser.add_argument("--json", default="", metavar="PATH", help="also write every figure as JSON here")
     parser.add_argument("--skip-http", action="store_true", help="only the micro-benchmarks")
     parser.add_argument("--skip-micro", action="store_true", help="only the HTTP scenarios")
@@ -898,6 +911,7 @@ def run_http(args: argparse.Namespace, database_url: str, console: Console) -> l
             args.profile_dgkb or None,
             args.experiment_pool_size,
             args.source_cache,
+            args.cold,
         ) as dgkb:
             api = dgkb.info["url"]
             console.print(
@@ -936,6 +950,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"[bold]DGKB klantbeeld benchmark[/bold] — {label}, {os.cpu_count()} CPUs, "
             f"{args.seconds:g} s per scenario after {args.warmup:g} s warm-up, purpose {PURPOSE}, "
             f"source cache {'on' if args.source_cache else 'off'}"
+            + (", cold (no identity map)" if args.cold else "")
         )
         results = [] if args.skip_http else run_http(args, database_url, console)
         micros: list[Micro] = []

@@ -102,7 +102,7 @@ def _dgkb_main(
         from dgkb.federation.fanout import Federation
 
         dgkb.app.Federation = functools.partial(Federation, failure_threshold=breaker_threshold)  # type: ignore[attr-defined,assignment]
-    kb._dgkb_main(database_url, overrides, None, 0, True, conn)  # with the source cache
+    kb._dgkb_main(database_url, overrides, None, 0, True, False, conn)  # with the source cache
 
 
 # -- measurement helpers ---------------------------------------------------------------------------
