@@ -9,8 +9,8 @@ zekerheid digid-midden: BRP, Klantinteracties (two sections), gemeente-belasting
 
 1. Deadline: one source slow (`--slow-ms`, 2 s; `--slow-source`), one dead (503; `--dead-source`), the
    others answering after `--latency-ms`. DGKB runs here with the breaker threshold raised out of reach
-   (a bench-only patch of `dgkb.composition.root.Federation`), so every request goes through the deadline path;
-   the view must come back within deadline + `DEADLINE_SLACK_MS` with the other sections ok.
+   (a bench-only patch of `dgkb.composition.root.Federation`), so every request goes through the
+   deadline path; the view must come back within deadline + `DEADLINE_SLACK_MS` with the other sections ok.
 2. Breaker: a fresh DGKB with the real breaker (opens after 5 failures): the first reads one by one
    (the breaker opening), then 10 clients with both breakers open: the dead source's `duurMs` must be
    < 1 ms. Then `GET /api/v1/bronnen` as beheer-bea (breaker state, p50/p95, error rate).
