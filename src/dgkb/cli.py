@@ -166,12 +166,28 @@ def run(
     port: Annotated[int, typer.Option(help="Poort van de API")] = 8000,
     simulators: Annotated[bool, typer.Option(help="Start de lokale simulatoren van de bronnen")] = True,
     latency_ms: Annotated[int, typer.Option(help="Kunstmatige latency van de simulatoren")] = 0,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Aantal workerprocessen op één poort (granian, de productieserver; meer dan één vraagt "
+            "om DGKB_NATS_URL en DGKB_REDIS_URL); 0 = de API in dit proces (uvicorn, de demo)",
+        ),
+    ] = 0,
 ) -> None:
-    """Start de API (en de simulatoren): wat `make run` aanroept."""
-    from dgkb.runner import PortInUse, run_all
+    """Start de API (en de simulatoren): wat `make run` aanroept.
+
+    Met --workers N draaien N workerprocessen achter één poort, met de HTTP-limieten van
+    docs/productie.md; de simulatoren blijven in het hoofdproces."""
+    from dgkb.runner import PortInUse, run_all, serve_workers
 
     settings = Settings(host=host, port=port)
     try:
+        if workers:
+            serve_workers(
+                settings, workers=workers, with_simulators=simulators, latency_ms=latency_ms, console=console
+            )
+            return
         asyncio.run(run_all(settings, with_simulators=simulators, latency_ms=latency_ms, console=console))
     except InvalidConfiguration as exc:
         err.print(f"[red]Configuratie ongeldig:[/red]\n{exc.message}")
