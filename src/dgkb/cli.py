@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dgkb.domain.errors import DomainError, InvalidConfiguration
-from dgkb.settings import Settings
+from dgkb.settings import Settings, require_shared_infrastructure
 
 app = typer.Typer(help="DGKB — Doelmatig Geïntegreerd Klantbeeld", no_args_is_help=True, add_completion=False)
 audit_app = typer.Typer(help="Het toegangslog controleren en doorzoeken", no_args_is_help=True)
@@ -179,9 +179,14 @@ def run(
 
     Met --workers N draaien N workerprocessen achter één poort, met de HTTP-limieten van
     docs/productie.md; de simulatoren blijven in het hoofdproces."""
+    settings = Settings(host=host, port=port)
+    try:
+        require_shared_infrastructure(settings, workers)  # before the heavy imports below
+    except InvalidConfiguration as exc:
+        err.print(f"[red]Configuratie ongeldig:[/red]\n{exc.message}")
+        raise typer.Exit(1) from None
     from dgkb.runner import PortInUse, run_all, serve_workers
 
-    settings = Settings(host=host, port=port)
     try:
         if workers:
             serve_workers(

@@ -37,12 +37,11 @@ from starlette.types import ASGIApp
 
 from dgkb.api.dev_issuer import DEMO_ACCOUNTS
 from dgkb.app import create_app
-from dgkb.domain.errors import InvalidConfiguration
 from dgkb.events.notificaties import Backoff, abonneer
 from dgkb.events.routing_auth import ApiAuth, notificaties_api_auth
 from dgkb.events.service import inbound_token
 from dgkb.notify.config import DEMO_API_KEY as NOTIFY_DEMO_API_KEY
-from dgkb.settings import SIMULATOR_PORTS, Settings, load_yaml
+from dgkb.settings import SIMULATOR_PORTS, Settings, load_yaml, require_shared_infrastructure
 from dgkb.simulators import (
     belastingen,
     brp,
@@ -353,29 +352,6 @@ async def subscribe(
 # how long a worker that does not stop on its own gets before it is killed (open SSE streams never end)
 WORKER_KILL_SECONDS = 5
 T = TypeVar("T")
-
-
-def require_shared_infrastructure(settings: Settings, workers: int) -> None:
-    """More than one worker needs NATS (the event bus: an event received by one worker must reach the
-    live views held open by the others) and Redis (the source cache, invalidated by those events):
-    the in-process bus and cache are per process, so without them SSE and cache invalidation would
-    silently miss what another worker saw. InvalidConfiguration naming what is missing."""
-    if workers <= 1:
-        return
-    missing = [
-        name
-        for name, value in (("DGKB_NATS_URL", settings.nats_url), ("DGKB_REDIS_URL", settings.redis_url))
-        if not value
-    ]
-    if missing:
-        raise InvalidConfiguration(
-            f"{workers} workers vragen om NATS en Redis, maar {' en '.join(missing)} "
-            f"{'is' if len(missing) == 1 else 'zijn'} niet gezet. Elke worker is een eigen proces met "
-            "een eigen eventbus en cache: zonder NATS zien live klantbeelden de wijzigingen niet die "
-            "een andere worker ontvangt, en zonder Redis blijft een verouderd antwoord in de cache van "
-            "de andere workers staan. Zet beide, of start met --workers 1.",
-            field=missing[0],
-        )
 
 
 def worker_app() -> FastAPI:

@@ -220,6 +220,29 @@ def load_register(settings: Settings, catalogue: Catalogue, source_ids: set[str]
     return parse_register(load_yaml(path), catalogue=catalogue, source=path.name, source_ids=source_ids)
 
 
+def require_shared_infrastructure(settings: Settings, workers: int) -> None:
+    """More than one worker needs NATS (the event bus: an event received by one worker must reach the
+    live views held open by the others) and Redis (the source cache, invalidated by those events):
+    the in-process bus and cache are per process, so without them SSE and cache invalidation would
+    silently miss what another worker saw. InvalidConfiguration naming what is missing."""
+    if workers <= 1:
+        return
+    missing = [
+        name
+        for name, value in (("DGKB_NATS_URL", settings.nats_url), ("DGKB_REDIS_URL", settings.redis_url))
+        if not value
+    ]
+    if missing:
+        raise InvalidConfiguration(
+            f"{workers} workers vragen om NATS en Redis, maar {' en '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'zijn'} niet gezet. Elke worker is een eigen proces met "
+            "een eigen eventbus en cache: zonder NATS zien live klantbeelden de wijzigingen niet die "
+            "een andere worker ontvangt, en zonder Redis blijft een verouderd antwoord in de cache van "
+            "de andere workers staan. Zet beide, of start met --workers 1.",
+            field=missing[0],
+        )
+
+
 def get_settings(**overrides: Any) -> Settings:
     return Settings(**overrides)
 
@@ -234,4 +257,5 @@ __all__ = [
     "load_catalogue",
     "load_register",
     "load_yaml",
+    "require_shared_infrastructure",
 ]
