@@ -135,7 +135,8 @@ def _dgkb_main(
     from dgkb.simulators.serve import BackgroundServer
 
     async def main() -> None:
-        settings = Settings(env=Environment.TEST, database_url=database_url, port=0)
+        pool = {"database_pool_size": pool_size, "database_max_overflow": 0} if pool_size else {}
+        settings = Settings(env=Environment.TEST, database_url=database_url, port=0, **pool)  # PostgreSQL
         app = create_app(settings, source_overrides=overrides)
         config = uvicorn.Config(
             app,
