@@ -17,6 +17,8 @@ by DGKB (`secties[].duurMs`); the stricter figure subtracts the configured simul
     .venv/bin/python bench/klantbeeld.py --quick    # smoke run (1 s per scenario)
     .venv/bin/python bench/klantbeeld.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test
     .venv/bin/python bench/klantbeeld.py --profile-dgkb /tmp/dgkb.prof   # cProfile of the DGKB process
+    .venv/bin/python bench/klantbeeld.py --workers 2 --database-url postgresql+asyncpg://…  # `dgkb run
+        --workers 2` (granian) as the DGKB process, with NATS and Redis (--nats-url, --redis-url)
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -145,6 +148,10 @@ def _dgkb_main(
 
     async def main() -> None:
         settings = Settings(env=Environment.TEST, database_url=database_url, port=0)
+        if pool_size:  # a fixed pool, no overflow
+            settings = settings.model_copy(
+                update={"database_pool_size": pool_size, "database_max_overflow": 0}
+            )
         app = create_app(settings, source_overrides=overrides)
         config = uvicorn.Config(
             app,
@@ -183,6 +190,80 @@ def _dgkb_main(
             profiler.dump_stats(profile)
 
 
+def _dgkb_workers_main(
+    database_url: str,
+    config_dir: str,
+    workers: int,
+    nats_url: str,
+    redis_url: str,
+    pool_size: int,
+    conn: Connection,
+) -> None:
+    """Child process: `dgkb run --workers N` (granian, the production server) on a free port, until
+    told to stop; its workers are children of this process. Settings through the environment, as an
+    operator sets them; the sources (and, without --source-cache, cacheTtl 0) in `config_dir`."""
+    import signal
+    import threading
+
+    import httpx
+
+    from dgkb.runner import serve_workers
+    from dgkb.settings import Settings
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    os.environ.update(
+        DGKB_ENV="development",  # the workers share the dev issuer's key (written under config_dir/../var)
+        DGKB_CONFIG_DIR=config_dir,
+        DGKB_DATABASE_URL=database_url,
+        DGKB_NATS_URL=nats_url,
+        DGKB_REDIS_URL=redis_url,
+        DGKB_RECONCILE_SECONDS="0",
+    )
+    if pool_size:
+        os.environ.update(DGKB_DATABASE_POOL_SIZE=str(pool_size), DGKB_DATABASE_MAX_OVERFLOW="0")
+    url = f"http://127.0.0.1:{port}"
+
+    def announce_then_wait_for_stop() -> None:
+        while True:
+            try:
+                httpx.get(f"{url}/api/v1/status", timeout=5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        time.sleep(2.0)  # the other workers finish their start-up too (one answering is not all)
+        conn.send({"url": url, "loop": f"granian, {workers} workers"})
+        with contextlib.suppress(EOFError):
+            conn.recv()
+        os.kill(os.getpid(), signal.SIGINT)  # granian's supervisor stops its workers
+
+    threading.Thread(target=announce_then_wait_for_stop, daemon=True).start()
+    serve_workers(
+        Settings(port=port), workers=workers, with_simulators=False, latency_ms=0, console=Console(quiet=True)
+    )
+
+
+def _workers_config(tmp: Path, overrides: dict[str, str], source_cache: bool) -> str:
+    """A copy of config/ whose sources point at the bench's simulators (cacheTtl 0 unless
+    `source_cache`): the workers read their configuration themselves."""
+    import shutil
+
+    import yaml
+
+    from dgkb.settings import PROJECT_ROOT
+
+    config = tmp / "config"
+    shutil.copytree(PROJECT_ROOT / "config", config)
+    sources = yaml.safe_load((config / "sources.yaml").read_text())
+    for src in sources["sources"]:
+        src["baseUrl"] = overrides.get(src["id"], src["baseUrl"])
+        if not source_cache:
+            src["cacheTtl"] = 0
+    (config / "sources.yaml").write_text(yaml.safe_dump(sources))
+    return str(config)
+
+
 @dataclass
 class Child:
     """A child process plus the pipe that stops it."""
@@ -191,19 +272,38 @@ class Child:
     conn: Connection
     info: Any
 
+    def pids(self) -> list[int]:
+        """The child and its live descendants (Linux /proc): with --workers the granian workers are
+        the child's children."""
+        found: list[int] = []
+        todo = [self.process.pid] if self.process.pid else []
+        while todo:
+            pid = todo.pop()
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                for task in os.listdir(f"/proc/{pid}/task"):
+                    with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as fh:
+                        todo.extend(int(c) for c in fh.read().split())
+                found.append(pid)
+        return found
+
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the child so far (Linux /proc)."""
-        pid = self.process.pid
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+        """User + system CPU time of the child and its live descendants so far (Linux /proc)."""
+        total = 0
+        for pid in self.pids():
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+        return total / CLK_TCK
 
 
 @contextlib.contextmanager
-def child(target: Callable[..., None], *args: Any, timeout: float = 60.0) -> Iterator[Child]:
+def child(
+    target: Callable[..., None], *args: Any, timeout: float = 60.0, daemon: bool = True
+) -> Iterator[Child]:
     ctx = multiprocessing.get_context("spawn")
     parent_conn, child_conn = ctx.Pipe()
-    process = ctx.Process(target=target, args=(*args, child_conn), daemon=True)
+    process = ctx.Process(target=target, args=(*args, child_conn), daemon=daemon)  # a daemon has no children
     process.start()
     try:
         if not parent_conn.poll(timeout):
@@ -226,16 +326,16 @@ class InstructionCounter:
     instructions barely do, so they compare runs on a noisy machine. None when perf is missing or
     the kernel does not expose the counter."""
 
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
         self._proc: subprocess.Popen[str] | None = None
 
     def start(self) -> None:
-        if shutil.which("perf") is None:
+        if shutil.which("perf") is None or not self.pids:
             return
         with contextlib.suppress(OSError):
             self._proc = subprocess.Popen(
-                ["perf", "stat", "-x", ",", "-e", "instructions", "-p", str(self.pid)],
+                ["perf", "stat", "-x", ",", "-e", "instructions", "-p", ",".join(map(str, self.pids))],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -440,7 +540,7 @@ async def run_scenario(
         stop_at = measure_from + seconds
         tasks = [asyncio.create_task(_read_loop(session, a, headers, stop_at)) for a in agents]
         await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
-        counter = InstructionCounter(dgkb.process.pid or 0)
+        counter = InstructionCounter(dgkb.pids())
         counter.start()
         cpu0 = (dgkb.cpu_seconds(), simulators.cpu_seconds(), time.process_time(), busy_cpu_seconds())
         measured_at = time.perf_counter()
@@ -885,9 +985,24 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "first read, for the cold figures",
     )
     parser.add_argument("--json", default="", metavar="PATH", help="also write every figure as JSON here")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="run DGKB as `dgkb run --workers N` (granian, N processes, NATS and Redis); "
+        "0 = uvicorn in one process",
+    )
+    parser.add_argument(
+        "--nats-url", default=os.environ.get("DGKB_TEST_NATS_URL", ""), help="NATS for --workers"
+    )
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("DGKB_TEST_REDIS_URL", ""), help="Redis for --workers"
+    )
     parser.add_argument("--skip-http", action="store_true", help="only the micro-benchmarks")
     parser.add_argument("--skip-micro", action="store_true", help="only the HTTP scenarios")
     args = parser.parse_args(argv)
+    if args.workers > 1 and not (args.nats_url and args.redis_url):
+        parser.error("--workers > 1 needs NATS and Redis: --nats-url and --redis-url (or DGKB_TEST_*)")
     if args.quick:
         args.seconds = 1.0
         args.warmup = 0.5
@@ -901,18 +1016,34 @@ def run_http(args: argparse.Namespace, database_url: str, console: Console) -> l
     plan = [(args.latency_ms, int(c)) for c in args.clients.split(",") if c]
     plan += [(0, int(c)) for c in args.throughput_clients.split(",") if c]
     results: list[ScenarioResult] = []
-    with child(_simulators_main, args.latency_ms) as simulators:
+    with contextlib.ExitStack() as stack, child(_simulators_main, args.latency_ms) as simulators:
         sims: dict[str, str] = simulators.info
         overrides = rebase_sources(Settings(), sims)
-        with child(
-            _dgkb_main,
-            database_url,
-            overrides,
-            args.profile_dgkb or None,
-            args.experiment_pool_size,
-            args.source_cache,
-            args.cold,
-        ) as dgkb:
+        dgkb_child = (
+            child(
+                _dgkb_workers_main,
+                database_url,
+                _workers_config(
+                    Path(stack.enter_context(tempfile.TemporaryDirectory())), overrides, args.source_cache
+                ),
+                args.workers,
+                args.nats_url,
+                args.redis_url,
+                args.experiment_pool_size,
+                daemon=False,
+            )
+            if args.workers
+            else child(
+                _dgkb_main,
+                database_url,
+                overrides,
+                args.profile_dgkb or None,
+                args.experiment_pool_size,
+                args.source_cache,
+                args.cold,
+            )
+        )
+        with dgkb_child as dgkb:
             api = dgkb.info["url"]
             console.print(
                 f"DGKB {api} (loop: {dgkb.info['loop']}), simulators pid {simulators.process.pid}, "
