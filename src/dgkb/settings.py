@@ -97,6 +97,12 @@ class Settings(BaseSettings):
 
     # Source answer cache shared by several nodes; empty = in-process cache.
     redis_url: str = ""
+    # Redis is an optimisation (source cache, notification de-duplication): each call is bounded by
+    # these socket timeouts (a Redis that is down or hung is a cache miss, not a slow view), and after
+    # a failure Redis is left alone for `redis_retry_after_seconds` (issue 13).
+    redis_connect_timeout_seconds: float = Field(default=0.05, gt=0, le=10)
+    redis_timeout_seconds: float = Field(default=0.05, gt=0, le=10)
+    redis_retry_after_seconds: float = Field(default=1.0, ge=0, le=300)
 
     # Contact sessions expire after this many seconds without activity.
     session_idle_seconds: int = 15 * 60
