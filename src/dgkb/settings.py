@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     redis_connect_timeout_seconds: float = Field(default=0.05, gt=0, le=10)
     redis_timeout_seconds: float = Field(default=0.05, gt=0, le=10)
     redis_retry_after_seconds: float = Field(default=1.0, ge=0, le=300)
+    # An outage fails every request the same way: seconds between two log lines about the same kind
+    # of failure (e.g. the database unreachable: 503 problems, one line per error type).
+    error_log_interval_seconds: float = Field(default=60.0, ge=0, le=3600)
 
     # Contact sessions expire after this many seconds without activity.
     session_idle_seconds: int = 15 * 60
