@@ -211,7 +211,9 @@ class NatsBus:
                 with contextlib.suppress(Exception):  # its consumer may be gone with the server
                     await old.unsubscribe()
             config = ConsumerConfig(deliver_policy=DeliverPolicy.NEW)
-            if self._stream_created is not None:  # a resubscription: read on where we were
+            if self._stream_created is None:  # the first subscription: what the stream holds is past
+                self._last_seq = info.state.last_seq
+            else:  # a resubscription: read on where we were
                 same = info.created == self._stream_created
                 if same and info.state.first_seq <= self._last_seq + 1:
                     config = ConsumerConfig(
