@@ -225,7 +225,42 @@ def test_what_counts_as_the_database_being_unavailable() -> None:
     wrapped = RuntimeError("while reading")
     wrapped.__cause__ = ConnectionResetError()
     assert database_unavailable(wrapped)
+    assert database_unavailable(ExceptionGroup("task group", [ValueError(), ConnectionResetError()]))
     assert not database_unavailable(OperationalError("SELECT 1", {}, Exception("no such table: x")))
     assert not database_unavailable(ProgrammingError("SELECT 1", {}, Exception("syntax error")))
     assert not database_unavailable(ValueError("bad"))
     assert not database_unavailable(FileNotFoundError(2, "No such file"))
+
+
+async def test_an_unexpected_error_is_logged_once_by_type_and_not_again_by_the_server(
+    stack: Stack, log_lines: Lines
+) -> None:
+    """A failing query (the contacts' table gone) is a 500: one line with the type and the route,
+    no message, no traceback, no second report by uvicorn."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async with await stack.as_user("kcm-anna") as anna:
+        contact = await open_contact(anna, LOPENDE_ZAAK, bsn=BSN)
+        engine = create_async_engine(stack.settings.database_url)
+        async with engine.begin() as conn:
+            await conn.execute(text("ALTER TABLE contact_sessions RENAME TO contact_sessions_away"))
+        log_lines.lines.clear()
+        try:
+            for _ in range(5):
+                resp = await anna.get(f"/api/v1/contacten/{contact}/klantbeeld")
+                assert resp.status_code == 500
+                assert resp.json()["code"] == "server.error"
+        finally:
+            async with engine.begin() as conn:
+                await conn.execute(text("ALTER TABLE contact_sessions_away RENAME TO contact_sessions"))
+            await engine.dispose()
+    text_ = "\n".join(log_lines.lines)
+    assert len(log_lines.lines) == 1, text_
+    assert "unhandled" in text_
+    assert "/contacten/{contact_id}/klantbeeld" in text_
+    assert "Traceback" not in text_
+    assert "Exception in ASGI application" not in text_
+    assert BSN not in text_
+    assert contact not in text_
+    assert "contact_sessions" not in text_, "the message (here: the table) is not logged"

@@ -243,6 +243,8 @@ class Failures:
         self.errors = 0  # requests answered 500
 
     def answer(self, request: Request, exc: BaseException) -> JSONResponse:
+        while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+            exc = exc.exceptions[0]  # a task group's wrapping (a streaming response) says nothing
         kind = type(exc).__name__
         route = getattr(request.scope.get("route"), "path", "") or "?"
         # the response goes out past the middleware that adds these: add them here

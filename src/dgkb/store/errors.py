@@ -61,6 +61,8 @@ def _connection_failure(exc: BaseException) -> bool:
 
 def database_unavailable(exc: BaseException) -> bool:
     """Is `exc` (or what it wraps) the database being unreachable, as opposed to a failing query?"""
+    if isinstance(exc, BaseExceptionGroup):  # from a task group (a streaming response)
+        return any(database_unavailable(e) for e in exc.exceptions)
     if isinstance(exc, sa_exc.TimeoutError):  # no connection free in the pool within pool_timeout
         return True
     if isinstance(exc, sa_exc.DBAPIError):
