@@ -17,13 +17,14 @@ from dgkb.app import create_app
 from dgkb.domain.identifiers import Subject
 from dgkb.events.notificaties import Deduper
 from dgkb.federation.cache import RedisCache
+from dgkb.federation.redis_guard import RedisGuard, RedisUnavailable
 from dgkb.runner import rebase_sources
 from dgkb.settings import Environment, Settings
 from dgkb.simulators.serve import serve_in_background
 from tests.api.conftest import GEMEENTE, Stack, open_contact, sections
 from tests.clients import http_client
 from tests.conftest import fresh_database_url
-from tests.servers import OwnServer, needs_redis_server, own_redis
+from tests.servers import OwnServer, free_port, needs_redis_server, own_redis
 
 pytestmark = needs_redis_server
 
@@ -200,3 +201,27 @@ async def test_deduplication_is_at_least_once_when_redis_is_down(redis_server: O
     finally:
         await a.aclose()
         await b.aclose()
+
+
+async def test_the_guard_leaves_redis_alone_only_after_failures_in_a_row() -> None:
+    """One failure (a busy event loop can time a read out too) costs one miss; three in a row and
+    Redis is left alone for `retry_after`, then probed again."""
+    now = [0.0]
+    guard = RedisGuard(
+        f"redis://127.0.0.1:{free_port()}/0", name="test", retry_after=1.0, failures=3, clock=lambda: now[0]
+    )
+    try:
+        for _ in range(3):
+            with pytest.raises(RedisUnavailable):
+                await guard.call(lambda r: r.get("k"))
+        assert (guard.counters.errors, guard.counters.bypassed) == (3, 0)
+        with pytest.raises(RedisUnavailable):
+            await guard.call(lambda r: r.get("k"))
+        assert (guard.counters.errors, guard.counters.bypassed) == (3, 1)
+        assert not guard.health().available
+        now[0] = 1.5
+        with pytest.raises(RedisUnavailable):
+            await guard.call(lambda r: r.get("k"))
+        assert guard.counters.errors == 4, "probed again after retry_after"
+    finally:
+        await guard.aclose()

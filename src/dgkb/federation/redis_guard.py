@@ -4,9 +4,10 @@ The source cache and notification de-duplication use Redis to share state betwee
 work without it (a miss; this node's memory). So every Redis call here has short socket timeouts
 (tens of milliseconds, configurable) and no retries; a failure raises `RedisUnavailable` for the
 caller to turn into its fallback, is counted (`RedisCounters`, for health and metrics) and logged
-once per interval with the exception type only. After a failure Redis is left alone for
-`retry_after` seconds (calls fail at once, counted as bypassed), so an outage costs each request
-nothing instead of a timeout.
+once per interval with the exception type only. After `failures` failures in a row Redis is left
+alone for `retry_after` seconds (calls fail at once, counted as bypassed), so an outage costs each
+request nothing instead of a timeout; a single timeout (a busy event loop also makes one) costs one
+miss, not a second without the cache.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ _T = TypeVar("_T")
 
 DEFAULT_CONNECT_TIMEOUT = 0.05  # seconds
 DEFAULT_TIMEOUT = 0.05  # seconds, per read
-DEFAULT_RETRY_AFTER = 1.0  # seconds without Redis after a failure
+DEFAULT_RETRY_AFTER = 1.0  # seconds without Redis after `DEFAULT_FAILURES` failures in a row
+DEFAULT_FAILURES = 3
 DEFAULT_LOG_INTERVAL = 60.0  # seconds between two log lines about the same failure
 
 
@@ -51,7 +53,7 @@ class RedisCounters:
 
 @dataclass(frozen=True, slots=True)
 class RedisHealth:
-    available: bool  # the last call succeeded (or none failed yet)
+    available: bool  # the last call succeeded (or none was made yet)
     counters: RedisCounters
 
 
@@ -66,6 +68,7 @@ class RedisGuard:
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         timeout: float = DEFAULT_TIMEOUT,
         retry_after: float = DEFAULT_RETRY_AFTER,
+        failures: int = DEFAULT_FAILURES,
         log_interval: float = DEFAULT_LOG_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -81,13 +84,15 @@ class RedisGuard:
         # timeouts end each read; this bounds a whole call of several reads as well
         self._budget = connect_timeout + 3 * timeout
         self._retry_after = retry_after
+        self._threshold = max(1, failures)
         self._clock = clock
-        self._failed_at: float | None = None
+        self._in_a_row = 0  # failures since the last success
+        self._failed_at: float | None = None  # when Redis was last left alone
         self.counters = RedisCounters()
         self._log = ThrottledLog(log, log_interval)
 
     def health(self) -> RedisHealth:
-        return RedisHealth(available=self._failed_at is None, counters=self.counters)
+        return RedisHealth(available=self._in_a_row == 0, counters=self.counters)
 
     async def call(self, operation: Callable[[Redis], Awaitable[_T]]) -> _T:
         """`operation(redis)` within the time budget; RedisUnavailable when it cannot be had."""
@@ -104,9 +109,11 @@ class RedisGuard:
             self._failed(exc, timeout=False)
             raise RedisUnavailable(self.name) from None
         self.counters.calls += 1
-        if self._failed_at is not None:
+        if self._in_a_row:
+            if self._failed_at is not None:
+                log.info("%s: redis answers again", self.name)
+            self._in_a_row = 0
             self._failed_at = None
-            log.info("%s: redis answers again", self.name)
         return result
 
     def _failed(self, exc: BaseException, *, timeout: bool) -> None:
@@ -114,7 +121,9 @@ class RedisGuard:
             self.counters.timeouts += 1
         else:
             self.counters.errors += 1
-        self._failed_at = self._clock()
+        self._in_a_row += 1
+        if self._in_a_row >= self._threshold:
+            self._failed_at = self._clock()
         kind = type(exc).__name__
         self._log.warning(kind, "%s: redis unavailable (%s); going on without it", self.name, kind)
 
