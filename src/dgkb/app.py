@@ -156,7 +156,8 @@ def create_app(
         client_id=settings.digid_audience.split(",")[0].strip() or "dgkb",
         test_broker_path=TEST_BROKER_PATH if test_broker is not None else None,
     )
-    problems.install(app)
+    failures = problems.install(app, log_interval=settings.error_log_interval_seconds)
+    app.state.failures = failures  # counts of requests answered 503 (database) and 500
     app.include_router(status.router, prefix=API_PREFIX)
     app.include_router(contacten.router, prefix=API_PREFIX)
     app.include_router(contactmomenten.router, prefix=API_PREFIX)
@@ -186,6 +187,8 @@ def create_app(
     install_web(app, settings)  # the console: pages, static files, security headers
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ApiHeadersMiddleware)
+    # outermost: an unhandled error is answered and logged once here, never re-raised to the server
+    app.add_middleware(problems.FailureGuard, failures=failures)
     app.openapi = lambda: _openapi(app, base_url=settings.base_url)  # type: ignore[method-assign]
     return app
 

@@ -112,6 +112,15 @@ class Settings(BaseSettings):
 
     # Source answer cache shared by several nodes and workers; empty = in-process cache (one worker).
     redis_url: str = ""
+    # Redis is an optimisation (source cache, notification de-duplication): each call is bounded by
+    # these socket timeouts (a Redis that is down or hung is a cache miss, not a slow view), and after
+    # a failure Redis is left alone for `redis_retry_after_seconds` (issue 13).
+    redis_connect_timeout_seconds: float = Field(default=0.05, gt=0, le=10)
+    redis_timeout_seconds: float = Field(default=0.05, gt=0, le=10)
+    redis_retry_after_seconds: float = Field(default=1.0, ge=0, le=300)
+    # An outage fails every request the same way: seconds between two log lines about the same kind
+    # of failure (e.g. the database unreachable: 503 problems, one line per error type).
+    error_log_interval_seconds: float = Field(default=60.0, ge=0, le=3600)
 
     # Contact sessions expire after this many seconds without activity.
     session_idle_seconds: int = 15 * 60

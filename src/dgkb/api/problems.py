@@ -14,13 +14,17 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dgkb.api.middleware import API_HEADERS
 from dgkb.domain.errors import DomainError
+from dgkb.store.errors import database_unavailable
+from dgkb.throttled_log import ThrottledLog
 
 log = logging.getLogger("dgkb.api")
 
 PROBLEM = "application/problem+json"
+RETRY_AFTER_SECONDS = 5  # a database outage: when to try again
 TYPE_BASE = "https://dgkb.nl/problemen/"
 
 TITLES = {
@@ -131,7 +135,11 @@ def _loc_to_name(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, *, log_interval: float = 60.0) -> Failures:
+    """Every error becomes a problem; `log_interval`: seconds between two log lines about the same
+    kind of failure (an outage fails every request the same way). Add the returned Failures as the
+    outermost middleware, `app.add_middleware(FailureGuard, failures=...)`, after all others."""
+
     @app.exception_handler(ApiProblem)
     async def _api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
         return problem_response(
@@ -213,11 +221,82 @@ def install(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
+    failures = Failures(ThrottledLog(log, log_interval))
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # Log the type and trace only; the message may contain personal data.
-        log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
-        # Starlette sends this response from outside the middleware stack: add the API headers here.
+        # Only reached for an error of FailureGuard itself: every other one stops there.
+        return failures.answer(request, exc)
+
+    return failures
+
+
+class Failures:
+    """Turns an exception nobody handled into a problem: 503 with Retry-After when the database
+    cannot be reached (the request may succeed in a moment), 500 otherwise. Logs one line per
+    error type per interval, with the type and the route's template only: an exception's message
+    may hold personal data (a BSN in an SQL parameter), a concrete path or query request data."""
+
+    def __init__(self, throttled: ThrottledLog) -> None:
+        self._log = throttled
+        self.unavailable = 0  # requests answered 503 because the database was unreachable
+        self.errors = 0  # requests answered 500
+
+    def answer(self, request: Request, exc: BaseException) -> JSONResponse:
+        while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+            exc = exc.exceptions[0]  # a task group's wrapping (a streaming response) says nothing
+        kind = type(exc).__name__
+        route = getattr(request.scope.get("route"), "path", "") or "?"
+        # the response goes out past the middleware that adds these: add them here
+        if database_unavailable(exc):
+            self.unavailable += 1
+            self._log.warning(
+                f"unavailable:{kind}", "database unavailable (%s): answering 503 (first on %s)", kind, route
+            )
+            return problem_response(
+                request,
+                503,
+                "De dienst is tijdelijk niet beschikbaar. Probeer het zo opnieuw.",
+                code="server.unavailable",
+                headers={**API_HEADERS, "Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        self.errors += 1
+        self._log.error(f"error:{kind}:{route}", "unhandled %s on %s %s", kind, request.method, route)
         return problem_response(
             request, 500, "Er ging iets mis aan onze kant.", code="server.error", headers=API_HEADERS
         )
+
+
+class FailureGuard:
+    """The outermost middleware: an exception that no handler took is answered here (Failures) and
+    goes no further. Starlette's own last handler answers too, but then re-raises the exception for
+    the server, which logs it again with its message and traceback (issue 13: 45 MB of them in a
+    22 s database outage). When the response had already started (an event stream), it is ended."""
+
+    def __init__(self, app: ASGIApp, *, failures: Failures) -> None:
+        self.app = app
+        self.failures = failures
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except Exception as exc:
+            response = self.failures.answer(Request(scope), exc)
+            try:
+                if not started:
+                    await response(scope, receive, send)
+                else:  # the status went out long ago: end the body (a stream) cleanly
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+            except Exception:  # the client is gone: nothing more to say
+                return

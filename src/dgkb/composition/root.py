@@ -240,7 +240,16 @@ def build_services(
     sources = SourceSet(config.sources, build)
     engine = CedarPolicyEngine(config.register, config.catalogue)
     audit = AuditWriter(database, pseudonymizer, register=config.register)
-    cache: SourceCache = RedisCache(settings.redis_url) if settings.redis_url else MemoryCache()
+    cache: SourceCache = (
+        RedisCache(
+            settings.redis_url,
+            connect_timeout=settings.redis_connect_timeout_seconds,
+            timeout=settings.redis_timeout_seconds,
+            retry_after=settings.redis_retry_after_seconds,
+        )
+        if settings.redis_url
+        else MemoryCache()
+    )
     federation = Federation(
         concurrency={sid: cfg.concurrency for sid, cfg in sources.configs.items()}, cache=cache
     )

@@ -29,6 +29,7 @@ class Subscription:
     context: RequestContext | None = None
     _queue: asyncio.Queue[ChangeEvent | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     closed: bool = False
+    wakes_at: float | None = None  # loop time at which `next` gives up waiting (None: not waiting)
 
     def _offer(self, event: ChangeEvent | None) -> None:
         if self._queue.full():
@@ -40,10 +41,14 @@ class Subscription:
         """The next event; None on timeout. Raises StopAsyncIteration once the hub closed."""
         if self.closed:
             raise StopAsyncIteration
+        loop = asyncio.get_running_loop()
+        self.wakes_at = None if wait is None else loop.time() + wait
         try:
             event = await asyncio.wait_for(self._queue.get(), wait)
         except TimeoutError:
             return None
+        finally:
+            self.wakes_at = None
         if event is None:
             self.closed = True
             raise StopAsyncIteration

@@ -20,6 +20,7 @@ routing component may pass them on). DGKB does not interpret kenmerken.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import time
@@ -31,6 +32,14 @@ from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
+
+from dgkb.federation.redis_guard import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_RETRY_AFTER,
+    DEFAULT_TIMEOUT,
+    RedisGuard,
+    RedisUnavailable,
+)
 
 log = logging.getLogger("dgkb.events")
 
@@ -87,49 +96,97 @@ def categories_of(kanaal: str, resource: str) -> tuple[str, ...]:
 
 class Deduper:
     """Remembers handled message keys (bounded, with expiry) so a redelivery is handled once.
-    With Redis configured the keys are shared by every node (SET NX), so a retry that lands on
-    another node is recognised too."""
+    With Redis configured the keys are shared by every node, so a retry that lands on another node
+    is recognised too.
 
-    def __init__(self, *, redis_url: str = "", max_entries: int = 100_000, ttl: float = 24 * 3600) -> None:
+    Delivery is at least once, never at most once: a claim in Redis is first a short-lived
+    "bezig" (processing) marker (SET NX with `processing_ttl`), made "klaar" (done, kept for `ttl`)
+    only after the message was handled (`done`). A node that fails releases its claim; a node that
+    dies, or cannot reach Redis to release or confirm it, leaves a marker that expires by itself,
+    so the routing component's next delivery is handled. With Redis down or hung (bounded by short
+    timeouts, see RedisGuard) each node falls back to its own memory: a redelivery to another node
+    is then handled twice, which is safe because handling is idempotent (drop cached answers, tell
+    open views to re-read)."""
+
+    def __init__(
+        self,
+        *,
+        redis_url: str = "",
+        max_entries: int = 100_000,
+        ttl: float = 24 * 3600,
+        processing_ttl: float = 120.0,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry_after: float = DEFAULT_RETRY_AFTER,
+    ) -> None:
         self._seen: OrderedDict[str, float] = OrderedDict()
         self._max = max_entries
+        self._ttl_ms = max(1, int(ttl * 1000))
         self._ttl = ttl
-        self._redis: Any = None
-        if redis_url:
-            from redis.asyncio import Redis
-
-            self._redis = Redis.from_url(redis_url)
+        self._processing_ms = max(1, int(processing_ttl * 1000))
+        self.guard: RedisGuard | None = (
+            RedisGuard(
+                redis_url,
+                name="dedupe",
+                connect_timeout=connect_timeout,
+                timeout=timeout,
+                retry_after=retry_after,
+            )
+            if redis_url
+            else None
+        )
 
     async def claim(self, key: str) -> bool:
-        """True the first time `key` is seen (the caller handles it), False for a duplicate."""
+        """True the first time `key` is seen (the caller handles it, then calls `done` or
+        `release`), False for a duplicate."""
         now = time.monotonic()
         expires = self._seen.get(key)
         if expires is not None and expires > now:
             return False
-        if self._redis is not None:
+        if self.guard is not None:
+            name = _redis_key(key)
             try:
-                if not await self._redis.set(f"dgkb:notificatie:{key}", 1, nx=True, ex=int(self._ttl)):
-                    return False
-            except Exception as exc:  # Redis down: fall back to this node's memory
-                log.warning("dedupe: redis unavailable (%s)", type(exc).__name__)
+                claimed = await self.guard.call(
+                    lambda r: r.set(name, PROCESSING, nx=True, px=self._processing_ms)
+                )
+            except RedisUnavailable:
+                claimed = True  # this node's memory decides; at least once across nodes
+            if not claimed:
+                return False
         self._seen[key] = now + self._ttl
         self._seen.move_to_end(key)
         while len(self._seen) > self._max:
             self._seen.popitem(last=False)
         return True
 
+    async def done(self, key: str) -> None:
+        """Handling succeeded: every node treats a redelivery as a duplicate for `ttl`. Without
+        Redis the processing marker expires and a later redelivery is handled again (idempotent)."""
+        if self.guard is not None:
+            name = _redis_key(key)
+            with contextlib.suppress(RedisUnavailable):
+                await self.guard.call(lambda r: r.set(name, DONE, px=self._ttl_ms))
+
     async def release(self, key: str) -> None:
-        """Handling failed: let the next delivery try again."""
+        """Handling failed: let the next delivery try again (without Redis, once the processing
+        marker expired)."""
         self._seen.pop(key, None)
-        if self._redis is not None:
-            try:
-                await self._redis.delete(f"dgkb:notificatie:{key}")
-            except Exception as exc:
-                log.warning("dedupe: redis unavailable (%s)", type(exc).__name__)
+        if self.guard is not None:
+            name = _redis_key(key)
+            with contextlib.suppress(RedisUnavailable):
+                await self.guard.call(lambda r: r.delete(name))
 
     async def aclose(self) -> None:
-        if self._redis is not None:
-            await self._redis.aclose()
+        if self.guard is not None:
+            await self.guard.aclose()
+
+
+PROCESSING = b"bezig"
+DONE = b"klaar"
+
+
+def _redis_key(key: str) -> str:
+    return f"dgkb:notificatie:{key}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,13 +185,16 @@ class ChangeService:
             return Handled(Outcome.DUPLICATE)
         try:
             resolved = await self._gateway.subjects_of(message.kanaal, message.hoofdObject)
-            if resolved is None:
-                return Handled(Outcome.IGNORED)
-            source_id, subjects = resolved
-            events = [await self.publish_change(s, categories, source_id) for s in subjects]
+            events = []
+            if resolved is not None:
+                source_id, subjects = resolved
+                events = [await self.publish_change(s, categories, source_id) for s in subjects]
         except BaseException:
             await self._dedupe.release(key)
             raise
+        await self._dedupe.done(key)
+        if resolved is None:
+            return Handled(Outcome.IGNORED)
         return Handled(Outcome.PROCESSED, tuple(events))
 
     async def handle_cloudevent(self, event: BaseCloudEvent) -> Handled:
@@ -215,6 +218,7 @@ class ChangeService:
         except BaseException:
             await self._dedupe.release(parsed.dedupe_key)
             raise
+        await self._dedupe.done(parsed.dedupe_key)
         return Handled(Outcome.PROCESSED if events else Outcome.IGNORED, tuple(events))
 
 
@@ -238,7 +242,12 @@ def build_changes(
         invalidator=invalidator,
         pseudonymizer=pseudonymizer,
         gateway=gateway,
-        deduper=Deduper(redis_url=settings.redis_url),
+        deduper=Deduper(
+            redis_url=settings.redis_url,
+            connect_timeout=settings.redis_connect_timeout_seconds,
+            timeout=settings.redis_timeout_seconds,
+            retry_after=settings.redis_retry_after_seconds,
+        ),
         shared_cache=bool(settings.redis_url),
         token=token,
         jwt_max_age=settings.notificaties_jwt_max_age_seconds,

@@ -11,14 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+import logging
+import random
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 from dgkb.domain.context import RequestContext
 from dgkb.events.bus import ChangeEvent
 from dgkb.events.hub import ChangeHub
+from dgkb.throttled_log import ThrottledLog
 
 HEARTBEAT_SECONDS = 15.0
+FIRST_CHECK = (0.1, 1.0)  # the first quiet-period check, as fractions of the heartbeat
+LATER_CHECKS = (0.8, 1.0)  # each later one
+HELD_EVENTS = 32  # events kept for a view while its checks fail
+_rng = random.Random()
+_failures = ThrottledLog(logging.getLogger("dgkb.events"))
 Current = Callable[[RequestContext], Awaitable[RequestContext | None]]
 Permitted = Callable[[RequestContext], Awaitable[frozenset[str]]]
 
@@ -31,6 +40,18 @@ def frame(event: str, data: dict[str, Any], event_id: str | None = None) -> byte
     return (head + f"data: {json.dumps(data, separators=(',', ':'))}\n\n").encode()
 
 
+def check_delays(heartbeat: float, rng: random.Random | None = None) -> Iterator[float]:
+    """The waits of one stream between its quiet-period checks (contact still open? + heartbeat).
+    The first falls at a random point of the interval, each later one a random bit short of it:
+    streams opened together (every agent's view after a restart) do not all check in the same
+    instant, and streams one event lined up drift apart again. Never longer than `heartbeat`, so
+    proxies still see traffic as often as before."""
+    draw = rng or _rng
+    yield heartbeat * draw.uniform(*FIRST_CHECK)
+    while True:
+        yield heartbeat * draw.uniform(*LATER_CHECKS)
+
+
 async def view_updates(
     hub: ChangeHub,
     subject_key: str,
@@ -39,8 +60,13 @@ async def view_updates(
     current: Current,
     permitted: Permitted,
     heartbeat: float = HEARTBEAT_SECONDS,
+    rng: random.Random | None = None,
 ) -> AsyncIterator[bytes]:
-    """Server-Sent Events frames: `bijgewerkt` {categorieen, bron, op}, `beeindigd`, heartbeats."""
+    """Server-Sent Events frames: `bijgewerkt` {categorieen, bron, op}, `beeindigd`, heartbeats.
+
+    A check that fails (the database unreachable) ends nothing: it is logged once per interval by
+    type, the stream stays open with heartbeats, and an event that could not be checked is held
+    (bounded) until a check succeeds — fail closed, and nothing lost once the database is back."""
 
     async def check(ctx: RequestContext) -> tuple[RequestContext | None, frozenset[str]]:
         now = await current(ctx)
@@ -58,30 +84,45 @@ async def view_updates(
         return await asyncio.shield(task)
 
     ctx = context
+    delays = check_delays(heartbeat, rng)
+    held: deque[ChangeEvent] = deque(maxlen=HELD_EVENTS)  # arrived while checks failed
     async with hub.subscribe(subject_key, context=context) as events:
         yield b"retry: 3000\n: verbonden\n\n"
         while True:
             try:
-                event: ChangeEvent | None = await events.next(heartbeat)
+                event: ChangeEvent | None = await events.next(next(delays))
             except StopAsyncIteration:
                 return
-            if event is None:  # quiet: is the contact still open? then a heartbeat
-                now = await current(ctx)
-                allowed: frozenset[str] = frozenset()
-            else:  # the contact's state and decision now: an event never leaks a category
-                now, allowed = await shared_check(ctx, event.id)
+            allowed: frozenset[str] = frozenset()
+            try:
+                if event is not None:  # the contact's state and decision now: never leak a category
+                    now, allowed = await shared_check(ctx, event.id)
+                elif held:  # quiet, with events waiting for a check that works
+                    now, allowed = await check(ctx)
+                else:  # quiet: is the contact still open? then a heartbeat
+                    now = await current(ctx)
+            except Exception as exc:  # the database (or the policy) cannot answer now
+                kind = type(exc).__name__
+                _failures.warning(kind, "event stream: check failed (%s); holding events", kind)
+                if event is not None:
+                    held.append(event)
+                yield b": hartslag\n\n"
+                continue
             if now is None:
                 yield frame("beeindigd", {"reden": "CONTACT_BEEINDIGD"})
                 return
             ctx = now
             events.context = ctx
-            if event is None:
+            pending = [*held, *([event] if event is not None else [])]
+            held.clear()
+            if not pending:
                 yield b": hartslag\n\n"
                 continue
-            shown = [c for c in event.categories if c in allowed]
-            if shown:
-                yield frame(
-                    "bijgewerkt",
-                    {"categorieen": shown, "bron": event.source, "op": event.at.isoformat()},
-                    event.id,
-                )
+            for change in pending:
+                shown = [c for c in change.categories if c in allowed]
+                if shown:
+                    yield frame(
+                        "bijgewerkt",
+                        {"categorieen": shown, "bron": change.source, "op": change.at.isoformat()},
+                        change.id,
+                    )

@@ -2,7 +2,8 @@
 
 Never a plain identifier in a key; errors are never cached; everything of one subject can be
 invalidated at once (notifications will use this). In process by default; Redis when configured,
-so several DGKB nodes share it and an invalidation on one node reaches all.
+so several DGKB nodes share it and an invalidation on one node reaches all. A cache is an
+optimisation: a Redis that is down or hung is a miss, never a failed view (RedisCache).
 """
 
 from __future__ import annotations
@@ -12,11 +13,34 @@ import json
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
+from dgkb.federation.redis_guard import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_RETRY_AFTER,
+    DEFAULT_TIMEOUT,
+    RedisGuard,
+    RedisUnavailable,
+    describe,
+)
+
 CachedAnswer = Mapping[str, Any]
+
+
+@dataclass(slots=True)
+class CacheStats:
+    """Counts since start-up, for health and metrics (the hit rate)."""
+
+    hits: int = 0
+    misses: int = 0
+    unavailable: int = 0  # a read or write that could not reach the cache (counted as a miss too)
+
+    def describe(self) -> dict[str, int]:
+        return {"treffers": self.hits, "missers": self.misses, "nietBereikbaar": self.unavailable}
 
 
 def cache_key(source_id: str, subject_key: str, fields: Mapping[str, tuple[str, ...]]) -> str:
@@ -27,11 +51,17 @@ def cache_key(source_id: str, subject_key: str, fields: Mapping[str, tuple[str, 
 
 
 class SourceCache(Protocol):
+    stats: CacheStats
+
     async def get(self, key: str) -> CachedAnswer | None: ...
 
     async def set(self, key: str, subject_key: str, value: CachedAnswer, ttl: float) -> None: ...
 
     async def invalidate_subject(self, subject_key: str) -> int: ...
+
+    def describe(self) -> dict[str, Any]:
+        """Kind, availability and counts, for the status page (nothing personal)."""
+        ...
 
     async def aclose(self) -> None: ...
 
@@ -43,16 +73,20 @@ class MemoryCache:
         self._entries: OrderedDict[str, tuple[float, str, CachedAnswer]] = OrderedDict()
         self._by_subject: dict[str, set[str]] = {}
         self._max = max_entries
+        self.stats = CacheStats()
 
     async def get(self, key: str) -> CachedAnswer | None:
         entry = self._entries.get(key)
         if entry is None:
+            self.stats.misses += 1
             return None
         expires, _, value = entry
         if expires < time.monotonic():
             self._drop(key)
+            self.stats.misses += 1
             return None
         self._entries.move_to_end(key)
+        self.stats.hits += 1
         return value
 
     async def set(self, key: str, subject_key: str, value: CachedAnswer, ttl: float) -> None:
@@ -77,41 +111,109 @@ class MemoryCache:
                 if not keys:
                     del self._by_subject[entry[1]]
 
+    def describe(self) -> dict[str, Any]:
+        return {"soort": "intern", "beschikbaar": True, **self.stats.describe()}
+
     async def aclose(self) -> None:
         self._entries.clear()
         self._by_subject.clear()
 
 
 class RedisCache:
-    """Shared cache for several nodes. A set per subject lists its keys, for invalidation."""
+    """Shared cache for several nodes. A set per subject lists its keys, for invalidation.
 
-    def __init__(self, url: str) -> None:
-        self._redis = Redis.from_url(url)
+    Redis is an optimisation here: when it refuses, fails or hangs (see RedisGuard: short socket
+    timeouts, then left alone for a moment), a read is a miss and a write is skipped, counted in
+    `stats` and the guard's counters, never an error of the view. An invalidation that could not
+    reach Redis is remembered (bounded) and done before anything else once Redis answers again, so
+    an answer cached before a change is not served after the outage."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry_after: float = DEFAULT_RETRY_AFTER,
+        max_pending: int = 10_000,
+    ) -> None:
+        self.guard = RedisGuard(
+            url,
+            name="cache",
+            connect_timeout=connect_timeout,
+            timeout=timeout,
+            retry_after=retry_after,
+        )
+        self.stats = CacheStats()
+        self._pending: OrderedDict[str, None] = OrderedDict()  # subjects still to invalidate
+        self._max_pending = max_pending
 
     async def get(self, key: str) -> CachedAnswer | None:
-        raw = await self._redis.get(key)
-        if raw is None:
+        try:
+            await self._flush_pending()
+            raw = await self.guard.call(lambda r: r.get(key))
+        except RedisUnavailable:
+            self.stats.unavailable += 1
             return None
+        if raw is None:
+            self.stats.misses += 1
+            return None
+        self.stats.hits += 1
         value: CachedAnswer = json.loads(raw)
         return value
 
     async def set(self, key: str, subject_key: str, value: CachedAnswer, ttl: float) -> None:
         index = f"dgkb:subject:{subject_key}"
         ms = max(1, int(ttl * 1000))
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(key, json.dumps(value, separators=(",", ":")), px=ms)
-            pipe.sadd(index, key)
-            # the index lives as long as its longest-living key
-            pipe.pexpire(index, ms, nx=True)
-            pipe.pexpire(index, ms, gt=True)
-            await pipe.execute()
+        body = json.dumps(value, separators=(",", ":"))
+
+        async def write(redis: Redis) -> None:
+            async with redis.pipeline(transaction=True) as pipe:
+                pipe.set(key, body, px=ms)
+                pipe.sadd(index, key)
+                # the index lives as long as its longest-living key
+                pipe.pexpire(index, ms, nx=True)
+                pipe.pexpire(index, ms, gt=True)
+                await pipe.execute()
+
+        try:
+            await self._flush_pending()
+            await self.guard.call(write)
+        except RedisUnavailable:
+            self.stats.unavailable += 1
 
     async def invalidate_subject(self, subject_key: str) -> int:
-        index = f"dgkb:subject:{subject_key}"
-        keys = await self._redis.smembers(index)
-        if keys:
-            await self._redis.delete(*keys, index)
-        return len(keys)
+        try:
+            await self._flush_pending()
+            return await self.guard.call(lambda r: _invalidate(r, subject_key))
+        except RedisUnavailable:
+            self.stats.unavailable += 1
+            self._pending[subject_key] = None
+            self._pending.move_to_end(subject_key)
+            while len(self._pending) > self._max_pending:  # those expire with their TTL anyway
+                self._pending.popitem(last=False)
+            return 0
+
+    async def _flush_pending(self) -> None:
+        while self._pending:
+            subject_key = next(iter(self._pending))
+            await self.guard.call(partial(_invalidate, subject_key=subject_key))
+            self._pending.pop(subject_key, None)
+
+    @property
+    def pending_invalidations(self) -> int:
+        return len(self._pending)
+
+    def describe(self) -> dict[str, Any]:
+        return {"soort": "redis", **describe(self.guard.health()), **self.stats.describe()}
 
     async def aclose(self) -> None:
-        await self._redis.aclose()
+        await self.guard.aclose()
+
+
+async def _invalidate(redis: Redis, subject_key: str) -> int:
+    index = f"dgkb:subject:{subject_key}"
+    keys = await redis.smembers(index)
+    if keys:
+        await redis.delete(*keys, index)
+    return len(keys)

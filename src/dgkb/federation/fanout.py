@@ -9,6 +9,7 @@ deadline leaves room for it. Reads are idempotent, so a retry is safe.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -19,7 +20,7 @@ from typing import TypeVar
 
 from dgkb.domain.identifiers import Subject
 from dgkb.federation.breaker import BreakerState, CircuitBreaker
-from dgkb.federation.cache import SourceCache, cache_key
+from dgkb.federation.cache import CachedAnswer, SourceCache, cache_key
 from dgkb.federation.health import HealthSnapshot, SourceHealth
 from dgkb.sources.base import (
     CategoryData,
@@ -33,6 +34,9 @@ from dgkb.sources.base import (
     SourceValidationError,
     SubjectNotFound,
 )
+from dgkb.throttled_log import ThrottledLog
+
+log = logging.getLogger("dgkb.federation")
 
 RETRY_BACKOFF = (0.02, 0.06)  # seconds, jittered
 BREAKER_OPEN = "source.breaker_open"
@@ -113,6 +117,8 @@ class Federation:
         }
         self._limits = {sid: asyncio.Semaphore(n) for sid, n in concurrency.items()}
         self._health = {sid: SourceHealth() for sid in concurrency}
+        self.cache_errors = 0  # exceptions a cache raised (RedisCache raises none: it counts its own)
+        self._cache_log = ThrottledLog(log)
 
     async def fetch(
         self, calls: Sequence[SourceCall], subject: Subject, subject_key: str
@@ -125,7 +131,17 @@ class Federation:
 
     async def invalidate(self, subject_key: str) -> int:
         """Forget every cached answer about this subject (on a change notification or a write)."""
-        return await self._cache.invalidate_subject(subject_key) if self._cache is not None else 0
+        if self._cache is None:
+            return 0
+        try:
+            return await self._cache.invalidate_subject(subject_key)
+        except Exception as exc:
+            self._cache_failed(exc)
+            return 0
+
+    @property
+    def cache(self) -> SourceCache | None:
+        return self._cache
 
     def states(self) -> list[SourceState]:
         return [SourceState(sid, self._breakers[sid].state, h.snapshot()) for sid, h in self._health.items()]
@@ -199,7 +215,7 @@ class Federation:
             else None
         )
         if key is not None and self._cache is not None:
-            hit = await self._cache.get(key)
+            hit = await self._cache_get(key)
             if hit is not None:
                 return _outcomes(call, SectionStatus.OK, hit, started, None, cached=True)
         request = FetchRequest(
@@ -211,8 +227,30 @@ class Federation:
             code = exc.message if exc.message in (BREAKER_OPEN, ADAPTER_FAILURE) else exc.code
             return _outcomes(call, _status_of(exc), {}, started, code)
         if key is not None and self._cache is not None:
-            await self._cache.set(key, subject_key, result, call.cache_ttl)
+            await self._cache_set(key, subject_key, result, call.cache_ttl)
         return _outcomes(call, SectionStatus.OK, result, started, None)
+
+    # A cache is an optimisation: whatever goes wrong in it is a miss or a skipped write, never a
+    # failed section. RedisCache handles its own outages; this also covers any other cache.
+    async def _cache_get(self, key: str) -> CachedAnswer | None:
+        assert self._cache is not None
+        try:
+            return await self._cache.get(key)
+        except Exception as exc:
+            self._cache_failed(exc)
+            return None
+
+    async def _cache_set(self, key: str, subject_key: str, value: CachedAnswer, ttl: float) -> None:
+        assert self._cache is not None
+        try:
+            await self._cache.set(key, subject_key, value, ttl)
+        except Exception as exc:
+            self._cache_failed(exc)
+
+    def _cache_failed(self, exc: Exception) -> None:
+        self.cache_errors += 1
+        kind = type(exc).__name__
+        self._cache_log.warning(kind, "cache failed (%s); answered from the source", kind)
 
 
 def _ms(started: float) -> float:

@@ -33,7 +33,10 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """Engine with sane pool settings; SQLite gets WAL + busy timeout so readers never block."""
+    """Engine with sane pool settings; SQLite gets WAL + busy timeout so readers never block.
+    SQL parameters are kept out of error messages (`hide_parameters`): they hold BSNs and names,
+    and an error message may end up in a log."""
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
         db_path = make_url(url).database
         if db_path and db_path != ":memory:":
