@@ -119,20 +119,14 @@ def _dgkb_main(
 
         dgkb.composition.root.MemoryCache = _NoCache  # type: ignore[attr-defined,assignment]
 
-    if pool_size:  # experiment: a fixed-size connection pool instead of the engine default
-        import functools
-
-        import dgkb.app
-        from dgkb.store.db import Database
-
-        dgkb.app.Database = functools.partial(Database, pool_size=pool_size, max_overflow=0)  # type: ignore[attr-defined,assignment]
-
     from dgkb.app import create_app
     from dgkb.settings import Environment, Settings
     from dgkb.simulators.serve import BackgroundServer
 
     async def main() -> None:
         settings = Settings(env=Environment.TEST, database_url=database_url, port=0)
+        if pool_size:  # experiment: another connection pool size than the default
+            settings = settings.model_copy(update={"database_pool_size": pool_size})
         app = create_app(settings, source_overrides=overrides)
         config = uvicorn.Config(
             app,
@@ -731,7 +725,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--experiment-pool-size",
         type=int,
         default=0,
-        help="experiment: run DGKB with a fixed database pool of this size (no overflow)",
+        help="experiment: run DGKB with a database pool of this size (DGKB_DATABASE_POOL_SIZE)",
     )
     parser.add_argument(
         "--source-cache",

@@ -100,7 +100,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(settings.database_url)
+        database = Database(settings.database_url, pool_size=settings.database_pool_size)
         services = build_services(
             settings,
             config,

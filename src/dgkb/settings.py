@@ -54,6 +54,9 @@ class Settings(BaseSettings):
 
     env: Environment = Environment.DEVELOPMENT
     database_url: str = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'dgkb.sqlite3'}"
+    # Database connections per worker process, a fixed pool (no overflow). On PostgreSQL keep
+    # workers x database_pool_size (+ a few for migrations and admin) within max_connections.
+    database_pool_size: int = Field(default=20, ge=1, le=1000)
     config_dir: Path = PROJECT_ROOT / "config"
     host: str = "127.0.0.1"
     port: int = 8000
