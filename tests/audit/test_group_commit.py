@@ -164,8 +164,8 @@ async def postgres(tmp_path: Path) -> AsyncIterator[Database]:
 async def test_a_connection_killed_in_the_middle_of_a_batch_fails_exactly_that_batch(
     postgres: Database, pseudonymizer: Pseudonymizer, make_context: MakeContext
 ) -> None:
-    """The committer's backend is terminated while it waits to insert the batch's access rows (its
-    LDV and decision rows already sent): the batch fails, and the writer reconnects."""
+    """The committer's backend is terminated while its batch waits for a lock on access_records: the
+    batch fails, and the writer reconnects."""
     database = postgres
     writer = AuditWriter(database, pseudonymizer, chains=1)
     await record(writer, make_context())
@@ -177,7 +177,7 @@ async def test_a_connection_killed_in_the_middle_of_a_batch_fails_exactly_that_b
         doomed = [asyncio.create_task(record(writer, make_context())) for _ in range(4)]
         blocked = text(
             "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND query LIKE 'INSERT INTO access_records%'"
+            "AND query LIKE '%INSERT INTO access_records%'"
         )
         for _ in range(2000):
             # pg_stat_activity is a snapshot per transaction: take a fresh one each time
@@ -194,14 +194,37 @@ async def test_a_connection_killed_in_the_middle_of_a_batch_fails_exactly_that_b
         await dba_conn.rollback()
     assert all(isinstance(e, AuditUnavailable) for e in failed), failed
 
+    # The batch is one statement, autocommitted: with the connection gone the writer cannot know
+    # whether it committed, so it ends the chain at its known head and goes on with a fresh one.
     assert chain.heads == heads
+    [fresh] = writer.pool.chains
+    assert fresh is not chain
     for table in TABLES:
         assert await scalar(database, f"SELECT count(*) FROM {table}") == 1
     await asyncio.gather(*(record(writer, make_context()) for _ in range(3)))
-    assert chain.head("ldv_records").seq == 4
+    assert fresh.head("ldv_records").seq == 3
     report = await verify(database)
     assert report.ok, report.first_break
     assert report.records == 12
+    assert report.chains == 6  # the old chain (one view) and the fresh one, in three tables
+
+
+async def test_a_value_too_long_for_its_column_is_never_cut_off(
+    database: Database, writer: AuditWriter, make_context: MakeContext
+) -> None:
+    """A cut-off value would no longer match its hash: PostgreSQL refuses it (the batch fails);
+    SQLite, which has no lengths, keeps it whole."""
+    long_actor = "medewerker-" + "x" * 200  # access_records.actor_id is VARCHAR(200)
+    if database.is_sqlite:
+        await record(writer, make_context(actor_id=long_actor))
+        assert await scalar(database, "SELECT actor_id FROM access_records") == long_actor
+    else:
+        with pytest.raises(AuditUnavailable):
+            await record(writer, make_context(actor_id=long_actor))
+        assert await scalar(database, "SELECT count(*) FROM access_records") == 0
+    await record(writer, make_context())
+    report = await verify(database)
+    assert report.ok, report.first_break
 
 
 async def test_a_caller_that_gives_up_does_not_disturb_its_batch(

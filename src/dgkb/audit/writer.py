@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import BigInteger, Column, Date, Integer, String, Table
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert
 
@@ -44,7 +45,7 @@ from dgkb.domain.context import RequestContext
 from dgkb.domain.pseudonym import Pseudonymizer
 from dgkb.domain.register import DEFAULT_RETENTION, Register
 from dgkb.store.audit_tables import AccessRecord, AuditChainHead, DecisionRecord, LdvRecord
-from dgkb.store.db import Database
+from dgkb.store.db import Database, UtcDateTime
 
 LDV: Table = LdvRecord.__table__  # type: ignore[assignment]
 DECISIONS: Table = DecisionRecord.__table__  # type: ignore[assignment]
@@ -245,7 +246,7 @@ class AuditWriter:
                         break
                     try:
                         if conn is None:
-                            conn = await self._database.engine.connect()
+                            conn = await self._connect()
                         await self._write(conn, chain, batch)
                     except Exception as exc:
                         await _discard(conn)
@@ -263,6 +264,12 @@ class AuditWriter:
             self._committers -= 1
             await _discard(conn)
 
+    async def _connect(self) -> AsyncConnection:
+        conn = await self._database.engine.connect()
+        if not self._database.is_sqlite:  # each batch is one statement: it commits by itself
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+        return conn
+
     def _take_all(self) -> list[_RecordSet]:
         taken = list(self._queue)
         self._queue.clear()
@@ -270,8 +277,7 @@ class AuditWriter:
 
     async def _write(self, conn: AsyncConnection, chain: Chain, batch: Sequence[_RecordSet]) -> None:
         """Link the batch's record sets onto `chain` in queue order and write them, with the chain's new
-        head in each table, in one transaction (one multi-row INSERT per table); the chain moves only
-        after the commit."""
+        head in each table, in one transaction; the chain moves only after the commit."""
         append = chain.append()
         rows: dict[str, list[dict[str, Any]]] = {table.name: [] for table in _TABLES}
         for record_set in batch:
@@ -280,16 +286,22 @@ class AuditWriter:
         # The heads move in the same transaction: a chain always ends exactly at its head.
         now = datetime.now(UTC)
         heads = [head_row(append.chain_id, t, h, now) for t, h in append.moved.items()]
-        committing = False
+        sent = False  # from here on the database may have committed, unless it answers with an error
         try:
-            for table in _TABLES:
-                if rows[table.name]:
-                    await conn.execute(table.insert(), rows[table.name])
-            await conn.execute(self._move_heads, heads)
-            committing = True
-            await conn.commit()
-        except BaseException:
-            if committing:
+            if self._database.is_sqlite:
+                for table in _TABLES:
+                    if rows[table.name]:
+                        await conn.execute(table.insert(), rows[table.name])  # one executemany
+                await conn.execute(self._move_heads, heads)
+                sent = True
+                await conn.commit()
+            else:
+                # One statement on an autocommit connection: rows and heads commit together or not at
+                # all, in one round trip (BEGIN, three INSERTs, the upsert and COMMIT took six).
+                sent = True
+                await conn.exec_driver_sql(_BATCH_SQL, _batch_parameters(rows, heads))
+        except BaseException as exc:
+            if sent and not _refused(exc):
                 # The commit may or may not have happened: this chain's head is unknown now.
                 self.pool.retire(chain)
             raise
@@ -298,7 +310,69 @@ class AuditWriter:
         self.committed_record_sets += len(batch)
 
 
+def _refused(exc: BaseException) -> bool:
+    """The database answered with an error, so it rolled the transaction back (a lost connection or a
+    cancelled wait leaves the outcome unknown)."""
+    return isinstance(exc, DBAPIError) and not exc.connection_invalidated
+
+
+def _columns(table: Table) -> list[Column[Any]]:
+    return [c for c in table.columns if c.name != "id"]
+
+
+def _batch_sql() -> str:
+    """PostgreSQL: a batch in one statement. Each table's rows arrive as one array per column and are
+    inserted with unnest (one INSERT per table, however many rows), the heads are upserted by the
+    outer statement; data-modifying CTEs all run, in one transaction, even though nothing reads them."""
+    number = 0
+
+    def element(column: Column[Any]) -> str:
+        # Not VARCHAR(n): an explicit cast cuts a longer string off, and the row would no longer match
+        # its hash. As TEXT, the INSERT's own assignment to the column refuses it, as executemany does.
+        kind = column.type
+        if isinstance(kind, String):
+            return "TEXT"
+        if isinstance(kind, BigInteger | Integer):
+            return "BIGINT"
+        if isinstance(kind, UtcDateTime):
+            return "TIMESTAMPTZ"
+        if isinstance(kind, Date):
+            return "DATE"
+        raise TypeError(f"no array type for {column}: {kind!r}")  # a new column type: add it here
+
+    def arrays(table: Table) -> str:
+        nonlocal number
+        casts = []
+        for column in _columns(table):
+            number += 1
+            casts.append(f"${number}::{element(column)}[]")
+        return f"SELECT * FROM unnest({', '.join(casts)})"  # noqa: S608 (column types from the metadata)
+
+    def names(table: Table) -> str:
+        return ", ".join(c.name for c in _columns(table))
+
+    inserts = [f"{t.name} AS (INSERT INTO {t.name} ({names(t)}) {arrays(t)})" for t in _TABLES]
+    moved = ", ".join(f"{c} = excluded.{c}" for c in ("seq", "hash", "anchored_at"))
+    return (
+        f"WITH {', '.join(inserts)} INSERT INTO {HEADS.name} ({names(HEADS)}) {arrays(HEADS)} "
+        f"ON CONFLICT (table_name, chain_id) DO UPDATE SET {moved}"
+    )
+
+
+def _batch_parameters(
+    rows: Mapping[str, list[dict[str, Any]]], heads: list[dict[str, Any]]
+) -> tuple[Any, ...]:
+    """The parameters of `_BATCH_SQL`: per table and column, the list of that column's values."""
+    parameters: list[list[Any]] = []
+    for table in _TABLES:
+        table_rows = rows[table.name]
+        parameters.extend([row.get(c.name) for row in table_rows] for c in _columns(table))
+    parameters.extend([head[c.name] for head in heads] for c in _columns(HEADS))
+    return tuple(parameters)
+
+
 _TABLES: tuple[Table, ...] = (LDV, DECISIONS, ACCESS)  # the order rows are inserted in
+_BATCH_SQL = _batch_sql()
 
 
 @dataclass(slots=True, eq=False)
