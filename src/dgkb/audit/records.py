@@ -102,9 +102,10 @@ def _categories(values: Collection[str]) -> str:
     """`json_text` of the sorted distinct values; joined by hand for strings (four lists per view,
     and json.dumps sets up a new encoder for each call)."""
     ordered = sorted(set(values))
-    if all(type(v) is str for v in ordered):
+    try:
         return "[" + ",".join(map(_string, ordered)) + "]"
-    return json_text(ordered)
+    except TypeError:  # not all strings: the general encoder
+        return json_text(ordered)
 
 
 def ldv_content(
