@@ -239,7 +239,7 @@ class AuditWriter:
         the next batch, so a lone writer waits for no timer and many writers share each commit."""
         conn: AsyncConnection | None = None
         try:
-            while self._queue:
+            while await self._more_to_do(conn):
                 async with self.pool.acquire() as chain:
                     batch = self._take()
                     if not batch:  # another committer took them while this one waited for a chain
@@ -269,6 +269,18 @@ class AuditWriter:
         if not self._database.is_sqlite:  # each batch is one statement: it commits by itself
             await conn.execution_options(isolation_level="AUTOCOMMIT")
         return conn
+
+    async def _more_to_do(self, conn: AsyncConnection | None) -> bool:
+        """Whether record sets are queued. A committer holding a connection first lets the event loop
+        run a few turns: views that queue right after a commit (e.g. the next requests of the clients
+        it just answered) then reuse it instead of checking one out again (with the pool's pre-ping,
+        three round trips). No timer: a record set queued meanwhile is taken at once."""
+        if conn is not None:
+            for _ in range(_LINGER_TURNS):
+                if self._queue:
+                    break
+                await asyncio.sleep(0)
+        return bool(self._queue)
 
     def _take_all(self) -> list[_RecordSet]:
         taken = list(self._queue)
@@ -372,6 +384,9 @@ def _batch_parameters(
 
 
 _TABLES: tuple[Table, ...] = (LDV, DECISIONS, ACCESS)  # the order rows are inserted in
+# Turns of the event loop a committer waits for more work before it gives its connection back: enough
+# for a burst of callers it resolved to come back (measured: 3 are too few, 8 keep the connection).
+_LINGER_TURNS = 8
 _BATCH_SQL = _batch_sql()
 
 
