@@ -9,8 +9,8 @@ zekerheid digid-midden: BRP, Klantinteracties (two sections), gemeente-belasting
 
 1. Deadline: one source slow (`--slow-ms`, 2 s; `--slow-source`), one dead (503; `--dead-source`), the
    others answering after `--latency-ms`. DGKB runs here with the breaker threshold raised out of reach
-   (a bench-only patch of `dgkb.app.Federation`), so every request goes through the deadline path;
-   the view must come back within deadline + `DEADLINE_SLACK_MS` with the other sections ok.
+   (a bench-only patch of `dgkb.composition.root.Federation`), so every request goes through the
+   deadline path; the view must come back within deadline + `DEADLINE_SLACK_MS` with the other sections ok.
 2. Breaker: a fresh DGKB with the real breaker (opens after 5 failures): the first reads one by one
    (the breaker opening), then 10 clients with both breakers open: the dead source's `duurMs` must be
    < 1 ms. Then `GET /api/v1/bronnen` as beheer-bea (breaker state, p50/p95, error rate).
@@ -98,11 +98,11 @@ def _dgkb_main(
     `breaker_threshold` > 0 patches the breaker's failure threshold (bench-only, to keep it closed)."""
     os.environ["DGKB_SOURCE_DEADLINE_SECONDS"] = str(deadline)
     if breaker_threshold:
-        import dgkb.app
+        import dgkb.composition.root
         from dgkb.federation.fanout import Federation
 
-        dgkb.app.Federation = functools.partial(Federation, failure_threshold=breaker_threshold)  # type: ignore[attr-defined,assignment]
-    kb._dgkb_main(database_url, overrides, None, 0, True, conn)  # with the source cache
+        dgkb.composition.root.Federation = functools.partial(Federation, failure_threshold=breaker_threshold)  # type: ignore[attr-defined,assignment]
+    kb._dgkb_main(database_url, overrides, None, 0, True, False, conn)  # with the source cache
 
 
 # -- measurement helpers ---------------------------------------------------------------------------

@@ -49,7 +49,7 @@ from dgkb.composition.root import (
 from dgkb.events.service import start_realtime
 from dgkb.identity.broker_client import PublicLogin
 from dgkb.settings import Settings
-from dgkb.store.db import Database
+from dgkb.store.db import Database, is_sqlite
 from dgkb.web import install as install_web
 
 log = logging.getLogger("dgkb")
@@ -67,6 +67,14 @@ async def _housekeeping(services: Services, interval: float) -> None:
             await services.assertions.purge_used_nonces()  # only of tokens that expired anyway
         except Exception as exc:  # keep running; the next round retries
             log.warning("housekeeping failed: %s", type(exc).__name__)
+
+
+def database_pool(settings: Settings) -> dict[str, int]:
+    """The connection pool of this process on PostgreSQL (per worker, see Settings); SQLite keeps
+    its own fixed pool."""
+    if is_sqlite(settings.database_url):
+        return {}
+    return {"pool_size": settings.database_pool_size, "max_overflow": settings.database_max_overflow}
 
 
 def create_app(
@@ -100,7 +108,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(settings.database_url, pool_size=settings.database_pool_size)
+        database = Database(settings.database_url, **database_pool(settings))
         services = build_services(
             settings,
             config,

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dgkb.domain.errors import DomainError, InvalidConfiguration
-from dgkb.settings import Settings
+from dgkb.settings import Settings, require_shared_infrastructure
 
 app = typer.Typer(help="DGKB — Doelmatig Geïntegreerd Klantbeeld", no_args_is_help=True, add_completion=False)
 audit_app = typer.Typer(help="Het toegangslog controleren en doorzoeken", no_args_is_help=True)
@@ -166,12 +166,33 @@ def run(
     port: Annotated[int, typer.Option(help="Poort van de API")] = 8000,
     simulators: Annotated[bool, typer.Option(help="Start de lokale simulatoren van de bronnen")] = True,
     latency_ms: Annotated[int, typer.Option(help="Kunstmatige latency van de simulatoren")] = 0,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Aantal workerprocessen op één poort (granian, de productieserver; meer dan één vraagt "
+            "om DGKB_NATS_URL en DGKB_REDIS_URL); 0 = de API in dit proces (uvicorn, de demo)",
+        ),
+    ] = 0,
 ) -> None:
-    """Start de API (en de simulatoren): wat `make run` aanroept."""
-    from dgkb.runner import PortInUse, run_all
+    """Start de API (en de simulatoren): wat `make run` aanroept.
 
+    Met --workers N draaien N workerprocessen achter één poort, met de HTTP-limieten van
+    docs/productie.md; de simulatoren blijven in het hoofdproces."""
     settings = Settings(host=host, port=port)
     try:
+        require_shared_infrastructure(settings, workers)  # before the heavy imports below
+    except InvalidConfiguration as exc:
+        err.print(f"[red]Configuratie ongeldig:[/red]\n{exc.message}")
+        raise typer.Exit(1) from None
+    from dgkb.runner import PortInUse, run_all, serve_workers
+
+    try:
+        if workers:
+            serve_workers(
+                settings, workers=workers, with_simulators=simulators, latency_ms=latency_ms, console=console
+            )
+            return
         asyncio.run(run_all(settings, with_simulators=simulators, latency_ms=latency_ms, console=console))
     except InvalidConfiguration as exc:
         err.print(f"[red]Configuratie ongeldig:[/red]\n{exc.message}")

@@ -38,7 +38,7 @@ from dgkb.store.db import Database
 @contextlib.asynccontextmanager
 async def _services(settings: Settings, *, test_broker: TestBroker | None = None) -> AsyncIterator[Services]:
     config = load_configuration(settings)
-    database = Database(settings.database_url, pool_size=settings.database_pool_size)
+    database = Database(settings.database_url)
     # Operators authenticate at the OS level: the same services as the API, without token validation.
     services = build_services(
         settings,

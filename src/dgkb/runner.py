@@ -7,6 +7,12 @@ abonnement at the routing component is retried with backoff until it answers. Th
 config/sources.yaml names the simulators as `{simulator.<name>}`, resolved from the same base port, so
 a second demo with another base port talks to its own simulators; a port taken by another process
 stops the start with a PortInUse naming it.
+
+`dgkb run --workers N` (`serve_workers`) is the production server: N granian worker processes share
+one port, each with its own app lifespan (database pool, NATS and Redis connections); the supervisor
+checks the configuration and migrates once, and keeps the simulators (when started) in its own
+process. Several workers need NATS and Redis (`require_shared_infrastructure`). docs/productie.md
+says why granian and which HTTP limits it enforces.
 """
 
 from __future__ import annotations
@@ -14,12 +20,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any
+import multiprocessing
+import os
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
+from concurrent.futures import Future
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 from rich.console import Console
 from rich.table import Table
 from starlette.types import ASGIApp
@@ -30,7 +41,7 @@ from dgkb.events.notificaties import Backoff, abonneer
 from dgkb.events.routing_auth import ApiAuth, notificaties_api_auth
 from dgkb.events.service import inbound_token
 from dgkb.notify.config import DEMO_API_KEY as NOTIFY_DEMO_API_KEY
-from dgkb.settings import SIMULATOR_PORTS, Settings, load_yaml
+from dgkb.settings import SIMULATOR_PORTS, Settings, load_yaml, require_shared_infrastructure
 from dgkb.simulators import (
     belastingen,
     brp,
@@ -49,7 +60,7 @@ from dgkb.simulators.resettable import RESET_PATH, Resettable
 from dgkb.simulators.serve import PortInUse, bind_socket, serve_all_in_background
 from dgkb.simulators.world import World, build_world
 from dgkb.sources.config import expand_simulator
-from dgkb.store.migrate import upgrade_async
+from dgkb.store.migrate import upgrade, upgrade_async
 
 # DGKB's ZGW client in the demo (client id, secret): config/sources.yaml has it for source `zaken`,
 # and DGKB subscribes with it at the local Notificaties simulator when DGKB_NOTIFICATIES_API_CLIENT_ID,
@@ -285,23 +296,29 @@ async def run_all(settings: Settings, *, with_simulators: bool, latency_ms: int,
         api_url = settings.notificaties_api_url or (
             f"{urls['notificaties']}{NOTIFICATIES_PATH}" if with_simulators else ""
         )
-        subscribing = asyncio.create_task(_subscribe_when_up(server, settings, api_url, auth, console))
+        subscribing = asyncio.create_task(
+            _subscribe_when_up(lambda: _uvicorn_started(server), settings, api_url, auth, console)
+        )
         try:
             await server.serve(sockets=[api_socket])
         finally:
             subscribing.cancel()
 
 
-async def _subscribe_when_up(
-    server: uvicorn.Server, settings: Settings, api_url: str, auth: ApiAuth, console: Console
-) -> None:
-    """Once the API listens: take DGKB's abonnement at the Notificaties API (the routing component
-    probes the callback first), so the demo is event-driven end to end. While the routing component
-    is down this keeps trying (SUBSCRIBE_BACKOFF); a refusal is logged and ends it."""
-    if not api_url:
-        return
+async def _uvicorn_started(server: uvicorn.Server) -> None:
     while not server.started:  # noqa: ASYNC110 (uvicorn offers no start event)
         await asyncio.sleep(0.05)
+
+
+async def _subscribe_when_up(
+    started: Callable[[], Awaitable[None]], settings: Settings, api_url: str, auth: ApiAuth, console: Console
+) -> None:
+    """Once the API listens (`started()` resolves): take DGKB's abonnement at the Notificaties API (the
+    routing component probes the callback first), so the demo is event-driven end to end. While the
+    routing component is down this keeps trying (SUBSCRIBE_BACKOFF); a refusal is logged and ends it."""
+    if not api_url:
+        return
+    await started()
     try:
         result = await subscribe(settings, api_url, auth)
         kanalen = ", ".join(str(k.get("naam")) for k in result.get("kanalen", []))
@@ -330,9 +347,138 @@ async def subscribe(
     )
 
 
-def _banner(settings: Settings, console: Console) -> None:
+# -- several workers (production) -------------------------------------------------------------------
+
+# how long a worker that does not stop on its own gets before it is killed (open SSE streams never end)
+WORKER_KILL_SECONDS = 5
+T = TypeVar("T")
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker of `serve_workers`: granian calls this in every worker process, with the
+    settings from the environment the supervisor passed on (DGKB_HOST and DGKB_PORT included)."""
+    return create_app(Settings())
+
+
+class _LoopThread:
+    """An event loop in a thread of the supervisor: the simulators and the abonnement run there while
+    granian's supervisor owns the main thread (and its signals)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, name="dgkb-supervisor-loop", daemon=True
+        )
+        self._thread.start()
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self.submit(coro).result()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join()
+        self.loop.close()
+
+
+async def _listening(settings: Settings) -> None:
+    """Resolves once a worker answers on the API port."""
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
+    host = "[::1]" if host == "::" else host
+    async with httpx.AsyncClient(timeout=2) as client:
+        while True:
+            try:
+                await client.get(f"http://{host}:{settings.port}/api/v1/status")
+                return
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+
+
+def serve_workers(
+    settings: Settings, *, workers: int, with_simulators: bool, latency_ms: int, console: Console
+) -> None:
+    """`dgkb run --workers N`: N granian worker processes on one port, until SIGINT/SIGTERM. Checks
+    the configuration and migrates once, here; keeps the simulators (when started) and DGKB's
+    abonnement in this supervisor process. InvalidConfiguration or PortInUse before anything runs."""
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.http import HTTP1Settings, HTTP2Settings
+    from granian.log import LogLevels
+
+    require_shared_infrastructure(settings, workers)
+    # Every worker builds its own app; this one checks the configuration before any worker starts
+    # (InvalidConfiguration) and writes the development keys (dev issuer, test broker) the workers share.
+    create_app(settings)
+    local_routing = with_simulators and not settings.notificaties_api_url
+    auth = notificaties_api_auth(settings, default_client=DEMO_ZGW_CLIENT if local_routing else None)
+    bind_socket(
+        settings.host, settings.port, "de API", hint="Stop dat proces, of kies een andere poort (--port)."
+    ).close()  # granian binds it itself; this only names a taken port in Dutch
+    upgrade(settings.database_url)
+    # the workers read their settings from the environment: the command line's host and port too
+    os.environ["DGKB_HOST"] = settings.host
+    os.environ["DGKB_PORT"] = str(settings.port)
+    # spawn, not fork: a worker must not inherit the simulators' sockets and threads of this process
+    multiprocessing.set_start_method("spawn", force=True)
+    server = Granian(
+        "dgkb.runner:worker_app",
+        factory=True,
+        interface=Interfaces.ASGI,  # with the lifespan: every worker its own pools and connections
+        address=settings.host,
+        port=settings.port,
+        workers=workers,
+        loop=Loops.uvloop,
+        http=HTTPModes.auto,
+        backlog=settings.http_backlog,
+        backpressure=settings.http_max_concurrency,
+        http1_settings=HTTP1Settings(
+            header_read_timeout=round(settings.http_header_timeout_seconds * 1000),
+            max_buffer_size=settings.http_max_header_bytes,
+        ),
+        http2_settings=HTTP2Settings(max_headers_size=settings.http_max_header_bytes),
+        log_level=LogLevels.warning,
+        log_access=False,
+        respawn_failed_workers=True,
+        workers_kill_timeout=WORKER_KILL_SECONDS,
+    )
+    background = _LoopThread()
+    stack = contextlib.AsyncExitStack()
+    try:
+        urls: dict[str, str] = {}
+        if with_simulators:
+            urls = background.run(
+                stack.enter_async_context(
+                    running_simulators(
+                        settings.simulator_base_port,
+                        latency_ms,
+                        zgw_clients=DEMO_ZGW_CLIENTS,
+                        notificaties_seconds=settings.simulator_notificaties_seconds,
+                    )
+                )
+            )
+            console.print(f"[green]Simulatoren[/green]: {', '.join(f'{k} {v}' for k, v in urls.items())}")
+        _banner(settings, console, workers=workers)
+        api_url = settings.notificaties_api_url or (
+            f"{urls['notificaties']}{NOTIFICATIES_PATH}" if with_simulators else ""
+        )
+        subscribing = background.submit(
+            _subscribe_when_up(lambda: _listening(settings), settings, api_url, auth, console)
+        )
+        try:
+            server.serve()
+        finally:
+            subscribing.cancel()
+    finally:
+        background.run(stack.aclose())
+        background.stop()
+
+
+def _banner(settings: Settings, console: Console, *, workers: int = 0) -> None:
     base = settings.base_url
-    console.print(f"\n[bold]DGKB draait[/bold] op {base}")
+    processes = f" ({workers} workers)" if workers else ""
+    console.print(f"\n[bold]DGKB draait[/bold] op {base}{processes}")
     console.print(f"  API en OpenAPI: {base}/api/v1/openapi.json  (docs: {base}/api/v1/docs)")
     console.print(f"  AuthZEN PDP:    {base}/access/v1/evaluation")
     if not settings.is_production:
@@ -352,10 +498,13 @@ __all__ = [
     "SUBSCRIBE_BACKOFF",
     "PortInUse",
     "rebase_sources",
+    "require_shared_infrastructure",
     "reset_simulators",
     "run_all",
     "running_simulators",
+    "serve_workers",
     "simulator_apps",
     "simulator_factories",
     "subscribe",
+    "worker_app",
 ]

@@ -54,13 +54,25 @@ class Settings(BaseSettings):
 
     env: Environment = Environment.DEVELOPMENT
     database_url: str = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'dgkb.sqlite3'}"
-    # Database connections per worker process, a fixed pool (no overflow). On PostgreSQL keep
-    # workers x database_pool_size (+ a few for migrations and admin) within max_connections.
-    database_pool_size: int = Field(default=20, ge=1, le=1000)
     config_dir: Path = PROJECT_ROOT / "config"
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = ""  # e.g. https://klantbeeld.gemeente.nl; default http://host:port
+
+    # PostgreSQL connection pool of ONE process: every worker of `dgkb run --workers N` has its own,
+    # so keep N × (pool size + overflow) + the CLI's few below the server's max_connections (default
+    # 100): the defaults allow 4 workers. SQLite keeps its fixed pool (dgkb.store.db).
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_max_overflow: int = Field(default=10, ge=0, le=200)
+
+    # HTTP limits of the production server (`dgkb run --workers N`, granian; docs/productie.md):
+    # a request whose header block does not fit in `http_max_header_bytes` gets 431, one whose header
+    # block is not complete `http_header_timeout_seconds` after its first byte is closed; at most
+    # `http_max_concurrency` requests in progress per worker, then new connections wait in the backlog.
+    http_max_header_bytes: int = Field(default=32 * 1024, ge=8192, le=1024 * 1024)
+    http_header_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    http_backlog: int = Field(default=1024, ge=128)
+    http_max_concurrency: int = Field(default=512, ge=1)
 
     # Pseudonymisation (HMAC-SHA256) of subject ids in logs, cache keys and indexes.
     # `pseudonym_keys` is "keyid:secret,keyid:secret"; the first is current, the others still match.
@@ -98,7 +110,7 @@ class Settings(BaseSettings):
     assertion_leeway_seconds: int = Field(default=30, ge=0, le=300)
     assertion_max_age_seconds: int = Field(default=3600, gt=0)
 
-    # Source answer cache shared by several nodes; empty = in-process cache.
+    # Source answer cache shared by several nodes and workers; empty = in-process cache (one worker).
     redis_url: str = ""
 
     # Contact sessions expire after this many seconds without activity.
@@ -208,6 +220,29 @@ def load_register(settings: Settings, catalogue: Catalogue, source_ids: set[str]
     return parse_register(load_yaml(path), catalogue=catalogue, source=path.name, source_ids=source_ids)
 
 
+def require_shared_infrastructure(settings: Settings, workers: int) -> None:
+    """More than one worker needs NATS (the event bus: an event received by one worker must reach the
+    live views held open by the others) and Redis (the source cache, invalidated by those events):
+    the in-process bus and cache are per process, so without them SSE and cache invalidation would
+    silently miss what another worker saw. InvalidConfiguration naming what is missing."""
+    if workers <= 1:
+        return
+    missing = [
+        name
+        for name, value in (("DGKB_NATS_URL", settings.nats_url), ("DGKB_REDIS_URL", settings.redis_url))
+        if not value
+    ]
+    if missing:
+        raise InvalidConfiguration(
+            f"{workers} workers vragen om NATS en Redis, maar {' en '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'zijn'} niet gezet. Elke worker is een eigen proces met "
+            "een eigen eventbus en cache: zonder NATS zien live klantbeelden de wijzigingen niet die "
+            "een andere worker ontvangt, en zonder Redis blijft een verouderd antwoord in de cache van "
+            "de andere workers staan. Zet beide, of start met --workers 1.",
+            field=missing[0],
+        )
+
+
 def get_settings(**overrides: Any) -> Settings:
     return Settings(**overrides)
 
@@ -222,4 +257,5 @@ __all__ = [
     "load_catalogue",
     "load_register",
     "load_yaml",
+    "require_shared_infrastructure",
 ]

@@ -12,6 +12,12 @@ from dgkb.domain.identifiers import SubjectKind
 from dgkb.domain.roles import Role
 
 
+class PolicyEvaluationError(RuntimeError):
+    """Cedar reported an evaluation error: a bug in policies or entities. Never treated as a permit."""
+
+    code = "policy.evaluation_error"
+
+
 class ReasonCode(StrEnum):
     PURPOSE_UNKNOWN = "PURPOSE_UNKNOWN"
     ROLE_NOT_ALLOWED = "ROLE_NOT_ALLOWED"

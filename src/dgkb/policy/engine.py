@@ -2,15 +2,21 @@
 
 `CedarPolicyEngine.decide` answers, per category, whether this purpose / role / organisation /
 channel / assurance / consent situation may read it, with all denial reasons and a Dutch
-explanation. All categories of one request go to Cedar in one batch call. Because a decision is
-a pure function of its inputs (no personal data among them) and of the register version, decisions
-are memoised in a bounded LRU; `decide_uncached` always asks Cedar (the benchmark reports both).
+explanation. A decision is a pure function of its inputs (no personal data among them) and of the
+register version, so the request path never waits for Cedar: at start-up Cedar fills the whole
+decision table (`table.py`, memoised per register and policy set for the process), `decide` composes
+a decision from it and memoises that in a bounded LRU. `decide_uncached` asks Cedar live (all
+categories of a request in one batch call): the source of truth the table is tested against, and
+what the benchmark compares with.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import threading
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Final
@@ -19,7 +25,13 @@ import cedarpy
 
 from dgkb.domain.catalogue import Catalogue
 from dgkb.domain.register import Register, Verwerkingsactiviteit
-from dgkb.policy.decision import CategoryDecision, Decision, DecisionRequest, ReasonCode
+from dgkb.policy.decision import (
+    CategoryDecision,
+    Decision,
+    DecisionRequest,
+    PolicyEvaluationError,
+    ReasonCode,
+)
 from dgkb.policy.entities import (
     ACTION,
     SCHEMA,
@@ -32,6 +44,7 @@ from dgkb.policy.entities import (
     role_uid,
 )
 from dgkb.policy.explanations import ExplanationContext, explain
+from dgkb.policy.table import DecisionTable
 
 __all__ = [
     "POLICY_REASONS",
@@ -76,11 +89,30 @@ _RANK: Final = {code: i for i, code in enumerate(REASON_ORDER)}
 
 DEFAULT_CACHE_SIZE: Final = 4096
 
+# The decision table per (entities, policy text) fingerprint: every app built in one process over the
+# same register (tests build hundreds) shares one table. Bounded: a register change adds one entry.
+_TABLES: dict[str, DecisionTable] = {}
+_TABLES_LOCK = threading.Lock()
+_TABLES_MAX: Final = 8
+CATEGORY_MEMO_MAX: Final = 100_000
 
-class PolicyEvaluationError(RuntimeError):
-    """Cedar reported an evaluation error: a bug in policies or entities. Never treated as a permit."""
+Evaluate = Callable[
+    [DecisionRequest, Verwerkingsactiviteit, list[str]], dict[str, tuple[bool, tuple[str, ...]]]
+]
 
-    code = "policy.evaluation_error"
+
+def _table_for(
+    register: Register, catalogue: Catalogue, text: str, entities_json: str, entities: Any
+) -> DecisionTable:
+    key = hashlib.sha256(f"{entities_json}\x00{text}".encode()).hexdigest()
+    with _TABLES_LOCK:
+        table = _TABLES.get(key)
+        if table is None:
+            table = DecisionTable(register, catalogue, text, entities)
+            if len(_TABLES) >= _TABLES_MAX:
+                _TABLES.pop(next(iter(_TABLES)))
+            _TABLES[key] = table
+        return table
 
 
 def load_policy_text() -> str:
@@ -133,9 +165,8 @@ class CedarPolicyEngine:
         if not validation.validation_passed:  # fail at start-up, not at the first request
             raise PolicyEvaluationError(f"policies passen niet bij het schema: {validation.errors}")
         self._policies = cedarpy.PolicySet.from_str(text)
-        self._entities = cedarpy.Entities.from_json_str(
-            json.dumps(build_entities(register, catalogue)), schema=SCHEMA
-        )
+        entities_json = json.dumps(build_entities(register, catalogue))
+        self._entities = cedarpy.Entities.from_json_str(entities_json, schema=SCHEMA)
         # Kanaalinzet: the grants the register restricts per channel; only they get a channel rule.
         self._channel_bound = frozenset(
             (va.id, c)
@@ -143,17 +174,32 @@ class CedarPolicyEngine:
             for c, a in va.categorieen.items()
             if a.channel_bound
         )
+        self.table = _table_for(register, catalogue, text, entities_json, self._entities)
+        self._category_memo: dict[tuple[Any, ...], CategoryDecision] = {}
         # functools' LRU is bounded, C-implemented and safe to call from several threads.
         self._cached = lru_cache(maxsize=cache_size)(self._decide_key)
 
     # -- public -------------------------------------------------------------------------------
 
     def decide(self, request: DecisionRequest) -> Decision:
-        """Decide per category, memoised on the decision inputs (no personal data in the key)."""
+        """Decide per category from the decision table, memoised on the decision inputs (no
+        personal data in the key)."""
         return self._cached(self._cache_key(request))
 
+    def decide_from_table(self, request: DecisionRequest) -> Decision:
+        """Decide per category from the precomputed table (what `decide` memoises)."""
+        return self._decide(request, self.table.evaluate, self._category_memo)
+
     def decide_uncached(self, request: DecisionRequest) -> Decision:
-        """Decide per category by asking Cedar (one batch call for all categories)."""
+        """Decide per category by asking Cedar now (one batch call for all categories)."""
+        return self._decide(request, self._evaluate)
+
+    def _decide(
+        self,
+        request: DecisionRequest,
+        evaluate: Evaluate,
+        memo: dict[tuple[Any, ...], CategoryDecision] | None = None,
+    ) -> Decision:
         categories = _unique(request.categories if request.categories is not None else self._all_categories)
         purpose = self._purposes.get(request.purpose_id)
         if purpose is None:  # no Cedar call needed: nothing can be permitted
@@ -162,23 +208,51 @@ class CedarPolicyEngine:
                 [self._denied(request, c, None, self._unknown_purpose_reasons(c), ()) for c in categories],
             )
         known = [c for c in categories if c in self._categories]
-        results = self._evaluate(request, purpose, known) if known else {}
+        results = evaluate(request, purpose, known) if known else {}
         decisions: list[CategoryDecision] = []
         for category_id in categories:
             if category_id not in self._categories:
                 unknown = {ReasonCode.CATEGORY_UNKNOWN}
                 decisions.append(self._denied(request, category_id, purpose, unknown, ()))
                 continue
-            allowed, policy_ids = results[category_id]
-            if allowed:
-                decisions.append(self._permitted(purpose, category_id, policy_ids))
-            else:
-                # The forbids that applied are the reasons; none applied means no permit did either
-                # (deny by default), which only happens for a category outside the purpose.
-                reasons = {POLICY_REASONS[p] for p in policy_ids if p in POLICY_REASONS}
-                reasons = reasons or {ReasonCode.CATEGORY_NOT_IN_PURPOSE}
-                decisions.append(self._denied(request, category_id, purpose, reasons, policy_ids))
+            # Everything a category's decision (and its explanation) depends on; consent to other
+            # categories does not. Building explanations is most of a decision's cost.
+            memo_key = (
+                request.purpose_id,
+                category_id,
+                request.role,
+                request.assurance,
+                request.subject_kind,
+                request.subject_shielded,
+                request.organisation,
+                request.channel,
+                category_id in request.consented_categories,
+            )
+            decided = memo.get(memo_key) if memo is not None else None
+            if decided is None:
+                decided = self._category(request, purpose, category_id, *results[category_id])
+                if memo is not None:
+                    if len(memo) >= CATEGORY_MEMO_MAX:
+                        memo.clear()
+                    memo[memo_key] = decided
+            decisions.append(decided)
         return self._decision(request, decisions)
+
+    def _category(
+        self,
+        request: DecisionRequest,
+        purpose: Verwerkingsactiviteit,
+        category_id: str,
+        allowed: bool,
+        policy_ids: tuple[str, ...],
+    ) -> CategoryDecision:
+        if allowed:
+            return self._permitted(purpose, category_id, policy_ids)
+        # The forbids that applied are the reasons; none applied means no permit did either (deny by
+        # default), which only happens for a category outside the purpose.
+        reasons = {POLICY_REASONS[p] for p in policy_ids if p in POLICY_REASONS}
+        reasons = reasons or {ReasonCode.CATEGORY_NOT_IN_PURPOSE}
+        return self._denied(request, category_id, purpose, reasons, policy_ids)
 
     def cache_clear(self) -> None:
         self._cached.cache_clear()
@@ -204,7 +278,7 @@ class CedarPolicyEngine:
         return {ReasonCode.PURPOSE_UNKNOWN, ReasonCode.CATEGORY_UNKNOWN}
 
     def _decide_key(self, key: tuple[str, DecisionRequest]) -> Decision:
-        return self.decide_uncached(key[1])
+        return self.decide_from_table(key[1])
 
     def _evaluate(
         self, request: DecisionRequest, purpose: Verwerkingsactiviteit, categories: list[str]

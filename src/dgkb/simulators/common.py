@@ -75,16 +75,26 @@ FAILURE_SEED = 2026
 @dataclass(slots=True)
 class RecordedRequest:
     """One received request and, once sent, the answer: status, content type and JSON body (None
-    while the request is still being handled, e.g. hanging)."""
+    while the request is still being handled, e.g. hanging). The bodies are kept raw and parsed
+    only when a test asks: parsing every answer would make the simulators, not DGKB, what a
+    benchmark measures."""
 
     method: str
     path: str
     query: str
     headers: dict[str, str]
-    body: Any
+    raw_body: bytes
     status: int | None = None
     response_content_type: str | None = None
-    response_body: Any = None
+    raw_response: bytes | None = None
+
+    @property
+    def body(self) -> Any:
+        return _json_or_text(self.raw_body)
+
+    @property
+    def response_body(self) -> Any:
+        return None if self.raw_response is None else _json_or_text(self.raw_response)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -181,7 +191,7 @@ class SimulatorMiddleware:
             elif message["type"] == "http.response.body":
                 response_chunks.append(message.get("body", b""))
                 if not message.get("more_body", False):
-                    record.response_body = _json_or_text(b"".join(response_chunks))
+                    record.raw_response = b"".join(response_chunks)
             await send(message)
 
         replayed = False
@@ -215,7 +225,7 @@ class SimulatorMiddleware:
             scope["path"],
             scope.get("query_string", b"").decode(),
             headers,
-            _json_or_text(raw),
+            raw,
         )
         self.behaviour.requests.append(record)
         return record

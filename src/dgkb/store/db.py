@@ -32,25 +32,17 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-DEFAULT_POOL_SIZE = 20
-
-
-def create_engine(url: str, *, pool_size: int = DEFAULT_POOL_SIZE, **kwargs: Any) -> AsyncEngine:
-    """Engine with sane pool settings; SQLite gets WAL + busy timeout so readers never block.
-
-    `pool_size` connections at most per process, on either backend (no overflow): on PostgreSQL every
-    worker process has its own pool, so N workers x pool_size (plus a few for migrations and `psql`)
-    must stay within the server's max_connections, and a fixed bound is what makes that sum hold. The
-    audit writer needs only one or two of them (group commit, dgkb.audit.writer)."""
-    kwargs["pool_size"] = pool_size
-    kwargs.setdefault("max_overflow", 0)
-    kwargs.setdefault("pool_timeout", 30)
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """Engine with sane pool settings; SQLite gets WAL + busy timeout so readers never block."""
     if is_sqlite(url):
         db_path = make_url(url).database
         if db_path and db_path != ":memory:":
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-        # A fixed pool on SQLite also because overflow connections would be closed on return, and each
-        # reconnect costs a new aiosqlite thread and the PRAGMAs below (measured: ~12% CPU per klantbeeld).
+        # A fixed pool: overflow connections would be closed on return, and each reconnect costs a
+        # new aiosqlite thread and the PRAGMAs below (measured: ~12% CPU per klantbeeld).
+        kwargs.setdefault("pool_size", 20)
+        kwargs.setdefault("max_overflow", 0)
+        kwargs.setdefault("pool_timeout", 30)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -63,6 +55,8 @@ def create_engine(url: str, *, pool_size: int = DEFAULT_POOL_SIZE, **kwargs: Any
             cur.close()
 
         return engine
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
 
@@ -70,9 +64,9 @@ def create_engine(url: str, *, pool_size: int = DEFAULT_POOL_SIZE, **kwargs: Any
 class Database:
     """Owns the engine and the session factory; one per process, built in the app lifespan."""
 
-    def __init__(self, url: str, *, pool_size: int = DEFAULT_POOL_SIZE, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
-        self.engine = create_engine(url, pool_size=pool_size, **engine_kwargs)
+        self.engine = create_engine(url, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -4,7 +4,6 @@ validated (validation.py), stored, and published as Open Klant publishes them.""
 
 from __future__ import annotations
 
-import functools
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -99,9 +98,16 @@ class KlantinteractiesRoutes:
 
     # --- reads --------------------------------------------------------------------------------
     async def list_partijen(self, request: Request) -> Response:
+        q = request.query_params
+        # each identificator filter is exactly a set of partijen in the index: narrow by all of them
+        among: set[str] | None = None
+        for field in ("codeSoortObjectId", "objectId", "codeRegister", "codeObjecttype"):
+            if (value := q.get(f"partijIdentificator__{field}")) is not None:
+                found = self.store.partijen_with(field, value)
+                among = set(found) if among is None else among & found
         items = self.store.filtered(
             "partijen",
-            request.query_params,
+            q,
             {
                 "partijIdentificator__codeSoortObjectId": identificator_match("codeSoortObjectId"),
                 "partijIdentificator__objectId": identificator_match("objectId"),
@@ -109,6 +115,7 @@ class KlantinteractiesRoutes:
                 "partijIdentificator__codeObjecttype": identificator_match("codeObjecttype"),
                 "soortPartij": lambda o, v: o["soortPartij"] == v,
             },
+            among=among,
         )
         names = expand_names(request)
         allowed = {"digitaleAdressen": "digitaleadressen", "betrokkenen": "betrokkenen"}
@@ -120,15 +127,23 @@ class KlantinteractiesRoutes:
     async def list_klantcontacten(self, request: Request) -> Response:
         store = self.store
 
-        @functools.cache
-        def matching(field: str, value: str) -> frozenset[str]:
-            """The partijen with such an identificator (once per request, not once per contact)."""
-            test = identificator_match(field)
-            return frozenset(uuid for uuid, p in store.data["partijen"].items() if test(p, value))
+        matching = store.partijen_with
 
+        q = request.query_params
+        # The partij filters narrow through the betrokkenen first (a superset: the filters below
+        # still decide), so a person's contacts are not found by walking every klantcontact.
+        # Each filter needs a betrokkene among its own partijen, so the contacts of the smallest
+        # such set of partijen are a superset of the answer.
+        partij_sets: list[frozenset[str]] = []
+        if (uuid := q.get("hadBetrokkene__wasPartij__uuid")) is not None:
+            partij_sets.append(frozenset({uuid}))
+        for field in ("codeSoortObjectId", "objectId"):
+            if (value := q.get(f"hadBetrokkene__wasPartij__partijIdentificator__{field}")) is not None:
+                partij_sets.append(matching(field, value))
+        smallest: frozenset[str] | None = min(partij_sets, key=len) if partij_sets else None
         items = store.filtered(
             "klantcontacten",
-            request.query_params,
+            q,
             {
                 "hadBetrokkene__wasPartij__uuid": lambda o, v: v in store.contact_partijen(o),
                 # the spec's filters on the identificator of a betrokkene's partij (Open Klant 2.x
@@ -146,6 +161,7 @@ class KlantinteractiesRoutes:
                     for ob in store.related("onderwerpobjecten", o["gingOverOnderwerpobjecten"])
                 ),
             },
+            among=store.contacts_of_partijen(smallest) if smallest is not None else None,
         )
         items.sort(key=lambda o: o.get("plaatsgevondenOp") or "", reverse=True)
         allowed = {
@@ -408,6 +424,7 @@ class KlantinteractiesRoutes:
             changes["voorkeursDigitaalAdres"] = fk("digitaleadressen", str(wanted))
         updated = {**current, **changes}
         self.store.data["partijen"][current["uuid"]] = updated
+        self.store.partij_written()
         self._notify(request, "partijen", updated, "partial_update")
         return ok(updated, request)
 

@@ -101,6 +101,8 @@ class Store:
         self.addresses = AddressIndex()
         self.extra: dict[str, tuple[str, str]] = {}  # uuid -> (adres, soort), rendered on demand
         self._contacts = 0
+        # (identificator field, value) -> partij uuids; built on first use, dropped on a partij write
+        self._identificatoren: dict[tuple[str, str], frozenset[str]] | None = None
         for actor in world.actoren:
             self.data["actoren"][actor.uuid] = actor_json(actor)
         for person in world.persons:
@@ -154,6 +156,7 @@ class Store:
             )
             self.addresses.add(adres.uuid, adres.adres, s.uuid)
         self.data["partijen"][s.uuid] = partij_json(s, partij, identificatoren)
+        self.partij_written()
         self._seed_contacts(s, partij)
         return identificatoren[0]["uuid"] if identificatoren else None
 
@@ -190,10 +193,17 @@ class Store:
         return [obj for link in fks if (obj := self.get(resource, link.get("uuid"))) is not None]
 
     def filtered(
-        self, resource: str, q: Mapping[str, str], filters: dict[str, Callable[[Obj, str], bool]]
+        self,
+        resource: str,
+        q: Mapping[str, str],
+        filters: dict[str, Callable[[Obj, str], bool]],
+        *,
+        among: set[str] | None = None,
     ) -> list[Obj]:
-        """The objects of `resource` that pass each filter whose name is in the query `q`."""
-        items = list(self.data[resource].values())
+        """The objects of `resource` that pass each filter whose name is in the query `q`; only
+        those whose uuid is in `among` when given (a superset found through an index)."""
+        objects = self.data[resource]
+        items = list(objects.values()) if among is None else [o for u, o in objects.items() if u in among]
         for name, test in filters.items():
             wanted = q.get(name)
             if wanted is not None:
@@ -233,6 +243,32 @@ class Store:
             if (value := q.get(name)) is not None:
                 items = [o for o in items if test(o, value)]
         return items
+
+    def partijen_with(self, field: str, value: str) -> frozenset[str]:
+        """The partijen with an identificator whose `field` is `value` (the partijIdentificator__
+        filters), through an index instead of a walk over every partij."""
+        if self._identificatoren is None:
+            index: dict[tuple[str, str], set[str]] = {}
+            for uuid, partij in self.data["partijen"].items():
+                for ident in partij["partijIdentificatoren"]:
+                    for name, v in ident["partijIdentificator"].items():
+                        index.setdefault((name, str(v)), set()).add(uuid)
+            self._identificatoren = {k: frozenset(v) for k, v in index.items()}
+        return self._identificatoren.get((field, value), frozenset())
+
+    def partij_written(self) -> None:
+        """A partij was created or changed: the identificator index is rebuilt on next use."""
+        self._identificatoren = None
+
+    def contacts_of_partijen(self, partijen: Iterable[str]) -> set[str]:
+        """The klantcontacten any of `partijen` was betrokkene of, through the betrokkenen (each
+        names its klantcontact, and a klantcontact lists exactly the betrokkenen that name it)."""
+        wanted = set(partijen)
+        return {
+            b["hadKlantcontact"]["uuid"]
+            for b in self.data["betrokkenen"].values()
+            if (b.get("wasPartij") or {}).get("uuid") in wanted and b.get("hadKlantcontact")
+        }
 
     def contact_partijen(self, contact: Obj) -> set[str]:
         """The uuids of the partijen that were betrokkene of a klantcontact."""

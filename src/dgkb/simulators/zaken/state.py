@@ -49,10 +49,6 @@ class ZaakState:
     resultaat: tuple[str, str] | None = None  # resultaat uuid, resultaattype uuid
     rollen: list[Rol] = field(default_factory=list)
 
-    def has_betrokkene(self, name: str, value: str) -> bool:
-        """Does a rol match the `rol__betrokkeneIdentificatie__…` filter `name`?"""
-        return any(rol_matches(rol, name, value) for rol in self.rollen)
-
 
 def rol_matches(rol: Rol, name: str, value: str) -> bool:
     kind, key = FILTERS[name]
@@ -169,6 +165,15 @@ class ZakenStore:
             )
         self.rol_index = {rol.uuid: (st, rol) for st in self.states.values() for rol in st.rollen}
         self.status_index = {s[0]: key for key, st in self.states.items() for s in st.statussen}
+        # (betrokkene filter, value) -> the zaken with such a rol: the list answers a subject's
+        # zaken without walking every zaak (the rollen of a zaak are fixed once the world is built)
+        self.subject_index: dict[tuple[str, str], set[str]] = {}
+        for key, st in self.states.items():
+            for rol in st.rollen:
+                for name, (kind, field_name) in FILTERS.items():
+                    value = rol.identificatie.get(field_name)
+                    if rol.betrokkene_type == kind and value is not None:
+                        self.subject_index.setdefault((name, value), set()).add(key)
 
     def zaken(self, q: Mapping[str, str]) -> list[ZaakState]:
         """The zaken the list filters in `q` select (betrokkene, identificatie, einddatum__isnull),
@@ -177,7 +182,8 @@ class ZakenStore:
         if not self.switches["ignoreFilters"]:
             for name in SUBJECT_FILTERS:
                 if (value := q.get(name)) is not None:
-                    selected = [s for s in selected if s.has_betrokkene(name, value)]
+                    keys = self.subject_index.get((name, value), set())
+                    selected = [s for s in selected if s.zaak.uuid in keys]
         if (ident := q.get("identificatie")) is not None:
             selected = [s for s in selected if s.zaak.identificatie == ident]
         if (isnull := q.get("einddatum__isnull")) is not None:
