@@ -242,6 +242,28 @@ async def test_a_caller_that_gives_up_does_not_disturb_its_batch(
     assert (await verify(database)).ok
 
 
+@pytest.mark.parametrize("started", [False, True], ids=["before-its-first-step", "waiting-for-a-chain"])
+async def test_a_committer_that_is_cancelled_fails_what_was_queued_for_it(
+    database: Database, pseudonymizer: Pseudonymizer, make_context: MakeContext, started: bool
+) -> None:
+    """E.g. the event loop shutting down: the views waiting for that committer fail, none waits forever."""
+    writer = AuditWriter(database, pseudonymizer, chains=1)
+    async with writer.pool.acquire():
+        tasks = await queued_batch(writer, [make_context() for _ in range(3)])
+        [committer] = writer._tasks
+        if started:  # let it run until it waits for the chain this test holds
+            for _ in range(3):
+                await asyncio.sleep(0)
+        assert (committer in writer._unstarted) is not started
+        committer.cancel()
+        failed = await asyncio.gather(*tasks, return_exceptions=True)
+    assert all(isinstance(e, AuditUnavailable) for e in failed), failed
+    assert writer.pending == 0
+    await record(writer, make_context())  # a new committer takes over
+    assert await scalar(database, "SELECT count(*) FROM access_records") == 1
+    assert (await verify(database)).ok
+
+
 async def test_the_database_being_unreachable_fails_every_queued_view(
     pseudonymizer: Pseudonymizer, make_context: MakeContext
 ) -> None:

@@ -103,6 +103,7 @@ class AuditWriter:
         self._committers = 0
         self._queue: deque[_RecordSet] = deque()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._unstarted: set[asyncio.Task[None]] = set()  # committers created that have not run yet
         # counters for benchmarks and tests: transactions committed, and record sets in them
         self.committed_batches = 0
         self.committed_record_sets = 0
@@ -227,8 +228,18 @@ class AuditWriter:
             self._committers += 1
             task = asyncio.create_task(self._commit_queued())
             self._tasks.add(task)  # the loop keeps only a weak reference to a task
-            task.add_done_callback(self._tasks.discard)
+            self._unstarted.add(task)
+            task.add_done_callback(self._committer_done)
         await record_set.done
+
+    def _committer_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if task in self._unstarted:
+            # Cancelled before its first step (e.g. the event loop shutting down), so its own clean-up
+            # never ran: count it out, and fail what it would have taken rather than let it wait.
+            self._unstarted.discard(task)
+            self._committers -= 1
+            _fail(self._take_all(), asyncio.CancelledError())
 
     def _take(self) -> list[_RecordSet]:
         return [self._queue.popleft() for _ in range(min(len(self._queue), self._max_batch))]
@@ -237,6 +248,7 @@ class AuditWriter:
         """One committer: while record sets are queued, take all of them (up to `max_batch`) onto one
         free chain and commit them in one transaction. What queues while a commit is in flight forms
         the next batch, so a lone writer waits for no timer and many writers share each commit."""
+        self._unstarted.discard(asyncio.current_task())
         conn: AsyncConnection | None = None
         try:
             while await self._more_to_do(conn):
@@ -253,12 +265,17 @@ class AuditWriter:
                         conn = None  # the next batch starts on a fresh connection
                         _fail(batch, exc)
                         continue
-                    except BaseException as exc:  # cancelled: no committer will take the rest either
-                        _fail([*batch, *self._take_all()], exc)
+                    except BaseException as exc:  # cancelled: fail it (and the rest, below)
+                        _fail(batch, exc)
                         raise
                 for record_set in batch:
                     if not record_set.done.done():  # a caller that gave up may have cancelled it
                         record_set.done.set_result(None)
+        except BaseException as exc:
+            # Cancelled, or broken outside a batch's write (e.g. the writer used from another event
+            # loop): no committer may come for what is queued, so fail it rather than let it wait.
+            _fail(self._take_all(), exc)
+            raise
         finally:
             # Before the await below: a record set queued from now on starts a committer of its own.
             self._committers -= 1
