@@ -4,13 +4,26 @@ changed, deleted (first, middle, newest, whole chain) and added rows, and tamper
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from dgkb.audit import AuditWriter, verify
-from dgkb.audit.chain import CHAIN_COLUMNS, GENESIS, ChainPool, record_hash
+from dgkb.audit.chain import (
+    CHAIN_COLUMNS,
+    GENESIS,
+    ChainPool,
+    _canonical_value,
+    canonical_fields,
+    linked_hash,
+    record_hash,
+)
 from dgkb.audit.writer import ACCESS
 from dgkb.store.db import Database
 
@@ -383,3 +396,52 @@ async def test_report_summary_names_the_break(
     summary = (await verify(database)).summary
     assert summary.startswith(f"ldv_records keten {chain} seq 2 (id ")
     assert "hash_mismatch" in summary
+
+
+def reference_hash(table: str, chain_id: str, seq: int, prev_hash: str, content: dict[str, Any]) -> str:
+    """The hash as specified (and as every stored row was hashed): one json.dumps of the whole body."""
+    payload = {
+        "table": table,
+        "chain_id": chain_id,
+        "seq": seq,
+        "prev_hash": prev_hash,
+        "fields": {k: _canonical_value(v) for k, v in content.items() if v is not None},
+    }
+    body = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+_text = st.text(st.characters(exclude_categories=("Cs",)))  # any text UTF-8 can encode
+_values = st.one_of(
+    st.none(),
+    _text,
+    st.text(min_size=600),  # the long strings the writer keeps escaped
+    st.integers(),
+    st.booleans(),
+    st.dates(),
+    # away from the ends of the calendar, where moving to UTC overflows (either way)
+    st.datetimes(
+        min_value=datetime(2, 1, 1),
+        max_value=datetime(9998, 12, 31),
+        timezones=st.sampled_from([UTC, *(timezone(timedelta(hours=h)) for h in (-9, 1, 14))]),
+    ),
+)
+
+
+@given(
+    table=_text,
+    chain_id=_text,
+    seq=st.integers(min_value=1),
+    prev_hash=_text,
+    content=st.dictionaries(_text, _values, max_size=8),
+)
+def test_the_fast_hash_equals_the_specified_one(
+    table: str, chain_id: str, seq: int, prev_hash: str, content: dict[str, Any]
+) -> None:
+    assert record_hash(table, chain_id, seq, prev_hash, content) == reference_hash(
+        table, chain_id, seq, prev_hash, content
+    )
+    fields = canonical_fields(content)
+    assert linked_hash(table, chain_id, seq, prev_hash, fields) == record_hash(
+        table, chain_id, seq, prev_hash, content
+    )

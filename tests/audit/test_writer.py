@@ -11,10 +11,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from dgkb.audit import AuditUnavailable, AuditWriter, retention_until, verify
+from dgkb.audit.records import decision_content
 from dgkb.domain.pseudonym import Pseudonymizer
+from dgkb.policy.decision import CategoryDecision, Decision
 from dgkb.store.db import Database
 
-from .support import BSN, OIN, PURPOSE, T0, MakeContext, dba, record, scalar
+from .support import BSN, KEYRING, OIN, PURPOSE, T0, MakeContext, dba, make_decision, record, scalar
 
 TABLES = ("ldv_records", "decision_records", "access_records")
 
@@ -275,3 +277,33 @@ def test_retention_date_is_calendar_aware() -> None:
     assert retention_until(T0, "PT36H") == date(2025, 3, 2)
     with pytest.raises(ValueError, match="ISO 8601"):
         retention_until(date(2024, 1, 1), "1 jaar")
+
+
+def test_a_decision_answer_is_encoded_per_decision_object(make_context: MakeContext) -> None:
+    """The answer's text is kept per decision object (the policy engine hands out the same one for the
+    same question): another decision, even one made after the first is gone, gets its own answer."""
+    context = make_context()
+
+    def answer(decision: Decision) -> object:
+        pseudonym = Pseudonymizer(KEYRING).pseudonym(context.subject)
+        content = decision_content(
+            context=context,
+            pseudonym=pseudonym,
+            span_id="0" * 16,
+            decision=decision,
+            action="klantbeeld raadplegen",
+            occurred_at=T0,
+            categories_requested=["naw"],
+            consented_categories=(),
+            consent_status=None,
+        )
+        return json.loads(str(content["response"]))["decisions"]
+
+    first = make_decision()
+    assert answer(first)["naw"]["decision"] is True
+    assert answer(first) == answer(first)
+    del first
+    for permitted in (False, True, False):
+        other = Decision(PURPOSE, "2", (CategoryDecision("naw", permitted),))
+        assert answer(other)["naw"]["decision"] is permitted
+        assert "zorg" not in answer(other)

@@ -32,7 +32,7 @@ import json
 import os
 import secrets
 import socket
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -61,24 +61,96 @@ def _canonical_value(value: Any) -> Any:
     raise TypeError(f"cannot hash audit value of type {type(value).__name__}")
 
 
-def record_hash(table: str, chain_id: str, seq: int, prev_hash: str, content: Mapping[str, Any]) -> str:
-    """The hash of one audit row. NULL fields are left out, so adding a nullable column later keeps
-    the hashes of older rows valid."""
-    payload = {
-        "table": table,
-        "chain_id": chain_id,
-        "seq": seq,
-        "prev_hash": prev_hash,
-        "fields": {k: _canonical_value(v) for k, v in content.items() if v is not None},
-    }
-    body = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+# The string encoder `json.dumps(..., ensure_ascii=False)` itself uses (the C one where available).
+_string: Callable[[str], str] = json.encoder.encode_basestring
+
+
+# Escaped forms of the long strings that recur in every view (the decision's answer and question as
+# JSON text, a few KB each): escaping them costs more than finding them again. Bounded; cleared when full.
+_LONG = 512
+_escaped: dict[str, str] = {}
+# "key": of every column name seen
+_keys: dict[str, str] = {}
+
+
+def _string_json(value: str) -> str:
+    if len(value) < _LONG:
+        return _string(value)
+    escaped = _escaped.get(value)
+    if escaped is None:
+        if len(_escaped) >= 256:
+            _escaped.clear()
+        escaped = _escaped[value] = _string(value)
+    return escaped
+
+
+def _field_json(value: Any) -> str:
+    """`_json(_canonical_value(value))`, without the encoder's set-up for the common types."""
+    kind = type(value)
+    if kind is str:
+        return _string_json(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is datetime and value.tzinfo is not None:
+        utc = value.astimezone(UTC)
+        if utc.year >= 1000:  # strftime's %Y does not pad to four digits: isoformat would differ
+            return f'"{utc.replace(tzinfo=None).isoformat(timespec="microseconds")}Z"'
+    return _json(_canonical_value(value))
+
+
+def _key(name: str) -> str:
+    key = _keys.get(name)
+    if key is None:
+        key = _keys[name] = _string(name) + ":"
+    return key
+
+
+def canonical_fields(content: Mapping[str, Any]) -> str:
+    """The content part of a row's hashed body: `_json` of the content without its NULL fields, with
+    every value in its canonical form. It does not depend on the row's place in a chain, so a writer
+    computes it before the row is queued (and a bad value fails only its own caller). Built field by
+    field because this runs three times per view (equal to `_json` output: tests/audit/test_chain.py)."""
+    fields = []
+    for name in sorted(content):
+        value = content[name]
+        if value is None:
+            continue
+        # short strings (most fields) inline: this loop runs some forty times per view
+        if type(value) is str and len(value) < _LONG:
+            fields.append(_key(name) + _string(value))
+        else:
+            fields.append(_key(name) + _field_json(value))
+    return "{" + ",".join(fields) + "}"
+
+
+def linked_hash(table: str, chain_id: str, seq: int, prev_hash: str, fields: str) -> str:
+    """`record_hash` from the row's `canonical_fields`: the same canonical JSON, with the keys in their
+    sorted order (chain_id, fields, prev_hash, seq, table), put together without encoding it again."""
+    body = (
+        f'{{"chain_id":{_string(chain_id)},"fields":{fields},"prev_hash":{_string(prev_hash)},'
+        f'"seq":{seq},"table":{_string(table)}}}'
+    )
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def record_hash(table: str, chain_id: str, seq: int, prev_hash: str, content: Mapping[str, Any]) -> str:
+    """The hash of one audit row: sha256 of the canonical JSON (sorted keys, compact, UTF-8) of
+    `{table, chain_id, seq, prev_hash, fields}`. NULL fields are left out, so adding a nullable column
+    later keeps the hashes of older rows valid."""
+    return linked_hash(table, chain_id, seq, prev_hash, canonical_fields(content))
 
 
 @dataclass(frozen=True, slots=True)
 class Head:
     seq: int = 0
     hash: str = GENESIS
+
+
+_START = Head()
 
 
 class Chain:
@@ -112,11 +184,14 @@ class ChainAppend:
     def chain_id(self) -> str:
         return self._chain.chain_id
 
-    def link(self, table: str, content: Mapping[str, Any]) -> dict[str, Any]:
-        """The row to insert: content plus chain_id, seq, prev_hash and hash."""
-        head = self._heads.get(table, Head())
+    def link(self, table: str, content: Mapping[str, Any], fields: str | None = None) -> dict[str, Any]:
+        """The row to insert: content plus chain_id, seq, prev_hash and hash. `fields` is the
+        content's `canonical_fields` when the caller computed it already."""
+        head = self._heads.get(table, _START)
         seq = head.seq + 1
-        digest = record_hash(table, self._chain.chain_id, seq, head.hash, content)
+        if fields is None:
+            fields = canonical_fields(content)
+        digest = linked_hash(table, self._chain.chain_id, seq, head.hash, fields)
         self._heads[table] = self._moved[table] = Head(seq, digest)
         return {
             **content,

@@ -14,9 +14,10 @@ from __future__ import annotations
 import calendar
 import json
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Protocol
 
 from dgkb.domain.context import RequestContext
@@ -51,7 +52,8 @@ class CategoryDecisionLike(Protocol):
 
 
 class DecisionLike(Protocol):
-    """The shape of `dgkb.policy.decision.Decision` the decision log needs."""
+    """The shape of `dgkb.policy.decision.Decision` the decision log needs. Immutable, as that frozen
+    dataclass is: the log encodes the answer of one decision object once (`_response_text`)."""
 
     @property
     def purpose_id(self) -> str: ...
@@ -66,14 +68,19 @@ _DURATION = re.compile(
 )
 
 
+@lru_cache(maxsize=64)  # a register has a handful of bewaartermijnen; each view asks for one
+def _duration(duration: str) -> tuple[int, ...]:
+    match = _DURATION.match(duration)
+    if not match:
+        raise ValueError(f"bewaartermijn {duration!r} is not an ISO 8601 duration such as P1Y or P6M")
+    return tuple(int(g) if g else 0 for g in match.groups())
+
+
 def retention_until(start: datetime | date, duration: str) -> date:
     """The date until which a record is kept: `start` plus an ISO 8601 duration (P7Y, P6M, P2W, P30D).
 
     Years and months are calendar steps (31 January + P1M = 28/29 February); a time part counts too."""
-    match = _DURATION.match(duration)
-    if not match:
-        raise ValueError(f"bewaartermijn {duration!r} is not an ISO 8601 duration such as P1Y or P6M")
-    years, months, weeks, days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    years, months, weeks, days, hours, minutes, seconds = _duration(duration)
     moment = start if isinstance(start, datetime) else datetime(start.year, start.month, start.day)
     total_months = moment.month - 1 + months + 12 * years
     year, month = moment.year + total_months // 12, total_months % 12 + 1
@@ -88,8 +95,17 @@ def json_text(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+_string: Callable[[str], str] = json.encoder.encode_basestring
+
+
 def _categories(values: Collection[str]) -> str:
-    return json_text(sorted(set(values)))
+    """`json_text` of the sorted distinct values; joined by hand for strings (four lists per view,
+    and json.dumps sets up a new encoder for each call)."""
+    ordered = sorted(set(values))
+    try:
+        return "[" + ",".join(map(_string, ordered)) + "]"
+    except TypeError:  # not all strings: the general encoder
+        return json_text(ordered)
 
 
 def ldv_content(
@@ -122,6 +138,35 @@ def ldv_content(
     }
 
 
+# The policy engine hands out the same (immutable) decision object for the same question, and its
+# answer is most of a decision record's text: encode it once per decision, not once per view. Keyed by
+# identity; an entry keeps its decision alive, so an id is never reused while it is in here.
+_RESPONSES: dict[int, tuple[DecisionLike, str]] = {}
+_RESPONSES_MAX = 1024
+
+
+def _response_text(decision: DecisionLike) -> str:
+    cached = _RESPONSES.get(id(decision))
+    if cached is not None and cached[0] is decision:
+        return cached[1]
+    response = {
+        "decisions": {
+            c.category: {
+                "decision": c.permitted,
+                "reasons": [str(r) for r in c.reasons],
+                "fields": list(c.fields),
+                "policyIds": list(c.policy_ids),
+            }
+            for c in decision.categories
+        }
+    }
+    text = json_text(response)
+    if len(_RESPONSES) >= _RESPONSES_MAX:
+        _RESPONSES.clear()  # simpler than LRU order; the next views fill it again
+    _RESPONSES[id(decision)] = (decision, text)
+    return text
+
+
 def decision_content(
     *,
     context: RequestContext,
@@ -151,17 +196,6 @@ def decision_content(
             "consentedCategories": sorted(set(consented_categories)),
         },
     }
-    response = {
-        "decisions": {
-            c.category: {
-                "decision": c.permitted,
-                "reasons": [str(r) for r in c.reasons],
-                "fields": list(c.fields),
-                "policyIds": list(c.policy_ids),
-            }
-            for c in decision.categories
-        }
-    }
     return {
         "trace_id": context.trace.trace_id,
         "span_id": span_id,
@@ -169,7 +203,7 @@ def decision_content(
         "processing_activity_id": decision.purpose_id,
         "register_version": decision.register_version,
         "request": json_text(request),
-        "response": json_text(response),
+        "response": _response_text(decision),
         "consent_status": None if consent_status is None else json_text(dict(consent_status)),
         "data_subject_id": pseudonym.value,
         "key_id": pseudonym.key_id,
