@@ -227,6 +227,32 @@ async def test_a_value_too_long_for_its_column_is_never_cut_off(
     assert report.ok, report.first_break
 
 
+async def test_one_view_with_a_bad_value_does_not_fail_the_views_it_shares_a_commit_with(
+    database: Database, pseudonymizer: Pseudonymizer, make_context: MakeContext
+) -> None:
+    """PostgreSQL refuses a value too long for its column, and with it the whole batch: the writer
+    then writes the batch's views one by one, so only the bad view fails."""
+    writer = AuditWriter(database, pseudonymizer, chains=1)
+    await record(writer, make_context())
+    [chain] = writer.pool.chains
+    long_actor = "medewerker-" + "x" * 200  # access_records.actor_id is VARCHAR(200)
+    contexts = [make_context() for _ in range(2)] + [make_context(actor_id=long_actor)]
+    contexts += [make_context() for _ in range(2)]
+    async with writer.pool.acquire():
+        views = await queued_batch(writer, contexts)
+    outcomes = await asyncio.gather(*views, return_exceptions=True)
+    if database.is_sqlite:  # no lengths: every view is written whole
+        assert outcomes == [None] * 5
+        return
+    assert [type(o).__name__ for o in outcomes] == ["NoneType"] * 2 + ["AuditUnavailable"] + ["NoneType"] * 2
+    assert chain.head("access_records").seq == 5  # the first view and the four good ones, in order
+    rows = await traces_in_chain_order(database, "ldv_records")
+    good = [c.trace.trace_id for i, c in enumerate(contexts) if i != 2]
+    assert [trace for _, _, trace in rows[1:]] == good
+    report = await verify(database)
+    assert report.ok, report.first_break
+
+
 async def test_a_caller_that_gives_up_does_not_disturb_its_batch(
     database: Database, pseudonymizer: Pseudonymizer, make_context: MakeContext
 ) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Column, Date, Integer, String, Table
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert
 
@@ -263,7 +263,10 @@ class AuditWriter:
                     except Exception as exc:
                         await _discard(conn)
                         conn = None  # the next batch starts on a fresh connection
-                        _fail(batch, exc)
+                        if len(batch) > 1 and _bad_data(exc):
+                            conn = await self._write_one_by_one(chain, batch)
+                        else:
+                            _fail(batch, exc)
                         continue
                     except BaseException as exc:  # cancelled: fail it (and the rest, below)
                         _fail(batch, exc)
@@ -280,6 +283,31 @@ class AuditWriter:
             # Before the await below: a record set queued from now on starts a committer of its own.
             self._committers -= 1
             await _discard(conn)
+
+    async def _write_one_by_one(self, chain: Chain, batch: Sequence[_RecordSet]) -> AsyncConnection | None:
+        """The database refused a batch's data (e.g. a value too long for its column; nothing was
+        written and the chain is as it was). One view's bad value must not fail the views it happened
+        to share a commit with: each is written alone, and only those the database refuses fail."""
+        conn: AsyncConnection | None = None
+        for i, record_set in enumerate(batch):
+            try:
+                if conn is None:
+                    conn = await self._connect()
+                await self._write(conn, chain, [record_set])
+            except Exception as exc:
+                await _discard(conn)
+                conn = None
+                _fail([record_set], exc)
+                if not _refused(exc):  # the outcome is unknown and the chain retired: stop here
+                    _fail(batch[i + 1 :], exc)
+                    return None
+                continue
+            except BaseException as exc:  # cancelled: nobody else will write the rest
+                _fail(batch[i:], exc)
+                raise
+            if not record_set.done.done():
+                record_set.done.set_result(None)
+        return conn
 
     async def _connect(self) -> AsyncConnection:
         conn = await self._database.engine.connect()
@@ -337,6 +365,16 @@ class AuditWriter:
         append.commit()
         self.committed_batches += 1
         self.committed_record_sets += len(batch)
+
+
+def _bad_data(exc: BaseException) -> bool:
+    """The database refused a value (SQLSTATE class 22, data exception: too long, bad encoding, …),
+    as opposed to the chain or the connection being the problem."""
+    if isinstance(exc, DataError):
+        return True
+    orig = getattr(exc, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return isinstance(exc, DBAPIError) and isinstance(sqlstate, str) and sqlstate.startswith("22")
 
 
 def _refused(exc: BaseException) -> bool:
