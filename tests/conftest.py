@@ -163,6 +163,18 @@ async def fresh_database_url(backend: str, tmp_path: Path) -> str:
     return await _postgres.take()
 
 
+WEB_TESTS = Path(__file__).parent / "web"
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by these marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/web drives a browser: it is marked `browser` and `slow`."""
+    for item in items:
+        if WEB_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(params=DB_BACKENDS)
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Parametrised over every available backend: the test runs once on SQLite, once on PostgreSQL."""

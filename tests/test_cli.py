@@ -29,6 +29,8 @@ from dgkb.store.db import Database
 from tests.audit.support import KEYRING, OIN, T0, record
 
 DGKB = [sys.executable, "-m", "dgkb.cli"]
+pytestmark = pytest.mark.slow  # every `dgkb` call starts a Python process (seconds each)
+
 GEMEENTE = "https://register.voorbeeldstad.nl/verwerkingen/"
 WATERSCHAP = "https://register.voorbeeldwaarden.nl/verwerkingen/"
 

@@ -220,6 +220,7 @@ async def test_digitale_adressen_by_adres_and_icontains(
     assert email in [a["adres"] for a in upper["results"]]
 
 
+@pytest.mark.slow  # thousands of addresses
 async def test_extra_addresses_are_indexed_and_pages_capped_at_500(
     client: httpx.AsyncClient, world: World
 ) -> None:
