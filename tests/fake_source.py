@@ -8,8 +8,8 @@ import asyncio
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from dgkb.domain.identifiers import SubjectKind
-from dgkb.sources.base import ALL_SUBJECT_KINDS, CategoryData, FetchRequest
+from dgkb.domain.identifiers import Subject, SubjectKind
+from dgkb.sources.base import ALL_SUBJECT_KINDS, CategoryData, FetchRequest, SubjectFacts, SubjectNotFound
 
 
 class FakeSource:
@@ -71,3 +71,22 @@ class FakeSource:
 
     async def aclose(self) -> None:
         self.closed = True
+
+
+class FakeRegistry(FakeSource):
+    """A base registry (as BRP, KVK): besides `fetch` it verifies subjects (SubjectVerifier) from
+    `known` (identifier -> facts); an unknown one is SubjectNotFound. `failure` applies here too."""
+
+    def __init__(self, *args: Any, known: Mapping[str, SubjectFacts] | None = None, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.known: dict[str, SubjectFacts] = dict(known or {})
+        self.verified: list[Subject] = []
+
+    async def verify_subject(self, subject: Subject, headers: Mapping[str, str]) -> SubjectFacts:
+        self.verified.append(subject)
+        if self.failure is not None:
+            raise self.failure
+        facts = self.known.get(subject.value)
+        if facts is None:
+            raise SubjectNotFound("404")
+        return facts
