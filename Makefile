@@ -6,8 +6,9 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test lint typecheck unit unit-fast install bench clean check
 
-# The tests run in parallel processes (pytest-xdist), one per core by default; tests that share
-# NATS subjects stay together in one (`xdist_group`, `--dist loadgroup`). TEST_WORKERS=0: one process.
+# The tests run in parallel processes (pytest-xdist), one per core by default; the tests of one
+# module, and tests that share NATS subjects, stay together in one (`xdist_group`, `--dist
+# loadgroup`, see tests/conftest.py). TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 2
 PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 

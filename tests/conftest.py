@@ -166,13 +166,19 @@ async def fresh_database_url(backend: str, tmp_path: Path) -> str:
 WEB_TESTS = Path(__file__).parent / "web"
 
 
-@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by these marks
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects and xdist groups by these marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test under tests/web drives a browser: it is marked `browser` and `slow`."""
+    """Every test under tests/web drives a browser: it is marked `browser` and `slow`. Under
+    pytest-xdist (`--dist loadgroup`) the tests of one module run in one worker, in their order, as
+    in a single process: module-scoped fixtures (simulators with their data) start once, and what
+    one test leaves in them is where the next expects it. A test with a group of its own (`nats`)
+    keeps that group."""
     for item in items:
         if WEB_TESTS in item.path.parents:
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.slow)
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 @pytest.fixture(params=DB_BACKENDS)
