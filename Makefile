@@ -4,7 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit install bench clean check
+.PHONY: run test lint typecheck unit unit-fast install bench clean check
+
+# The tests run in parallel processes (pytest-xdist), one per core by default; the tests of one
+# module, and tests that share NATS subjects, stay together in one (`xdist_group`, `--dist
+# loadgroup`, see tests/conftest.py). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 $(STAMP): pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -21,7 +27,7 @@ run: $(STAMP)
 	$(BIN)/dgkb seed-demo
 	$(BIN)/dgkb run
 
-## Lint, type check, architecture contracts and the whole test suite.
+## Lint, type check, architecture contracts and the whole test suite (slow tests included, as in CI).
 test: $(STAMP) lint typecheck unit
 
 lint: $(STAMP)
@@ -33,7 +39,11 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	$(BIN)/pytest -q
+	$(PYTEST)
+
+## The tests without the slow ones (browser, fuzzing, subprocesses, linters), for quick iteration.
+unit-fast: $(STAMP)
+	$(PYTEST) -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python bench/klantbeeld.py && $(BIN)/python bench/sources.py && $(BIN)/python bench/realtime.py

@@ -29,6 +29,11 @@ from dgkb.store.db import Database
 from tests.audit.support import KEYRING, OIN, T0, record
 
 DGKB = [sys.executable, "-m", "dgkb.cli"]
+pytestmark = pytest.mark.slow  # every `dgkb` call starts a Python process (seconds each)
+
+# `dgkb check` reads configuration and sources, never the database: one backend is enough for it.
+ONE_BACKEND = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 GEMEENTE = "https://register.voorbeeldstad.nl/verwerkingen/"
 WATERSCHAP = "https://register.voorbeeldwaarden.nl/verwerkingen/"
 
@@ -171,6 +176,7 @@ async def test_audit_verify_catches_the_newest_row_deleted(
     assert f"access_records keten {chain} seq {seq} (rij ontbreekt): truncated" in " ".join(err.split())
 
 
+@ONE_BACKEND
 async def test_check_reports_broken_register_with_file_and_path(cli_env: dict[str, str]) -> None:
     config = Path(cli_env["DGKB_CONFIG_DIR"])
     register = yaml.safe_load((config / "register.yaml").read_text())
@@ -192,6 +198,7 @@ def _line(out: str, source: str) -> str:
     return next(line for line in out.splitlines() if f" {source} " in line)
 
 
+@ONE_BACKEND
 async def test_check_probes_every_source_with_its_credentials(cli_env: dict[str, str]) -> None:
     """The shipped configuration against the demo simulators: every source reachable and
     authenticated with its configured credentials (Open Klant with `Token …`), its API version,
@@ -215,6 +222,7 @@ async def test_check_probes_every_source_with_its_credentials(cli_env: dict[str,
     assert "categorie zonder bron: klant.werk-en-inkomen" in " ".join(err.split())
 
 
+@ONE_BACKEND
 async def test_check_fails_naming_the_source_whose_credentials_are_refused(cli_env: dict[str, str]) -> None:
     config = Path(cli_env["DGKB_CONFIG_DIR"])
     sources = yaml.safe_load((config / "sources.yaml").read_text())
@@ -239,6 +247,7 @@ async def test_check_fails_naming_the_source_whose_credentials_are_refused(cli_e
         assert "bron 'brp'" not in text.split("Controle mislukt:")[1]  # only the refusing source
 
 
+@ONE_BACKEND
 async def test_check_fails_on_an_actor_the_source_does_not_know(cli_env: dict[str, str]) -> None:
     config = Path(cli_env["DGKB_CONFIG_DIR"])
     onderwerpen = yaml.safe_load((config / "onderwerpen.yaml").read_text())
@@ -254,6 +263,7 @@ async def test_check_fails_on_an_actor_the_source_does_not_know(cli_env: dict[st
     assert "bestaat" in _line(out, "team-wmo")
 
 
+@ONE_BACKEND
 async def test_check_fails_when_a_source_answers_with_an_error(cli_env: dict[str, str]) -> None:
     """An HTTP 500 is not "reachable: ja" and passing, as it used to be."""
     config = Path(cli_env["DGKB_CONFIG_DIR"])
@@ -268,6 +278,7 @@ async def test_check_fails_when_a_source_answers_with_an_error(cli_env: dict[str
     )
 
 
+@ONE_BACKEND
 async def test_check_refuses_an_afdeling_without_actor(cli_env: dict[str, str]) -> None:
     """Open Klant refuses a contactverzoek without an actor: the configuration says so at start-up,
     naming the file, the path and what to do — not the agent, after the call."""
@@ -286,6 +297,7 @@ async def test_check_refuses_an_afdeling_without_actor(cli_env: dict[str, str]) 
     assert "onderwerpen.yaml: afdelingen.2.actor: 'team-wmo' is geen uuid (afdeling 'team-wmo')" in text
 
 
+@ONE_BACKEND
 async def test_check_lists_demo_secrets_warning_outside_production_error_in_production(
     cli_env: dict[str, str],
 ) -> None:

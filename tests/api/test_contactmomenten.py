@@ -536,6 +536,8 @@ def _fuzz(api: str, token: str, contact: str) -> None:
         register()
 
 
+@pytest.mark.fuzz
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Generating overly large repr")
 async def test_whatever_a_client_sends_is_never_a_5xx(stack: Stack) -> None:
     async with await stack.as_user("kcm-anna") as anna:

@@ -52,6 +52,7 @@ def describe(finding: dict[str, Any]) -> str:
     return f"{finding['code']} at {path or '<root>'}: {finding['message']}"
 
 
+@pytest.mark.slow  # Node.js and Spectral: tens of seconds
 def test_openapi_has_no_nl_api_design_rules_errors(shared_reference: Path, tmp_path: Path) -> None:
     ruleset = shared_reference / "api-design-rules" / "linter.yaml"
     document = tmp_path / "openapi.json"

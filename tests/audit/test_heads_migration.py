@@ -17,7 +17,7 @@ from dgkb.audit.writer import ACCESS, HEADS
 from dgkb.domain.pseudonym import Pseudonymizer
 from dgkb.store.db import Database
 from dgkb.store.migrate import upgrade_async
-from tests.conftest import DB_BACKENDS, PG_URL, _reset_postgres
+from tests.conftest import DB_BACKENDS, _reset_postgres, fresh_database_url
 
 from .support import T0, MakeContext, dba, disable_append_only, record
 
@@ -30,8 +30,8 @@ async def old_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}"
     else:
-        url = PG_URL
-        await _reset_postgres(url)
+        url = await fresh_database_url("postgresql", tmp_path)  # a database of this test's own,
+        await _reset_postgres(url)  # emptied
     await upgrade_async(url, BEFORE)
     db = Database(url)
     yield db

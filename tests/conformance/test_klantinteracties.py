@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from dgkb.domain.identifiers import Subject
 from dgkb.simulators.world import README_BSNS
 from dgkb.sources.base import FetchRequest
@@ -28,6 +30,7 @@ from tests.conformance.conftest import (
 CATEGORIES = ("klant.contactgegevens", "klant.voorkeurskanaal", "contact.historie", "contact.open-verzoeken")
 
 
+@pytest.mark.slow  # hundreds of exchanges validated against the spec
 async def test_every_klantinteracties_exchange_conforms(stack: SimulatorStack, spec: Any) -> None:
     api, _ = spec("klantinteracties")
     world = stack.world

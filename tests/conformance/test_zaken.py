@@ -31,6 +31,7 @@ from tests.conformance.conftest import (
 CATEGORIES = ("dienst.zaken-lopend", "dienst.zaken-historie")
 
 
+@pytest.mark.slow  # hundreds of exchanges validated against the spec
 async def test_every_zaken_exchange_conforms(stack: SimulatorStack, spec: Any) -> None:
     api, _ = spec("zaken")
     world = stack.world

@@ -23,6 +23,8 @@ from tests.events.conftest import (
 )
 
 pytestmark = [
+    # DGKB processes configured with NATS share its subjects: such tests run in one xdist worker
+    pytest.mark.xdist_group("nats"),
     pytest.mark.skipif(not NATS_URL, reason="DGKB_TEST_NATS_URL is not set (CI: nats://127.0.0.1:4222)"),
     pytest.mark.skipif(
         not PG_URL, reason="DGKB_TEST_DATABASE_URL is not set: two processes share PostgreSQL"

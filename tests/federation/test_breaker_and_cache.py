@@ -50,15 +50,15 @@ def test_cache_key_holds_no_plain_identifier_and_depends_on_fields() -> None:
     assert key == cache_key("brp", "a1b2c3", {"klant.basis": ("naam",)})
 
 
-async def _exercise(cache: SourceCache) -> None:
-    k1 = cache_key("brp", "subject-1", {"klant.basis": ("naam",)})
-    k2 = cache_key("zaken", "subject-1", {"dienst.zaken-lopend": ("identificatie",)})
-    k3 = cache_key("brp", "subject-2", {"klant.basis": ("naam",)})
-    await cache.set(k1, "subject-1", {"klant.basis": {"naam": "A"}}, ttl=30)
-    await cache.set(k2, "subject-1", {"dienst.zaken-lopend": []}, ttl=30)
-    await cache.set(k3, "subject-2", {"klant.basis": {"naam": "B"}}, ttl=0.05)
+async def _exercise(cache: SourceCache, s1: str = "subject-1", s2: str = "subject-2") -> None:
+    k1 = cache_key("brp", s1, {"klant.basis": ("naam",)})
+    k2 = cache_key("zaken", s1, {"dienst.zaken-lopend": ("identificatie",)})
+    k3 = cache_key("brp", s2, {"klant.basis": ("naam",)})
+    await cache.set(k1, s1, {"klant.basis": {"naam": "A"}}, ttl=30)
+    await cache.set(k2, s1, {"dienst.zaken-lopend": []}, ttl=30)
+    await cache.set(k3, s2, {"klant.basis": {"naam": "B"}}, ttl=0.05)
     assert await cache.get(k1) == {"klant.basis": {"naam": "A"}}
-    assert await cache.invalidate_subject("subject-1") == 2
+    assert await cache.invalidate_subject(s1) == 2
     assert await cache.get(k1) is None
     assert await cache.get(k2) is None
     assert await cache.get(k3) == {"klant.basis": {"naam": "B"}}
@@ -81,10 +81,12 @@ async def test_memory_cache_is_bounded() -> None:
 @pytest.mark.skipif(not REDIS_URL, reason="DGKB_TEST_REDIS_URL not set (CI sets it)")
 async def test_redis_cache() -> None:
     cache = RedisCache(REDIS_URL, connect_timeout=5, timeout=5)  # a busy CI machine: no spurious miss
+    # subjects of this process only: other test processes (xdist workers) may share the Redis db
+    s1, s2 = (f"subject-{n}-{os.getpid()}" for n in (1, 2))
     try:
-        await cache.invalidate_subject("subject-1")
-        await cache.invalidate_subject("subject-2")
-        await _exercise(cache)
+        await cache.invalidate_subject(s1)
+        await cache.invalidate_subject(s2)
+        await _exercise(cache, s1, s2)
     finally:
         await cache.aclose()
 

@@ -10,7 +10,6 @@ from dgkb.simulators.world import World
 from dgkb.sources.base import (
     FetchRequest,
     SourceAdapter,
-    SourceTimeout,
     SourceUnavailable,
     SubjectNotFound,
     SubjectVerifier,
@@ -104,22 +103,6 @@ async def test_verify_subject(
     assert shielded.exists
     assert shielded.shielded
     assert not (await adapter.verify_subject(Subject.person("999999990"), HEADERS)).exists
-
-
-async def test_503_is_unavailable(
-    adapter: BrpPersonenAdapter, brp_url: str, sim: Callable[[str], Awaitable[SimControl]]
-) -> None:
-    await (await sim(brp_url)).behave(fail="503")
-    with pytest.raises(SourceUnavailable):
-        await adapter.fetch(FetchRequest(Subject.person("999993653"), {"klant.basis": ("naam",)}))
-
-
-async def test_hang_is_timeout(
-    adapter: BrpPersonenAdapter, brp_url: str, sim: Callable[[str], Awaitable[SimControl]]
-) -> None:
-    await (await sim(brp_url)).behave(fail="hang")
-    with pytest.raises(SourceTimeout):
-        await adapter.fetch(FetchRequest(Subject.person("999993653"), {"klant.basis": ("naam",)}))
 
 
 # --- search (customer search) ---------------------------------------------------------------------

@@ -15,9 +15,7 @@ from dgkb.sources.base import (
     SourceAdapter,
     SourceProbe,
     SourceRejected,
-    SourceTimeout,
     SourceUnauthorized,
-    SourceUnavailable,
     SourceValidationError,
     SubjectNotFound,
 )
@@ -116,19 +114,6 @@ async def test_no_partij_is_not_found_for_every_category(
 ) -> None:
     result = await adapter.fetch(FetchRequest(Subject.person(world.no_partij_bsn), ALL))
     assert result == dict.fromkeys(ALL)
-
-
-async def test_503_and_hang(
-    adapter: KlantinteractiesAdapter, ki_url: str, sim: Callable[[str], Awaitable[SimControl]]
-) -> None:
-    control = await sim(ki_url)
-    request = FetchRequest(Subject.person("999993653"), {"klant.contactgegevens": ("emailadressen",)})
-    await control.behave(fail="503")
-    with pytest.raises(SourceUnavailable):
-        await adapter.fetch(request)
-    await control.behave(fail="hang")
-    with pytest.raises(SourceTimeout):
-        await adapter.fetch(request)
 
 
 # --- authentication and the checks of `dgkb check` ---------------------------------------------------

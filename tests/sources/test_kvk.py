@@ -14,8 +14,6 @@ from dgkb.simulators.world import KVK_TEST_NUMBERS, World
 from dgkb.sources.base import (
     FetchRequest,
     SourceAdapter,
-    SourceTimeout,
-    SourceUnavailable,
     SubjectNotFound,
     SubjectVerifier,
 )
@@ -137,16 +135,3 @@ async def test_search(adapter: KvkAdapter, world: World) -> None:
     )
     assert hoofd.vestigingsnummer in {h["vestigingsnummer"] for h in hits}
     assert await adapter.search(HEADERS, kvk_nummer="11111111") == []
-
-
-async def test_503_and_hang(
-    adapter: KvkAdapter, kvk_url: str, sim: Callable[[str], Awaitable[SimControl]]
-) -> None:
-    control = await sim(kvk_url)
-    request = FetchRequest(Subject.business("69599084"), {BASIS: ("naam",)}, HEADERS)
-    await control.behave(fail="503")
-    with pytest.raises(SourceUnavailable):
-        await adapter.fetch(request)
-    await control.behave(fail="hang")
-    with pytest.raises(SourceTimeout):
-        await adapter.fetch(request)

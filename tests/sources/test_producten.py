@@ -15,7 +15,7 @@ from dgkb.domain.identifiers import Subject
 from dgkb.simulators import producten
 from dgkb.simulators.serve import serve_in_background
 from dgkb.simulators.world import World
-from dgkb.sources.base import FetchRequest, SourceAdapter, SourceTimeout, SourceUnavailable, SubjectNotFound
+from dgkb.sources.base import FetchRequest, SourceAdapter, SubjectNotFound
 from dgkb.sources.config import ApiKeyAuth
 from dgkb.sources.producten import ProductenAdapter
 
@@ -104,16 +104,3 @@ async def test_a_source_ignoring_the_owner_filter_does_not_leak(world: World) ->
         finally:
             await leaky.aclose()
     assert result == {CATEGORY: [{"naam": own.producttype.naam}]}
-
-
-async def test_503_and_hang(
-    adapter: ProductenAdapter, producten_url: str, sim: Callable[[str], Awaitable[SimControl]]
-) -> None:
-    control = await sim(producten_url)
-    request = FetchRequest(Subject.person("999993653"), {CATEGORY: ("naam",)}, HEADERS)
-    await control.behave(fail="503")
-    with pytest.raises(SourceUnavailable):
-        await adapter.fetch(request)
-    await control.behave(fail="hang")
-    with pytest.raises(SourceTimeout):
-        await adapter.fetch(request)

@@ -11,7 +11,7 @@ from dgkb.domain.identifiers import Subject
 from dgkb.simulators import reisdocumenten
 from dgkb.simulators.serve import serve_in_background
 from dgkb.simulators.world import REFERENCE_DATE, World
-from dgkb.sources.base import FetchRequest, SourceAdapter, SourceTimeout, SourceUnavailable, SubjectNotFound
+from dgkb.sources.base import FetchRequest, SourceAdapter, SubjectNotFound
 from dgkb.sources.config import ApiKeyAuth
 from dgkb.sources.reisdocumenten import ReisdocumentenAdapter
 
@@ -113,16 +113,3 @@ async def test_unknown_person_has_no_documents_and_business_is_not_found(
     assert result == {BASIS: {"reisdocumenten": []}}
     with pytest.raises(SubjectNotFound):
         await adapter.fetch(FetchRequest(Subject.business("69599084"), {BASIS: ("reisdocumenten",)}, HEADERS))
-
-
-async def test_503_and_hang(
-    adapter: ReisdocumentenAdapter, reisdocumenten_url: str, sim: Callable[[str], Awaitable[SimControl]]
-) -> None:
-    control = await sim(reisdocumenten_url)
-    request = FetchRequest(Subject.person("999993653"), {BASIS: ("reisdocumenten",)}, HEADERS)
-    await control.behave(fail="503")
-    with pytest.raises(SourceUnavailable):
-        await adapter.fetch(request)
-    await control.behave(fail="hang")
-    with pytest.raises(SourceTimeout):
-        await adapter.fetch(request)

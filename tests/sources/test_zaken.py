@@ -11,8 +11,6 @@ from dgkb.simulators.world import World
 from dgkb.sources.base import (
     FetchRequest,
     SourceAdapter,
-    SourceTimeout,
-    SourceUnavailable,
     SubjectNotFound,
     ZaakLookup,
 )
@@ -161,19 +159,6 @@ async def test_zaak_facts(adapter: ZakenAdapter, world: World) -> None:
     assert facts.zaaktype_omschrijving == world.zaaktype(zaak.zaaktype_uuid).omschrijving
     with pytest.raises(SubjectNotFound):
         await adapter.zaak_facts("ZAAK-BESTAAT-NIET", HEADERS)
-
-
-async def test_503_and_hang(
-    adapter: ZakenAdapter, zaken_url: str, sim: Callable[[str], Awaitable[SimControl]]
-) -> None:
-    control = await sim(zaken_url)
-    request = FetchRequest(Subject.person("999993653"), {"dienst.zaken-lopend": ("identificatie",)})
-    await control.behave(fail="503")
-    with pytest.raises(SourceUnavailable):
-        await adapter.fetch(request)
-    await control.behave(fail="hang")
-    with pytest.raises(SourceTimeout):
-        await adapter.fetch(request)
 
 
 # --- businesses, vestigingen, leak guard -----------------------------------------------------------

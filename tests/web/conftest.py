@@ -18,6 +18,7 @@ from dgkb.settings import Environment, Settings
 from dgkb.simulators.serve import serve_in_background
 from tests.api.conftest import Stack
 from tests.clients import http_client
+from tests.conftest import DB_BACKENDS, fresh_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "var" / "screenshots"
@@ -35,6 +36,14 @@ HAVE_CHROMIUM = Path(CHROMIUM).exists()
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 GEMEENTE = "https://register.voorbeeldstad.nl/verwerkingen/"
 stack = api_conftest.stack  # the whole stack on real sockets, as in tests/api
+
+
+@pytest.fixture(params=DB_BACKENDS[-1:])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """One backend for the browser tests: PostgreSQL when it is there (CI, production), else SQLite.
+    What the console shows does not depend on the backend, and the API tests run both; a browser
+    test takes seconds, so running each twice would double the slowest part of the suite."""
+    return await fresh_database_url(request.param, tmp_path)
 
 
 @pytest.fixture(scope="session")

@@ -130,6 +130,7 @@ async def test_a_colleague_s_registration_appears_in_my_open_view(browser: Brows
     await watcher.context.close()
 
 
+@pytest.mark.xdist_group("nats")  # with the other tests of processes sharing NATS (tests/events)
 @pytest.mark.skipif(not NATS_URL, reason="DGKB_TEST_NATS_URL is not set (CI: nats://127.0.0.1:4222)")
 @pytest.mark.skipif(not PG_URL, reason="DGKB_TEST_DATABASE_URL is not set: two processes share PostgreSQL")
 async def test_two_processes_console_at_a_notification_at_b(

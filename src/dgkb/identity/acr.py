@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from dgkb.domain.assurance import Assurance, IdentificationMethod, login_method
 from dgkb.domain.errors import InvalidConfiguration
+from dgkb.settings import load_yaml
 
 __all__ = ["AcrTable", "load_acr_table", "parse_acr_table"]
 
@@ -75,11 +74,5 @@ def parse_acr_table(data: Any, *, source: str = "acr.yaml") -> AcrTable:
 
 
 def load_acr_table(path: Path) -> AcrTable:
-    try:
-        with path.open(encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except FileNotFoundError:
-        raise InvalidConfiguration(f"{path}: bestand ontbreekt", field=str(path)) from None
-    except yaml.YAMLError as exc:
-        raise InvalidConfiguration(f"{path}: geen geldige YAML: {exc}", field=str(path)) from None
-    return parse_acr_table(data, source=path.name)
+    """config/acr.yaml, read like every other config file (dgkb.settings.load_yaml)."""
+    return parse_acr_table(load_yaml(path), source=path.name)
