@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -45,14 +46,16 @@ class Stack:
 StackFactory = Callable[..., Awaitable[Stack]]
 
 
-@pytest.fixture
-async def stack(database_url: str, simulators: dict[str, str]) -> AsyncIterator[Stack]:
-    """DGKB of its own (a fresh database) over the session's simulators, reset for this test."""
+@contextlib.asynccontextmanager
+async def running_stack(
+    database_url: str, simulators: dict[str, str], *, source_deadline_seconds: float = 1.0
+) -> AsyncIterator[Stack]:
+    """DGKB of its own (a fresh database) over the session's simulators, on a real socket."""
     settings = Settings(
         env=Environment.TEST,
         database_url=database_url,
         port=0,
-        source_deadline_seconds=1.0,
+        source_deadline_seconds=source_deadline_seconds,
         notify_base_url=simulators.get("notifynl", ""),  # outbound messages to the NotifyNL simulator
     )
     app = create_app(settings, source_overrides=rebase_sources(settings, simulators))
@@ -62,6 +65,13 @@ async def stack(database_url: str, simulators: dict[str, str]) -> AsyncIterator[
         http_client(base_url=api) as client,
     ):
         yield Stack(api=api, simulators=simulators, settings=settings, client=client, app=app)
+
+
+@pytest.fixture
+async def stack(database_url: str, simulators: dict[str, str]) -> AsyncIterator[Stack]:
+    """DGKB of its own (a fresh database) over the session's simulators, reset for this test."""
+    async with running_stack(database_url, simulators) as running:
+        yield running
 
 
 async def open_contact(

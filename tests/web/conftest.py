@@ -35,7 +35,15 @@ CHROMIUM_ARGS = [
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 GEMEENTE = "https://register.voorbeeldstad.nl/verwerkingen/"
-stack = api_conftest.stack  # the whole stack on real sockets, as in tests/api
+
+
+@pytest.fixture
+async def stack(database_url: str, simulators: dict[str, str]) -> AsyncIterator[Stack]:
+    """The whole stack on real sockets, as in tests/api, with the production deadline (2 s) for a
+    source: here a browser, the app and the simulators share two cores with another test worker, so
+    a source's quick 503 answered late under that load must not read as a timeout."""
+    async with api_conftest.running_stack(database_url, simulators, source_deadline_seconds=2.0) as running:
+        yield running
 
 
 @pytest.fixture(params=DB_BACKENDS[-1:])
