@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
+
 import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -58,6 +61,34 @@ async def test_oversized_body_is_413(stack: Stack) -> None:
     async with await stack.as_user("kcm-anna") as anna:
         resp = await anna.post("/api/v1/contacten", json={"kanaal": "telefoon", "reden": "x" * 200_000})
     assert_problem(resp, 413)
+
+
+async def test_oversized_chunked_body_is_413_not_a_parse_error(stack: Stack) -> None:
+    """A body without Content-Length (chunked) over the limit: 413 too, not the framework's 400."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"kanaal": "telefoon", "reden": "'
+        for _ in range(20):
+            yield b"x" * 10_000
+        yield b'"}'
+
+    async with await stack.as_user("kcm-anna") as anna:
+        resp = await anna.post(
+            "/api/v1/contacten", content=chunks(), headers={"content-type": "application/json"}
+        )
+        assert "content-length" not in resp.request.headers  # sent chunked
+        body = assert_problem(resp, 413)
+        assert body["code"] == "request.too_large"
+        # a chunked body within the limit still reaches the endpoint whole
+        small = json.dumps({"kanaal": "telefoon", "reden": "terugbellen"}).encode()
+
+        async def one_chunk() -> AsyncIterator[bytes]:
+            yield small
+
+        resp = await anna.post(
+            "/api/v1/contacten", content=one_chunk(), headers={"content-type": "application/json"}
+        )
+        assert resp.status_code == 201, resp.text
 
 
 async def test_unknown_channel_and_assurance_name_the_field(stack: Stack) -> None:

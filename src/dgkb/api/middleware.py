@@ -55,6 +55,12 @@ class ApiHeadersMiddleware:
 
 
 class BodyLimitMiddleware:
+    """Requests whose body is larger than `max_bytes` get 413 problem+json before the app sees them.
+
+    A declared Content-Length over the limit is refused at once. A body without one (chunked) is
+    read here first, up to the limit, and handed to the app only when it fits: raising from inside
+    the app's `receive` would surface as the framework's own 400 ("error parsing the body")."""
+
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
@@ -63,15 +69,23 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        declared: int | None = None
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
-                    too_big = int(value) > self.max_bytes
+                    declared = int(value)
                 except ValueError:
-                    too_big = False
-                if too_big:
+                    declared = None
+                if declared is not None and declared > self.max_bytes:
                     await _reject(scope, send, self.max_bytes)
                     return
+        if declared is None and scope.get("method") in ("POST", "PUT", "PATCH", "DELETE"):
+            body = await _read_within(receive, self.max_bytes)
+            if body is None:
+                await _reject(scope, send, self.max_bytes)
+                return
+            await self.app(scope, _replay(body, receive), send)
+            return
         received = 0
 
         async def limited_receive() -> Message:
@@ -87,6 +101,48 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, send)
         except _TooLarge:
             await _reject(scope, send, self.max_bytes)
+
+
+# How much of an oversized body without Content-Length is still read (and dropped) before the 413,
+# as a multiple of the limit: a client that is still sending cannot read an early answer on a
+# connection that closes under it, but nobody may make the server read without end either.
+_DRAIN_FACTOR = 16
+
+
+async def _read_within(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None when it is longer than `limit` (or the client left). An
+    oversized body is read on, and dropped, up to `_DRAIN_FACTOR` × `limit`, so the client gets to
+    read the 413."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size <= limit:
+            chunks.append(chunk)
+        elif chunks:
+            chunks = []  # over the limit: keep nothing
+        if not message.get("more_body", False):
+            return b"".join(chunks) if size <= limit else None
+        if size > limit * _DRAIN_FACTOR:
+            return None
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that gives the buffered body once, then what the connection says (disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 class _TooLarge(Exception):
