@@ -8,6 +8,7 @@ conformance tests check them against the spec)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from dgkb.domain.identifiers import Subject
-from tests.api.conftest import GEMEENTE, Stack, open_contact
+from tests.api.conftest import GEMEENTE, Stack, open_contact, running_stack
 
 BSN = "999993653"  # open_contact's customer
 LOPENDE_ZAAK = GEMEENTE + "vraag-lopende-zaak"  # contactgegevens, voorkeur, historie, open verzoeken, zaken
@@ -53,15 +54,24 @@ async def test_klantinteracties_answers_a_klantbeeld_in_one_round_trip(stack: St
         assert params.get("expand"), request  # the related objects come along
 
 
+@pytest.fixture
+async def patient_stack(database_url: str, simulators: dict[str, str]) -> AsyncIterator[Stack]:
+    """A stack whose sources may take 30 s: the test below holds the zaken list back until it has
+    seen the /statussen calls arrive, which on a loaded machine can outlast the usual 1 s deadline."""
+    async with running_stack(database_url, simulators, source_deadline_seconds=30.0) as stack:
+        yield stack
+
+
 @pytest.mark.postgres
 async def test_zaken_answers_a_klantbeeld_in_one_round_trip(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch
+    patient_stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One zaken request with everything expanded (zaaktype, status, statustype, rollen, resultaat);
     the catalogi names are cached. The Zaken API cannot embed a zaak's whole status history, so the
     adapter remembers the URLs of the subject's zaken under its pseudonym (an identity map, also with
     the source cache off) and asks /statussen for them together with the zaken list: no request
     waits for another's answer. (Cold, the first view asks /statussen after the list.)"""
+    stack = patient_stack
     adapter = stack.app.state.services.sources.adapters["zaken"]
     list_zaken = adapter.zaken_of
     seen_before_list: list[int] = []
