@@ -48,15 +48,19 @@ StackFactory = Callable[..., Awaitable[Stack]]
 
 @contextlib.asynccontextmanager
 async def running_stack(
-    database_url: str, simulators: dict[str, str], *, source_deadline_seconds: float = 1.0
+    database_url: str, simulators: dict[str, str], **overrides: Any
 ) -> AsyncIterator[Stack]:
-    """DGKB of its own (a fresh database) over the session's simulators, on a real socket."""
+    """DGKB of its own (a fresh database) over the session's simulators, on a real socket;
+    `overrides` are settings (e.g. a longer source deadline, a Redis URL)."""
     settings = Settings(
-        env=Environment.TEST,
-        database_url=database_url,
-        port=0,
-        source_deadline_seconds=source_deadline_seconds,
-        notify_base_url=simulators.get("notifynl", ""),  # outbound messages to the NotifyNL simulator
+        **{
+            "env": Environment.TEST,
+            "database_url": database_url,
+            "port": 0,
+            "source_deadline_seconds": 1.0,
+            "notify_base_url": simulators.get("notifynl", ""),  # outbound messages to the NotifyNL simulator
+            **overrides,
+        }
     )
     app = create_app(settings, source_overrides=rebase_sources(settings, simulators))
     async with (

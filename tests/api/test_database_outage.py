@@ -17,13 +17,8 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from dgkb.app import create_app
-from dgkb.runner import rebase_sources
-from dgkb.settings import Environment, Settings
-from dgkb.simulators.serve import serve_in_background
 from dgkb.store.errors import database_unavailable
-from tests.api.conftest import GEMEENTE, Stack, open_contact
-from tests.clients import http_client
+from tests.api.conftest import GEMEENTE, Stack, open_contact, running_stack
 from tests.conftest import PG_URL, fresh_database_url
 
 needs_postgres = pytest.mark.skipif(not PG_URL, reason="DGKB_TEST_DATABASE_URL is not set (CI sets it)")
@@ -109,19 +104,10 @@ async def proxy() -> AsyncIterator[TcpProxy]:
 @pytest.fixture
 async def pg_stack(tmp_path: Path, simulators: dict[str, str], proxy: TcpProxy) -> AsyncIterator[Stack]:
     url = make_url(await fresh_database_url("postgresql", tmp_path)).set(host="127.0.0.1", port=proxy.port)
-    settings = Settings(
-        env=Environment.TEST,
-        database_url=url.render_as_string(hide_password=False),
-        port=0,
-        source_deadline_seconds=2.0,
-    )
-    app = create_app(settings, source_overrides=rebase_sources(settings, simulators))
-    async with (
-        app.router.lifespan_context(app),
-        serve_in_background(app) as (_, api),
-        http_client(base_url=api) as client,
-    ):
-        yield Stack(api=api, simulators=simulators, settings=settings, client=client, app=app)
+    async with running_stack(
+        url.render_as_string(hide_password=False), simulators, source_deadline_seconds=2.0
+    ) as stack:
+        yield stack
 
 
 @pytest.fixture

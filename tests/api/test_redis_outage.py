@@ -13,15 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dgkb.app import create_app
 from dgkb.domain.identifiers import Subject
 from dgkb.events.notificaties import Deduper
 from dgkb.federation.cache import RedisCache
 from dgkb.federation.redis_guard import RedisGuard, RedisUnavailable
-from dgkb.runner import rebase_sources
-from dgkb.settings import Environment, Settings
-from dgkb.simulators.serve import serve_in_background
-from tests.api.conftest import GEMEENTE, Stack, open_contact, sections
+from tests.api.conftest import GEMEENTE, Stack, open_contact, running_stack, sections
 from tests.clients import http_client
 from tests.conftest import fresh_database_url
 from tests.servers import OwnServer, free_port, needs_redis_server, own_redis
@@ -43,21 +39,14 @@ async def redis_stack(
     tmp_path: Path, simulators: dict[str, str], redis_server: OwnServer
 ) -> AsyncIterator[Stack]:
     """DGKB with its source cache in the test's own Redis (the zaken answers are cached)."""
-    settings = Settings(
-        env=Environment.TEST,
-        database_url=await fresh_database_url("sqlite", tmp_path),
-        port=0,
+    async with running_stack(
+        await fresh_database_url("sqlite", tmp_path),
+        simulators,
         source_deadline_seconds=2.0,
         redis_url=f"redis://127.0.0.1:{redis_server.port}/0",
         redis_retry_after_seconds=0.05,
-    )
-    app = create_app(settings, source_overrides=rebase_sources(settings, simulators))
-    async with (
-        app.router.lifespan_context(app),
-        serve_in_background(app) as (_, api),
-        http_client(base_url=api) as client,
-    ):
-        yield Stack(api=api, simulators=simulators, settings=settings, client=client, app=app)
+    ) as stack:
+        yield stack
 
 
 def redis_cache(stack: Stack) -> RedisCache:
