@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from dgkb import __version__
+from dgkb.api import health as health_probes
 from dgkb.api import problems
 from dgkb.api.authzen import router as authzen_router
 from dgkb.api.dev_issuer import DevIssuer, dev_issuer_router
@@ -171,6 +172,7 @@ def create_app(
     app.include_router(zoeken.router, prefix=API_PREFIX)
     app.include_router(notificaties_api.router, prefix=API_PREFIX)
     app.include_router(authzen_router)
+    app.include_router(health_probes.router)  # /health/live, /health/ready: operational, not API
     if dev_issuer is not None:
         app.include_router(
             dev_issuer_router(

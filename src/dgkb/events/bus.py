@@ -176,6 +176,11 @@ class NatsBus:
         self._spawn(self._maintain())
 
     @property
+    def connected(self) -> bool:
+        """Connected to NATS now (the readiness probe: down means degraded, not unready)."""
+        return self._nc is not None and self._nc.is_connected
+
+    @property
     def pending(self) -> int:
         """Events accepted while the bus was down, not yet published for the other processes."""
         return len(self._pending)
