@@ -88,9 +88,12 @@ def create_app(
         dev_issuer = DevIssuer(
             issuer=f"{settings.base_url}/dev-issuer",
             audience=settings.oidc_audience,
-            key_file=settings.config_dir.parent / "var" / "dev-issuer-key.pem"
-            if settings.env.value == "development"
-            else None,
+            key_file=settings.dev_issuer_key_file
+            or (
+                settings.config_dir.parent / "var" / "dev-issuer-key.pem"
+                if settings.env.value == "development"
+                else None
+            ),
             production=settings.is_production,
         )
     test_broker = None
