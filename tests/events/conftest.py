@@ -185,6 +185,8 @@ class SseClient:
                             self.last_event_id = event_id
                         await self.frames.put((event, json.loads("\n".join(data))))
                         event, data, event_id = "message", [], None
+        except httpx.TransportError as exc:  # the server (or its node) went away mid-stream
+            await self.frames.put(("broken", type(exc).__name__))
         finally:
             self.closed.set()
 
