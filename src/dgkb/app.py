@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from dgkb import __version__
+from dgkb.api import health as health_probes
 from dgkb.api import problems
 from dgkb.api.authzen import router as authzen_router
 from dgkb.api.dev_issuer import DevIssuer, dev_issuer_router
@@ -87,9 +88,12 @@ def create_app(
         dev_issuer = DevIssuer(
             issuer=f"{settings.base_url}/dev-issuer",
             audience=settings.oidc_audience,
-            key_file=settings.config_dir.parent / "var" / "dev-issuer-key.pem"
-            if settings.env.value == "development"
-            else None,
+            key_file=settings.dev_issuer_key_file
+            or (
+                settings.config_dir.parent / "var" / "dev-issuer-key.pem"
+                if settings.env.value == "development"
+                else None
+            ),
             production=settings.is_production,
         )
     test_broker = None
@@ -171,6 +175,7 @@ def create_app(
     app.include_router(zoeken.router, prefix=API_PREFIX)
     app.include_router(notificaties_api.router, prefix=API_PREFIX)
     app.include_router(authzen_router)
+    app.include_router(health_probes.router)  # /health/live, /health/ready: operational, not API
     if dev_issuer is not None:
         app.include_router(
             dev_issuer_router(

@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     # The employee's identificatie in the zaaksysteem (ZGW medewerker identificatie), for binding a
     # case worker to the zaken that name them as behandelaar; falls back to `sub` when absent.
     oidc_employee_claim: str = "medewerker_identificatie"
+    # The dev issuer's signing key (never in production). Empty: var/dev-issuer-key.pem in
+    # development, a fresh key per process otherwise, so a token of one node is invalid on another.
+    # Nodes behind one load balancer (a test topology) name one file here, made by the first to start.
+    dev_issuer_key_file: Path | None = None
 
     # DigiD and eHerkenning (issue 9): ID tokens of the organisation's broker (NL GOV OIDC profile).
     # Empty issuer outside production = the built-in test broker (/test-broker, never trusted in

@@ -207,6 +207,14 @@ class RedisCache:
     def describe(self) -> dict[str, Any]:
         return {"soort": "redis", **describe(self.guard.health()), **self.stats.describe()}
 
+    async def reachable(self) -> bool:
+        """One PING within the guard's budget (the readiness probe); False while Redis is left alone."""
+        try:
+            await self.guard.call(lambda redis: redis.ping())
+        except RedisUnavailable:
+            return False
+        return True
+
     async def aclose(self) -> None:
         await self.guard.aclose()
 

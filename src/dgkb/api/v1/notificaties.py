@@ -167,7 +167,9 @@ async def ontvang_cloudevent(request: Request, changes: ChangesDep, _: SenderDep
     "/contacten/{contact_id}/gebeurtenissen",
     responses={
         200: {
-            "description": "Server-Sent Events: `bijgewerkt` (data: categorieen, bron, op), `beeindigd`",
+            "description": "Server-Sent Events: `bijgewerkt` (data: categorieen, bron, op; met een id), "
+            "`beeindigd`. Wie opnieuw verbindt met de header `Last-Event-ID` krijgt eerst de gemiste "
+            "gebeurtenissen, gefilterd op wat het doel van het contact nu toestaat.",
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
         },
         400: {"description": "Ongeldige invoer"},
@@ -199,7 +201,13 @@ async def gebeurtenissen(
         return frozenset(cd.category for cd in (await klantbeeld.decide(ctx)).permitted)
 
     stream = view_updates(
-        hub, subject_key, context, current=current, permitted=permitted, heartbeat=heartbeat
+        hub,
+        subject_key,
+        context,
+        current=current,
+        permitted=permitted,
+        heartbeat=heartbeat,
+        last_event_id=request.headers.get("last-event-id"),  # a reconnect: replay what was missed
     )
     return StreamingResponse(
         stream,
