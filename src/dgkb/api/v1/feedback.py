@@ -7,11 +7,11 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, status
-from pydantic import ConfigDict, Field, StrictInt, WithJsonSchema
+from pydantic import ConfigDict, Field, WithJsonSchema
 
 from dgkb.api.deps import ActorDep, TraceDep
 from dgkb.api.v1.contacten import RESPONSES
-from dgkb.api.v1.schemas import Camel
+from dgkb.api.v1.schemas import Camel, JsonInt
 from dgkb.composition.deps import ContactsDep, FeedbackDep
 from dgkb.domain.channels import Kanaal
 from dgkb.feedback.handling import MAX_EXTENSION_WEEKS
@@ -22,7 +22,7 @@ router = APIRouter(tags=["beleving en feedback"])
 
 class BeoordelingNieuw(Camel):
     contact_id: str = Field(max_length=36)
-    score: StrictInt = Field(ge=0, le=10, description="0–10, zoals NPS")
+    score: JsonInt = Field(ge=0, le=10, description="0–10, zoals NPS")
     toelichting: str | None = Field(default=None, max_length=1000)
     onderwerp: str | None = Field(default=None, max_length=200)
 
@@ -94,7 +94,7 @@ def _outcome_rule(schema: dict[str, Any], *, klacht: bool) -> None:
 
 
 class Verdaging(Camel):
-    weken: StrictInt = Field(default=MAX_EXTENSION_WEEKS, ge=1, le=MAX_EXTENSION_WEEKS)
+    weken: JsonInt = Field(default=MAX_EXTENSION_WEEKS, ge=1, le=MAX_EXTENSION_WEEKS)
     toelichting: str = Field(min_length=1, max_length=1000, description="Waarom de afhandeling langer duurt")
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, WithJsonSchema, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from dgkb.api.openapi_constraints import exactly_one
@@ -46,6 +54,16 @@ AttestedAssurance = Annotated[
     WithJsonSchema({"type": "string", "enum": [Assurance.GEEN.value, Assurance.CONTROLEVRAGEN.value]}),
 ]
 SUBJECT_WAYS = {"bsn": ["bsn"], "kvkNummer": ["kvkNummer"], "vestigingsnummer": ["vestigingsnummer"]}
+
+
+def _json_integer(v: Any) -> Any:
+    # as JSON Schema's "integer": 7 and 7.0, not "7" or true (pydantic's lax mode would take those)
+    if isinstance(v, str | bytes | bool):
+        raise ValueError("geef een geheel getal")
+    return v
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
 
 
 def aware_moment(v: datetime | None, example: str) -> datetime | None:
@@ -241,7 +259,7 @@ class ToegangslogZoekvraag(Camel):
     verwerkingsactiviteit: str | None = Field(default=None, max_length=500)
     vanaf: datetime | None = None
     tot: datetime | None = None
-    limiet: StrictInt = Field(default=50, ge=1, le=500)
+    limiet: JsonInt = Field(default=50, ge=1, le=500)
     cursor: str | None = Field(default=None, max_length=500)
 
     @field_validator("bsn")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter
-from pydantic import ConfigDict, Field, StrictInt, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from dgkb.api.deps import ActorDep, TraceDep
 from dgkb.api.openapi_constraints import exactly_one
 from dgkb.api.v1.contacten import RESPONSES
-from dgkb.api.v1.schemas import Camel
+from dgkb.api.v1.schemas import Camel, JsonInt
 from dgkb.composition.deps import ContactsDep, SearchDep
 from dgkb.search.query import QueryKind, SearchQuery, parse_query
 from dgkb.search.service import SearchScope
@@ -38,7 +38,7 @@ class Zoekvraag(Camel):
     geslachtsnaam: str | None = Field(default=None, max_length=200)
     geboortedatum: date | None = None
     postcode: str | None = Field(default=None, pattern=r"^\d{4}\s?[A-Za-z]{2}$")
-    huisnummer: StrictInt | None = Field(default=None, ge=1, le=99999)
+    huisnummer: JsonInt | None = Field(default=None, ge=1, le=99999)
     # as the search box reads them (dgkb.search.query): 8 to 15 digits with the usual separators; an
     # address with one @ and no spaces. Anything else would reach the source as a malformed query.
     telefoonnummer: str | None = Field(
