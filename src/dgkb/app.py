@@ -24,6 +24,7 @@ from dgkb.api.middleware import (
     ApiHeadersMiddleware,
     BodyLimitMiddleware,
 )
+from dgkb.api.openapi_constraints import document_constraints
 from dgkb.api.test_broker import TEST_BROKER_PATH, TestBroker, test_broker_router
 from dgkb.api.v1 import (
     bevestigingen,
@@ -241,6 +242,7 @@ def _document_responses(schema: dict[str, Any]) -> None:
     components.setdefault("schemas", {}).update(copy.deepcopy(problems.OPENAPI_SCHEMAS))
     header_ref = {"$ref": f"#/components/headers/{API_VERSION_HEADER}"}
     problem_content = {problems.PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    document_constraints(schema, problem_content=problem_content)  # NUL, 413 (api/openapi_constraints.py)
     for item in schema.get("paths", {}).values():
         for method, operation in item.items():
             if method not in HTTP_METHODS:

@@ -50,6 +50,14 @@ class ContactError(DomainError):
     reason = "CONTACT_INVALID"
 
 
+class SubjectUnknown(ContactError):
+    """A valid identifier of nobody the base registry knows: nothing to identify (404, the field named)."""
+
+    code = "contact.subject_unknown"
+    status = 404
+    reason = "SUBJECT_UNKNOWN"
+
+
 class ContactNotFound(ContactError):
     code = "contact.not_found"
     status = 404
@@ -402,7 +410,7 @@ class ContactService:
             name=_audit_name("klant identificeren", assurance, evidence),
         )
         if not facts.exists:
-            raise ContactError("Deze klant is niet gevonden in de basisregistratie.", field=field)
+            raise SubjectUnknown("Deze klant is niet gevonden in de basisregistratie.", field=field)
         async with self._db.transaction() as session:
             bound = await self._repo.bind_subject(
                 session,
