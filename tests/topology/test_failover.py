@@ -6,6 +6,9 @@ Redis and a NATS of their own, behind the shipped HAProxy configuration (tests/t
 - Under steady klantbeeld load one node is killed (-9): no klantbeeld request through HAProxy fails;
   a contact started on the dead node goes on at the others; an SSE client of the dead node
   reconnects with Last-Event-ID and gets the event it missed (replayed from JetStream), then live ones.
+- Under the same load Redis is killed (then started again) and NATS restarted: every node stays in
+  the pool (ready, the component reported unavailable) and no klantbeeld request fails. This is the
+  short version of bench/failover.py for CI; the PostgreSQL restart is in tests/api/test_database_outage.py.
 
 Slow (starting three nodes takes most of it): one topology for the module, in one xdist group.
 """
@@ -15,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
 import httpx
@@ -220,3 +223,82 @@ async def test_the_killed_node_comes_back_into_the_pool(top: Topology) -> None:
         await node.start()
         await node.ready()
     await asyncio.wait_for(top.all_up(), 60)
+
+
+async def _load_through(
+    top: Topology, auth: dict[str, str], contacts: list[str], fault: Callable[[], Awaitable[None]]
+) -> list[int | str]:
+    """Every contact's klantbeeld read again and again through HAProxy while `fault` runs, and for
+    30 requests after it: the status (or the error) of each request."""
+    results: list[int | str] = []
+    stop = asyncio.Event()
+    enough = asyncio.Event()
+    wanted = 10**9
+
+    async def reader(contact: str) -> None:
+        async with httpx.AsyncClient(base_url=top.url, headers=auth, timeout=30) as client:
+            while not stop.is_set():
+                try:
+                    resp = await client.get(f"/api/v1/contacten/{contact}/klantbeeld")
+                    results.append(resp.status_code)
+                except httpx.HTTPError as exc:
+                    results.append(type(exc).__name__)
+                if len(results) >= wanted:
+                    enough.set()
+
+    readers = [asyncio.create_task(reader(c)) for c in contacts]
+    try:
+        await fault()
+        wanted = len(results) + 30
+        await enough.wait()
+    finally:
+        stop.set()
+        await asyncio.gather(*readers)
+    return results
+
+
+async def _until_every_node(top: Topology, component: str, state: str) -> None:
+    """Until each running node's /health/ready (200 throughout: a node stays in the pool) says
+    `component` is `state`."""
+    seen: list[str] = []
+    async with httpx.AsyncClient(timeout=10) as client:
+        for _ in range(600):
+            answers = [await client.get(f"{n.url}/health/ready") for n in top.nodes if n.process]
+            assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+            seen = [a.json()["checks"][component] for a in answers]
+            if all(s == state for s in seen):
+                return
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"{component} never {state} on every node: {seen}")
+
+
+@needs_topology
+async def test_redis_killed_and_nats_restarted_under_load_fail_no_klantbeeld(top: Topology) -> None:
+    """The cache and the bus are optimisations of a node, not its foundations: with Redis killed
+    (then back) and NATS restarted (its stream lost), every node stays in the pool, reports the
+    component unavailable meanwhile, and no klantbeeld request through HAProxy fails."""
+    for node in top.nodes:  # the node killed earlier in this module is back
+        if node.process is None:
+            await node.start()
+            await node.ready()
+    await asyncio.wait_for(top.all_up(), 60)
+    auth = {"Authorization": f"Bearer {await top.token()}"}
+    async with httpx.AsyncClient(base_url=top.url, headers=auth, timeout=30) as lb:
+        contacts = [await open_contact(lb, LOPENDE_ZAAK) for _ in range(4)]
+
+    async def kill_redis() -> None:
+        await top.redis.stop()
+        await _until_every_node(top, "cache", "unavailable")
+        await top.redis.start()
+        await _until_every_node(top, "cache", "ok")
+
+    async def restart_nats() -> None:
+        await top.nats.stop()
+        await _until_every_node(top, "bus", "unavailable")
+        await top.nats.start()
+        await _until_every_node(top, "bus", "ok")
+
+    for fault in (kill_redis, restart_nats):
+        results = await _load_through(top, auth, contacts, fault)
+        failures = [r for r in results if r != 200]
+        assert not failures, f"{fault.__name__}: {len(failures)} of {len(results)} failed: {failures[:5]}"
