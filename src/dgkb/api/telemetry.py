@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hmac
 import itertools
+import logging
 import re
 import secrets
 import time
@@ -30,12 +31,14 @@ from dgkb.telemetry import metrics
 from dgkb.telemetry.logs import REQUEST
 from dgkb.telemetry.requests import TRACE_SCOPE_KEY
 from dgkb.telemetry.tracing import TRACING
+from dgkb.throttled_log import ThrottledLog
 
 REQUEST_ID_HEADER = b"x-request-id"
 # An id, not a message: letters, digits and -_.:, 8–64 long, and no run of 8 or more digits — a
 # caller's id is logged with every line, so a BSN (9 digits) must not ride in on it.
 _ID_SHAPE = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 _DIGITS = re.compile(r"\d{8}")
+_failures = ThrottledLog(logging.getLogger("dgkb.telemetry"))
 
 
 def _usable(value: bytes) -> str | None:
@@ -54,6 +57,7 @@ class RequestTelemetry:
         self.http = metrics.HttpMetrics()
         self._prefix = secrets.token_hex(4)
         self._counter = itertools.count(1)
+        self._templates: dict[int, tuple[object, str]] = {}  # route -> its full template, once
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -92,12 +96,45 @@ class RequestTelemetry:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            route = scope.get("route")
-            template: str = getattr(route, "path", None) or metrics.NO_ROUTE
-            self.http.child(method, template, status).observe(time.perf_counter() - started)
-            if span is not None:
-                span.finish(template, status)
             REQUEST.reset(token)
+            try:
+                template = self._template_of(scope)
+                self.http.child(method, template, status).observe(time.perf_counter() - started)
+                if span is not None:
+                    span.finish(template, status)
+            except Exception as exc:  # counting must never fail a request that was answered
+                _failures.warning(type(exc).__name__, "request telemetry failed (%s)", type(exc).__name__)
+
+    def _template_of(self, scope: Scope) -> str:
+        route = scope.get("route")
+        if route is None:
+            return metrics.NO_ROUTE
+        # routes are not hashable (APIRoute): keyed by identity, the route kept so its id stays its own
+        entry = self._templates.get(id(route))
+        if entry is None or entry[0] is not route:
+            entry = self._templates[id(route)] = (route, _template(route, scope))
+        return entry[1]
+
+
+def _template(route: object, scope: Scope) -> str:
+    """The full path template of the route that answered (`/api/v1/contacten/{contact_id}`).
+
+    The router gives the matched route with its path relative to where it was included (`/api/v1`
+    is the prefix of an included router): the prefix is the part of the concrete path before what
+    the route's own pattern matches. It is static text when the route's own parameters are all the
+    request's path parameters; otherwise it held a value, and only the relative template is used."""
+    relative = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if not isinstance(relative, str) or not relative:
+        return metrics.NO_ROUTE
+    regex = getattr(route, "path_regex", None)
+    path: str = scope.get("path", "")
+    own = set(getattr(route, "param_convertors", {}) or {})
+    if regex is None or set(scope.get("path_params", {}) or {}) - own:
+        return relative
+    for i, char in enumerate(path):
+        if char == "/" and regex.match(path[i:]):
+            return path[:i] + relative
+    return relative
 
 
 def metrics_route(token: str) -> APIRouter:
