@@ -157,7 +157,8 @@ def create_app(
             await stop_realtime()
             await services.aclose()
             await database.dispose()
-            telemetry.stop()
+            # in a thread: the exporter sends what it still holds, which may take its timeout
+            await asyncio.to_thread(telemetry.stop)
 
     app = FastAPI(
         title="DGKB — Doelmatig Geïntegreerd Klantbeeld",

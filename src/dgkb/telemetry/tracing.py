@@ -19,6 +19,8 @@ from __future__ import annotations
 import os
 from typing import Protocol
 
+from dgkb.domain.errors import InvalidConfiguration
+
 OTEL_ENDPOINT_ENV = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 
 
@@ -66,8 +68,16 @@ def start(setting: str, *, service_version: str) -> bool:
     if TRACING.active is not None or not endpoint_configured(setting):
         return False
     # Imported here on purpose: the SDK and the exporter (protobuf, requests, a thread) cost memory
-    # and start-up time that an installation without a trace collector should never pay.
-    from dgkb.telemetry.otlp import OtlpTracer
+    # and start-up time that an installation without a trace collector should never pay; they are
+    # the optional extra `dgkb[otlp]`.
+    try:
+        from dgkb.telemetry.otlp import OtlpTracer
+    except ImportError as exc:
+        raise InvalidConfiguration(
+            f"traces zijn ingesteld (DGKB_OTLP_ENDPOINT of OTEL_EXPORTER_OTLP_ENDPOINT), maar de "
+            f"OpenTelemetry-pakketten ontbreken ({exc.name}): installeer dgkb[otlp]",
+            field="DGKB_OTLP_ENDPOINT",
+        ) from None
 
     TRACING.active = OtlpTracer(setting or None, service_version=service_version)
     return True
