@@ -44,7 +44,7 @@ def otlp_receiver() -> Iterator[Receiver]:
     receiver = Receiver(url="")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             if self.path != "/v1/traces":
                 self.send_response(404)
@@ -108,20 +108,22 @@ async def test_spans_arrive_with_source_calls_as_children_and_no_personal_data(
     database_url: str, simulators: dict[str, str]
 ) -> None:
     with otlp_receiver() as receiver:
-        async with running_stack(database_url, simulators, otlp_endpoint=receiver.url) as stack:
-            async with await stack.as_user("kcm-anna") as anna:
-                contact = await open_contact(anna, LOPENDE_ZAAK, bsn=BSN)
-                async with httpx.AsyncClient(timeout=10) as c:
-                    await c.delete(f"{stack.simulators['zaken']}/_sim/requests")
-                resp = await anna.get(
-                    f"/api/v1/contacten/{contact}/klantbeeld",
-                    headers={"traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"},
-                )
-                assert resp.status_code == 200
-                assert resp.json()["traceId"] == CALLER_TRACE
-                async with httpx.AsyncClient(timeout=10) as c:
-                    seen = (await c.get(f"{stack.simulators['zaken']}/_sim/requests")).json()
-        # the lifespan's end exports what is still buffered
+        async with (
+            running_stack(database_url, simulators, otlp_endpoint=receiver.url) as stack,
+            await stack.as_user("kcm-anna") as anna,
+        ):
+            contact = await open_contact(anna, LOPENDE_ZAAK, bsn=BSN)
+            async with httpx.AsyncClient(timeout=10) as c:
+                await c.delete(f"{stack.simulators['zaken']}/_sim/requests")
+            resp = await anna.get(
+                f"/api/v1/contacten/{contact}/klantbeeld",
+                headers={"traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"},
+            )
+            assert resp.status_code == 200
+            assert resp.json()["traceId"] == CALLER_TRACE
+            async with httpx.AsyncClient(timeout=10) as c:
+                seen = (await c.get(f"{stack.simulators['zaken']}/_sim/requests")).json()
+        # the lifespan's end exported what was still buffered
     assert receiver.content_types == {"application/x-protobuf"}
     traced = [s for s in receiver.spans if s.trace_id.hex() == CALLER_TRACE]
     (server,) = [s for s in traced if s.kind == Span.SPAN_KIND_SERVER]
