@@ -84,24 +84,15 @@ def attributes(span: Span) -> dict[str, Any]:
 
 
 def personal_data() -> set[str]:
-    """Every BSN, name and street of the fictitious world the simulators serve."""
-    world = build_world()
+    """Every BSN, name, street, postcode, e-mail address and phone number of the fictitious world
+    the simulators serve."""
     found: set[str] = set()
-    for person in world.persons:
-        found.add(person.bsn)
-        text = json.dumps(person, default=lambda o: getattr(o, "__dict__", str(o)))
-        for key in ("geslachtsnaam", "voornamen", "straat"):
-            for value in _values(json.loads(text), key):
-                found.add(value)
-    return {v for v in found if isinstance(v, str) and len(v) >= 4}
-
-
-def _values(node: Any, key: str) -> list[Any]:
-    if isinstance(node, dict):
-        return [v for k, v in node.items() if k == key] + [x for v in node.values() for x in _values(v, key)]
-    if isinstance(node, list):
-        return [x for v in node for x in _values(v, key)]
-    return []
+    for person in build_world().persons:
+        found |= {person.bsn, person.geslachtsnaam, person.volledige_naam, *person.voornamen.split()}
+        if person.address is not None:
+            found |= {person.address.straat, person.address.postcode}
+        found |= {str(a) for a in (*person.emailadressen, *person.telefoonnummers)}
+    return {v for v in found if len(v) >= 4}
 
 
 async def test_spans_arrive_with_source_calls_as_children_and_no_personal_data(
