@@ -136,7 +136,9 @@ def test_json_lines_name_an_exception_by_type_and_frames_never_its_message() -> 
     logger = logging.getLogger("dgkb.test-json")
     logger.addHandler(handler)
     logger.propagate = False
-    token = logs.REQUEST.set(("r-1", TRACE))
+    token = logs.REQUEST.set(
+        ("r-1", {"headers": [(b"traceparent", f"00-{TRACE}-00f067aa0ba902b7-01".encode())]})
+    )
     try:
         try:
             raise ValueError(f"geen persoon met bsn {BSN}")

@@ -75,14 +75,12 @@ class RequestTelemetry:
             request_id = f"{self._prefix}-{next(self._counter):x}"
         method: str = scope["method"]
         tracer = TRACING.active
-        if tracer is None:
-            span = None
-            trace = Trace.from_traceparent(traceparent)
-        else:
+        span = None
+        if tracer is not None:
             span = tracer.server(method, traceparent)
-            trace = Trace(trace_id=span.trace_id, span_id=span.span_id)
-        scope[TRACE_SCOPE_KEY] = trace
-        token = REQUEST.set((request_id, trace.trace_id))
+            scope[TRACE_SCOPE_KEY] = Trace(trace_id=span.trace_id, span_id=span.span_id)
+        # without traces the request's Trace is made only when something asks for it (telemetry.requests)
+        token = REQUEST.set((request_id, scope))
         header = (REQUEST_ID_HEADER, request_id.encode())
         status = 500  # what FailureGuard answers when nothing was sent
 

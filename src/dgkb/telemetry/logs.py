@@ -14,13 +14,17 @@ import logging
 import sys
 import time
 import traceback
+from collections.abc import MutableMapping
 from contextvars import ContextVar
-from typing import Literal
+from typing import Any, Literal
+
+from dgkb.telemetry.requests import scope_trace
 
 LogFormat = Literal["text", "json"]
 
-# (request id, trace id) of the request being handled; set by dgkb.api.telemetry
-REQUEST: ContextVar[tuple[str, str] | None] = ContextVar("dgkb_request", default=None)
+# (request id, ASGI scope) of the request being handled; set by dgkb.api.telemetry. The scope, not
+# the trace id: the trace is made only when a log line (or a route) asks for it.
+REQUEST: ContextVar[tuple[str, MutableMapping[str, Any]] | None] = ContextVar("dgkb_request", default=None)
 
 # loggers that write request URLs (with a BSN in a path or query) at INFO
 QUIET_LOGGERS = ("httpx", "httpcore", "urllib3", "aiohttp.access", "uvicorn.access", "_granian.access")
@@ -39,7 +43,8 @@ class JsonFormatter(logging.Formatter):
         }
         ids = REQUEST.get()
         if ids is not None:
-            entry["request_id"], entry["trace_id"] = ids
+            entry["request_id"] = ids[0]
+            entry["trace_id"] = scope_trace(ids[1]).trace_id
         if record.exc_info and record.exc_info[0] is not None:
             entry["error"] = record.exc_info[0].__name__
             entry["stack"] = "".join(traceback.format_tb(record.exc_info[2]))
