@@ -10,6 +10,7 @@ category the viewer's purpose does not allow.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -21,6 +22,7 @@ from dgkb.domain.context import RequestContext
 from dgkb.events.bus import ChangeEvent
 from dgkb.events.history import parse_position, sse_id
 from dgkb.events.hub import ChangeHub
+from dgkb.telemetry.metrics import SSE_STREAMS
 from dgkb.throttled_log import ThrottledLog
 
 HEARTBEAT_SECONDS = 15.0
@@ -51,6 +53,16 @@ def check_delays(heartbeat: float, rng: random.Random | None = None) -> Iterator
     yield heartbeat * draw.uniform(*FIRST_CHECK)
     while True:
         yield heartbeat * draw.uniform(*LATER_CHECKS)
+
+
+@contextlib.asynccontextmanager
+async def _counted_open() -> AsyncIterator[None]:
+    """An open stream, in `dgkb_sse_streams_open` for as long as it is open."""
+    SSE_STREAMS.inc()
+    try:
+        yield
+    finally:
+        SSE_STREAMS.dec()
 
 
 async def view_updates(
@@ -95,7 +107,7 @@ async def view_updates(
     ctx = context
     delays = check_delays(heartbeat, rng)
     held: deque[ChangeEvent] = deque(maxlen=HELD_EVENTS)  # arrived while checks failed
-    async with hub.subscribe(subject_key, context=context) as events:
+    async with hub.subscribe(subject_key, context=context) as events, _counted_open():
         yield b"retry: 3000\n: verbonden\n\n"
         position = parse_position(last_event_id)
         replayed: set[str] = set()

@@ -27,6 +27,7 @@ from dgkb.federation.redis_guard import (
     RedisUnavailable,
     describe,
 )
+from dgkb.telemetry.metrics import CACHE_HIT, CACHE_MISS, CACHE_UNAVAILABLE
 
 CachedAnswer = Mapping[str, Any]
 
@@ -79,14 +80,17 @@ class MemoryCache:
         entry = self._entries.get(key)
         if entry is None:
             self.stats.misses += 1
+            CACHE_MISS.inc()
             return None
         expires, _, value = entry
         if expires < time.monotonic():
             self._drop(key)
             self.stats.misses += 1
+            CACHE_MISS.inc()
             return None
         self._entries.move_to_end(key)
         self.stats.hits += 1
+        CACHE_HIT.inc()
         return value
 
     async def set(self, key: str, subject_key: str, value: CachedAnswer, ttl: float) -> None:
@@ -154,11 +158,14 @@ class RedisCache:
             raw = await self.guard.call(lambda r: r.get(key))
         except RedisUnavailable:
             self.stats.unavailable += 1
+            CACHE_UNAVAILABLE.inc()
             return None
         if raw is None:
             self.stats.misses += 1
+            CACHE_MISS.inc()
             return None
         self.stats.hits += 1
+        CACHE_HIT.inc()
         value: CachedAnswer = json.loads(raw)
         return value
 
