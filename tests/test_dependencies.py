@@ -34,7 +34,10 @@ def _api_routes(routes: list[Any]) -> Iterator[APIRoute]:
 
 
 def _runs_on_the_loop(call: Any) -> bool:
-    return inspect.iscoroutinefunction(call) or inspect.iscoroutinefunction(getattr(call, "__call__", None))
+    if inspect.isfunction(call) or inspect.ismethod(call):
+        return inspect.iscoroutinefunction(call)
+    # an instance used as a dependency (HTTPBearer): its __call__; a class would be built in a thread
+    return not inspect.isclass(call) and inspect.iscoroutinefunction(type(call).__call__)
 
 
 def test_every_endpoint_and_dependency_is_async(tmp_path: Path) -> None:
