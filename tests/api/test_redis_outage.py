@@ -99,7 +99,8 @@ async def test_redis_refusing_connections_is_a_miss_not_a_failed_view(
     # loaded machine a call caught in the stop may end by the 50 ms timeout instead (its own line)
     refused = [line for line in lines if "ConnectionError" in line]
     assert len(refused) == 1, lines
-    assert len(lines) - len(refused) <= 1 and all("ConnectionError" in x or "Timeout" in x for x in lines), lines
+    assert len(lines) - len(refused) <= 1, lines
+    assert all("ConnectionError" in x or "Timeout" in x for x in lines), lines
     assert BSN not in caplog.text
 
 
