@@ -10,7 +10,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from dgkb import __version__
@@ -24,7 +24,8 @@ from dgkb.api.middleware import (
     ApiHeadersMiddleware,
     BodyLimitMiddleware,
 )
-from dgkb.api.openapi_constraints import document_constraints
+from dgkb.api.openapi_constraints import document_constraints, document_rate_limits
+from dgkb.api.ratelimit import ClientAddress, RateLimiter, RateLimits, parse_networks, parse_rate_limits
 from dgkb.api.test_broker import TEST_BROKER_PATH, TestBroker, test_broker_router
 from dgkb.api.v1 import (
     bevestigingen,
@@ -49,6 +50,7 @@ from dgkb.composition.root import (
     test_broker_key_file,
 )
 from dgkb.events.service import start_realtime
+from dgkb.federation.redis_guard import RedisGuard
 from dgkb.identity.broker_client import PublicLogin
 from dgkb.settings import Settings
 from dgkb.store.db import Database, is_sqlite
@@ -77,6 +79,22 @@ def database_pool(settings: Settings) -> dict[str, int]:
     if is_sqlite(settings.database_url):
         return {}
     return {"pool_size": settings.database_pool_size, "max_overflow": settings.database_max_overflow}
+
+
+def rate_limiter_of(settings: Settings) -> RateLimiter:
+    """The rate limiter of this process: shared through Redis when configured (guarded by its own
+    short timeouts: a Redis outage falls back to this process's memory, never a failed request)."""
+    guard = None
+    if settings.redis_url:
+        guard = RedisGuard(
+            settings.redis_url,
+            name="ratelimit",
+            connect_timeout=settings.redis_connect_timeout_seconds,
+            timeout=settings.redis_timeout_seconds,
+            retry_after=settings.redis_retry_after_seconds,
+            log_interval=settings.error_log_interval_seconds,
+        )
+    return RateLimiter(parse_rate_limits(settings.rate_limits), redis=guard)
 
 
 def create_app(
@@ -111,6 +129,9 @@ def create_app(
             acting_person_claim=settings.eherkenning_acting_person_claim,
         )
 
+    rate_limiter = rate_limiter_of(settings)
+    client_address = ClientAddress(parse_networks(settings.trusted_proxies))
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database(settings.database_url, **database_pool(settings))
@@ -133,6 +154,7 @@ def create_app(
                 await task
             await stop_realtime()
             await services.aclose()
+            await rate_limiter.aclose()
             await database.dispose()
 
     app = FastAPI(
@@ -147,7 +169,10 @@ def create_app(
         # NL API Design Rules /core/uri-version: the major version is part of the server URL, so the
         # documented paths are relative to /api/v1 (see _openapi).
         servers=[{"url": f"{settings.base_url}{API_PREFIX}", "description": "deze installatie"}],
+        # every route's rate limit (api/ratelimit.py), checked before the route's own dependencies
+        dependencies=[Depends(RateLimits(rate_limiter, client_address))],
     )
+    app.state.rate_limiter = rate_limiter  # its counters: requests limited, Redis fallbacks
     app.state.dev_issuer = dev_issuer  # None in production; tests mint crafted tokens with it
     # the staff's OIDC access tokens (API bearer tokens and console logins) are checked with this
     app.state.validator = staff_token_validator(
@@ -243,6 +268,8 @@ def _document_responses(schema: dict[str, Any]) -> None:
     header_ref = {"$ref": f"#/components/headers/{API_VERSION_HEADER}"}
     problem_content = {problems.PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     document_constraints(schema, problem_content=problem_content)  # NUL, 413 (api/openapi_constraints.py)
+    # 429: every operation but the status (the same paths api/ratelimit.py leaves free)
+    document_rate_limits(schema, problem_content=problem_content, free_paths=frozenset({"/status"}))
     for item in schema.get("paths", {}).values():
         for method, operation in item.items():
             if method not in HTTP_METHODS:

@@ -289,6 +289,8 @@ async def run_all(settings: Settings, *, with_simulators: bool, latency_ms: int,
             access_log=False,
             loop="auto",
             http="auto",
+            # the client is the peer; X-Forwarded-For only from DGKB_TRUSTED_PROXIES (api/ratelimit.py)
+            proxy_headers=False,
             timeout_graceful_shutdown=3,  # open event streams (SSE) never end by themselves
         )
         server = uvicorn.Server(config)

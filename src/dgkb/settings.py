@@ -42,6 +42,13 @@ SIMULATOR_PORTS: Mapping[str, int] = MappingProxyType(
 )
 SIMULATOR_HOST = "127.0.0.1"
 
+# Rate limits per route group (dgkb.api.ratelimit): ceilings against a runaway client or a copied token,
+# with room for the benchmarks (one account for ~50 agents) and the tests; lower them in production.
+DEFAULT_RATE_LIMITS = (
+    "klantbeeld=12000/minute;zoeken=6000/minute;schrijven=24000/minute;lezen=12000/minute;"
+    "web=3000/minute;notificaties=6000/minute"
+)
+
 
 class Environment(StrEnum):
     DEVELOPMENT = "development"
@@ -122,6 +129,13 @@ class Settings(BaseSettings):
     redis_connect_timeout_seconds: float = Field(default=0.05, gt=0, le=10)
     redis_timeout_seconds: float = Field(default=0.05, gt=0, le=10)
     redis_retry_after_seconds: float = Field(default=1.0, ge=0, le=300)
+    # Rate limits (dgkb.api.ratelimit, docs/productie.md): "group=N/period;…" over DEFAULT_RATE_LIMITS
+    # (groups klantbeeld, zoeken, schrijven, lezen per user; web, notificaties per client IP),
+    # "group=off" lifts one, "" or "off" all. Counted in Redis when `redis_url` is set. The client IP
+    # is taken from X-Forwarded-For only when the peer is in `trusted_proxies` (addresses or CIDR
+    # ranges, comma-separated; the shipped HAProxy sets `option forwardfor`).
+    rate_limits: str = DEFAULT_RATE_LIMITS
+    trusted_proxies: str = ""
     # An outage fails every request the same way: seconds between two log lines about the same kind
     # of failure (e.g. the database unreachable: 503 problems, one line per error type).
     error_log_interval_seconds: float = Field(default=60.0, ge=0, le=3600)
@@ -261,6 +275,7 @@ def get_settings(**overrides: Any) -> Settings:
 
 
 __all__ = [
+    "DEFAULT_RATE_LIMITS",
     "SIMULATOR_HOST",
     "SIMULATOR_PORTS",
     "Environment",
