@@ -224,6 +224,16 @@ def create_app(
     return app
 
 
+def begin_shutdown(app: FastAPI) -> None:
+    """The server was told to stop (SIGTERM): end every open event stream of this process now, each with
+    a reconnect hint (events.stream.RECONNECT), so its client moves to another node while requests in
+    progress finish. Servers wait for open connections before the lifespan ends: streams that never
+    end by themselves would hold the shutdown until the grace period runs out. Call on the app's loop."""
+    services = getattr(app.state, "services", None)
+    if services is not None:
+        services.hub.close()
+
+
 def _openapi(app: FastAPI, *, base_url: str) -> dict[str, Any]:
     """The OpenAPI document, conforming to the NL API Design Rules (tests/api/test_openapi_lint.py
     runs the official linter on it). FastAPI's output is adjusted to what the API actually does."""

@@ -140,6 +140,11 @@ class Settings(BaseSettings):
     # of failure (e.g. the database unreachable: 503 problems, one line per error type).
     error_log_interval_seconds: float = Field(default=60.0, ge=0, le=3600)
 
+    # Graceful shutdown (`dgkb run`): on SIGTERM the node stops accepting, ends open event streams with
+    # a reconnect hint (clients reconnect to another node), lets requests in progress finish, and
+    # cancels what still runs after this many seconds.
+    shutdown_grace_seconds: int = Field(default=10, ge=1, le=600)
+
     # Contact sessions expire after this many seconds without activity.
     session_idle_seconds: int = 15 * 60
     # Default deadline for one source call inside a klantbeeld request.
