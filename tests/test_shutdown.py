@@ -1,4 +1,5 @@
-"""Graceful shutdown of `dgkb run` (uvicorn), as an orchestrator does it: SIGTERM to a real process.
+"""Graceful shutdown of `dgkb run` (uvicorn) and `dgkb run --workers 1` (granian, the production
+server), as an orchestrator does it: SIGTERM to a real process.
 
 The node stops accepting connections, lets a klantbeeld in progress (a slow source) finish with 200,
 ends its open event streams with a reconnect hint (`retry:` + `event: herverbinden`, so EventSource
@@ -42,8 +43,8 @@ class Node:
 
 
 @contextlib.asynccontextmanager
-async def dgkb_run(tmp_path: Path, simulators: dict[str, str], **env: str) -> AsyncIterator[Node]:
-    """`dgkb run --no-simulators` on a free port, its sources at the session's simulators."""
+async def dgkb_run(tmp_path: Path, simulators: dict[str, str], *args: str, **env: str) -> AsyncIterator[Node]:
+    """`dgkb run --no-simulators` (and `args`) on a free port, its sources at the session's simulators."""
     config = tmp_path / "config"
     shutil.copytree(PROJECT_ROOT / "config", config)
     overrides = rebase_sources(Settings(), simulators)
@@ -65,7 +66,7 @@ async def dgkb_run(tmp_path: Path, simulators: dict[str, str], **env: str) -> As
     log = tmp_path / "dgkb-run.log"
     with log.open("wb") as out:
         process = await asyncio.create_subprocess_exec(
-            *DGKB, "run", "--no-simulators", "--port", str(port),
+            *DGKB, "run", "--no-simulators", "--port", str(port), *args,
             env=environment, stdout=out, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     api = f"http://127.0.0.1:{port}"
@@ -102,10 +103,14 @@ async def zaken_requests(simulators: dict[str, str]) -> int:
         return len((await c.get(f"{simulators['zaken']}/_sim/requests")).json())
 
 
+SERVERS = {"uvicorn": (), "granian": ("--workers", "1")}
+
+
+@pytest.mark.parametrize("server", list(SERVERS))
 async def test_sigterm_finishes_the_view_in_progress_and_sends_open_streams_elsewhere(
-    tmp_path: Path, simulators: dict[str, str]
+    tmp_path: Path, simulators: dict[str, str], server: str
 ) -> None:
-    async with dgkb_run(tmp_path, simulators, DGKB_SHUTDOWN_GRACE_SECONDS="10") as node:
+    async with dgkb_run(tmp_path, simulators, *SERVERS[server], DGKB_SHUTDOWN_GRACE_SECONDS="10") as node:
         async with httpx.AsyncClient(base_url=node.api, timeout=10) as anon:
             token = (await anon.post("/dev-issuer/token", json={"gebruiker": "kcm-anna"})).json()[
                 "access_token"
@@ -148,17 +153,26 @@ async def test_sigterm_finishes_the_view_in_progress_and_sends_open_streams_else
                 assert "event: herverbinden" in lines, lines
                 assert "retry: 500" in lines
                 assert lines.index("event: herverbinden") > lines.index(": verbonden")
-            # new connections are refused while the process still finishes the view
-            refused = False
-            while not refused and node.process.returncode is None:
-                try:
-                    async with httpx.AsyncClient(base_url=node.api, timeout=5) as fresh:
-                        await fresh.get("/api/v1/status")
-                except httpx.ConnectError:
-                    refused = True
-                await asyncio.sleep(0.02)
-            assert refused, "a new connection was accepted after SIGTERM"
-            assert not view.done() or view.result().status_code == 200
+            if server == "granian":
+                # the supervisor keeps the listening socket until its workers are done; a draining
+                # worker tells the load balancer to send nothing new
+                async with httpx.AsyncClient(base_url=node.api, timeout=5) as fresh:
+                    ready = await fresh.get("/health/ready")
+                assert ready.status_code == 503, ready.text
+                assert ready.json()["code"] == "server.stopping"
+                assert not view.done(), "the readiness check came while the view still ran"
+            else:
+                # new connections are refused while the process still finishes the view
+                refused = False
+                while not refused and node.process.returncode is None:
+                    try:
+                        async with httpx.AsyncClient(base_url=node.api, timeout=5) as fresh:
+                            await fresh.get("/api/v1/status")
+                    except httpx.ConnectError:
+                        refused = True
+                    await asyncio.sleep(0.02)
+                assert refused, "a new connection was accepted after SIGTERM"
+                assert not view.done() or view.result().status_code == 200
 
             answer = await view
             assert answer.status_code == 200, answer.text

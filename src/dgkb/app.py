@@ -7,6 +7,8 @@ import contextlib
 import copy
 import json
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -23,6 +25,8 @@ from dgkb.api.middleware import (
     API_VERSION_HEADER_OPENAPI,
     ApiHeadersMiddleware,
     BodyLimitMiddleware,
+    InFlight,
+    InFlightMiddleware,
 )
 from dgkb.api.openapi_constraints import document_constraints, document_rate_limits
 from dgkb.api.ratelimit import ClientAddress, RateLimiter, RateLimits, parse_networks, parse_rate_limits
@@ -158,6 +162,8 @@ def create_app(
     rate_limiter = rate_limiter_of(settings)
     client_address = ClientAddress(parse_networks(settings.trusted_proxies))
 
+    in_flight = InFlight()
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database(settings.database_url, **database_pool(settings))
@@ -174,9 +180,20 @@ def create_app(
         stop_realtime = await start_realtime(
             services.changes, services.klantbeeld, settings.reconcile_seconds
         )
+        if settings.drain_signal:
+            # a granian worker (dgkb.runner.serve_workers): the supervisor asks for a drain first
+            asyncio.get_running_loop().add_signal_handler(
+                signal.SIGUSR1, lambda: _spawn_drain(app, in_flight, settings.shutdown_grace_seconds)
+            )
         try:
             yield
         finally:
+            # Told to stop. Under uvicorn the requests have finished by now (it waits for them);
+            # a granian worker gets here at once, its requests still running on this loop: end the
+            # event streams (reconnect hint) and let the rest finish before their services close.
+            begin_shutdown(app)
+            if not await in_flight.drained(settings.shutdown_grace_seconds):
+                log.warning("shutdown: %d requests still running after the grace period", in_flight.count)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -260,8 +277,29 @@ def create_app(
     app.add_middleware(problems.FailureGuard, failures=failures)
     # outermost: request id, trace and latency of every request, the 500s of FailureGuard included
     app.add_middleware(RequestTelemetry)
+    app.add_middleware(InFlightMiddleware, tracker=in_flight)  # what a shutdown waits for
     app.openapi = lambda: _openapi(app, base_url=settings.base_url)  # type: ignore[method-assign]
     return app
+
+
+_drains: set[asyncio.Task[None]] = set()
+
+
+def _spawn_drain(app: FastAPI, in_flight: InFlight, grace: float) -> None:
+    task = asyncio.create_task(_drain_then_stop(app, in_flight, grace))
+    _drains.add(task)
+    task.add_done_callback(_drains.discard)
+
+
+async def _drain_then_stop(app: FastAPI, in_flight: InFlight, grace: float) -> None:
+    """SIGUSR1 in a granian worker, from its supervisor at SIGTERM: end the event streams (reconnect
+    hint), refuse readiness, let the requests in progress finish, then stop this worker the way granian
+    does (SIGTERM to itself). granian on its own closes every open connection at once, streams and
+    views in progress alike (tests/test_shutdown.py)."""
+    begin_shutdown(app)
+    if not await in_flight.drained(grace):
+        log.warning("shutdown: %d requests still running after the grace period", in_flight.count)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def begin_shutdown(app: FastAPI) -> None:
@@ -269,6 +307,7 @@ def begin_shutdown(app: FastAPI) -> None:
     a reconnect hint (events.stream.RECONNECT), so its client moves to another node while requests in
     progress finish. Servers wait for open connections before the lifespan ends: streams that never
     end by themselves would hold the shutdown until the grace period runs out. Call on the app's loop."""
+    app.state.stopping = True  # /health/ready answers 503: the load balancer sends nothing new
     services = getattr(app.state, "services", None)
     if services is not None:
         services.hub.close()

@@ -22,8 +22,10 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import signal
 import socket
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping
 from concurrent.futures import Future
 from types import FrameType
@@ -391,8 +393,9 @@ async def subscribe(
 
 # -- several workers (production) -------------------------------------------------------------------
 
-# how long a worker that does not stop on its own gets before it is killed (open SSE streams never end)
-WORKER_KILL_SECONDS = 5
+# A worker told to stop ends its event streams and lets its requests finish for the grace period
+# (DGKB_SHUTDOWN_GRACE_SECONDS, dgkb.app's lifespan); granian kills one still running this much later.
+WORKER_KILL_MARGIN_SECONDS = 3
 T = TypeVar("T")
 
 
@@ -440,13 +443,36 @@ async def _listening(settings: Settings) -> None:
                 await asyncio.sleep(0.1)
 
 
+def _draining_granian(grace: float) -> type[Any]:
+    """granian's server, stopping its workers gracefully. granian stops a worker with SIGTERM, and the
+    worker closes every open connection at once: event streams without their reconnect hint, views in
+    progress without their answer. So first SIGUSR1 to every worker, which ends its streams with the
+    hint, answers 503 on /health/ready and lets its requests finish (dgkb.app._drain_then_stop), then
+    stops itself; granian's own stop (terminate, kill after the margin) for any still there.
+    Overrides granian's `_stop_workers` (internal, granian 2.x; tests/test_shutdown.py pins it)."""
+    from granian import Granian
+
+    class _DrainingGranian(Granian):  # type: ignore[misc,valid-type]
+        def _stop_workers(self) -> None:
+            workers = list(self.wrks)
+            for worker in workers:
+                worker.interrupt_by_parent = True  # its exit is expected: no respawn, no error line
+                with contextlib.suppress(ProcessLookupError, TypeError):
+                    os.kill(worker.inner.pid, signal.SIGUSR1)
+            deadline = time.monotonic() + grace + WORKER_KILL_MARGIN_SECONDS
+            for worker in workers:
+                worker.join(max(deadline - time.monotonic(), 0.001))
+            super()._stop_workers()
+
+    return _DrainingGranian
+
+
 def serve_workers(
     settings: Settings, *, workers: int, with_simulators: bool, latency_ms: int, console: Console
 ) -> None:
     """`dgkb run --workers N`: N granian worker processes on one port, until SIGINT/SIGTERM. Checks
     the configuration and migrates once, here; keeps the simulators (when started) and DGKB's
     abonnement in this supervisor process. InvalidConfiguration or PortInUse before anything runs."""
-    from granian import Granian
     from granian.constants import HTTPModes, Interfaces, Loops
     from granian.http import HTTP1Settings, HTTP2Settings
     from granian.log import LogLevels
@@ -472,7 +498,8 @@ def serve_workers(
     os.environ[metrics.MULTIPROC_ENV] = str(metrics_dir)
     # spawn, not fork: a worker must not inherit the simulators' sockets and threads of this process
     multiprocessing.set_start_method("spawn", force=True)
-    server = Granian(
+    os.environ["DGKB_DRAIN_SIGNAL"] = "true"  # the workers drain on SIGUSR1 (_DrainingGranian)
+    server = _draining_granian(settings.shutdown_grace_seconds)(
         "dgkb.runner:worker_app",
         factory=True,
         interface=Interfaces.ASGI,  # with the lifespan: every worker its own pools and connections
@@ -492,7 +519,7 @@ def serve_workers(
         log_dictconfig=logs.granian_log_config(settings.log_format, settings.log_level),
         log_access=False,
         respawn_failed_workers=True,
-        workers_kill_timeout=WORKER_KILL_SECONDS,
+        workers_kill_timeout=settings.shutdown_grace_seconds + WORKER_KILL_MARGIN_SECONDS,
     )
     background = _LoopThread()
     stack = contextlib.AsyncExitStack()

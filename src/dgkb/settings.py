@@ -161,6 +161,9 @@ class Settings(BaseSettings):
     # a reconnect hint (clients reconnect to another node), lets requests in progress finish, and
     # cancels what still runs after this many seconds.
     shutdown_grace_seconds: int = Field(default=10, ge=1, le=600)
+    # Set by `dgkb run --workers N` for its granian workers, not by operators: the supervisor sends a
+    # worker SIGUSR1 at shutdown, and the worker drains (dgkb.app) before it stops.
+    drain_signal: bool = False
 
     # Contact sessions expire after this many seconds without activity.
     session_idle_seconds: int = 15 * 60

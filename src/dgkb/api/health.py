@@ -53,6 +53,15 @@ async def ready(
         "bus": _bus(changes.bus),
     }
     failed = [name for name in ("database", "audit") if checks[name] != OK]
+    if getattr(request.app.state, "stopping", False):  # SIGTERM: finishing, take no new requests
+        return problem_response(
+            request,
+            503,
+            "Niet gereed: deze node stopt.",
+            code="server.stopping",
+            extra={"checks": checks},
+            headers={"Retry-After": "5", **NO_STORE},
+        )
     if failed:
         return problem_response(
             request,

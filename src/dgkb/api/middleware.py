@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -172,3 +173,47 @@ async def _reject(scope: Scope, send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": payload})
+
+
+class InFlight:
+    """The HTTP requests this process is answering now, so a shutdown can wait for them. uvicorn waits
+    for open connections itself; a granian worker runs the app's lifespan shutdown as soon as it is
+    told to stop, with requests still in progress on the loop (see dgkb.app's lifespan)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def started(self) -> None:
+        self.count += 1
+        self._idle.clear()
+
+    def finished(self) -> None:
+        self.count -= 1
+        if self.count == 0:
+            self._idle.set()
+
+    async def drained(self, seconds: float) -> bool:
+        """Until no request is in progress (True), or `seconds` passed (False)."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+
+class InFlightMiddleware:
+    def __init__(self, app: ASGIApp, *, tracker: InFlight) -> None:
+        self.app = app
+        self.tracker = tracker
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.tracker.started()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.tracker.finished()
