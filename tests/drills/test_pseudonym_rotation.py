@@ -149,3 +149,43 @@ async def test_rotated_key_keeps_every_view_findable_and_the_chains_intact(
         assert secret not in str(rows)
         assert secret not in out + verified
         assert secret not in stored
+
+
+async def test_a_contact_in_progress_survives_the_switch_to_the_new_key(
+    database_url: str, simulators: dict[str, str]
+) -> None:
+    """The switch (key 2 first) rolls over the nodes while agents work: a contact whose control
+    answers were shown on a node still making pseudonyms under key 1 is identified, read and
+    identified again on a node already on key 2."""
+    secret_1, secret_2 = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    learn_2 = f"sleutel-1:{secret_1},sleutel-2:{secret_2}"
+    use_2 = f"sleutel-2:{secret_2},sleutel-1:{secret_1}"
+    async with (
+        running_stack(database_url, simulators, pseudonym_keys=learn_2) as old,
+        running_stack(database_url, simulators, pseudonym_keys=use_2) as new,
+        await old.as_user("kcm-anna") as on_old,
+        await new.as_user("kcm-anna") as on_new,  # each test node has a dev issuer of its own
+    ):
+        resp = await on_old.post(
+            "/api/v1/contacten", json={"kanaal": "telefoon", "verwerkingsactiviteit": ALGEMEEN}
+        )
+        assert resp.status_code == 201, resp.text
+        contact = resp.json()["id"]
+        shown = await on_old.post(f"/api/v1/contacten/{contact}/controlevragen", json={"bsn": BSN})
+        assert shown.status_code == 200, shown.text
+        identified = await on_new.post(
+            f"/api/v1/contacten/{contact}/identificatie", json={"bsn": BSN, "zekerheid": "controlevragen"}
+        )
+        assert identified.status_code == 200, identified.text
+        view = await on_new.get(f"/api/v1/contacten/{contact}/klantbeeld")
+        assert view.status_code == 200, view.text
+        # and back on a node not yet switched: the contact is still this customer's
+        again = await on_old.post(
+            f"/api/v1/contacten/{contact}/identificatie", json={"bsn": BSN, "zekerheid": "controlevragen"}
+        )
+        assert again.status_code == 200, again.text
+        other = await on_old.post(
+            f"/api/v1/contacten/{contact}/identificatie",
+            json={"bsn": "999991425", "zekerheid": "controlevragen"},
+        )
+        assert other.status_code == 409, other.text

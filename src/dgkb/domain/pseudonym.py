@@ -58,6 +58,12 @@ class Pseudonymizer:
             return [subject.pseudonym]
         return [Pseudonym(kid, self._mac(secret, subject)) for kid, secret in self._keyring]
 
+    def matches(self, subject: Subject, value: str) -> bool:
+        """Is `value` (a stored pseudonym) this subject's under any key of the ring? A pseudonym
+        stored before a key rotation, or by a node still on the previous current key, still
+        matches: comparing with `pseudonym(subject)` alone would call it another subject."""
+        return any(hmac.compare_digest(p.value, value) for p in self.all_pseudonyms(subject))
+
     @staticmethod
     def _mac(secret: bytes, subject: Subject) -> str:
         message = f"{subject.kind.value}:{subject.value}".encode()
