@@ -66,7 +66,14 @@ def one(kind: str, name: str = "dgkb") -> dict[str, Any]:
 
 
 def pod_specs() -> list[dict[str, Any]]:
-    return [d["spec"]["template"]["spec"] for d in documents() if d["kind"] in ("Deployment", "Job")]
+    """The pod template of every workload: the API, the migration Job, the nightly verification."""
+    specs = []
+    for d in documents():
+        if d["kind"] in ("Deployment", "Job"):
+            specs.append(d["spec"]["template"]["spec"])
+        elif d["kind"] == "CronJob":
+            specs.append(d["spec"]["jobTemplate"]["spec"]["template"]["spec"])
+    return specs
 
 
 def api_container() -> dict[str, Any]:
@@ -105,7 +112,7 @@ def test_kustomization_lists_every_manifest_but_the_migration_job() -> None:
 
 def test_every_container_runs_unprivileged_on_a_read_only_root() -> None:
     specs = pod_specs()
-    assert len(specs) == 2  # the API and the migration job
+    assert len(specs) == 3
     for spec in specs:
         assert spec["securityContext"]["runAsNonRoot"] is True
         assert spec["securityContext"]["runAsUser"] >= 1000
@@ -159,9 +166,17 @@ def test_the_container_runs_dgkb_as_the_cli_accepts_it_on_the_probed_port() -> N
     assert params["workers"] >= 1
     assert params["host"] == "0.0.0.0"
     assert params["port"] == container["ports"][0]["containerPort"]
-    (job,) = [s for d in documents() if d["kind"] == "Job" for s in [d["spec"]["template"]["spec"]]]
-    assert job["containers"][0]["args"] == ["migrate"]
-    assert job["containers"][0]["image"] == container["image"]
+    commands = typer.main.get_command(cli).commands
+    for spec in pod_specs():
+        (other,) = spec["containers"]
+        assert other["image"] == container["image"], other["name"]
+        group, *rest = other["args"]
+        command = commands[group]
+        if rest and hasattr(command, "commands"):  # `audit verify`
+            command, rest = command.commands[rest[0]], rest[1:]
+        command.make_context(group, rest)  # raises on a command or option the CLI does not have
+    args = sorted(tuple(spec["containers"][0]["args"][:2]) for spec in pod_specs())
+    assert args == [("audit", "verify"), ("migrate",), ("run", "--workers")]
 
 
 def test_service_autoscaler_and_disruption_budget_fit_the_deployment() -> None:
