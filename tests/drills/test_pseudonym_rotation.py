@@ -131,6 +131,15 @@ async def test_rotated_key_keeps_every_view_findable_and_the_chains_intact(
         without_1 = Pseudonymizer(Settings(pseudonym_keys=f"sleutel-2:{secret_2}").pseudonym_keyring())
         lost = await AccessLog(database, without_1).processings_of(Subject.person(BSN), limit=500)
         assert {e.trace_id for e in lost.items} & every_view == set(after)
+        # what an operator checks before removing a key: which keys the log was written under
+        usage = {k.key_id: k for k in await AccessLog(database, ring).key_usage()}
+        assert list(usage) == ["sleutel-2", "sleutel-1"]
+        assert usage["sleutel-2"].current
+        assert usage["sleutel-1"].in_ring
+        assert not usage["sleutel-1"].current
+        assert usage["sleutel-1"].records >= 3 * len(before + during)  # LDV, decision, access record
+        assert usage["sleutel-2"].records >= 3 * len(after)
+        assert usage["sleutel-1"].newest <= usage["sleutel-2"].oldest
     finally:
         await database.dispose()
 
@@ -141,13 +150,18 @@ async def test_rotated_key_keeps_every_view_findable_and_the_chains_intact(
     code, verified = await dgkb(database_url, use_2, "audit", "verify")
     assert code == 0, verified
     assert "Toegangslog intact" in verified
+    # with key 1 taken out of the ring, `dgkb audit sleutels` says its records would be lost
+    code, keys = await dgkb(database_url, f"sleutel-2:{secret_2}", "audit", "sleutels")
+    assert code == 1, keys
+    assert "ONTBREEKT" in keys
+    assert "sleutel-1" in keys.split("Records onder sleutels")[1]
 
     # no key material anywhere: not in the logs, the answers, the CLI's output or the database
     stored = await database_text(database_url)
     for secret in (secret_1, secret_2):
         assert secret not in caplog.text
         assert secret not in str(rows)
-        assert secret not in out + verified
+        assert secret not in out + verified + keys
         assert secret not in stored
 
 

@@ -46,6 +46,11 @@ class Pseudonymizer:
     def current_key_id(self) -> str:
         return self._keyring[0][0]
 
+    @property
+    def key_ids(self) -> tuple[str, ...]:
+        """The ids of the ring's keys, current first (never the secrets)."""
+        return tuple(key_id for key_id, _ in self._keyring)
+
     def pseudonym(self, subject: Subject) -> Pseudonym:
         if isinstance(subject, PseudonymousSubject):
             return subject.pseudonym  # made earlier, possibly under a key since rotated
