@@ -28,11 +28,13 @@ from dgkb.domain.identifiers import Subject
 from dgkb.domain.pseudonym import Pseudonymizer
 from dgkb.settings import Settings
 from dgkb.store.db import Database
-from tests.api.conftest import GEMEENTE, open_contact, running_stack
+from tests.api.conftest import GEMEENTE, WATERSCHAP, open_contact, running_stack
+from tests.api.test_bevestiging import customer_login, readback_code, start
 
 DGKB = [sys.executable, "-m", "dgkb.cli"]
 BSN = "999993653"
 ALGEMEEN = GEMEENTE + "kcc-algemene-vraag"
+CONFIRM_PURPOSE = WATERSCHAP + "waterschapsbelasting"  # a purpose that asks for DigiD midden
 
 pytestmark = pytest.mark.slow  # three app starts and two `dgkb` processes per backend
 
@@ -203,3 +205,31 @@ async def test_a_contact_in_progress_survives_the_switch_to_the_new_key(
             json={"bsn": "999991425", "zekerheid": "controlevragen"},
         )
         assert other.status_code == 409, other.text
+
+
+async def test_a_digid_confirmation_spans_nodes_on_either_key(
+    database_url: str, simulators: dict[str, str]
+) -> None:
+    """ "Bevestig met DigiD" during the switch: the contact was identified on a node still on key 1,
+    the confirmation is started and the customer logs in on a node on key 2, and the agent types the
+    read-back code on the first node again."""
+    secret_1, secret_2 = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    learn_2 = f"sleutel-1:{secret_1},sleutel-2:{secret_2}"
+    use_2 = f"sleutel-2:{secret_2},sleutel-1:{secret_1}"
+    async with (
+        running_stack(database_url, simulators, pseudonym_keys=learn_2) as old,
+        running_stack(database_url, simulators, pseudonym_keys=use_2) as new,
+        await old.as_user("kcm-wim") as on_old,
+        await new.as_user("kcm-wim") as on_new,
+    ):
+        contact = await open_contact(on_old, CONFIRM_PURPOSE, bsn=BSN)
+        created = await start(on_new, contact, "code")
+        page = await customer_login(new, code=created["code"])
+        assert page.status_code == 200, page.text
+        shown = readback_code(page)
+        done = await on_old.post(
+            f"/api/v1/contacten/{contact}/bevestigingen/{created['id']}/terugleescode", json={"code": shown}
+        )
+        assert done.status_code == 200, done.text
+        assert done.json()["status"] == "bevestigd"
+        assert done.json()["contact"]["zekerheid"] == "digid-midden"
