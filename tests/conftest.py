@@ -188,6 +188,15 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+async def postgres_url(tmp_path: Path) -> str:
+    """A fresh PostgreSQL database, for what only a server database has (connections to lose, other
+    sessions); skipped only where no PostgreSQL is configured (CI always has one)."""
+    if _postgres is None:
+        pytest.skip("DGKB_TEST_DATABASE_URL is not set")
+    return await fresh_database_url("postgresql", tmp_path)
+
+
+@pytest.fixture
 async def database(database_url: str) -> AsyncIterator[Database]:
     db = Database(database_url)
     yield db

@@ -124,6 +124,15 @@ class Supervisor:
 async def two_workers(tmp_path: Path, simulators: dict[str, str]) -> AsyncIterator[Supervisor]:
     """`dgkb run --workers 2` on a free port, sources pointing at the session's simulators, a fresh
     PostgreSQL database; in development, so the workers share the dev issuer's key under tmp/var."""
+    async with running_workers(tmp_path, simulators) as supervisor:
+        yield supervisor
+
+
+@contextlib.asynccontextmanager
+async def running_workers(
+    tmp_path: Path, simulators: dict[str, str], **extra_env: str
+) -> AsyncIterator[Supervisor]:
+    """See `two_workers`; `extra_env`: more settings (DGKB_…) for the run."""
     database_url = await fresh_database_url("postgresql", tmp_path)
     config = tmp_path / "config"
     shutil.copytree(PROJECT_ROOT / "config", config)
@@ -141,6 +150,7 @@ async def two_workers(tmp_path: Path, simulators: dict[str, str]) -> AsyncIterat
         "DGKB_REDIS_URL": REDIS_URL,
         "DGKB_NOTIFICATIES_TOKEN": TOKEN,
         "DGKB_RECONCILE_SECONDS": "0",
+        **extra_env,
     }
     port = free_port()
     log = (tmp_path / "dgkb-run.log").open("wb")

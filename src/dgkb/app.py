@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from dgkb import __version__
+from dgkb.api import health as health_probes
 from dgkb.api import problems
 from dgkb.api.authzen import router as authzen_router
 from dgkb.api.dev_issuer import DevIssuer, dev_issuer_router
@@ -23,6 +24,8 @@ from dgkb.api.middleware import (
     ApiHeadersMiddleware,
     BodyLimitMiddleware,
 )
+from dgkb.api.openapi_constraints import document_constraints
+from dgkb.api.telemetry import RequestTelemetry, metrics_route
 from dgkb.api.test_broker import TEST_BROKER_PATH, TestBroker, test_broker_router
 from dgkb.api.v1 import (
     bevestigingen,
@@ -46,10 +49,12 @@ from dgkb.composition.root import (
     staff_token_validator,
     test_broker_key_file,
 )
+from dgkb.domain.errors import InvalidConfiguration
 from dgkb.events.service import start_realtime
 from dgkb.identity.broker_client import PublicLogin
 from dgkb.settings import Settings
 from dgkb.store.db import Database, is_sqlite
+from dgkb.telemetry import metrics, tracing
 from dgkb.web import install as install_web
 
 log = logging.getLogger("dgkb")
@@ -67,6 +72,29 @@ async def _housekeeping(services: Services, interval: float) -> None:
             await services.assertions.purge_used_nonces()  # only of tokens that expired anyway
         except Exception as exc:  # keep running; the next round retries
             log.warning("housekeeping failed: %s", type(exc).__name__)
+
+
+class _Telemetry:
+    """What the lifespan starts for operating: the metrics port (unless the supervisor of several
+    workers serves it: dgkb.runner.serve_workers) and the trace exporter, when configured."""
+
+    def __init__(self, metrics_server: metrics.MetricsServer | None, traced: bool) -> None:
+        self.metrics_server = metrics_server
+        self._traced = traced
+
+    def stop(self) -> None:
+        if self.metrics_server is not None:
+            self.metrics_server.close()
+        if self._traced:
+            tracing.stop()
+
+
+def _start_telemetry(settings: Settings) -> _Telemetry:
+    server = None
+    if settings.metrics_port and metrics.multiprocess_dir() is None:
+        server = metrics.MetricsServer(settings.metrics_host, settings.metrics_port)
+    traced = tracing.start(settings.otlp_endpoint, service_version=__version__)
+    return _Telemetry(server, traced)
 
 
 def database_pool(settings: Settings) -> dict[str, int]:
@@ -87,9 +115,12 @@ def create_app(
         dev_issuer = DevIssuer(
             issuer=f"{settings.base_url}/dev-issuer",
             audience=settings.oidc_audience,
-            key_file=settings.config_dir.parent / "var" / "dev-issuer-key.pem"
-            if settings.env.value == "development"
-            else None,
+            key_file=settings.dev_issuer_key_file
+            or (
+                settings.config_dir.parent / "var" / "dev-issuer-key.pem"
+                if settings.env.value == "development"
+                else None
+            ),
             production=settings.is_production,
         )
     test_broker = None
@@ -116,6 +147,8 @@ def create_app(
             test_broker=BuiltInIssuer(test_broker.issuer, test_broker.jwks()) if test_broker else None,
         )
         app.state.services = services
+        telemetry = _start_telemetry(settings)
+        app.state.metrics_server = telemetry.metrics_server
         task = asyncio.create_task(_housekeeping(services, 60.0))
         stop_realtime = await start_realtime(
             services.changes, services.klantbeeld, settings.reconcile_seconds
@@ -129,6 +162,8 @@ def create_app(
             await stop_realtime()
             await services.aclose()
             await database.dispose()
+            # in a thread: the exporter sends what it still holds, which may take its timeout
+            await asyncio.to_thread(telemetry.stop)
 
     app = FastAPI(
         title="DGKB — Doelmatig Geïntegreerd Klantbeeld",
@@ -171,6 +206,7 @@ def create_app(
     app.include_router(zoeken.router, prefix=API_PREFIX)
     app.include_router(notificaties_api.router, prefix=API_PREFIX)
     app.include_router(authzen_router)
+    app.include_router(health_probes.router)  # /health/live, /health/ready: operational, not API
     if dev_issuer is not None:
         app.include_router(
             dev_issuer_router(
@@ -184,11 +220,21 @@ def create_app(
         )
     if test_broker is not None:
         app.include_router(test_broker_router(test_broker))
+    token = settings.metrics_token.get_secret_value()
+    if token:
+        if len(token) < 16:
+            raise InvalidConfiguration(
+                "DGKB_METRICS_TOKEN: minstens 16 tekens (wie het raadt, ziet de metrics)",
+                field="DGKB_METRICS_TOKEN",
+            )
+        app.include_router(metrics_route(token))
     install_web(app, settings)  # the console: pages, static files, security headers
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ApiHeadersMiddleware)
-    # outermost: an unhandled error is answered and logged once here, never re-raised to the server
+    # an unhandled error is answered and logged once here, never re-raised to the server
     app.add_middleware(problems.FailureGuard, failures=failures)
+    # outermost: request id, trace and latency of every request, the 500s of FailureGuard included
+    app.add_middleware(RequestTelemetry)
     app.openapi = lambda: _openapi(app, base_url=settings.base_url)  # type: ignore[method-assign]
     return app
 
@@ -236,6 +282,7 @@ def _document_responses(schema: dict[str, Any]) -> None:
     components.setdefault("schemas", {}).update(copy.deepcopy(problems.OPENAPI_SCHEMAS))
     header_ref = {"$ref": f"#/components/headers/{API_VERSION_HEADER}"}
     problem_content = {problems.PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    document_constraints(schema, problem_content=problem_content)  # NUL, 413 (api/openapi_constraints.py)
     for item in schema.get("paths", {}).values():
         for method, operation in item.items():
             if method not in HTTP_METHODS:

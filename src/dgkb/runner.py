@@ -34,6 +34,7 @@ from fastapi import FastAPI
 from rich.console import Console
 from rich.table import Table
 from starlette.types import ASGIApp
+from uvicorn.config import LOGGING_CONFIG
 
 from dgkb.api.dev_issuer import DEMO_ACCOUNTS
 from dgkb.app import create_app
@@ -61,6 +62,7 @@ from dgkb.simulators.serve import PortInUse, bind_socket, serve_all_in_backgroun
 from dgkb.simulators.world import World, build_world
 from dgkb.sources.config import expand_simulator
 from dgkb.store.migrate import upgrade, upgrade_async
+from dgkb.telemetry import logs, metrics
 
 # DGKB's ZGW client in the demo (client id, secret): config/sources.yaml has it for source `zaken`,
 # and DGKB subscribes with it at the local Notificaties simulator when DGKB_NOTIFICATIES_API_CLIENT_ID,
@@ -261,6 +263,7 @@ def rebase_sources(settings: Settings, urls: dict[str, str]) -> dict[str, str]:
 async def run_all(settings: Settings, *, with_simulators: bool, latency_ms: int, console: Console) -> None:
     """Migrate, then serve the API (and the simulators); PortInUse naming the port when the API's or a
     simulator's port is taken by another process (nothing is left running then)."""
+    logs.configure(settings.log_format, settings.log_level)
     await upgrade_async(settings.database_url)
     app = create_app(settings)
     local_routing = with_simulators and not settings.notificaties_api_url
@@ -287,6 +290,8 @@ async def run_all(settings: Settings, *, with_simulators: bool, latency_ms: int,
             port=settings.port,
             log_level="warning",
             access_log=False,
+            # JSON logs: uvicorn's loggers write through the root logger's JSON handler
+            log_config=None if settings.log_format == "json" else LOGGING_CONFIG,
             loop="auto",
             http="auto",
             timeout_graceful_shutdown=3,  # open event streams (SSE) never end by themselves
@@ -357,7 +362,9 @@ T = TypeVar("T")
 def worker_app() -> FastAPI:
     """The app of one worker of `serve_workers`: granian calls this in every worker process, with the
     settings from the environment the supervisor passed on (DGKB_HOST and DGKB_PORT included)."""
-    return create_app(Settings())
+    settings = Settings()
+    logs.configure(settings.log_format, settings.log_level)
+    return create_app(settings)
 
 
 class _LoopThread:
@@ -408,6 +415,7 @@ def serve_workers(
     from granian.log import LogLevels
 
     require_shared_infrastructure(settings, workers)
+    logs.configure(settings.log_format, settings.log_level)
     # Every worker builds its own app; this one checks the configuration before any worker starts
     # (InvalidConfiguration) and writes the development keys (dev issuer, test broker) the workers share.
     create_app(settings)
@@ -420,6 +428,11 @@ def serve_workers(
     # the workers read their settings from the environment: the command line's host and port too
     os.environ["DGKB_HOST"] = settings.host
     os.environ["DGKB_PORT"] = str(settings.port)
+    # The workers' metrics go to files in one directory, emptied for this run (prometheus-client's
+    # multiprocess mode: the variable must be set before a worker first imports it); this
+    # supervisor serves their sum on the metrics port, so a scrape never depends on one worker.
+    metrics_dir, own_dir = metrics.prepare_multiprocess_dir(os.environ.get(metrics.MULTIPROC_ENV))
+    os.environ[metrics.MULTIPROC_ENV] = str(metrics_dir)
     # spawn, not fork: a worker must not inherit the simulators' sockets and threads of this process
     multiprocessing.set_start_method("spawn", force=True)
     server = Granian(
@@ -439,13 +452,19 @@ def serve_workers(
         ),
         http2_settings=HTTP2Settings(max_headers_size=settings.http_max_header_bytes),
         log_level=LogLevels.warning,
+        log_dictconfig=logs.granian_log_config(settings.log_format, settings.log_level),
         log_access=False,
         respawn_failed_workers=True,
         workers_kill_timeout=WORKER_KILL_SECONDS,
     )
     background = _LoopThread()
     stack = contextlib.AsyncExitStack()
+    metrics_server = None
     try:
+        if settings.metrics_port:
+            metrics_server = metrics.MetricsServer(
+                settings.metrics_host, settings.metrics_port, metrics.registry(str(metrics_dir))
+            )
         urls: dict[str, str] = {}
         if with_simulators:
             urls = background.run(
@@ -473,6 +492,10 @@ def serve_workers(
     finally:
         background.run(stack.aclose())
         background.stop()
+        if metrics_server is not None:
+            metrics_server.close()
+        if own_dir:
+            metrics.remove_multiprocess_dir(metrics_dir)
 
 
 def _banner(settings: Settings, console: Console, *, workers: int = 0) -> None:
@@ -481,6 +504,8 @@ def _banner(settings: Settings, console: Console, *, workers: int = 0) -> None:
     console.print(f"\n[bold]DGKB draait[/bold] op {base}{processes}")
     console.print(f"  API en OpenAPI: {base}/api/v1/openapi.json  (docs: {base}/api/v1/docs)")
     console.print(f"  AuthZEN PDP:    {base}/access/v1/evaluation")
+    if settings.metrics_port:
+        console.print(f"  Metrics:        http://{settings.metrics_host}:{settings.metrics_port}/metrics")
     if not settings.is_production:
         console.print(f'  Demo-inlog:     POST {base}/dev-issuer/token  {{"gebruiker": "kcm-anna"}}')
         table = Table("gebruiker", "naam", "rol")

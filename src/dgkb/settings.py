@@ -10,10 +10,10 @@ from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import Field, SecretStr
+from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dgkb.domain.catalogue import Catalogue, parse_catalogue
@@ -47,6 +47,10 @@ class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
     PRODUCTION = "production"
+
+
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
 
 
 class Settings(BaseSettings):
@@ -89,6 +93,10 @@ class Settings(BaseSettings):
     # The employee's identificatie in the zaaksysteem (ZGW medewerker identificatie), for binding a
     # case worker to the zaken that name them as behandelaar; falls back to `sub` when absent.
     oidc_employee_claim: str = "medewerker_identificatie"
+    # The dev issuer's signing key (never in production). Empty: var/dev-issuer-key.pem in
+    # development, a fresh key per process otherwise, so a token of one node is invalid on another.
+    # Nodes behind one load balancer (a test topology) name one file here, made by the first to start.
+    dev_issuer_key_file: Path | None = None
 
     # DigiD and eHerkenning (issue 9): ID tokens of the organisation's broker (NL GOV OIDC profile).
     # Empty issuer outside production = the built-in test broker (/test-broker, never trusted in
@@ -121,6 +129,20 @@ class Settings(BaseSettings):
     # An outage fails every request the same way: seconds between two log lines about the same kind
     # of failure (e.g. the database unreachable: 503 problems, one line per error type).
     error_log_interval_seconds: float = Field(default=60.0, ge=0, le=3600)
+
+    # Operating (issue 13, docs/productie.md): Prometheus metrics on a port of their own (0 = none),
+    # bound to `metrics_host` (loopback: not reachable from outside the host unless opened); with
+    # `metrics_token` (at least 16 characters) also GET /metrics on the API's port, for a scraper
+    # sending it as Bearer (empty = no /metrics there). Traces over OTLP/HTTP to `otlp_endpoint`, the
+    # collector's base URL (empty = the standard OTEL_EXPORTER_OTLP_ENDPOINT, or no traces at all).
+    # Logs: `text` (development) or `json` (one object per line, with request and trace id) at
+    # `log_level`.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+    metrics_token: SecretStr = SecretStr("")
+    otlp_endpoint: str = ""
+    log_format: Literal["text", "json"] = "text"
+    log_level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(_upper)] = "INFO"
 
     # Contact sessions expire after this many seconds without activity.
     session_idle_seconds: int = 15 * 60

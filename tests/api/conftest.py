@@ -65,7 +65,7 @@ async def running_stack(
     app = create_app(settings, source_overrides=rebase_sources(settings, simulators))
     async with (
         app.router.lifespan_context(app),
-        serve_in_background(app) as (_, api),
+        serve_in_background(app, settings.port) as (_, api),  # port 0 (default): a free one
         http_client(base_url=api) as client,
     ):
         yield Stack(api=api, simulators=simulators, settings=settings, client=client, app=app)

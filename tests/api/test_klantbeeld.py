@@ -234,5 +234,8 @@ async def test_identifying_a_person_unknown_to_brp_is_refused(stack: Stack) -> N
             f"/api/v1/contacten/{contact}/identificatie",
             json={"bsn": "999999989", "zekerheid": "geen"},
         )
-    assert resp.status_code == 400
-    assert resp.json()["invalidParams"][0]["name"] == "bsn"
+    # a valid BSN of nobody: not bad input but an unknown customer (issue 13: schema-valid input is
+    # never a 400), with the field named
+    assert resp.status_code == 404
+    assert resp.json()["veld"] == "bsn"
+    assert resp.json()["reden"] == "SUBJECT_UNKNOWN"

@@ -136,9 +136,13 @@ class SseClient:
     """Reads a text/event-stream in the background; `frames` holds (event, data) pairs; comments
     are recorded as ("comment", text)."""
 
-    def __init__(self, client: httpx.AsyncClient, path: str) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, path: str, *, headers: dict[str, str] | None = None
+    ) -> None:
         self._client = client
         self._path = path
+        self._headers = headers or {}
+        self.last_event_id: str | None = None  # the id of the last frame that had one, as a browser keeps it
         self.frames: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self.status: int | None = None
         self.headers: httpx.Headers | None = None
@@ -159,24 +163,30 @@ class SseClient:
 
     async def _run(self) -> None:
         try:
-            async with self._client.stream("GET", self._path, timeout=None) as resp:
+            async with self._client.stream("GET", self._path, timeout=None, headers=self._headers) as resp:
                 self.status = resp.status_code
                 self.headers = resp.headers
                 if resp.status_code != 200:
                     await resp.aread()
                     await self.frames.put(("http", resp.status_code))
                     return
-                event, data = "message", []
+                event, data, event_id = "message", [], None
                 async for line in resp.aiter_lines():
                     if line.startswith(":"):
                         await self.frames.put(("comment", line[1:].strip()))
                     elif line.startswith("event:"):
                         event = line[6:].strip()
+                    elif line.startswith("id:"):
+                        event_id = line[3:].strip()
                     elif line.startswith("data:"):
                         data.append(line[5:].strip())
                     elif line == "" and data:
+                        if event_id is not None:
+                            self.last_event_id = event_id
                         await self.frames.put((event, json.loads("\n".join(data))))
-                        event, data = "message", []
+                        event, data, event_id = "message", [], None
+        except httpx.TransportError as exc:  # the server (or its node) went away mid-stream
+            await self.frames.put(("broken", type(exc).__name__))
         finally:
             self.closed.set()
 

@@ -138,8 +138,12 @@ async def test_kenmerken_as_open_klant_sends_them_are_accepted(world: World) -> 
 
 @given(
     st.dictionaries(
-        st.text(min_size=1, max_size=20),
-        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
+        st.text(st.characters(blacklist_characters="\x00"), min_size=1, max_size=20),  # NUL: refused
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False)
+        | st.text(st.characters(blacklist_characters="\x00"), max_size=50),
         max_size=5,
     )
 )

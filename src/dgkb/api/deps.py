@@ -12,6 +12,7 @@ from dgkb.api.problems import ApiProblem
 from dgkb.domain.context import Actor, Trace
 from dgkb.domain.roles import Role
 from dgkb.identity.tokens import AuthError, TokenValidator
+from dgkb.telemetry.requests import request_trace
 
 _bearer = HTTPBearer(auto_error=False, description="OIDC access token (JWT)")
 
@@ -37,8 +38,9 @@ async def current_actor(
 
 
 def trace_context(request: Request) -> Trace:
-    """Continue the caller's W3C trace when it sent a valid traceparent."""
-    return Trace.from_traceparent(request.headers.get("traceparent"))
+    """The request's trace: the caller's W3C trace continued when it sent a valid traceparent, with
+    the server span's ids when traces are exported (dgkb.api.telemetry.RequestTelemetry)."""
+    return request_trace(request)
 
 
 def require_roles(*roles: Role) -> object:

@@ -1,7 +1,10 @@
 """A development OIDC issuer that signs tokens for the demo accounts. Never in production.
 
 It exists so a newcomer can log in right after `make run` with no identity provider. The key pair
-is kept under ./var so tokens survive a restart of the demo.
+is kept under ./var so tokens survive a restart of the demo. Outside development every process has a
+key of its own unless `DGKB_DEV_ISSUER_KEY_FILE` names one: a token minted by one node is then refused
+by every other node. Nodes behind one load balancer share the key file and `DGKB_PUBLIC_URL` (the
+issuer URL, and so the token's `iss`, is derived from it).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import html
+import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -124,19 +128,36 @@ class DevIssuer:
 
 
 def _load_or_create_key(key_file: Path | None) -> rsa.RSAPrivateKey:
+    """The key in `key_file`, made there first when missing; a fresh key per process without one.
+
+    Several processes may start together on one key file (the nodes of a test topology, the workers
+    of `dgkb run --workers N`): the key is written to a file of its own and linked into place, so the
+    first process to get there wins and every other one reads its key instead of writing a second."""
     if key_file is not None and key_file.exists():
-        key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
-        if isinstance(key, rsa.RSAPrivateKey):
-            return key
+        return _read_key(key_file)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     if key_file is not None:
         key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.write_bytes(
+        draft = key_file.with_name(f".{key_file.name}.{uuid.uuid4().hex}")
+        draft.write_bytes(
             key.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             )
         )
-        key_file.chmod(0o600)
+        draft.chmod(0o600)
+        try:
+            os.link(draft, key_file)
+        except FileExistsError:  # another process was first: use its key
+            return _read_key(key_file)
+        finally:
+            draft.unlink()
+    return key
+
+
+def _read_key(key_file: Path) -> rsa.RSAPrivateKey:
+    key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise DevIssuerRefused(f"{key_file}: not an RSA private key")
     return key
 
 

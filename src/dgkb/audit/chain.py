@@ -99,6 +99,10 @@ def _field_json(value: Any) -> str:
         utc = value.astimezone(UTC)
         if utc.year >= 1000:  # strftime's %Y does not pad to four digits: isoformat would differ
             return f'"{utc.replace(tzinfo=None).isoformat(timespec="microseconds")}Z"'
+    if kind is date:  # retention_until, in every record: an ISO date needs no escaping
+        return f'"{value.isoformat()}"'
+    if kind is bool:
+        return "true" if value else "false"
     return _json(_canonical_value(value))
 
 

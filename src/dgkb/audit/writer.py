@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+import time
 from collections import deque
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ from dgkb.domain.pseudonym import Pseudonymizer
 from dgkb.domain.register import DEFAULT_RETENTION, Register
 from dgkb.store.audit_tables import AccessRecord, AuditChainHead, DecisionRecord, LdvRecord
 from dgkb.store.db import Database, UtcDateTime
+from dgkb.telemetry.metrics import AUDIT_FAILURES, AUDIT_WRITES
 
 LDV: Table = LdvRecord.__table__  # type: ignore[assignment]
 DECISIONS: Table = DecisionRecord.__table__  # type: ignore[assignment]
@@ -223,6 +225,7 @@ class AuditWriter:
             tuple((table, content, canonical_fields(content)) for table, content in records),
             asyncio.get_running_loop().create_future(),
         )
+        started = time.perf_counter()
         self._queue.append(record_set)
         if self._committers < self._max_committers:
             self._committers += 1
@@ -230,7 +233,12 @@ class AuditWriter:
             self._tasks.add(task)  # the loop keeps only a weak reference to a task
             self._unstarted.add(task)
             task.add_done_callback(self._committer_done)
-        await record_set.done
+        try:
+            await record_set.done
+        except AuditUnavailable:
+            AUDIT_FAILURES.inc()
+            raise
+        AUDIT_WRITES.observe(time.perf_counter() - started)
 
     def _committer_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

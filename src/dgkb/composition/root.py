@@ -98,6 +98,7 @@ class Services:
         """Release what the services hold open (HTTP clients of the sources, the cache's pool)."""
         await self.sources.aclose()
         await self.cache.aclose()
+        await self.health.aclose()
 
 
 def test_broker_key_file(settings: Settings) -> Path | None:

@@ -50,6 +50,14 @@ class ContactError(DomainError):
     reason = "CONTACT_INVALID"
 
 
+class SubjectUnknown(ContactError):
+    """A valid identifier of nobody the base registry knows: nothing to identify (404, the field named)."""
+
+    code = "contact.subject_unknown"
+    status = 404
+    reason = "SUBJECT_UNKNOWN"
+
+
 class ContactNotFound(ContactError):
     code = "contact.not_found"
     status = 404
@@ -214,9 +222,7 @@ class ContactService:
         return _view(row)
 
     async def get(self, actor: Actor, contact_id: str) -> ContactView:
-        async with self._db.transaction() as session:
-            row = await self._open_row(session, actor, contact_id, touch=False)
-        return _view(row)
+        return _view(await self._read_open_row(actor, contact_id, touch=False))
 
     async def identify(
         self, actor: Actor, contact_id: str, *, subject: Subject, assurance: Assurance, trace: Trace
@@ -402,7 +408,7 @@ class ContactService:
             name=_audit_name("klant identificeren", assurance, evidence),
         )
         if not facts.exists:
-            raise ContactError("Deze klant is niet gevonden in de basisregistratie.", field=field)
+            raise SubjectUnknown("Deze klant is niet gevonden in de basisregistratie.", field=field)
         async with self._db.transaction() as session:
             bound = await self._repo.bind_subject(
                 session,
@@ -516,8 +522,7 @@ class ContactService:
     ) -> IdentificationScope:
         """The decided identification step of an open contact (for search, control questions and
         identification): 403 when the register does not let this employee identify customers."""
-        async with self._db.transaction() as session:
-            row = await self._open_row(session, actor, contact_id, touch=True)
+        row = await self._read_open_row(actor, contact_id, touch=True)
         return self._decide_identification(actor, Kanaal(row.channel), kinds)
 
     async def set_purpose(
@@ -561,8 +566,7 @@ class ContactService:
     ) -> RequestContext:
         """The request context for reading this contact's klantbeeld. When the caller names a
         subject or purpose, it must be the session's: anything else is refused (403)."""
-        async with self._db.transaction() as session:
-            row = await self._open_row(session, actor, contact_id, touch=True)
+        row = await self._read_open_row(actor, contact_id, touch=True)
         if row.subject_value is None or row.subject_kind is None:
             raise ContactForbidden(
                 "Identificeer eerst de klant in dit contact.",
@@ -622,6 +626,23 @@ class ContactService:
             subject_shielded=row.shielded,
         )
 
+    async def _read_open_row(self, actor: Actor, contact_id: str, *, touch: bool) -> ContactSessionRow:
+        """`_open_row` for the read paths (every klantbeeld): one autocommitted SELECT; the rare
+        activity update (at most once per `touch_every`) in a write transaction of its own."""
+        async with self._db.read() as session:
+            row = await self._open_row(session, actor, contact_id, touch=False)
+        if touch and self._touch_due(row, datetime.now(UTC)):
+            now = datetime.now(UTC)
+            async with self._db.transaction() as session:
+                await self._repo.touch(session, row.id, now)
+            row.last_activity_at = now
+        return row
+
+    def _touch_due(self, row: ContactSessionRow, now: datetime) -> bool:
+        # Activity only needs minute precision against a 15-minute idle timeout; not writing on
+        # every read saves a write transaction per klantbeeld.
+        return now - row.last_activity_at > self._touch_every
+
     async def _open_row(
         self, session: Any, actor: Actor, contact_id: str, *, touch: bool
     ) -> ContactSessionRow:
@@ -654,9 +675,7 @@ class ContactService:
                 reason="CONTACT_EXPIRED",
                 field="contactId",
             )
-        if touch and now - row.last_activity_at > self._touch_every:
-            # Activity only needs minute precision against a 15-minute idle timeout; not writing on
-            # every read saves a write transaction per klantbeeld.
+        if touch and self._touch_due(row, now):
             row.last_activity_at = now
         return row
 

@@ -40,7 +40,8 @@ class _Identifier(str):
         name = field or cls.field_name
         if not isinstance(value, str | int) or isinstance(value, bool):
             raise InvalidIdentifier(f"{cls.label} moet een tekst met cijfers zijn", field=name)
-        text = str(value).strip().replace(" ", "")
+        # spaces anywhere (as people write them: "9999 93653"); other whitespace is not a digit
+        text = str(value).replace(" ", "")
         try:
             cls._check(text)
         except InvalidIdentifier as exc:

@@ -43,6 +43,8 @@ MAX_PENDING = 10_000  # events kept for the other processes while the bus is dow
 SEEN_IDS = 10_000  # event ids remembered to drop echoes and replays
 FLUSH_INTERVAL = 1.0  # seconds between two attempts to publish deferred events
 STREAM_CHECK_INTERVAL = 5.0  # seconds between two checks that the stream read is still there
+REPLAY_TIMEOUT = 2.0  # seconds one replay from the stream may take (a reconnecting SSE client waits)
+REPLAY_BATCH = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +178,11 @@ class NatsBus:
         self._spawn(self._maintain())
 
     @property
+    def connected(self) -> bool:
+        """Connected to NATS now (the readiness probe: down means degraded, not unready)."""
+        return self._nc is not None and self._nc.is_connected
+
+    @property
     def pending(self) -> int:
         """Events accepted while the bus was down, not yet published for the other processes."""
         return len(self._pending)
@@ -292,6 +299,47 @@ class NatsBus:
                 await self._handler(event)
             except Exception as exc:  # one bad delivery must not stop the consumer
                 log.warning("bus: handler failed: %s", type(exc).__name__)
+
+    # --- replay ------------------------------------------------------------------------------
+    async def recent(self, since: datetime, *, limit: int) -> list[ChangeEvent]:
+        """The events the stream stored since `since`, in stream order, at most `limit` (the first):
+        what a reconnecting SSE client missed (events.history). A pull consumer of its own, read to
+        the end the stream had when it was made, then deleted. Raises when the bus cannot answer
+        (down, timed out): the caller falls back to what this process remembers."""
+        from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+        if self._js is None or self._nc is None or not self._nc.is_connected:
+            raise RuntimeError("the bus is not connected")
+        js = self._js
+        events: list[ChangeEvent] = []
+        async with asyncio.timeout(REPLAY_TIMEOUT):
+            sub = await js.pull_subscribe(
+                self._subject,
+                stream=self._stream,
+                config=ConsumerConfig(
+                    deliver_policy=DeliverPolicy.BY_START_TIME,
+                    opt_start_time=since.astimezone(UTC),
+                    ack_policy=AckPolicy.NONE,
+                    inactive_threshold=30.0,  # gone by itself if this process dies while reading
+                ),
+            )
+            try:
+                remaining = min((await sub.consumer_info()).num_pending or 0, limit)
+                while remaining > 0:
+                    batch = await sub.fetch(min(REPLAY_BATCH, remaining), timeout=REPLAY_TIMEOUT)
+                    if not batch:
+                        break
+                    remaining -= len(batch)
+                    for msg in batch:
+                        with contextlib.suppress(ValueError, KeyError, TypeError):
+                            events.append(ChangeEvent.from_json(msg.data))
+            finally:
+                with contextlib.suppress(Exception):
+                    info = await sub.consumer_info()
+                    await js.delete_consumer(self._stream, info.name)
+                with contextlib.suppress(Exception):
+                    await sub.unsubscribe()
+        return events
 
     # --- publishing ---------------------------------------------------------------------------
     async def publish(self, event: ChangeEvent) -> None:

@@ -14,6 +14,8 @@ Idempotency key: source + id (unique per the CloudEvents spec).
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -45,7 +47,57 @@ class ParsedEvent:
     source: str  # for the ChangeEvent: a short, non-personal label
 
 
+# What DGKB holds a structured-mode CloudEvent to (the CloudEvents 1.0 spec; the SDK alone is more
+# lenient: it makes up a missing id and reads any text as base64). The API documents the same
+# (api/v1/notificaties.CLOUDEVENT_SCHEMA).
+_BASE64 = re.compile(r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
+_EXTENSION = re.compile(r"^[a-z0-9]{1,20}$")
+RFC3339_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})$"
+)
+_RFC3339 = re.compile(RFC3339_PATTERN)
+REQUIRED_ATTRIBUTES = ("id", "source", "type")
+OPTIONAL_ATTRIBUTES = ("subject", "datacontenttype", "dataschema")
+
+
+def check_structured(body: bytes) -> None:
+    """CloudEventError unless `body` is a CloudEvent 1.0 in structured mode by the letter."""
+    try:
+        event = json.loads(body)
+    except ValueError:
+        raise CloudEventError("geen geldig CloudEvent: geen JSON") from None
+    if not isinstance(event, dict):
+        raise CloudEventError("geen geldig CloudEvent: geen JSON-object")
+    if event.get("specversion") != "1.0":
+        raise CloudEventError("specversion moet 1.0 zijn")
+    for name in REQUIRED_ATTRIBUTES:
+        if not isinstance(event.get(name), str) or not event[name]:
+            raise CloudEventError(f"{name} ontbreekt of is leeg")
+    for name in OPTIONAL_ATTRIBUTES:
+        if name in event and (not isinstance(event[name], str) or not event[name]):
+            raise CloudEventError(f"{name} moet een niet-lege tekst zijn")
+    if "time" in event and not (isinstance(event["time"], str) and _RFC3339.match(event["time"])):
+        raise CloudEventError("time moet een tijdstip zijn (RFC 3339)")
+    if "data" in event and "data_base64" in event:
+        raise CloudEventError("geef data of data_base64, niet allebei")
+    if "data_base64" in event and not (
+        isinstance(event["data_base64"], str) and _BASE64.match(event["data_base64"])
+    ):
+        raise CloudEventError("data_base64 is geen base64")
+    if any(isinstance(v, str) and "\x00" in v for k, v in event.items() if k != "data"):
+        raise CloudEventError("een attribuut mag geen NUL-teken (\\u0000) bevatten")
+    for name, value in event.items():
+        if name in ("specversion", "time", "data", "data_base64", *REQUIRED_ATTRIBUTES, *OPTIONAL_ATTRIBUTES):
+            continue
+        if not _EXTENSION.match(name):
+            raise CloudEventError("de naam van een extensie-attribuut is kleine letters en cijfers (max. 20)")
+        if isinstance(value, float) or not isinstance(value, str | int | bool):
+            raise CloudEventError(f"extensie-attribuut {name}: een tekst, geheel getal of boolean")
+
+
 def parse(headers: Mapping[str, str], body: bytes) -> BaseCloudEvent:
+    if headers.get("content-type", "").startswith("application/cloudevents+json"):
+        check_structured(body)
     try:
         return from_http_event(HTTPMessage(headers=dict(headers), body=body))
     except (BaseCloudEventException, ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -55,8 +107,6 @@ def parse(headers: Mapping[str, str], body: bytes) -> BaseCloudEvent:
 def _data(event: BaseCloudEvent) -> dict[str, Any]:
     data = event.get_data()
     if isinstance(data, bytes | str):
-        import json
-
         try:
             data = json.loads(data)
         except ValueError:
@@ -113,4 +163,12 @@ def interpret(event: BaseCloudEvent) -> ParsedEvent:
     return ParsedEvent(kind, key, categories, tuple(subjects), zaak_url, klantcontact_url, source)
 
 
-__all__ = ["BRP_VERHUISD", "ZAAK_GEKOPPELD", "CloudEventError", "ParsedEvent", "interpret", "parse"]
+__all__ = [
+    "BRP_VERHUISD",
+    "RFC3339_PATTERN",
+    "ZAAK_GEKOPPELD",
+    "CloudEventError",
+    "ParsedEvent",
+    "interpret",
+    "parse",
+]

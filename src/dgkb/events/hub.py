@@ -14,13 +14,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from dgkb.domain.context import RequestContext
 from dgkb.events.bus import ChangeEvent
+from dgkb.events.history import (
+    MAX_REPLAYED,
+    EventArchive,
+    EventPosition,
+    RecentEvents,
+    missed,
+)
 
 QUEUE_SIZE = 64
+REPLAY_SLACK = timedelta(seconds=5)  # read the archive from a bit before the last event's moment
+REPLAY_SCAN = 20_000  # archived events read at most for one replay
+
+log = logging.getLogger("dgkb.events")
 
 
 @dataclass(eq=False)
@@ -64,9 +77,30 @@ class Subscription:
 
 
 class ChangeHub:
-    def __init__(self) -> None:
+    """`archive`: the shared bus's stream (NatsBus), which replays for any node; without one, and
+    whenever it cannot answer, replay comes from the events this process delivered (`recent`)."""
+
+    def __init__(self, *, archive: EventArchive | None = None, recent: RecentEvents | None = None) -> None:
         self._subs: dict[str, set[Subscription]] = {}
         self.delivered = 0
+        self._archive = archive
+        self.recent = recent if recent is not None else RecentEvents()
+        self.replays = 0  # reconnects answered with a replay
+        self.replay_fallbacks = 0  # of those, from this process's memory because the archive failed
+
+    async def replay(self, after: EventPosition, subject_key: str) -> list[ChangeEvent]:
+        """The subject's events after `after` (SSE Last-Event-ID), in order, at most MAX_REPLAYED.
+        Never raises: an archive that cannot answer falls back to this process's memory."""
+        self.replays += 1
+        if self._archive is not None:
+            try:
+                stored = await self._archive.recent(after.at - REPLAY_SLACK, limit=REPLAY_SCAN)
+            except Exception as exc:  # the bus is down or slow: what this process saw is the best left
+                log.warning("event replay from the bus failed (%s); from memory", type(exc).__name__)
+                self.replay_fallbacks += 1
+            else:
+                return missed(stored, after, subject_key)
+        return self.recent.since(after, subject_key)[-MAX_REPLAYED:]
 
     @contextlib.asynccontextmanager
     async def subscribe(
@@ -85,6 +119,7 @@ class ChangeHub:
 
     def deliver(self, event: ChangeEvent) -> int:
         """Hand the event to every open view of its subject in this process; how many got it."""
+        self.recent.record(event)
         subs = self._subs.get(event.subject_key, ())
         for sub in subs:
             sub._offer(event)

@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dgkb.federation.redis_guard import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -70,6 +70,24 @@ class Notificatie(BaseModel):
         default_factory=dict,
         description="Kenmerken van de bron; ook leeg, boolean, getal of null (zoals Open Klant ze stuurt)",
     )
+
+    @field_validator("aanmaakdatum", mode="before")
+    @classmethod
+    def _iso_text(cls, v: Any) -> Any:
+        # the standard says an ISO 8601 string; pydantic alone would also take a number of seconds
+        if not isinstance(v, str):
+            raise ValueError("geef een tijdstip als tekst (ISO 8601), bijvoorbeeld 2026-11-01T12:00:00Z")
+        return v
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, v: Any) -> Any:
+        # as the API's own bodies (api/v1/schemas.Camel): no legitimate message holds NUL, and
+        # PostgreSQL text cannot store it
+        texts = [*v.keys(), *v.values()] if isinstance(v, dict) else [v]
+        if any(isinstance(t, str) and "\x00" in t for t in texts):
+            raise ValueError("tekst mag geen NUL-teken (\\u0000) bevatten")
+        return v
 
     def dedupe_key(self) -> str:
         """kanaal + resourceUrl + actie + aanmaakdatum: a redelivery of the same message."""

@@ -32,7 +32,7 @@ from cloudevents.core.base import BaseCloudEvent
 
 from dgkb.domain.identifiers import Subject
 from dgkb.domain.pseudonym import Pseudonymizer
-from dgkb.events.bus import ChangeEvent, EventBus, build_bus
+from dgkb.events.bus import ChangeEvent, EventBus, NatsBus, build_bus
 from dgkb.events.cloudevents import interpret
 from dgkb.events.hub import ChangeHub
 from dgkb.events.notificaties import (
@@ -236,9 +236,11 @@ def build_changes(
 ) -> ChangeService:
     """The ChangeService of this process, from the settings (bus, dedupe store, token)."""
     token = inbound_token(settings)
+    bus = build_bus(settings.nats_url)
     return ChangeService(
-        bus=build_bus(settings.nats_url),
-        hub=ChangeHub(),
+        bus=bus,
+        # SSE clients that reconnect (to any node) get what they missed from the bus's stream
+        hub=ChangeHub(archive=bus if isinstance(bus, NatsBus) else None),
         invalidator=invalidator,
         pseudonymizer=pseudonymizer,
         gateway=gateway,

@@ -10,6 +10,7 @@ category the viewer's purpose does not allow.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -19,7 +20,9 @@ from typing import Any
 
 from dgkb.domain.context import RequestContext
 from dgkb.events.bus import ChangeEvent
+from dgkb.events.history import parse_position, sse_id
 from dgkb.events.hub import ChangeHub
+from dgkb.telemetry.metrics import SSE_STREAMS
 from dgkb.throttled_log import ThrottledLog
 
 HEARTBEAT_SECONDS = 15.0
@@ -52,6 +55,16 @@ def check_delays(heartbeat: float, rng: random.Random | None = None) -> Iterator
         yield heartbeat * draw.uniform(*LATER_CHECKS)
 
 
+@contextlib.asynccontextmanager
+async def _counted_open() -> AsyncIterator[None]:
+    """An open stream, in `dgkb_sse_streams_open` for as long as it is open."""
+    SSE_STREAMS.inc()
+    try:
+        yield
+    finally:
+        SSE_STREAMS.dec()
+
+
 async def view_updates(
     hub: ChangeHub,
     subject_key: str,
@@ -61,12 +74,20 @@ async def view_updates(
     permitted: Permitted,
     heartbeat: float = HEARTBEAT_SECONDS,
     rng: random.Random | None = None,
+    last_event_id: str | None = None,
 ) -> AsyncIterator[bytes]:
-    """Server-Sent Events frames: `bijgewerkt` {categorieen, bron, op}, `beeindigd`, heartbeats.
+    """Server-Sent Events frames: `bijgewerkt` {categorieen, bron, op} with an id (`sse_id`),
+    `beeindigd`, heartbeats.
 
     A check that fails (the database unreachable) ends nothing: it is logged once per interval by
     type, the stream stays open with heartbeats, and an event that could not be checked is held
-    (bounded) until a check succeeds — fail closed, and nothing lost once the database is back."""
+    (bounded) until a check succeeds — fail closed, and nothing lost once the database is back.
+
+    `last_event_id` (the client's `Last-Event-ID` on a reconnect, maybe to another node): the events
+    of this subject after it are replayed first (events.history), filtered like live ones by the
+    contact's decision now — a category the purpose no longer allows is not replayed. The view
+    subscribes before it asks for the replay, so an event is never lost in between; one both
+    replayed and delivered live is shown once. An id that names nothing usable starts live."""
 
     async def check(ctx: RequestContext) -> tuple[RequestContext | None, frozenset[str]]:
         now = await current(ctx)
@@ -86,14 +107,38 @@ async def view_updates(
     ctx = context
     delays = check_delays(heartbeat, rng)
     held: deque[ChangeEvent] = deque(maxlen=HELD_EVENTS)  # arrived while checks failed
-    async with hub.subscribe(subject_key, context=context) as events:
+    async with hub.subscribe(subject_key, context=context) as events, _counted_open():
         yield b"retry: 3000\n: verbonden\n\n"
+        position = parse_position(last_event_id)
+        replayed: set[str] = set()
+        if position is not None:
+            missed = await hub.replay(position, subject_key)
+            replayed = {e.id for e in missed}
+            if missed:
+                try:
+                    now, allowed = await check(ctx)
+                except Exception as exc:  # as below: hold what could not be checked
+                    kind = type(exc).__name__
+                    _failures.warning(kind, "event stream: check failed (%s); holding events", kind)
+                    held.extend(missed)
+                else:
+                    if now is None:
+                        yield frame("beeindigd", {"reden": "CONTACT_BEEINDIGD"})
+                        return
+                    ctx = now
+                    events.context = ctx
+                    for change in missed:
+                        shown = _shown(change, allowed)
+                        if shown is not None:
+                            yield shown
         while True:
             try:
                 event: ChangeEvent | None = await events.next(next(delays))
             except StopAsyncIteration:
                 return
-            allowed: frozenset[str] = frozenset()
+            if event is not None and event.id in replayed:
+                continue  # replayed already: it came live as well
+            allowed = frozenset()
             try:
                 if event is not None:  # the contact's state and decision now: never leak a category
                     now, allowed = await shared_check(ctx, event.id)
@@ -119,10 +164,18 @@ async def view_updates(
                 yield b": hartslag\n\n"
                 continue
             for change in pending:
-                shown = [c for c in change.categories if c in allowed]
-                if shown:
-                    yield frame(
-                        "bijgewerkt",
-                        {"categorieen": shown, "bron": change.source, "op": change.at.isoformat()},
-                        change.id,
-                    )
+                shown = _shown(change, allowed)
+                if shown is not None:
+                    yield shown
+
+
+def _shown(change: ChangeEvent, allowed: frozenset[str]) -> bytes | None:
+    """The `bijgewerkt` frame of the event's permitted categories; None when none is permitted."""
+    shown = [c for c in change.categories if c in allowed]
+    if not shown:
+        return None
+    return frame(
+        "bijgewerkt",
+        {"categorieen": shown, "bron": change.source, "op": change.at.isoformat()},
+        sse_id(change),
+    )

@@ -27,6 +27,7 @@ from dgkb.federation.redis_guard import (
     RedisUnavailable,
     describe,
 )
+from dgkb.telemetry.metrics import CACHE_HIT, CACHE_MISS, CACHE_UNAVAILABLE
 
 CachedAnswer = Mapping[str, Any]
 
@@ -79,14 +80,17 @@ class MemoryCache:
         entry = self._entries.get(key)
         if entry is None:
             self.stats.misses += 1
+            CACHE_MISS.inc()
             return None
         expires, _, value = entry
         if expires < time.monotonic():
             self._drop(key)
             self.stats.misses += 1
+            CACHE_MISS.inc()
             return None
         self._entries.move_to_end(key)
         self.stats.hits += 1
+        CACHE_HIT.inc()
         return value
 
     async def set(self, key: str, subject_key: str, value: CachedAnswer, ttl: float) -> None:
@@ -154,11 +158,14 @@ class RedisCache:
             raw = await self.guard.call(lambda r: r.get(key))
         except RedisUnavailable:
             self.stats.unavailable += 1
+            CACHE_UNAVAILABLE.inc()
             return None
         if raw is None:
             self.stats.misses += 1
+            CACHE_MISS.inc()
             return None
         self.stats.hits += 1
+        CACHE_HIT.inc()
         value: CachedAnswer = json.loads(raw)
         return value
 
@@ -206,6 +213,14 @@ class RedisCache:
 
     def describe(self) -> dict[str, Any]:
         return {"soort": "redis", **describe(self.guard.health()), **self.stats.describe()}
+
+    async def reachable(self) -> bool:
+        """One PING within the guard's budget (the readiness probe); False while Redis is left alone."""
+        try:
+            await self.guard.call(lambda redis: redis.ping())
+        except RedisUnavailable:
+            return False
+        return True
 
     async def aclose(self) -> None:
         await self.guard.aclose()

@@ -34,6 +34,8 @@ from dgkb.sources.base import (
     SourceValidationError,
     SubjectNotFound,
 )
+from dgkb.telemetry.metrics import SourceMetrics
+from dgkb.telemetry.tracing import TRACING
 from dgkb.throttled_log import ThrottledLog
 
 log = logging.getLogger("dgkb.federation")
@@ -41,6 +43,7 @@ log = logging.getLogger("dgkb.federation")
 RETRY_BACKOFF = (0.02, 0.06)  # seconds, jittered
 BREAKER_OPEN = "source.breaker_open"
 ADAPTER_FAILURE = "source.adapter_failure"
+CANCELLED = "geannuleerd"  # the outcome of a call whose request went away (metrics, spans)
 _T = TypeVar("_T")
 
 
@@ -111,8 +114,13 @@ class Federation:
         reset_after: float = 10.0,
     ) -> None:
         self._cache = cache
+        self._metrics = {sid: SourceMetrics(sid) for sid in concurrency}
         self._breakers = {
-            sid: CircuitBreaker(failure_threshold=failure_threshold, reset_after=reset_after)
+            sid: CircuitBreaker(
+                failure_threshold=failure_threshold,
+                reset_after=reset_after,
+                on_change=self._metrics[sid].breaker,
+            )
             for sid in concurrency
         }
         self._limits = {sid: asyncio.Semaphore(n) for sid, n in concurrency.items()}
@@ -153,6 +161,7 @@ class Federation:
         operation: Callable[[], Awaitable[_T]],
         *,
         idempotent: bool = True,
+        traceparent: str | None = None,
     ) -> _T:
         """Run one source operation under the source's breaker, concurrency limit and `deadline`
         (seconds), with one jittered retry of transient unavailability when it is idempotent and the
@@ -160,11 +169,56 @@ class Federation:
         breaker is SourceUnavailable(BREAKER_OPEN) at once, a deadline SourceTimeout. "Not found" is
         an answer, not a failure of the source. A refusal (401/403: credentials, 400: the request)
         is an answer too, so it never opens the breaker — an open breaker would hide the reason
-        behind "onbereikbaar" — but it counts in the source's health, 401/403 apart."""
+        behind "onbereikbaar" — but it counts in the source's health, 401/403 apart.
+
+        Each call is timed in the source's metrics by outcome, and is a span (with the span id of
+        `traceparent`, the header the operation sends) when traces are exported."""
         started = time.perf_counter()
-        breaker = self._breakers.setdefault(source_id, CircuitBreaker())
+        measured = self._metrics.get(source_id) or self._new_source(source_id)
+        breaker = self._breakers[source_id]
+        tracer = TRACING.active
+        span = tracer.source(source_id, traceparent) if tracer is not None else None
         if not breaker.allow():
+            measured.observe(SectionStatus.ONBEREIKBAAR, time.perf_counter() - started)
+            measured.error(BREAKER_OPEN)
+            if span is not None:
+                span.finish(SectionStatus.ONBEREIKBAAR, BREAKER_OPEN)
             raise SourceUnavailable(BREAKER_OPEN)
+        outcome: str = CANCELLED  # unless an answer or a SourceError says otherwise
+        error_code: str | None = None
+        try:
+            result = await self._attempts(source_id, breaker, deadline, operation, idempotent, started)
+        except SourceError as exc:
+            outcome = _status_of(exc)
+            error_code = exc.message if exc.message == ADAPTER_FAILURE else exc.code
+            if outcome is not SectionStatus.NIET_GEVONDEN:
+                measured.error(error_code)
+            else:
+                error_code = None  # an answer, not a failure
+            raise
+        else:
+            outcome, error_code = SectionStatus.OK, None
+            return result
+        finally:
+            measured.observe(outcome, time.perf_counter() - started)
+            if span is not None:
+                span.finish(outcome, error_code)
+
+    def _new_source(self, source_id: str) -> SourceMetrics:
+        """A source not configured at start (a check of one, a test): its breaker and metrics."""
+        measured = self._metrics[source_id] = SourceMetrics(source_id)
+        self._breakers.setdefault(source_id, CircuitBreaker(on_change=measured.breaker))
+        return measured
+
+    async def _attempts(
+        self,
+        source_id: str,
+        breaker: CircuitBreaker,
+        deadline: float,
+        operation: Callable[[], Awaitable[_T]],
+        idempotent: bool,
+        started: float,
+    ) -> _T:
         health = self._health.setdefault(source_id, SourceHealth())
         limit = self._limits.setdefault(source_id, asyncio.Semaphore(50))
         loop = asyncio.get_running_loop()
@@ -222,7 +276,12 @@ class Federation:
             subject=subject, fields=call.fields, headers=call.headers, subject_key=subject_key
         )
         try:
-            result = await self.call(sid, call.deadline, lambda: call.adapter.fetch(request))
+            result = await self.call(
+                sid,
+                call.deadline,
+                lambda: call.adapter.fetch(request),
+                traceparent=call.headers.get("traceparent"),
+            )
         except SourceError as exc:
             code = exc.message if exc.message in (BREAKER_OPEN, ADAPTER_FAILURE) else exc.code
             return _outcomes(call, _status_of(exc), {}, started, code)

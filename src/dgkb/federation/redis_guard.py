@@ -24,6 +24,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from dgkb.telemetry.metrics import REDIS_FAILURES
 from dgkb.throttled_log import ThrottledLog
 
 log = logging.getLogger("dgkb.redis")
@@ -90,6 +91,10 @@ class RedisGuard:
         self._failed_at: float | None = None  # when Redis was last left alone
         self.counters = RedisCounters()
         self._log = ThrottledLog(log, log_interval)
+        # `name` is one of a few fixed client names ("cache", "dedup"): a bounded label
+        self._errors = REDIS_FAILURES.labels(name, "error")
+        self._timeouts = REDIS_FAILURES.labels(name, "timeout")
+        self._bypassed = REDIS_FAILURES.labels(name, "bypassed")
 
     def health(self) -> RedisHealth:
         return RedisHealth(available=self._in_a_row == 0, counters=self.counters)
@@ -98,6 +103,7 @@ class RedisGuard:
         """`operation(redis)` within the time budget; RedisUnavailable when it cannot be had."""
         if self._failed_at is not None and self._clock() - self._failed_at < self._retry_after:
             self.counters.bypassed += 1
+            self._bypassed.inc()
             raise RedisUnavailable(self.name)
         try:
             async with asyncio.timeout(self._budget):
@@ -119,8 +125,10 @@ class RedisGuard:
     def _failed(self, exc: BaseException, *, timeout: bool) -> None:
         if timeout:
             self.counters.timeouts += 1
+            self._timeouts.inc()
         else:
             self.counters.errors += 1
+            self._errors.inc()
         self._in_a_row += 1
         if self._in_a_row >= self._threshold:
             self._failed_at = self._clock()

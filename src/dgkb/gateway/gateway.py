@@ -281,13 +281,23 @@ class SourceGateway:
         return render_headers(cfg.headers, purpose=purpose, actor=actor, trace=trace)
 
     async def _guard(
-        self, cfg: SourceConfig, operation: Callable[[], Awaitable[_T]], *, idempotent: bool = True
+        self,
+        cfg: SourceConfig,
+        operation: Callable[[], Awaitable[_T]],
+        *,
+        idempotent: bool = True,
+        headers: Mapping[str, str] | None = None,
     ) -> _T:
         """The call under deadline, breaker, limit, retry and health; an outage is SourceUnavailable.
-        Answers that are not outages pass through: not found, refused before sending, half written."""
+        Answers that are not outages pass through: not found, refused before sending, half written.
+        `headers`: what the operation sends, whose `traceparent` names the call's span."""
         try:
             return await self._federation.call(
-                cfg.id, min(cfg.deadline, self._budget), operation, idempotent=idempotent
+                cfg.id,
+                min(cfg.deadline, self._budget),
+                operation,
+                idempotent=idempotent,
+                traceparent=headers.get("traceparent") if headers is not None else None,
             )
         except (SubjectNotFound, SourceValidationError, PartialWriteError):
             raise
@@ -424,7 +434,9 @@ class SourceGateway:
         cfg, verifier = found
         headers = self._headers(cfg, context.actor, context.purpose_id, context.trace)
         try:
-            facts = await self._guard(cfg, lambda: verifier.verify_subject(context.subject, headers))
+            facts = await self._guard(
+                cfg, lambda: verifier.verify_subject(context.subject, headers), headers=headers
+            )
         except SubjectNotFound:
             facts = SubjectFacts(exists=False)
         except SourceUnavailable:
@@ -458,7 +470,10 @@ class SourceGateway:
         )
         try:
             result = await self._logged(
-                context, name, [BASIS], lambda: self._guard(cfg, lambda: adapter.fetch(request))
+                context,
+                name,
+                [BASIS],
+                lambda: self._guard(cfg, lambda: adapter.fetch(request), headers=request.headers),
             )
         except SubjectNotFound:
             return {}
@@ -481,7 +496,10 @@ class SourceGateway:
         cfg, lookup = found
         headers = self._headers(cfg, context.actor, context.purpose_id, context.trace)
         return await self._logged(
-            context, name, [BASIS], lambda: self._guard(cfg, lambda: lookup.lookup_document(number, headers))
+            context,
+            name,
+            [BASIS],
+            lambda: self._guard(cfg, lambda: lookup.lookup_document(number, headers), headers=headers),
         )
 
     # --- search ----------------------------------------------------------------------------------------
@@ -494,7 +512,7 @@ class SourceGateway:
         cfg, brp = found
         headers = self._headers(cfg, caller.actor, caller.purpose_id, caller.trace)
         started = datetime.now(UTC)
-        persons = await self._guard(cfg, lambda: brp.search(query, fields, headers))
+        persons = await self._guard(cfg, lambda: brp.search(query, fields, headers), headers=headers)
         subjects = [
             Subject(SubjectKind.BSN, bsn)
             for p in persons
@@ -515,7 +533,7 @@ class SourceGateway:
                 context,
                 "klant zoeken",
                 [BASIS],
-                lambda: self._guard(cfg, lambda: brp.lookup(bsn, fields, headers)),
+                lambda: self._guard(cfg, lambda: brp.lookup(bsn, fields, headers), headers=headers),
             )
         except SubjectNotFound:
             return None
@@ -528,7 +546,7 @@ class SourceGateway:
         cfg, kvk = found
         headers = self._headers(cfg, caller.actor, caller.purpose_id, caller.trace)
         started = datetime.now(UTC)
-        results = await self._guard(cfg, lambda: kvk.search(headers, limit=limit, **params))
+        results = await self._guard(cfg, lambda: kvk.search(headers, limit=limit, **params), headers=headers)
         subjects = [s for r in results if (s := business_subject(r)) is not None]
         await self._log_found(caller, subjects, "klant zoeken", [BASIS], started)
         return results
@@ -542,7 +560,9 @@ class SourceGateway:
         cfg, ki = found
         headers = self._headers(cfg, caller.actor, caller.purpose_id, caller.trace)
         started = datetime.now(UTC)
-        matches = await self._guard(cfg, lambda: ki.search_digitale_adressen(text, headers, limit=limit))
+        matches = await self._guard(
+            cfg, lambda: ki.search_digitale_adressen(text, headers, limit=limit), headers=headers
+        )
         subjects = [s for m in matches for s in m.subjects]
         await self._log_found(caller, subjects, "klant zoeken", [CONTACTGEGEVENS], started)
         return matches
@@ -556,7 +576,7 @@ class SourceGateway:
             raise SourceMissing("Er is geen zakensysteem aangesloten.")
         cfg, lookup = found
         headers = self._headers(cfg, caller.actor, caller.purpose_id, caller.trace)
-        return await self._guard(cfg, lambda: lookup.zaak_facts(identificatie, headers))
+        return await self._guard(cfg, lambda: lookup.zaak_facts(identificatie, headers), headers=headers)
 
     async def zaken_of_medewerker(self, caller: Caller) -> list[dict[str, Any]]:
         """The open zaken the caller handles. No personal data of initiators is read: not logged."""
@@ -566,7 +586,9 @@ class SourceGateway:
         cfg, lookup = found
         headers = self._headers(cfg, caller.actor, caller.purpose_id, caller.trace)
         return await self._guard(
-            cfg, lambda: lookup.zaken_of_medewerker(caller.actor.medewerker_identificatie, headers)
+            cfg,
+            lambda: lookup.zaken_of_medewerker(caller.actor.medewerker_identificatie, headers),
+            headers=headers,
         )
 
     # --- klantcontacten -------------------------------------------------------------------------------
@@ -605,6 +627,7 @@ class SourceGateway:
                 zaak_identificaties=zaak_identificaties,
                 headers=headers,
             ),
+            headers,
         )
 
     async def create_interne_taak(
@@ -633,6 +656,7 @@ class SourceGateway:
                 toegewezen_aan=toegewezen_aan,
                 headers=headers,
             ),
+            headers,
         )
 
     async def _written(
@@ -642,11 +666,12 @@ class SourceGateway:
         categories: Sequence[str],
         cfg: SourceConfig,
         operation: Callable[[], Awaitable[_T]],
+        headers: Mapping[str, str],
     ) -> _T:
         started = datetime.now(UTC)
         await self._log(context, name, started, categories=categories)  # no write without its record
         try:
-            return await self._guard(cfg, operation, idempotent=False)
+            return await self._guard(cfg, operation, idempotent=False, headers=headers)
         except SourceValidationError:
             raise  # refused before sending: nothing was written or read
         except (SourceError, SourceUnavailable):
@@ -667,7 +692,9 @@ class SourceGateway:
             context,
             name,
             [CONTACTGEGEVENS],
-            lambda: self._guard(cfg, lambda: source.verified_addresses(context.subject, headers)),
+            lambda: self._guard(
+                cfg, lambda: source.verified_addresses(context.subject, headers), headers=headers
+            ),
             delivered=bool,
         )
 
@@ -696,7 +723,11 @@ class SourceGateway:
 
         try:
             result: ProbeResult = await self._federation.call(
-                cfg.id, cfg.deadline, lambda: adapter.probe(headers), idempotent=True
+                cfg.id,
+                cfg.deadline,
+                lambda: adapter.probe(headers),
+                idempotent=True,
+                traceparent=headers.get("traceparent"),
             )
         except SourceRefusesCredentials as exc:
             return report(
@@ -733,7 +764,7 @@ class SourceGateway:
         lookup = self._sources.adapters[cfg.id]
         assert isinstance(lookup, ActorLookup)
         headers = self._check_headers(cfg)
-        return await self._guard(cfg, lambda: lookup.find_actor(uuid, headers))
+        return await self._guard(cfg, lambda: lookup.find_actor(uuid, headers), headers=headers)
 
     # --- notifications ---------------------------------------------------------------------------------
     def system_caller(self, organisation: str, task: SystemTask, trace: Trace | None = None) -> Caller | None:
@@ -769,7 +800,7 @@ class SourceGateway:
                 continue
             started = datetime.now(UTC)
             try:
-                found = await self._guard(cfg, operation)
+                found = await self._guard(cfg, operation, headers=headers)
             except SubjectNotFound:
                 found = []
             if found is not None:

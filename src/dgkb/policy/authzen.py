@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic.alias_generators import to_camel
 
 from dgkb.domain.assurance import Assurance
@@ -104,7 +104,7 @@ class EvaluationContext(_Model):
     purpose: str = Field(min_length=1)  # verwerkingsactiviteit id from the register
     assurance: Assurance = Assurance.GEEN
     subject_kind: SubjectKind = SubjectKind.BSN
-    shielded: bool = False
+    shielded: StrictBool = False  # JSON true/false only, as documented: not "yes" or 1
     consent: tuple[str, ...] = ()  # categories the customer has consented to
     channel: Kanaal | None = None  # the contact's channel; None = the strictest channel rule applies
 

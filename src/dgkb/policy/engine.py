@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import json
 import threading
+from collections import Counter
 from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
@@ -45,6 +46,7 @@ from dgkb.policy.entities import (
 )
 from dgkb.policy.explanations import ExplanationContext, explain
 from dgkb.policy.table import DecisionTable
+from dgkb.telemetry.metrics import DECISIONS
 
 __all__ = [
     "POLICY_REASONS",
@@ -178,13 +180,34 @@ class CedarPolicyEngine:
         self._category_memo: dict[tuple[Any, ...], CategoryDecision] = {}
         # functools' LRU is bounded, C-implemented and safe to call from several threads.
         self._cached = lru_cache(maxsize=cache_size)(self._decide_key)
+        self._cache_size = cache_size
+        self._counted: dict[int, tuple[Decision, tuple[tuple[Any, int], ...]]] = {}
 
     # -- public -------------------------------------------------------------------------------
 
     def decide(self, request: DecisionRequest) -> Decision:
         """Decide per category from the decision table, memoised on the decision inputs (no
-        personal data in the key)."""
-        return self._cached(self._cache_key(request))
+        personal data in the key). Counted in `dgkb_policy_decisions_total`."""
+        decision = self._cached(self._cache_key(request))
+        entry = self._counted.get(id(decision))
+        if entry is None or entry[0] is not decision:
+            entry = self._count_of(decision)
+        for child, n in entry[1]:
+            child.inc(n)
+        return decision
+
+    def _count_of(self, decision: Decision) -> tuple[Decision, tuple[tuple[Any, int], ...]]:
+        """What one decision adds to the metrics, per (result, first reason): worked out once per
+        memoised decision, so a request pays an increment per distinct outcome, not per category."""
+        tally = Counter(
+            ("permit", "") if c.permitted else ("deny", c.reason.value if c.reason else "")
+            for c in decision.categories
+        )
+        entry = (decision, tuple((DECISIONS.labels(*key), n) for key, n in tally.items()))
+        if len(self._counted) >= self._cache_size:  # bounded like the decision memo
+            self._counted.clear()
+        self._counted[id(decision)] = entry  # the decision is kept in the entry: its id stays its own
+        return entry
 
     def decide_from_table(self, request: DecisionRequest) -> Decision:
         """Decide per category from the precomputed table (what `decide` memoises)."""

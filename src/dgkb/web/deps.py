@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse
 from dgkb.composition.deps import DatabaseDep, RegisterDep
 from dgkb.domain.context import Actor, Trace
 from dgkb.domain.roles import Role
+from dgkb.telemetry.requests import request_trace
 from dgkb.web.session import CSRF_FIELD, WebSession, WebSessions, check_csrf
 
 if TYPE_CHECKING:
@@ -78,7 +79,8 @@ def roles(*allowed: Role) -> Any:
 
 
 def trace(request: Request) -> Trace:
-    return Trace.from_traceparent(request.headers.get("traceparent"))
+    """The request's trace (dgkb.api.telemetry.RequestTelemetry: the server span's ids)."""
+    return request_trace(request)
 
 
 SessionDep = Annotated[WebSession, Depends(current_session)]

@@ -4,13 +4,14 @@ and handling complaints (Awb hoofdstuk 9) and reports in the back office."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, status
-from pydantic import Field
+from pydantic import ConfigDict, Field, WithJsonSchema
 
 from dgkb.api.deps import ActorDep, TraceDep
 from dgkb.api.v1.contacten import RESPONSES
-from dgkb.api.v1.schemas import Camel
+from dgkb.api.v1.schemas import Camel, JsonInt
 from dgkb.composition.deps import ContactsDep, FeedbackDep
 from dgkb.domain.channels import Kanaal
 from dgkb.feedback.handling import MAX_EXTENSION_WEEKS
@@ -21,7 +22,7 @@ router = APIRouter(tags=["beleving en feedback"])
 
 class BeoordelingNieuw(Camel):
     contact_id: str = Field(max_length=36)
-    score: int = Field(ge=0, le=10, description="0–10, zoals NPS")
+    score: JsonInt = Field(ge=0, le=10, description="0–10, zoals NPS")
     toelichting: str | None = Field(default=None, max_length=1000)
     onderwerp: str | None = Field(default=None, max_length=200)
 
@@ -37,7 +38,16 @@ class FeedbackNieuw(Camel):
 
 
 class StatusWijziging(Camel):
-    status: FeedbackStatus
+    # back to `ontvangen` is never a step (FeedbackInvalid, 400): not offered in the document either;
+    # an `uitkomst` belongs to `afgehandeld` only (and a klacht's may not be left out: KlachtStatusWijziging)
+    model_config = ConfigDict(json_schema_extra=lambda schema: _outcome_rule(schema, klacht=True))
+
+    status: Annotated[
+        FeedbackStatus,
+        WithJsonSchema(
+            {"type": "string", "enum": [s.value for s in FeedbackStatus if s is not FeedbackStatus.ONTVANGEN]}
+        ),
+    ]
     toelichting: str = Field(min_length=1, max_length=1000, description="Waarom de status verandert")
     uitkomst: str | None = Field(
         default=None,
@@ -46,8 +56,45 @@ class StatusWijziging(Camel):
     )
 
 
+class KlachtStatusWijziging(StatusWijziging):
+    """A klacht is closed only with its outcome for the complainant (Awb 9:12)."""
+
+    model_config = ConfigDict(json_schema_extra=lambda schema: _outcome_rule(schema, klacht=True))
+
+
+class MeldingStatusWijziging(StatusWijziging):
+    """A melding has no hearing (Awb 9:10 is for complaints)."""
+
+    model_config = ConfigDict(json_schema_extra=lambda schema: _outcome_rule(schema, klacht=False))
+
+
+def _outcome_rule(schema: dict[str, Any], *, klacht: bool) -> None:
+    """What FeedbackService.set_status refuses with 400, as a oneOf: an `uitkomst` only with
+    `afgehandeld` (a klacht's required there, and not blank); `hoorzitting` only for a klacht."""
+    steps = [s for s in FeedbackStatus if s is not FeedbackStatus.ONTVANGEN]
+    if not klacht:
+        steps.remove(FeedbackStatus.HOORZITTING)
+    schema["properties"]["status"] = {"type": "string", "enum": [s.value for s in steps]}
+    others = [s.value for s in steps if s is not FeedbackStatus.AFGEHANDELD]
+    outcome: dict[str, Any] = {"type": "string", "maxLength": 5000}
+    if klacht:
+        outcome["pattern"] = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"  # a blank one counts as none
+    closing: dict[str, Any] = {
+        "properties": {
+            "status": {"const": FeedbackStatus.AFGEHANDELD.value},
+            "uitkomst": outcome if klacht else {"anyOf": [outcome, {"type": "null"}]},
+        }
+    }
+    if klacht:
+        closing["required"] = ["uitkomst"]
+    schema["oneOf"] = [
+        {"title": "afgehandeld", **closing},
+        {"title": "andere status", "properties": {"status": {"enum": others}, "uitkomst": {"type": "null"}}},
+    ]
+
+
 class Verdaging(Camel):
-    weken: int = Field(default=MAX_EXTENSION_WEEKS, ge=1, le=MAX_EXTENSION_WEEKS)
+    weken: JsonInt = Field(default=MAX_EXTENSION_WEEKS, ge=1, le=MAX_EXTENSION_WEEKS)
     toelichting: str = Field(min_length=1, max_length=1000, description="Waarom de afhandeling langer duurt")
 
 
@@ -232,7 +279,7 @@ async def _set_status(
     summary="Zet de status van een klacht (klachtbehandelaar volgens het register; gelogd)",
 )
 async def set_complaint_status(
-    item_id: str, body: StatusWijziging, actor: ActorDep, feedback: FeedbackDep, trace: TraceDep
+    item_id: str, body: KlachtStatusWijziging, actor: ActorDep, feedback: FeedbackDep, trace: TraceDep
 ) -> Afhandeling:
     return await _set_status(FeedbackSoort.KLACHT, item_id, body, actor, feedback, trace)
 
@@ -244,7 +291,7 @@ async def set_complaint_status(
     summary="Zet de status van een melding (behandelaar volgens het register; gelogd)",
 )
 async def set_report_status(
-    item_id: str, body: StatusWijziging, actor: ActorDep, feedback: FeedbackDep, trace: TraceDep
+    item_id: str, body: MeldingStatusWijziging, actor: ActorDep, feedback: FeedbackDep, trace: TraceDep
 ) -> Afhandeling:
     return await _set_status(FeedbackSoort.MELDING, item_id, body, actor, feedback, trace)
 

@@ -3,12 +3,14 @@ identity card, checked against BRP Reisdocumenten (issue 9 §4; see dgkb.contact
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter
-from pydantic import Field, field_validator
+from pydantic import Field, WithJsonSchema, field_validator
 
 from dgkb.api.deps import ActorDep, TraceDep
 from dgkb.api.v1.contacten import RESPONSES, _contact
-from dgkb.api.v1.schemas import Camel, Contact
+from dgkb.api.v1.schemas import BsnText, Camel, Contact
 from dgkb.composition.deps import DocumentsDep
 from dgkb.contacts.documents import DocumentKind, document_number
 from dgkb.domain.identifiers import Bsn, Subject
@@ -17,16 +19,22 @@ router = APIRouter(tags=["contacten"])
 
 
 class IdentiteitsbewijsControle(Camel):
-    bsn: str = Field(description="BSN van de klant die het document toont (11-proef)")
-    documentnummer: str = Field(
+    bsn: BsnText = Field(description="BSN van de klant die het document toont (11-proef)")
+    documentnummer: Annotated[
+        str, WithJsonSchema({"type": "string", "maxLength": 20, "pattern": "^(?: *[A-NP-Za-np-z0-9]){9} *$"})
+    ] = Field(
         max_length=20,
         description="Documentnummer van het paspoort of de identiteitskaart: 9 tekens, hoofdletters en "
         "cijfers, zonder de letter O (spaties en kleine letters worden genegeerd)",
         examples=["SPECI2014"],
     )
-    soort: DocumentKind = Field(
-        description="paspoort of identiteitskaart; een rijbewijs (RDW, niet in de BRP) wordt geweigerd"
-    )
+    # a rijbewijs is refused (400 DOCUMENT_NOT_CHECKABLE, with a Dutch explanation): not offered
+    soort: Annotated[
+        DocumentKind,
+        WithJsonSchema(
+            {"type": "string", "enum": [k.value for k in DocumentKind if k is not DocumentKind.RIJBEWIJS]}
+        ),
+    ] = Field(description="paspoort of identiteitskaart; een rijbewijs (RDW, niet in de BRP) wordt geweigerd")
 
     @field_validator("bsn")
     @classmethod

@@ -21,6 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 
 from dgkb.api.deps import ActorDep, TraceDep
+from dgkb.api.openapi_constraints import NO_NUL
 from dgkb.api.problems import ApiProblem
 from dgkb.composition.deps import (
     ChangesDep,
@@ -30,7 +31,7 @@ from dgkb.composition.deps import (
     PseudonymizerDep,
 )
 from dgkb.domain.context import RequestContext
-from dgkb.events.cloudevents import CloudEventError, parse
+from dgkb.events.cloudevents import RFC3339_PATTERN, CloudEventError, parse
 from dgkb.events.notificaties import TEST_KANAAL, Notificatie
 from dgkb.events.stream import HEARTBEAT_SECONDS, view_updates
 from dgkb.gateway import SourceUnavailable
@@ -70,6 +71,39 @@ async def _sender(
 
 SenderDep = Annotated[None, Depends(_sender)]
 
+# A CloudEvent 1.0 in structured mode, as DGKB accepts it (dgkb.events.cloudevents.check_structured):
+# the required attributes, the optional ones with their types, data or data_base64 (not both),
+# extension attributes by their rule (lower-case letters and digits, at most 20; text, integer, boolean).
+_ATTRIBUTE = {"type": "string", "minLength": 1}
+CLOUDEVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["specversion", "id", "source", "type"],
+    "properties": {
+        "specversion": {"type": "string", "enum": ["1.0"]},
+        "id": _ATTRIBUTE,
+        "source": _ATTRIBUTE,
+        "type": _ATTRIBUTE,
+        "subject": _ATTRIBUTE,
+        "time": {
+            "type": "string",
+            "format": "date-time",
+            "pattern": RFC3339_PATTERN,
+        },
+        "datacontenttype": _ATTRIBUTE,
+        "dataschema": _ATTRIBUTE,
+        "data": {"description": "De gegevens van de gebeurtenis: willekeurige JSON, ongelezen doorgegeven"},
+        "data_base64": {
+            "type": "string",
+            "pattern": "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+        },
+    },
+    "not": {"required": ["data", "data_base64"]},
+    "propertyNames": {"pattern": "^(?:[a-z0-9]{1,20}|data_base64)$"},
+    "additionalProperties": {
+        "anyOf": [{"type": "string", "pattern": NO_NUL}, {"type": "integer"}, {"type": "boolean"}]
+    },
+}
+
 
 def _invalid(exc: ValidationError) -> ApiProblem:
     params = [
@@ -99,13 +133,13 @@ async def ontvang_notificatie(request: Request, changes: ChangesDep, _: SenderDe
     except ValueError:
         log.warning("notificatie geweigerd: geen JSON")
         raise ApiProblem(400, "De body is geen JSON.", code="notificaties.invalid") from None
-    if isinstance(data, dict) and data.get("kanaal") == TEST_KANAAL:
-        return Response(status_code=status.HTTP_204_NO_CONTENT)
     try:
         message = Notificatie.model_validate(data)
     except ValidationError as exc:
         log.warning("notificatie geweigerd: ongeldig (%d fouten)", exc.error_count())
         raise _invalid(exc) from None
+    if message.kanaal == TEST_KANAAL:  # the routing component's probe (a whole message, as the standard's)
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
     try:
         handled = await changes.handle_notificatie(message)
     except SourceUnavailable as exc:
@@ -129,13 +163,14 @@ async def ontvang_notificatie(request: Request, changes: ChangesDep, _: SenderDe
     status_code=status.HTTP_204_NO_CONTENT,
     responses={**INBOUND_RESPONSES, 415: {"description": "Geen CloudEvent (structured of binary)"}},
     summary="Ontvang een CloudEvent (NL GOV-profiel), structured of binary content mode",
+    description="Structured mode: de body is het CloudEvent (application/cloudevents+json). Binary mode "
+    "(de attributen als ce-*-headers, de body is `data`) kan ook, maar laat zich niet als schema "
+    "beschrijven. Een bekend type (nl.brp.verhuisd, nl.overheid.zaken.*, nl.overheid.klantinteracties.*) "
+    "moet zijn klant, zaak of klantcontact noemen; anders 400.",
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {
-                "application/cloudevents+json": {"schema": {"type": "object"}},
-                "application/json": {"schema": {"type": "object"}},
-            },
+            "content": {"application/cloudevents+json": {"schema": CLOUDEVENT_SCHEMA}},
         }
     },
 )
@@ -167,7 +202,9 @@ async def ontvang_cloudevent(request: Request, changes: ChangesDep, _: SenderDep
     "/contacten/{contact_id}/gebeurtenissen",
     responses={
         200: {
-            "description": "Server-Sent Events: `bijgewerkt` (data: categorieen, bron, op), `beeindigd`",
+            "description": "Server-Sent Events: `bijgewerkt` (data: categorieen, bron, op; met een id), "
+            "`beeindigd`. Wie opnieuw verbindt met de header `Last-Event-ID` krijgt eerst de gemiste "
+            "gebeurtenissen, gefilterd op wat het doel van het contact nu toestaat.",
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
         },
         400: {"description": "Ongeldige invoer"},
@@ -199,7 +236,13 @@ async def gebeurtenissen(
         return frozenset(cd.category for cd in (await klantbeeld.decide(ctx)).permitted)
 
     stream = view_updates(
-        hub, subject_key, context, current=current, permitted=permitted, heartbeat=heartbeat
+        hub,
+        subject_key,
+        context,
+        current=current,
+        permitted=permitted,
+        heartbeat=heartbeat,
+        last_event_id=request.headers.get("last-event-id"),  # a reconnect: replay what was missed
     )
     return StreamingResponse(
         stream,

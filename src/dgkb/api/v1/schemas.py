@@ -3,15 +3,67 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
+from dgkb.api.openapi_constraints import exactly_one
 from dgkb.audit.query import decode_cursor
 from dgkb.domain.assurance import Assurance
 from dgkb.domain.channels import Kanaal
 from dgkb.domain.identifiers import Bsn, KvkNummer, Subject, Vestigingsnummer
+
+# How the identifiers are documented (the validators below enforce them, with Dutch messages naming
+# the field): digits, spaces between them allowed; a BSN also passes the 11-proef, which no JSON
+# Schema can express (tests/api/schemathesis_hooks.py makes generated BSNs pass it).
+BsnText = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^ *(?:[0-9] *){9}$",
+            "description": "Burgerservicenummer: 9 cijfers die aan de 11-proef voldoen",
+            "example": "999993653",
+        }
+    ),
+]
+KvkText = Annotated[
+    str,
+    WithJsonSchema(
+        {"type": "string", "pattern": "^ *(?:[0-9] *){8}$", "description": "KVK-nummer: 8 cijfers"}
+    ),
+]
+VestigingText = Annotated[
+    str,
+    WithJsonSchema(
+        {"type": "string", "pattern": "^ *(?:[0-9] *){12}$", "description": "Vestigingsnummer: 12 cijfers"}
+    ),
+]
+# What an employee may attest themselves; DigiD and eHerkenning levels come only from an idToken.
+AttestedAssurance = Annotated[
+    Assurance,
+    WithJsonSchema({"type": "string", "enum": [Assurance.GEEN.value, Assurance.CONTROLEVRAGEN.value]}),
+]
+SUBJECT_WAYS = {"bsn": ["bsn"], "kvkNummer": ["kvkNummer"], "vestigingsnummer": ["vestigingsnummer"]}
+
+
+def _json_integer(v: Any) -> Any:
+    # as JSON Schema's "integer": 7 and 7.0, not "7" or true (pydantic's lax mode would take those)
+    if isinstance(v, str | bytes | bool):
+        raise ValueError("geef een geheel getal")
+    return v
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
 
 
 def aware_moment(v: datetime | None, example: str) -> datetime | None:
@@ -36,7 +88,7 @@ class Camel(BaseModel):
     def _no_nul(cls, v: Any) -> Any:
         # PostgreSQL text cannot hold NUL, and no legitimate input contains it: refuse it here, with
         # the field named, instead of failing in the database.
-        texts = v if isinstance(v, list) else [v]
+        texts = v if isinstance(v, list) else [*v.keys(), *v.values()] if isinstance(v, dict) else [v]
         if any(isinstance(t, str) and "\x00" in t for t in texts):
             raise ValueError("tekst mag geen NUL-teken (\\u0000) bevatten")
         return v
@@ -51,9 +103,11 @@ class ContactStart(Camel):
 class SubjectRef(Camel):
     """Exactly one of bsn, kvkNummer, vestigingsnummer; validated (11-proef, lengths)."""
 
-    bsn: str | None = None
-    kvk_nummer: str | None = None
-    vestigingsnummer: str | None = None
+    model_config = ConfigDict(json_schema_extra=exactly_one(SUBJECT_WAYS))
+
+    bsn: BsnText | None = None
+    kvk_nummer: KvkText | None = None
+    vestigingsnummer: VestigingText | None = None
 
     @field_validator("bsn")
     @classmethod
@@ -90,7 +144,15 @@ class Identificatie(SubjectRef):
     the ID token of the customer's own DigiD/eHerkenning login at the organisation's broker, passed
     on by the platform that logged them in; the level then comes from its `acr`."""
 
-    zekerheid: Assurance | None = Field(
+    model_config = ConfigDict(
+        json_schema_extra=lambda schema: _all_of(
+            schema,
+            exactly_one(SUBJECT_WAYS),
+            exactly_one({"zekerheid": ["zekerheid"], "idToken": ["idToken"]}),
+        )
+    )
+
+    zekerheid: AttestedAssurance | None = Field(
         default=None,
         description="geen of controlevragen; een DigiD- of eHerkenningniveau wordt geweigerd "
         "(dat komt uit idToken)",
@@ -107,6 +169,16 @@ class Identificatie(SubjectRef):
         max_length=500,
         description="De nonce van de inlogvraag; als die is meegegeven moet het token dezelfde hebben",
     )
+
+
+def _all_of(schema: dict[str, Any], *rules: Any) -> None:
+    """Several `exactly_one` rules on one model: each its own oneOf, all of them must hold."""
+    parts = []
+    for rule in rules:
+        part: dict[str, Any] = {"properties": schema.get("properties", {})}
+        rule(part)
+        parts.append({"oneOf": part["oneOf"]})
+    schema["allOf"] = parts
 
 
 class Identificatiebewijs(Camel):
@@ -181,13 +253,13 @@ class Toestemming(Camel):
 
 
 class ToegangslogZoekvraag(Camel):
-    bsn: str | None = None
-    kvk_nummer: str | None = None
+    bsn: BsnText | None = None
+    kvk_nummer: KvkText | None = None
     medewerker: str | None = Field(default=None, max_length=200)
     verwerkingsactiviteit: str | None = Field(default=None, max_length=500)
     vanaf: datetime | None = None
     tot: datetime | None = None
-    limiet: int = Field(default=50, ge=1, le=500)
+    limiet: JsonInt = Field(default=50, ge=1, le=500)
     cursor: str | None = Field(default=None, max_length=500)
 
     @field_validator("bsn")

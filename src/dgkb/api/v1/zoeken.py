@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from dgkb.api.deps import ActorDep, TraceDep
+from dgkb.api.openapi_constraints import exactly_one
 from dgkb.api.v1.contacten import RESPONSES
-from dgkb.api.v1.schemas import Camel
+from dgkb.api.v1.schemas import Camel, JsonInt
 from dgkb.composition.deps import ContactsDep, SearchDep
 from dgkb.search.query import QueryKind, SearchQuery, parse_query
 from dgkb.search.service import SearchScope
@@ -20,14 +21,30 @@ router = APIRouter(tags=["zoeken"])
 class Zoekvraag(Camel):
     """Either one free `zoekterm` (as typed in the console's search box) or one structured way."""
 
+    model_config = ConfigDict(
+        json_schema_extra=exactly_one(
+            {
+                "zoekterm": ["zoekterm"],
+                "naam en geboortedatum": ["geslachtsnaam", "geboortedatum"],
+                "adres": ["postcode", "huisnummer"],
+                "telefoonnummer": ["telefoonnummer"],
+                "emailadres": ["emailadres"],
+                "bedrijfsnaam": ["bedrijfsnaam"],
+            }
+        )
+    )
     contact_id: str = Field(max_length=36)
     zoekterm: str | None = Field(default=None, max_length=200)
     geslachtsnaam: str | None = Field(default=None, max_length=200)
     geboortedatum: date | None = None
     postcode: str | None = Field(default=None, pattern=r"^\d{4}\s?[A-Za-z]{2}$")
-    huisnummer: int | None = Field(default=None, ge=1, le=99999)
-    telefoonnummer: str | None = Field(default=None, max_length=40)
-    emailadres: str | None = Field(default=None, max_length=254)
+    huisnummer: JsonInt | None = Field(default=None, ge=1, le=99999)
+    # as the search box reads them (dgkb.search.query): 8 to 15 digits with the usual separators; an
+    # address with one @ and no spaces. Anything else would reach the source as a malformed query.
+    telefoonnummer: str | None = Field(
+        default=None, max_length=40, pattern=r"^\+?[ \-().]*(?:[0-9][ \-().]*){8,15}$"
+    )
+    emailadres: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
     bedrijfsnaam: str | None = Field(default=None, min_length=3, max_length=200)
 
     @model_validator(mode="after")

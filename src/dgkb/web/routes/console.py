@@ -555,7 +555,13 @@ async def changes(
     subject_key = pseudonymizer.pseudonym(context.subject).value
     heartbeat = float(getattr(request.app.state, "sse_heartbeat_seconds", HEARTBEAT_SECONDS))
     stream = view_updates(
-        hub, subject_key, context, current=current, permitted=permitted, heartbeat=heartbeat
+        hub,
+        subject_key,
+        context,
+        current=current,
+        permitted=permitted,
+        heartbeat=heartbeat,
+        last_event_id=request.headers.get("last-event-id"),  # a reconnect: replay what was missed
     )
     return StreamingResponse(
         stream,
