@@ -166,6 +166,11 @@ def test_the_container_runs_dgkb_as_the_cli_accepts_it_on_the_probed_port() -> N
     assert params["workers"] >= 1
     assert params["host"] == "0.0.0.0"
     assert params["port"] == container["ports"][0]["containerPort"]
+    # the metrics port the container declares is the one DGKB serves them on, open to the pod network
+    env = env_of("dgkb-env")
+    (metrics,) = [p["containerPort"] for p in container["ports"] if p["name"] == "metrics"]
+    assert int(env["DGKB_METRICS_PORT"]) == metrics
+    assert env["DGKB_METRICS_HOST"] == "0.0.0.0"
     commands = typer.main.get_command(cli).commands
     for spec in pod_specs():
         (other,) = spec["containers"]
@@ -201,12 +206,21 @@ def test_network_policy_admits_only_the_ingress_controller_and_the_needed_egress
     policy = one("NetworkPolicy")
     assert policy["spec"]["podSelector"]["matchLabels"] == APP
     assert sorted(policy["spec"]["policyTypes"]) == ["Egress", "Ingress"]
-    (ingress,) = policy["spec"]["ingress"]
-    assert [p["port"] for p in ingress["ports"]] == ["http"]
-    for peer in ingress["from"]:
-        assert "ipBlock" not in peer
-        assert "ingress" in peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
-        assert "ingress" in peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+    # the API only from the ingress controller, the metrics only from Prometheus; every rule names
+    # its peers by namespace and pod (no address ranges, no rule open to all)
+    allowed = {"http": ("ingress", "ingress"), "metrics": ("monitoring", "prometheus")}
+    rules = policy["spec"]["ingress"]
+    assert sorted(p["port"] for rule in rules for p in rule["ports"]) == sorted(allowed)
+    for rule in rules:
+        (port,) = [p["port"] for p in rule["ports"]]
+        namespace, pod = allowed[port]
+        assert rule["from"], port
+        for peer in rule["from"]:
+            assert "ipBlock" not in peer
+            assert namespace in peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+            assert pod in peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+    container_ports = {p["name"] for p in api_container()["ports"]}
+    assert set(allowed) == container_ports
     egress_ports = {
         (p["port"], p.get("protocol", "TCP")) for rule in policy["spec"]["egress"] for p in rule["ports"]
     }
