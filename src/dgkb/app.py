@@ -10,7 +10,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from dgkb import __version__
@@ -24,7 +24,8 @@ from dgkb.api.middleware import (
     ApiHeadersMiddleware,
     BodyLimitMiddleware,
 )
-from dgkb.api.openapi_constraints import document_constraints
+from dgkb.api.openapi_constraints import document_constraints, document_rate_limits
+from dgkb.api.ratelimit import ClientAddress, RateLimiter, RateLimits, parse_networks, parse_rate_limits
 from dgkb.api.telemetry import RequestTelemetry, metrics_route
 from dgkb.api.test_broker import TEST_BROKER_PATH, TestBroker, test_broker_router
 from dgkb.api.v1 import (
@@ -51,6 +52,7 @@ from dgkb.composition.root import (
 )
 from dgkb.domain.errors import InvalidConfiguration
 from dgkb.events.service import start_realtime
+from dgkb.federation.redis_guard import RedisGuard
 from dgkb.identity.broker_client import PublicLogin
 from dgkb.settings import Settings
 from dgkb.store.db import Database, is_sqlite
@@ -105,6 +107,22 @@ def database_pool(settings: Settings) -> dict[str, int]:
     return {"pool_size": settings.database_pool_size, "max_overflow": settings.database_max_overflow}
 
 
+def rate_limiter_of(settings: Settings) -> RateLimiter:
+    """The rate limiter of this process: shared through Redis when configured (guarded by its own
+    short timeouts: a Redis outage falls back to this process's memory, never a failed request)."""
+    guard = None
+    if settings.redis_url:
+        guard = RedisGuard(
+            settings.redis_url,
+            name="ratelimit",
+            connect_timeout=settings.redis_connect_timeout_seconds,
+            timeout=settings.redis_timeout_seconds,
+            retry_after=settings.redis_retry_after_seconds,
+            log_interval=settings.error_log_interval_seconds,
+        )
+    return RateLimiter(parse_rate_limits(settings.rate_limits), redis=guard)
+
+
 def create_app(
     settings: Settings | None = None, *, source_overrides: Mapping[str, str] | None = None
 ) -> FastAPI:
@@ -137,6 +155,9 @@ def create_app(
             acting_person_claim=settings.eherkenning_acting_person_claim,
         )
 
+    rate_limiter = rate_limiter_of(settings)
+    client_address = ClientAddress(parse_networks(settings.trusted_proxies))
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database(settings.database_url, **database_pool(settings))
@@ -161,6 +182,7 @@ def create_app(
                 await task
             await stop_realtime()
             await services.aclose()
+            await rate_limiter.aclose()
             await database.dispose()
             # in a thread: the exporter sends what it still holds, which may take its timeout
             await asyncio.to_thread(telemetry.stop)
@@ -177,7 +199,10 @@ def create_app(
         # NL API Design Rules /core/uri-version: the major version is part of the server URL, so the
         # documented paths are relative to /api/v1 (see _openapi).
         servers=[{"url": f"{settings.base_url}{API_PREFIX}", "description": "deze installatie"}],
+        # every route's rate limit (api/ratelimit.py), checked before the route's own dependencies
+        dependencies=[Depends(RateLimits(rate_limiter, client_address))],
     )
+    app.state.rate_limiter = rate_limiter  # its counters: requests limited, Redis fallbacks
     app.state.dev_issuer = dev_issuer  # None in production; tests mint crafted tokens with it
     # the staff's OIDC access tokens (API bearer tokens and console logins) are checked with this
     app.state.validator = staff_token_validator(
@@ -239,6 +264,16 @@ def create_app(
     return app
 
 
+def begin_shutdown(app: FastAPI) -> None:
+    """The server was told to stop (SIGTERM): end every open event stream of this process now, each with
+    a reconnect hint (events.stream.RECONNECT), so its client moves to another node while requests in
+    progress finish. Servers wait for open connections before the lifespan ends: streams that never
+    end by themselves would hold the shutdown until the grace period runs out. Call on the app's loop."""
+    services = getattr(app.state, "services", None)
+    if services is not None:
+        services.hub.close()
+
+
 def _openapi(app: FastAPI, *, base_url: str) -> dict[str, Any]:
     """The OpenAPI document, conforming to the NL API Design Rules (tests/api/test_openapi_lint.py
     runs the official linter on it). FastAPI's output is adjusted to what the API actually does."""
@@ -283,6 +318,8 @@ def _document_responses(schema: dict[str, Any]) -> None:
     header_ref = {"$ref": f"#/components/headers/{API_VERSION_HEADER}"}
     problem_content = {problems.PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     document_constraints(schema, problem_content=problem_content)  # NUL, 413 (api/openapi_constraints.py)
+    # 429: every operation but the status (the same paths api/ratelimit.py leaves free)
+    document_rate_limits(schema, problem_content=problem_content, free_paths=frozenset({"/status"}))
     for item in schema.get("paths", {}).values():
         for method, operation in item.items():
             if method not in HTTP_METHODS:

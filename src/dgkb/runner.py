@@ -22,9 +22,11 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import socket
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping
 from concurrent.futures import Future
+from types import FrameType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,7 +39,7 @@ from starlette.types import ASGIApp
 from uvicorn.config import LOGGING_CONFIG
 
 from dgkb.api.dev_issuer import DEMO_ACCOUNTS
-from dgkb.app import create_app
+from dgkb.app import begin_shutdown, create_app
 from dgkb.events.notificaties import Backoff, abonneer
 from dgkb.events.routing_auth import ApiAuth, notificaties_api_auth
 from dgkb.events.service import inbound_token
@@ -294,9 +296,12 @@ async def run_all(settings: Settings, *, with_simulators: bool, latency_ms: int,
             log_config=None if settings.log_format == "json" else LOGGING_CONFIG,
             loop="auto",
             http="auto",
-            timeout_graceful_shutdown=3,  # open event streams (SSE) never end by themselves
+            # the client is the peer; X-Forwarded-For only from DGKB_TRUSTED_PROXIES (api/ratelimit.py)
+            proxy_headers=False,
+            # requests in progress get this long after SIGTERM; event streams end at once (GracefulServer)
+            timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         )
-        server = uvicorn.Server(config)
+        server = GracefulServer(config, on_exit=lambda: begin_shutdown(app))
         _banner(settings, console)
         api_url = settings.notificaties_api_url or (
             f"{urls['notificaties']}{NOTIFICATIES_PATH}" if with_simulators else ""
@@ -308,6 +313,38 @@ async def run_all(settings: Settings, *, with_simulators: bool, latency_ms: int,
             await server.serve(sockets=[api_socket])
         finally:
             subscribing.cancel()
+
+
+class GracefulServer(uvicorn.Server):
+    """uvicorn, told to stop (SIGTERM, SIGINT), first calls `on_exit` on its loop: the app ends its event
+    streams with a reconnect hint (dgkb.app.begin_shutdown); uvicorn meanwhile stops accepting and
+    waits for the requests in progress (at most `timeout_graceful_shutdown`), then ends the lifespan.
+    A stop asked for by a signal is a clean exit (status 0), not death by that signal."""
+
+    def __init__(self, config: uvicorn.Config, *, on_exit: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_exit = on_exit
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._exit_called = False
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        self._loop = asyncio.get_running_loop()
+        await super().serve(sockets=sockets)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        if self._loop is not None and not self._exit_called:
+            self._exit_called = True
+            # a signal handler interrupts the loop anywhere: hand the work to the loop itself
+            self._loop.call_soon_threadsafe(self._on_exit)
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            yield
+            # uvicorn raises the signal again once it is done, so the process dies by it (status
+            # -15): the shutdown was orderly, so the process ends normally instead
+            self._captured_signals.clear()
 
 
 async def _uvicorn_started(server: uvicorn.Server) -> None:
@@ -521,6 +558,7 @@ __all__ = [
     "DEMO_ZGW_CLIENTS",
     "SIMULATOR_PORTS",
     "SUBSCRIBE_BACKOFF",
+    "GracefulServer",
     "PortInUse",
     "rebase_sources",
     "require_shared_infrastructure",

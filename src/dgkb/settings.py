@@ -42,6 +42,13 @@ SIMULATOR_PORTS: Mapping[str, int] = MappingProxyType(
 )
 SIMULATOR_HOST = "127.0.0.1"
 
+# Rate limits per route group (dgkb.api.ratelimit): ceilings against a runaway client or a copied token,
+# with room for the benchmarks (one account for ~50 agents) and the tests; lower them in production.
+DEFAULT_RATE_LIMITS = (
+    "klantbeeld=12000/minute;zoeken=6000/minute;schrijven=24000/minute;lezen=12000/minute;"
+    "web=3000/minute;notificaties=6000/minute"
+)
+
 
 class Environment(StrEnum):
     DEVELOPMENT = "development"
@@ -126,6 +133,13 @@ class Settings(BaseSettings):
     redis_connect_timeout_seconds: float = Field(default=0.05, gt=0, le=10)
     redis_timeout_seconds: float = Field(default=0.05, gt=0, le=10)
     redis_retry_after_seconds: float = Field(default=1.0, ge=0, le=300)
+    # Rate limits (dgkb.api.ratelimit, docs/productie.md): "group=N/period;…" over DEFAULT_RATE_LIMITS
+    # (groups klantbeeld, zoeken, schrijven, lezen per user; web, notificaties per client IP),
+    # "group=off" lifts one, "" or "off" all. Counted in Redis when `redis_url` is set. The client IP
+    # is taken from X-Forwarded-For only when the peer is in `trusted_proxies` (addresses or CIDR
+    # ranges, comma-separated; the shipped HAProxy sets `option forwardfor`).
+    rate_limits: str = DEFAULT_RATE_LIMITS
+    trusted_proxies: str = ""
     # An outage fails every request the same way: seconds between two log lines about the same kind
     # of failure (e.g. the database unreachable: 503 problems, one line per error type).
     error_log_interval_seconds: float = Field(default=60.0, ge=0, le=3600)
@@ -143,6 +157,10 @@ class Settings(BaseSettings):
     otlp_endpoint: str = ""
     log_format: Literal["text", "json"] = "text"
     log_level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(_upper)] = "INFO"
+    # Graceful shutdown (`dgkb run`): on SIGTERM the node stops accepting, ends open event streams with
+    # a reconnect hint (clients reconnect to another node), lets requests in progress finish, and
+    # cancels what still runs after this many seconds.
+    shutdown_grace_seconds: int = Field(default=10, ge=1, le=600)
 
     # Contact sessions expire after this many seconds without activity.
     session_idle_seconds: int = 15 * 60
@@ -279,6 +297,7 @@ def get_settings(**overrides: Any) -> Settings:
 
 
 __all__ = [
+    "DEFAULT_RATE_LIMITS",
     "SIMULATOR_HOST",
     "SIMULATOR_PORTS",
     "Environment",

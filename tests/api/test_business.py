@@ -48,8 +48,10 @@ async def test_unknown_kvk_nummer_is_refused_at_identification(stack: Stack) -> 
         resp = await anna.post(
             f"/api/v1/contacten/{contact}/identificatie", json={"kvkNummer": "12345678", **token}
         )
-    assert resp.status_code == 400
-    assert resp.json()["invalidParams"][0]["name"] == "kvkNummer"
+    # a valid KVK number of no company: an unknown customer, not bad input (404, the field named)
+    assert resp.status_code == 404
+    assert resp.json()["veld"] == "kvkNummer"
+    assert resp.json()["reden"] == "SUBJECT_UNKNOWN"
 
 
 async def test_business_desk_shows_all_six_information_types(stack: Stack) -> None:

@@ -94,9 +94,18 @@ async def test_redis_refusing_connections_is_a_miss_not_a_failed_view(
         assert status["cache"]["soort"] == "redis"
         assert status["cache"]["beschikbaar"] is False
         assert status["cache"]["fouten"] >= 1
-    lines = [r.getMessage() for r in caplog.records if r.name == "dgkb.redis"]
-    assert len(lines) == 1, lines  # once per interval, whatever the number of views
-    assert "ConnectionError" in lines[0]
+    # the cache's own lines (the rate limiter's Redis client logs its own: api/ratelimit.py), once per
+    # error type per interval, whatever the number of views: the refused connections; on a loaded
+    # machine a call caught in the stop may end by the 50 ms timeout instead (its own line)
+    lines = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "dgkb.redis" and r.getMessage().startswith("cache:")
+    ]
+    refused = [line for line in lines if "ConnectionError" in line]
+    assert len(refused) == 1, lines
+    assert len(lines) - len(refused) <= 1, lines
+    assert all("ConnectionError" in x or "Timeout" in x for x in lines), lines
     assert BSN not in caplog.text
 
 

@@ -18,7 +18,7 @@ from dgkb.domain.identifiers import Subject
 from dgkb.domain.roles import Role
 from dgkb.events.bus import ChangeEvent
 from dgkb.events.hub import ChangeHub
-from dgkb.events.stream import HEARTBEAT_SECONDS, check_delays, view_updates
+from dgkb.events.stream import HEARTBEAT_SECONDS, RECONNECT, check_delays, view_updates
 
 STREAMS = 500
 
@@ -150,3 +150,27 @@ async def test_a_failing_check_keeps_the_stream_and_holds_the_event_until_a_chec
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_when_the_node_stops_open_and_new_streams_end_with_a_reconnect_hint() -> None:
+    """Shutdown (dgkb.app.begin_shutdown closes the hub): streams open and those opened after it end
+    with `retry:` + `herverbinden` instead of holding the node until its grace period runs out."""
+    hub = ChangeHub()
+    frames: list[bytes] = []
+
+    async def collect() -> None:
+        async for f in view_updates(hub, "subject", context(1), current=still_open, permitted=everything):
+            frames.append(f)
+
+    task = asyncio.create_task(collect())
+    while not hub.subscriptions():  # noqa: ASYNC110 (the hub offers no event for this)
+        await asyncio.sleep(0.01)
+    hub.close()
+    await task
+    assert frames[-1] == RECONNECT
+    assert b"retry: 500" in RECONNECT
+    assert b"event: herverbinden" in RECONNECT
+    late = [
+        f async for f in view_updates(hub, "subject", context(2), current=still_open, permitted=everything)
+    ]
+    assert late[-1] == RECONNECT

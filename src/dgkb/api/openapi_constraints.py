@@ -6,7 +6,8 @@ client (and schemathesis, tests/api/test_schemathesis.py) can see them:
 - no NUL character in any text of a request (`Camel._no_nul`; PostgreSQL text cannot hold it):
   a `pattern` on every string of a request body or parameter that has none of its own;
 - "exactly one of" rules (`exactly_one`, used in the models' `json_schema_extra`);
-- 413 (`BodyLimitMiddleware`) on every operation that takes a body.
+- 413 (`BodyLimitMiddleware`) on every operation that takes a body;
+- 429 with `Retry-After` (api/ratelimit.py) on every rate-limited operation.
 """
 
 from __future__ import annotations
@@ -83,6 +84,32 @@ def document_constraints(schema: dict[str, Any], *, problem_content: Mapping[str
                 "content": copy.deepcopy(dict(problem_content)),
             },
         )
+
+
+RETRY_AFTER_HEADER: dict[str, Any] = {
+    "description": "Na hoeveel seconden het venster van de limiet opnieuw begint",
+    "schema": {"type": "integer", "minimum": 1},
+}
+
+
+def document_rate_limits(
+    schema: dict[str, Any], *, problem_content: Mapping[str, Any], free_paths: frozenset[str]
+) -> None:
+    """The 429 response (with Retry-After) on every operation but those of `free_paths` (never limited)."""
+    for path, item in schema.get("paths", {}).items():
+        if path in free_paths:
+            continue
+        for method, operation in item.items():
+            if method in ("get", "put", "post", "delete", "patch") and isinstance(operation, dict):
+                operation.setdefault("responses", {}).setdefault(
+                    "429",
+                    {
+                        "description": "Te veel verzoeken (limiet per gebruiker of per IP-adres, "
+                        "DGKB_RATE_LIMITS)",
+                        "headers": {"Retry-After": copy.deepcopy(RETRY_AFTER_HEADER)},
+                        "content": copy.deepcopy(dict(problem_content)),
+                    },
+                )
 
 
 def _operations(schema: Mapping[str, Any]) -> Iterator[dict[str, Any]]:

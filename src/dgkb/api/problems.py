@@ -38,6 +38,7 @@ TITLES = {
     413: "Verzoek te groot",
     415: "Mediatype niet ondersteund",
     422: "Ongeldige invoer",
+    429: "Te veel verzoeken",
     500: "Interne fout",
     503: "Dienst niet beschikbaar",
 }

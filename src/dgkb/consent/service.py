@@ -212,7 +212,7 @@ class ConsentService:
         self, subject: Subject, purpose_id: str, *, at: datetime
     ) -> frozenset[str]:
         """The categories this subject has consented to for this purpose, in force at `at`."""
-        async with self._db.sessions() as session:
+        async with self._db.read() as session:
             rows = await self._repo.active(
                 session, subject_keys=self._keys(subject), processing_activity_id=purpose_id, at=at
             )
@@ -221,7 +221,7 @@ class ConsentService:
     async def list_for(self, context: RequestContext) -> list[Consent]:
         """The consents of the contact's customer for purposes of the employee's own organisation
         (another organisation's consents would tell which services the customer uses there)."""
-        async with self._db.sessions() as session:
+        async with self._db.read() as session:
             rows = await self._repo.for_subject(session, subject_keys=self._keys(context.subject))
         own = {
             va.id
@@ -298,7 +298,7 @@ class ConsentService:
         now = at or datetime.now(UTC)
         if not _is_uuid(consent_id):
             raise ConsentNotFound("toestemming niet gevonden voor deze klant", field="id")
-        async with self._db.sessions() as session:
+        async with self._db.read() as session:
             row = await self._repo.get(session, consent_id)
         if row is None or row.subject_key not in self._keys(context.subject):
             raise ConsentNotFound("toestemming niet gevonden voor deze klant", field="id")
@@ -322,7 +322,7 @@ class ConsentService:
         now = now or datetime.now(UTC)
         logged = 0
         while True:
-            async with self._db.sessions() as session:
+            async with self._db.read() as session:
                 rows = await self._repo.expired_unlogged(session, now=now, limit=batch)
             for row in rows:
                 async with self._db.transaction() as session:

@@ -87,6 +87,7 @@ class ChangeHub:
         self.recent = recent if recent is not None else RecentEvents()
         self.replays = 0  # reconnects answered with a replay
         self.replay_fallbacks = 0  # of those, from this process's memory because the archive failed
+        self.closed = False  # this process stops: a view that subscribes now ends at once
 
     async def replay(self, after: EventPosition, subject_key: str) -> list[ChangeEvent]:
         """The subject's events after `after` (SSE Last-Event-ID), in order, at most MAX_REPLAYED.
@@ -107,6 +108,8 @@ class ChangeHub:
         self, subject_key: str, *, context: RequestContext | None = None
     ) -> AsyncIterator[Subscription]:
         sub = Subscription(subject_key, context)
+        if self.closed:  # a request that came in while the node stops: send it elsewhere too
+            sub._offer(None)
         self._subs.setdefault(subject_key, set()).add(sub)
         try:
             yield sub
@@ -136,7 +139,8 @@ class ChangeHub:
         return sum(len(s) for s in self._subs.values())
 
     def close(self) -> None:
-        """End every open subscription (shutdown)."""
+        """End every open subscription, and any made from now on (shutdown)."""
+        self.closed = True
         for sub in self.subscriptions():
             sub._offer(None)
 

@@ -38,6 +38,16 @@ Permitted = Callable[[RequestContext], Awaitable[frozenset[str]]]
 _checks: dict[tuple[str, str, str], asyncio.Task[tuple[RequestContext | None, frozenset[str]]]] = {}
 
 
+# The last frame of a stream this node ends because it stops (SIGTERM, dgkb.app.begin_shutdown): reconnect
+# soon (EventSource does so by itself once the stream ends), which the load balancer sends to another
+# node; the client's Last-Event-ID there replays what it missed (events.history).
+RECONNECT_MS = 500
+RECONNECT = (
+    f"retry: {RECONNECT_MS}\nevent: herverbinden\n"
+    'data: {"reden":"SERVER_STOPT","toelichting":"Deze server stopt; verbind opnieuw."}\n\n'
+).encode()
+
+
 def frame(event: str, data: dict[str, Any], event_id: str | None = None) -> bytes:
     head = f"event: {event}\n" + (f"id: {event_id}\n" if event_id else "")
     return (head + f"data: {json.dumps(data, separators=(',', ':'))}\n\n").encode()
@@ -77,7 +87,8 @@ async def view_updates(
     last_event_id: str | None = None,
 ) -> AsyncIterator[bytes]:
     """Server-Sent Events frames: `bijgewerkt` {categorieen, bron, op} with an id (`sse_id`),
-    `beeindigd`, heartbeats.
+    `beeindigd`, heartbeats; when the hub closes (this node stops), `herverbinden` with a short
+    `retry:` (RECONNECT), and the stream ends.
 
     A check that fails (the database unreachable) ends nothing: it is logged once per interval by
     type, the stream stays open with heartbeats, and an event that could not be checked is held
@@ -134,7 +145,8 @@ async def view_updates(
         while True:
             try:
                 event: ChangeEvent | None = await events.next(next(delays))
-            except StopAsyncIteration:
+            except StopAsyncIteration:  # the hub closed: this node stops
+                yield RECONNECT
                 return
             if event is not None and event.id in replayed:
                 continue  # replayed already: it came live as well

@@ -212,7 +212,7 @@ class FeedbackService:
 
     async def is_empty(self) -> bool:
         """True when nothing has been recorded yet (the demo seed runs only then)."""
-        async with self._db.sessions() as session:
+        async with self._db.read() as session:
             return await self._repo.count_items(session) == 0
 
     async def record_rating(
@@ -314,7 +314,7 @@ class FeedbackService:
             uuid.UUID(item_id)
         except ValueError:
             raise FeedbackNotFound(f"{_LABEL[soort].capitalize()} niet gevonden.", field="id") from None
-        async with self._db.sessions() as session:
+        async with self._db.read() as session:
             item = await self._repo.item(session, item_id)
         if item is None or item.soort != soort.value:
             raise FeedbackNotFound(f"{_LABEL[soort].capitalize()} niet gevonden.", field="id")
@@ -483,7 +483,7 @@ class FeedbackService:
         return await self._view(item_id)
 
     async def _view(self, item_id: str) -> ItemView:
-        async with self._db.sessions() as session:
+        async with self._db.read() as session:
             item = await self._repo.item(session, item_id)
             if item is None:  # pragma: no cover - items are never deleted
                 raise FeedbackNotFound("Niet gevonden.", field="id")

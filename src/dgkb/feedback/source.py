@@ -81,7 +81,7 @@ class FeedbackSource:
         keys = [p.value for p in self._pseudonymizer.all_pseudonyms(request.subject)]
         result: dict[str, CategoryData | None] = {}
         try:
-            async with self._db.sessions() as session:
+            async with self._db.read() as session:
                 for category, fields in request.fields.items():
                     if category == "beleving.oordeel":
                         ratings = await self._repo.ratings(

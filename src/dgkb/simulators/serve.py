@@ -131,6 +131,7 @@ async def _start(
         log_level="warning",
         lifespan=lifespan,
         access_log=False,
+        proxy_headers=False,  # the peer is the client (uvicorn would trust X-Forwarded-For from 127.0.0.1)
         timeout_graceful_shutdown=1,
     )
     server = BackgroundServer(config)

@@ -78,8 +78,9 @@ def roles(*allowed: Role) -> Any:
     return Depends(_check)
 
 
-def trace(request: Request) -> Trace:
-    """The request's trace (dgkb.api.telemetry.RequestTelemetry: the server span's ids)."""
+async def trace(request: Request) -> Trace:
+    """The request's trace (dgkb.api.telemetry.RequestTelemetry: the server span's ids); `async`
+    so that FastAPI does not run it in a worker thread (tests/test_dependencies.py)."""
     return request_trace(request)
 
 
