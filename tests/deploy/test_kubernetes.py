@@ -152,6 +152,12 @@ def test_probes_ask_for_liveness_and_readiness_on_the_container_port() -> None:
         http = container[probe]["httpGet"]
         assert http["path"] == path, probe
         assert http["port"] in ports, probe
+    # stopping: the preStop pause and DGKB's own grace period fit in the pod's
+    spec = one("Deployment")["spec"]["template"]["spec"]
+    grace = int(env_of("dgkb-env")["DGKB_SHUTDOWN_GRACE_SECONDS"])
+    assert (
+        container["lifecycle"]["preStop"]["sleep"]["seconds"] + grace < spec["terminationGracePeriodSeconds"]
+    )
     # a slow start (configuration check, migration, workers) must not count against liveness
     startup = container["startupProbe"]
     assert startup["periodSeconds"] * startup["failureThreshold"] >= 60
