@@ -263,6 +263,36 @@ def audit_verify() -> None:
     raise typer.Exit(1)
 
 
+@audit_app.command("sleutels")
+def audit_keys() -> None:
+    """Onder welke pseudoniemsleutels het toegangslog is geschreven, tegen de sleutelring.
+
+    Exit 1 als er records zijn onder een sleutel die niet (meer) in DGKB_PSEUDONYM_KEYS staat: hun
+    betrokkenen zijn dan niet meer te vinden. Draai dit met de nieuwe ring voordat u een oude
+    sleutel weghaalt."""
+    from dgkb.operator import audit_keys as usage
+
+    keys = asyncio.run(usage(Settings()))
+    table = Table("sleutel", "in de ring", "records", "oudste", "nieuwste")
+    for k in keys:
+        ring = "[green]huidig[/green]" if k.current else "ja" if k.in_ring else "[red]ONTBREEKT[/red]"
+        table.add_row(
+            k.key_id,
+            ring,
+            str(k.records),
+            f"{k.oldest:%Y-%m-%d}" if k.oldest else "",
+            f"{k.newest:%Y-%m-%d}" if k.newest else "",
+        )
+    console.print(table)
+    missing = [k.key_id for k in keys if not k.in_ring]
+    if missing:
+        err.print(
+            f"[red]Records onder sleutels die niet in DGKB_PSEUDONYM_KEYS staan[/red]: {', '.join(missing)}; "
+            "hun betrokkenen zijn zo niet te vinden. Zet die sleutels terug in de ring (achteraan)."
+        )
+        raise typer.Exit(1)
+
+
 @audit_app.command("search")
 def audit_search(
     bsn: Annotated[str | None, typer.Option("--bsn", help="BSN van de betrokkene")] = None,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dgkb.api.test_broker import TestBroker
+from dgkb.audit import KeyUsage
 from dgkb.audit.chain import VerifyReport
 from dgkb.composition.root import (
     TEST_BROKER_PATH,
@@ -235,6 +236,11 @@ async def seed_demo(settings: Settings) -> bool:
 async def verify_audit(settings: Settings) -> VerifyReport:
     async with _services(settings) as services:
         return await services.access_log.verify()
+
+
+async def audit_keys(settings: Settings) -> tuple[KeyUsage, ...]:
+    async with _services(settings) as services:
+        return await services.access_log.key_usage()
 
 
 async def search_audit(

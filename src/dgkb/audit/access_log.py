@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from dgkb.audit.chain import VerifyReport, verify
-from dgkb.audit.query import AccessEntry, LdvEntry, Page, search_access, search_ldv
+from dgkb.audit.query import AccessEntry, KeyUsage, LdvEntry, Page, key_usage, search_access, search_ldv
 from dgkb.domain.identifiers import Subject
 from dgkb.domain.pseudonym import Pseudonymizer
 from dgkb.store.db import Database
@@ -71,6 +71,11 @@ class AccessLog:
             limit=limit,
             cursor=cursor,
         )
+
+    async def key_usage(self) -> tuple[KeyUsage, ...]:
+        """Which pseudonym keys the logs were written under, against the ring: a key may leave the
+        ring only once no record under it is kept (docs/beheer.md)."""
+        return await key_usage(self._database, self._pseudonymizer)
 
     async def verify(self, *, batch_size: int = 1000) -> VerifyReport:
         """Recompute every hash chain of the logs; the report names the first broken link."""

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Column, Select, Table, and_, or_, select
+from sqlalchemy import Column, Select, Table, and_, func, or_, select
 from sqlalchemy.engine import RowMapping
 
 from dgkb.audit.writer import ACCESS, DECISIONS, LDV
@@ -96,6 +96,19 @@ class LdvEntry:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready (dates as ISO 8601 text), for "Mijn omgeving" exports."""
         return {k: _json_ready(v) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True, slots=True)
+class KeyUsage:
+    """One pseudonym key: how many log records were written under it and when, and whether the
+    ring still holds it (without it, the subjects of those records can no longer be found)."""
+
+    key_id: str
+    records: int
+    oldest: datetime | None
+    newest: datetime | None
+    in_ring: bool
+    current: bool
 
 
 def _json_ready(value: Any) -> Any:
@@ -286,3 +299,33 @@ async def search_ldv(
         for r in rows[:limit]
     )
     return Page(items, _next_cursor(rows, limit, "start_time"))
+
+
+async def key_usage(database: Database, pseudonymizer: Pseudonymizer) -> tuple[KeyUsage, ...]:
+    """Every key id the logs were written under and every key of the ring, with the number of
+    records (LDV, decision and access records together) and their time span; the ring's keys first,
+    in ring order, then keys the ring lacks."""
+    counts: dict[str, int] = {}
+    moments: dict[str, list[datetime]] = {}
+    async with database.engine.connect() as conn:
+        for table, moment in (
+            (LDV, LDV.c.start_time),
+            (DECISIONS, DECISIONS.c.occurred_at),
+            (ACCESS, ACCESS.c.occurred_at),
+        ):
+            stmt = select(table.c.key_id, func.count(), func.min(moment), func.max(moment))
+            for key_id, count, oldest, newest in (await conn.execute(stmt.group_by(table.c.key_id))).all():
+                counts[key_id] = counts.get(key_id, 0) + count
+                moments.setdefault(key_id, []).extend(m for m in (oldest, newest) if m is not None)
+    ring = pseudonymizer.key_ids
+    return tuple(
+        KeyUsage(
+            key_id=key_id,
+            records=counts.get(key_id, 0),
+            oldest=min(moments[key_id]) if moments.get(key_id) else None,
+            newest=max(moments[key_id]) if moments.get(key_id) else None,
+            in_ring=key_id in ring,
+            current=key_id == ring[0],
+        )
+        for key_id in [*ring, *sorted(set(counts) - set(ring))]
+    )

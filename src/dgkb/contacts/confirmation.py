@@ -333,7 +333,7 @@ class ConfirmationService:
                 outcome=Outcome.DENIED,
             )
             raise self._not_usable(status)
-        if row.subject_key != self._pseudonymizer.pseudonym(context.subject).value:
+        if not self._pseudonymizer.matches(context.subject, row.subject_key):
             await self._finish(row.id, Status.MISLUKT, "SUBJECT_CHANGED")
             await self._log(context, "bevestig met DigiD mislukt: andere klant", outcome=Outcome.DENIED)
             raise ConfirmationError(
@@ -487,7 +487,11 @@ class ConfirmationService:
             return LoginOutcome.MISLUKT, None
         row, contact = found
         context = self._customer_context(contact)
-        if _status(row, now) is not Status.OPEN or context is None or contact.subject_key != row.subject_key:
+        if (
+            _status(row, now) is not Status.OPEN
+            or context is None
+            or not self._pseudonymizer.matches(context.subject, row.subject_key)
+        ):
             if context is not None:
                 await self._log(
                     context,

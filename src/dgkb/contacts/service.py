@@ -266,11 +266,10 @@ class ContactService:
                 field="idToken",
             )
         field = _FIELD_OF_KIND[subject.kind]
-        pseudonym = self._pseudonymizer.pseudonym(subject)
         # The contact and the employee's right to identify are checked before the token is spent.
         async with self._db.transaction() as session:
             row = await self._open_row(session, actor, contact_id, touch=True)
-            if row.subject_key is not None and row.subject_key != pseudonym.value:
+            if row.subject_key is not None and not self._pseudonymizer.matches(subject, row.subject_key):
                 raise ContactConflict(
                     "Dit contact is al aan een andere klant gekoppeld; start een nieuw contact.", field=field
                 )
@@ -389,13 +388,12 @@ class ContactService:
         pseudonym = self._pseudonymizer.pseudonym(subject)
         async with self._db.transaction() as session:
             row = await self._open_row(session, actor, contact_id, touch=True)
-            if row.subject_key is not None and row.subject_key != pseudonym.value:
+            if row.subject_key is not None and not self._pseudonymizer.matches(subject, row.subject_key):
                 raise ContactConflict(
                     "Dit contact is al aan een andere klant gekoppeld; start een nieuw contact.", field=field
                 )
-            if (
-                evidence.method is IdentificationMethod.CONTROLEVRAGEN
-                and row.control_answers_key != pseudonym.value
+            if evidence.method is IdentificationMethod.CONTROLEVRAGEN and not (
+                row.control_answers_key and self._pseudonymizer.matches(subject, row.control_answers_key)
             ):
                 raise ContactForbidden(
                     "Bekijk eerst de antwoorden op de controlevragen van deze klant; pas daarna kunt u "
@@ -419,6 +417,7 @@ class ContactService:
                 subject_value=subject.value,
                 subject_key=pseudonym.value,
                 key_id=pseudonym.key_id,
+                known_keys=[p.value for p in self._pseudonymizer.all_pseudonyms(subject)],
                 assurance=assurance.value,
                 shielded=facts.shielded,
                 at=datetime.now(UTC),

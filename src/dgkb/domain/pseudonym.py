@@ -46,6 +46,11 @@ class Pseudonymizer:
     def current_key_id(self) -> str:
         return self._keyring[0][0]
 
+    @property
+    def key_ids(self) -> tuple[str, ...]:
+        """The ids of the ring's keys, current first (never the secrets)."""
+        return tuple(key_id for key_id, _ in self._keyring)
+
     def pseudonym(self, subject: Subject) -> Pseudonym:
         if isinstance(subject, PseudonymousSubject):
             return subject.pseudonym  # made earlier, possibly under a key since rotated
@@ -57,6 +62,12 @@ class Pseudonymizer:
         if isinstance(subject, PseudonymousSubject):
             return [subject.pseudonym]
         return [Pseudonym(kid, self._mac(secret, subject)) for kid, secret in self._keyring]
+
+    def matches(self, subject: Subject, value: str) -> bool:
+        """Is `value` (a stored pseudonym) this subject's under any key of the ring? A pseudonym
+        stored before a key rotation, or by a node still on the previous current key, still
+        matches: comparing with `pseudonym(subject)` alone would call it another subject."""
+        return any(hmac.compare_digest(p.value, value) for p in self.all_pseudonyms(subject))
 
     @staticmethod
     def _mac(secret: bytes, subject: Subject) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
@@ -33,6 +34,7 @@ class ContactRepository:
         subject_value: str,
         subject_key: str,
         key_id: str,
+        known_keys: Sequence[str] = (),
         assurance: str,
         shielded: bool,
         at: datetime,
@@ -40,14 +42,16 @@ class ContactRepository:
     ) -> bool:
         """Bind a subject to an open contact in one conditional UPDATE: it succeeds only when the
         contact has no subject yet or already this one, so two concurrent identifications of one
-        fresh contact cannot both win (the database serialises the update). True when bound."""
+        fresh contact cannot both win (the database serialises the update). True when bound.
+        `known_keys`: the subject's pseudonyms under the other keys of the ring, so a contact bound
+        before a key rotation is still this subject's."""
         c = ContactSessionRow
         result = await session.execute(
             update(c)
             .where(
                 c.id == contact_id,
                 c.ended_at.is_(None),
-                or_(c.subject_key.is_(None), c.subject_key == subject_key),
+                or_(c.subject_key.is_(None), c.subject_key.in_([subject_key, *known_keys])),
             )
             .values(
                 subject_kind=subject_kind,
