@@ -25,6 +25,7 @@ from dgkb.app import create_app
 from dgkb.cli import app as cli
 from dgkb.demo_secrets import is_demo_secret
 from dgkb.domain.errors import InvalidConfiguration
+from dgkb.runner import WORKER_KILL_MARGIN_SECONDS
 from dgkb.settings import PROJECT_ROOT, Environment, Settings
 
 MANIFESTS = PROJECT_ROOT / "deploy" / "kubernetes"
@@ -152,9 +153,10 @@ def test_probes_ask_for_liveness_and_readiness_on_the_container_port() -> None:
         http = container[probe]["httpGet"]
         assert http["path"] == path, probe
         assert http["port"] in ports, probe
-    # stopping: the preStop pause and DGKB's own grace period fit in the pod's
+    # stopping: the preStop pause, DGKB's own grace period and the margin after which the supervisor
+    # kills a worker still running fit in the pod's
     spec = one("Deployment")["spec"]["template"]["spec"]
-    grace = int(env_of("dgkb-env")["DGKB_SHUTDOWN_GRACE_SECONDS"])
+    grace = int(env_of("dgkb-env")["DGKB_SHUTDOWN_GRACE_SECONDS"]) + WORKER_KILL_MARGIN_SECONDS
     assert (
         container["lifecycle"]["preStop"]["sleep"]["seconds"] + grace < spec["terminationGracePeriodSeconds"]
     )
