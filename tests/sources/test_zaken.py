@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
@@ -294,3 +295,43 @@ async def test_zaken_of_medewerker(
     )
     assert await wide.zaken_of_medewerker("behandelaar-onbekend", HEADERS) == []
     assert wide.dropped_zaken > 0
+
+
+async def _a_zaaktype(zaken_url: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=5) as client:
+        resp = await client.get(f"{zaken_url}/catalogi/api/v1/zaaktypen", headers=HEADERS)
+        resp.raise_for_status()
+        return dict(resp.json()["results"][0])
+
+
+async def test_a_shared_name_lookup_survives_the_view_that_started_it_going_away(
+    adapter: ZakenAdapter, zaken_url: str, sim: Callable[[str], Awaitable[SimControl]]
+) -> None:
+    """Views asking for the same catalogi name share one lookup. When the view that made it is
+    cancelled (its deadline, a discarded prefetch), the others must not get its CancelledError (it
+    escaped every handler: a 500 in the three-node test): they look the name up themselves."""
+    zaaktype = await _a_zaaktype(zaken_url)
+    await (await sim(zaken_url)).behave(latency_ms=300)
+    owner = asyncio.create_task(adapter._name(zaaktype["url"], HEADERS))
+    await asyncio.sleep(0.05)  # the owner's request is on its way
+    waiter = asyncio.create_task(adapter._name(zaaktype["url"], HEADERS))
+    await asyncio.sleep(0.05)
+    owner.cancel()
+    assert await waiter == zaaktype["omschrijving"]
+    with pytest.raises(asyncio.CancelledError):
+        await owner
+
+
+async def test_a_cancelled_waiter_does_not_cancel_the_shared_lookup(
+    adapter: ZakenAdapter, zaken_url: str, sim: Callable[[str], Awaitable[SimControl]]
+) -> None:
+    zaaktype = await _a_zaaktype(zaken_url)
+    await (await sim(zaken_url)).behave(latency_ms=300)
+    owner = asyncio.create_task(adapter._name(zaaktype["url"], HEADERS))
+    await asyncio.sleep(0.05)
+    waiter = asyncio.create_task(adapter._name(zaaktype["url"], HEADERS))
+    await asyncio.sleep(0.05)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert await owner == zaaktype["omschrijving"]

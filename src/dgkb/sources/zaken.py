@@ -178,23 +178,47 @@ class ZakenAdapter:
         )
 
     async def _name(self, url: str | None, headers: Mapping[str, str]) -> str | None:
-        """The omschrijving of a catalogi object (zaaktype, statustype, resultaattype), cached per URL."""
+        """The omschrijving of a catalogi object (zaaktype, statustype, resultaattype), cached per URL;
+        concurrent views asking for the same one share one lookup."""
         if not url:
             return None
-        future = self._names.get(url)
-        if future is None:
-            future = asyncio.get_running_loop().create_future()
-            self._names[url] = future
+        while True:
+            future = self._names.get(url)
+            if future is None:
+                return await self._look_up_name(url, headers)
             try:
-                data = await self._get(url, headers)
-                omschrijving = data.get("omschrijving")
-                future.set_result(omschrijving if isinstance(omschrijving, str) else None)
-            except BaseException as exc:
-                del self._names[url]
-                future.set_exception(exc)
-                future.exception()  # mark retrieved: the caller below re-raises it
+                return await asyncio.shield(future)
+            except asyncio.CancelledError:
+                # The view that made the lookup went away (its deadline, a discarded prefetch): that
+                # is not this view's cancellation, so look the name up again instead of handing its
+                # CancelledError on (it escaped every handler and was a 500). This view's own
+                # cancellation (`cancelling()`) still ends it.
+                current = asyncio.current_task()
+                if future.cancelled() and (current is None or current.cancelling() == 0):
+                    continue
                 raise
-        return await asyncio.shield(future)
+
+    async def _look_up_name(self, url: str, headers: Mapping[str, str]) -> str | None:
+        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self._names[url] = future
+        try:
+            data = await self._get(url, headers)
+        except asyncio.CancelledError:
+            self._forget_name(url, future)
+            future.cancel()  # the others waiting for it look it up themselves (_name)
+            raise
+        except BaseException as exc:
+            self._forget_name(url, future)
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: the caller below re-raises it
+            raise
+        omschrijving = data.get("omschrijving")
+        future.set_result(omschrijving if isinstance(omschrijving, str) else None)
+        return future.result()
+
+    def _forget_name(self, url: str, future: asyncio.Future[str | None]) -> None:
+        if self._names.get(url) is future:
+            del self._names[url]
 
     async def _status(self, url: str | None, headers: Mapping[str, str]) -> Json | None:
         if not url:
