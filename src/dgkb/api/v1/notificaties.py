@@ -30,10 +30,9 @@ from dgkb.composition.deps import (
     KlantbeeldDep,
     PseudonymizerDep,
 )
-from dgkb.domain.context import RequestContext
+from dgkb.composition.live_view import live_view_response
 from dgkb.events.cloudevents import RFC3339_PATTERN, CloudEventError, parse
 from dgkb.events.notificaties import TEST_KANAAL, Notificatie
-from dgkb.events.stream import HEARTBEAT_SECONDS, view_updates
 from dgkb.gateway import SourceUnavailable
 
 router = APIRouter(tags=["gebeurtenissen"])
@@ -226,26 +225,12 @@ async def gebeurtenissen(
     trace: TraceDep,
 ) -> StreamingResponse:
     context = await contacts.context_for(actor, contact_id, trace=trace)
-    subject_key = pseudonymizer.pseudonym(context.subject).value
-    heartbeat = float(getattr(request.app.state, "sse_heartbeat_seconds", HEARTBEAT_SECONDS))
-
-    async def current(ctx: RequestContext) -> RequestContext | None:
-        return await contacts.still_open(actor, ctx)
-
-    async def permitted(ctx: RequestContext) -> frozenset[str]:
-        return frozenset(cd.category for cd in (await klantbeeld.decide(ctx)).permitted)
-
-    stream = view_updates(
-        hub,
-        subject_key,
+    return live_view_response(
+        request,
+        actor,
         context,
-        current=current,
-        permitted=permitted,
-        heartbeat=heartbeat,
-        last_event_id=request.headers.get("last-event-id"),  # a reconnect: replay what was missed
-    )
-    return StreamingResponse(
-        stream,
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        contacts=contacts,
+        klantbeeld=klantbeeld,
+        hub=hub,
+        pseudonymizer=pseudonymizer,
     )

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response
 
 import dgkb.web.klantbeeld_view as klantbeeld_view
 from dgkb.audit.records import AuditUnavailable
@@ -23,18 +23,18 @@ from dgkb.composition.deps import (
     RegisterDep,
     SearchDep,
 )
+from dgkb.composition.live_view import live_view_response
 from dgkb.consent.service import ConsentOffer, ConsentService
 from dgkb.contacts.confirmation import ConfirmationService
 from dgkb.contacts.documents import DocumentKind, document_number
 from dgkb.contacts.service import ContactService, ContactView
 from dgkb.domain.assurance import Assurance
 from dgkb.domain.channels import Kanaal
-from dgkb.domain.context import Actor, RequestContext, Trace
+from dgkb.domain.context import Actor, Trace
 from dgkb.domain.errors import DomainError
 from dgkb.domain.identifiers import Subject, SubjectKind
 from dgkb.domain.register import Register, Verwerkingsactiviteit
 from dgkb.domain.roles import Role
-from dgkb.events.stream import HEARTBEAT_SECONDS, view_updates
 from dgkb.klantbeeld.schemas import Klantbeeld
 from dgkb.klantbeeld.service import KlantbeeldService
 from dgkb.search.query import InvalidSearch, QueryKind, SearchQuery, parse_query
@@ -546,27 +546,14 @@ async def changes(
     except FAILURES:
         return Response(status_code=204)  # no open view to follow: EventSource stops on 204
 
-    async def current(ctx: RequestContext) -> RequestContext | None:
-        return await contacts.still_open(actor, ctx)
-
-    async def permitted(ctx: RequestContext) -> frozenset[str]:
-        return frozenset(cd.category for cd in (await klantbeeld.decide(ctx)).permitted)
-
-    subject_key = pseudonymizer.pseudonym(context.subject).value
-    heartbeat = float(getattr(request.app.state, "sse_heartbeat_seconds", HEARTBEAT_SECONDS))
-    stream = view_updates(
-        hub,
-        subject_key,
+    return live_view_response(
+        request,
+        actor,
         context,
-        current=current,
-        permitted=permitted,
-        heartbeat=heartbeat,
-        last_event_id=request.headers.get("last-event-id"),  # a reconnect: replay what was missed
-    )
-    return StreamingResponse(
-        stream,
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        contacts=contacts,
+        klantbeeld=klantbeeld,
+        hub=hub,
+        pseudonymizer=pseudonymizer,
     )
 
 

@@ -1,0 +1,48 @@
+"""The live stream of one open view as an HTTP response, shared by the API
+(`GET /api/v1/contacten/{id}/gebeurtenissen`) and the console, which differ only in how they
+authenticate and what they answer when there is no open view. Every event is checked against the
+contact's state and decision *now* (events.stream.view_updates)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+
+from dgkb.contacts.service import ContactService
+from dgkb.domain.context import Actor, RequestContext
+from dgkb.domain.pseudonym import Pseudonymizer
+from dgkb.events.hub import ChangeHub
+from dgkb.events.stream import HEARTBEAT_SECONDS, view_updates
+from dgkb.klantbeeld.service import KlantbeeldService
+
+
+def live_view_response(
+    request: Request,
+    actor: Actor,
+    context: RequestContext,
+    *,
+    contacts: ContactService,
+    klantbeeld: KlantbeeldService,
+    hub: ChangeHub,
+    pseudonymizer: Pseudonymizer,
+) -> StreamingResponse:
+    async def current(ctx: RequestContext) -> RequestContext | None:
+        return await contacts.still_open(actor, ctx)
+
+    async def permitted(ctx: RequestContext) -> frozenset[str]:
+        return frozenset(cd.category for cd in (await klantbeeld.decide(ctx)).permitted)
+
+    stream = view_updates(
+        hub,
+        pseudonymizer.pseudonym(context.subject).value,
+        context,
+        current=current,
+        permitted=permitted,
+        heartbeat=float(getattr(request.app.state, "sse_heartbeat_seconds", HEARTBEAT_SECONDS)),
+        last_event_id=request.headers.get("last-event-id"),  # a reconnect: replay what was missed
+    )
+    return StreamingResponse(
+        stream,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
