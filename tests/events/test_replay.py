@@ -15,6 +15,7 @@ import pytest
 from dgkb.domain.identifiers import Subject
 from dgkb.events.bus import ChangeEvent
 from dgkb.events.history import EventPosition, RecentEvents, missed, parse_position, sse_id
+from dgkb.events.hub import REPLAY_HORIZON, REPLAY_SLACK, ChangeHub
 from tests.conftest import fresh_database_url
 from tests.events.conftest import (
     ALGEMEEN,
@@ -29,6 +30,7 @@ from tests.events.conftest import (
 from tests.servers import needs_nats_server, own_nats
 
 SUBJECT = Subject.person(BSN)
+OTHER_BSN = "999991425"  # another customer of the test world
 
 
 def test_an_sse_id_names_its_event_and_moment() -> None:
@@ -172,3 +174,57 @@ async def test_a_node_that_started_later_replays_from_jetstream(
         hub = second.services.hub
         assert hub.replays == 1
         assert hub.replay_fallbacks == 0, "replayed from JetStream, not from memory"
+
+
+class _Archive:
+    """A shared bus's stream as the hub sees it: records from when it was asked to read."""
+
+    def __init__(self, events: list[ChangeEvent]) -> None:
+        self.events = events
+        self.asked: list[datetime] = []
+
+    async def recent(self, since: datetime, *, limit: int) -> list[ChangeEvent]:
+        self.asked.append(since)
+        return [e for e in self.events if e.at >= since][:limit]
+
+
+async def test_a_crafted_last_event_id_reads_no_further_back_than_the_horizon() -> None:
+    """`0-0` (the epoch) would otherwise have the node read the whole stream for every reconnect."""
+    old = ChangeEvent.of("key", ["klant.basis"], "brp", at=datetime.now(UTC) - timedelta(hours=3))
+    new = ChangeEvent.of("key", ["klant.basis"], "brp")
+    archive = _Archive([old, new])
+    hub = ChangeHub(archive=archive)
+    position = parse_position("0-0")
+    assert position is not None
+    assert await hub.replay(position, "key") == [new]
+    assert archive.asked[0] >= datetime.now(UTC) - REPLAY_HORIZON - timedelta(seconds=5)
+    # a real reconnect (seconds ago) reads from just before its last event, as before
+    recent = EventPosition(event_id="e1", at=datetime.now(UTC) - timedelta(seconds=30))
+    await hub.replay(recent, "key")
+    assert archive.asked[1] == recent.at - REPLAY_SLACK
+
+
+async def test_a_crafted_last_event_id_replays_no_other_subject_and_opens_no_other_contact(
+    tmp_path: Path, simulators: dict[str, str]
+) -> None:
+    """A Last-Event-ID is only a position in the stream of the contact's own customer: from the
+    epoch it replays that customer's events (filtered by the purpose), never another customer's;
+    and with it, another employee still cannot follow the contact."""
+    async with (
+        dgkb_node(settings_for(await fresh_database_url("sqlite", tmp_path)), simulators) as node,
+        await node.as_user("kcm-anna") as anna,
+        await node.as_user("kcm-wim") as wim,
+    ):
+        contact = await open_contact(anna, ALGEMEEN)
+        changes = node.services.changes
+        other = await changes.publish_change(Subject.person(OTHER_BSN), ["klant.basis"], "brp")
+        own = await changes.publish_change(SUBJECT, ["contact.historie"], "dgkb")
+        path = f"/api/v1/contacten/{contact}/gebeurtenissen"
+        for crafted in ("0-0", sse_id(other)):
+            async with SseClient(anna, path, headers={"Last-Event-ID": crafted}) as sse:
+                data, event_id = await _first_update(sse)
+                assert event_id == sse_id(own), "the other customer's event is not replayed"
+                assert data["categorieen"] == ["contact.historie"]
+        refused = await wim.get(path, headers={"Last-Event-ID": "0-0"})
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["reden"] == "CONTACT_OF_OTHER_ACTOR"

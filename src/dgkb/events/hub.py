@@ -17,7 +17,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from dgkb.domain.context import RequestContext
 from dgkb.events.bus import ChangeEvent
@@ -32,6 +32,10 @@ from dgkb.events.history import (
 QUEUE_SIZE = 64
 REPLAY_SLACK = timedelta(seconds=5)  # read the archive from a bit before the last event's moment
 REPLAY_SCAN = 20_000  # archived events read at most for one replay
+# How far back a replay reads at most, whatever the Last-Event-ID says: a browser reconnects within
+# seconds, and an open contact expires after 15 idle minutes. A crafted id from long ago (`0-0`) thus
+# reads the last hour of the stream, not all of it.
+REPLAY_HORIZON = timedelta(hours=1)
 
 log = logging.getLogger("dgkb.events")
 
@@ -95,7 +99,8 @@ class ChangeHub:
         self.replays += 1
         if self._archive is not None:
             try:
-                stored = await self._archive.recent(after.at - REPLAY_SLACK, limit=REPLAY_SCAN)
+                since = max(after.at - REPLAY_SLACK, datetime.now(UTC) - REPLAY_HORIZON)
+                stored = await self._archive.recent(since, limit=REPLAY_SCAN)
             except Exception as exc:  # the bus is down or slow: what this process saw is the best left
                 log.warning("event replay from the bus failed (%s); from memory", type(exc).__name__)
                 self.replay_fallbacks += 1
