@@ -279,14 +279,7 @@ async def run_all(settings: Settings, *, with_simulators: bool, latency_ms: int,
     async with contextlib.AsyncExitStack() as stack:
         stack.callback(api_socket.close)  # uvicorn closes it too; closing twice is harmless
         if with_simulators:
-            urls = await stack.enter_async_context(
-                running_simulators(
-                    settings.simulator_base_port,
-                    latency_ms,
-                    zgw_clients=DEMO_ZGW_CLIENTS,
-                    notificaties_seconds=settings.simulator_notificaties_seconds,
-                )
-            )
+            urls = await stack.enter_async_context(_demo_simulators(settings, latency_ms))
             console.print(f"[green]Simulatoren[/green]: {', '.join(f'{k} {v}' for k, v in urls.items())}")
         config = uvicorn.Config(
             app,
@@ -443,6 +436,18 @@ async def _listening(settings: Settings) -> None:
                 await asyncio.sleep(0.1)
 
 
+def _demo_simulators(
+    settings: Settings, latency_ms: int
+) -> contextlib.AbstractAsyncContextManager[dict[str, str]]:
+    """The local simulators of `dgkb run` (either server), on their fixed demo ports."""
+    return running_simulators(
+        settings.simulator_base_port,
+        latency_ms,
+        zgw_clients=DEMO_ZGW_CLIENTS,
+        notificaties_seconds=settings.simulator_notificaties_seconds,
+    )
+
+
 def _draining_granian(grace: float) -> type[Any]:
     """granian's server, stopping its workers gracefully. granian stops a worker with SIGTERM, and the
     worker closes every open connection at once: event streams without their reconnect hint, views in
@@ -531,16 +536,7 @@ def serve_workers(
             )
         urls: dict[str, str] = {}
         if with_simulators:
-            urls = background.run(
-                stack.enter_async_context(
-                    running_simulators(
-                        settings.simulator_base_port,
-                        latency_ms,
-                        zgw_clients=DEMO_ZGW_CLIENTS,
-                        notificaties_seconds=settings.simulator_notificaties_seconds,
-                    )
-                )
-            )
+            urls = background.run(stack.enter_async_context(_demo_simulators(settings, latency_ms)))
             console.print(f"[green]Simulatoren[/green]: {', '.join(f'{k} {v}' for k, v in urls.items())}")
         _banner(settings, console, workers=workers)
         api_url = settings.notificaties_api_url or (
