@@ -76,6 +76,30 @@ async def _sqlite_template() -> Path:
     return Path(_templates["sqlite"])
 
 
+async def postgres_admin(url: str, *statements: str) -> None:
+    """Run `statements` (CREATE/DROP DATABASE) on the server of `url`, from its `postgres` database."""
+    admin = create_async_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            for statement in statements:
+                await conn.execute(text(statement))
+    finally:
+        await admin.dispose()
+
+
+@contextlib.asynccontextmanager
+async def empty_postgres_database(name: str) -> AsyncIterator[str]:
+    """A new database without schema or migrations on the test server (DGKB_TEST_DATABASE_URL), as on
+    a recovery server or before the first `dgkb migrate`; dropped afterwards."""
+    assert PG_URL, "DGKB_TEST_DATABASE_URL is not set"
+    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    await postgres_admin(PG_URL, drop, f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        await postgres_admin(PG_URL, drop)
+
+
 class _PostgresDatabases:
     """Test databases on PostgreSQL, made from a template migrated once per session, one step ahead:
     CREATE DATABASE … TEMPLATE takes 0.3–1 s on a loaded machine, so the next test's database is
@@ -96,13 +120,7 @@ class _PostgresDatabases:
         self._next: asyncio.Task[str] | None = None
 
     async def _admin(self, *statements: str) -> None:
-        admin = create_async_engine(self._url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        try:
-            async with admin.connect() as conn:
-                for statement in statements:
-                    await conn.execute(text(statement))
-        finally:
-            await admin.dispose()
+        await postgres_admin(str(self._url), *statements)
 
     async def _make_template(self) -> None:
         template = self._template

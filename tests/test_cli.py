@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -23,10 +22,9 @@ from dgkb.domain.context import Actor, RequestContext, Trace
 from dgkb.domain.identifiers import Subject
 from dgkb.domain.pseudonym import Pseudonymizer
 from dgkb.domain.roles import Role
-from dgkb.runner import rebase_sources
-from dgkb.settings import PROJECT_ROOT, Settings
 from dgkb.store.db import Database
 from tests.audit.support import KEYRING, OIN, T0, record
+from tests.configs import config_for
 
 DGKB = [sys.executable, "-m", "dgkb.cli"]
 pytestmark = pytest.mark.slow  # every `dgkb` call starts a Python process (seconds each)
@@ -50,13 +48,7 @@ async def dgkb(env: dict[str, str], *args: str) -> tuple[int, str, str]:
 async def cli_env(database_url: str, tmp_path: Path, simulators: dict[str, str]) -> dict[str, str]:
     """A config dir whose sources point at the session's simulators (reset for this test), and a
     migrated DB."""
-    config = tmp_path / "config"
-    shutil.copytree(PROJECT_ROOT / "config", config)
-    overrides = rebase_sources(Settings(), simulators)
-    sources = yaml.safe_load((config / "sources.yaml").read_text())
-    for src in sources["sources"]:
-        src["baseUrl"] = overrides.get(src["id"], src["baseUrl"])
-    (config / "sources.yaml").write_text(yaml.safe_dump(sources))
+    config = config_for(simulators, tmp_path / "config")
     return {**os.environ, "DGKB_CONFIG_DIR": str(config), "DGKB_DATABASE_URL": database_url, "COLUMNS": "200"}
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -20,11 +19,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
-from dgkb.runner import rebase_sources
-from dgkb.settings import PROJECT_ROOT, Settings
 from tests.api.conftest import GEMEENTE, identify, sections
+from tests.configs import config_for
 from tests.conftest import fresh_database_url
 from tests.servers import free_port
 
@@ -45,14 +42,7 @@ class Node:
 @contextlib.asynccontextmanager
 async def dgkb_run(tmp_path: Path, simulators: dict[str, str], *args: str, **env: str) -> AsyncIterator[Node]:
     """`dgkb run --no-simulators` (and `args`) on a free port, its sources at the session's simulators."""
-    config = tmp_path / "config"
-    shutil.copytree(PROJECT_ROOT / "config", config)
-    overrides = rebase_sources(Settings(), simulators)
-    sources = yaml.safe_load((config / "sources.yaml").read_text())
-    for src in sources["sources"]:
-        src["baseUrl"] = overrides.get(src["id"], src["baseUrl"])
-        src["deadline"] = 10.0  # the slow source answers: the view waits for it
-    (config / "sources.yaml").write_text(yaml.safe_dump(sources))
+    config = config_for(simulators, tmp_path / "config", deadline=10.0)  # the slow source answers
     environment = {
         **{k: v for k, v in os.environ.items() if k not in ("DGKB_NATS_URL", "DGKB_REDIS_URL")},
         "DGKB_ENV": "development",

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 import signal
 import socket
 import sys
@@ -23,12 +22,10 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from dgkb.runner import rebase_sources
-from dgkb.settings import PROJECT_ROOT, Settings
+from tests.configs import config_for
 from tests.conftest import PG_URL, fresh_database_url
 from tests.events.conftest import LOPENDE_ZAAK, TOKEN, open_contact, open_zaak_of, set_status, zaak_message
 
@@ -134,13 +131,7 @@ async def running_workers(
 ) -> AsyncIterator[Supervisor]:
     """See `two_workers`; `extra_env`: more settings (DGKB_…) for the run."""
     database_url = await fresh_database_url("postgresql", tmp_path)
-    config = tmp_path / "config"
-    shutil.copytree(PROJECT_ROOT / "config", config)
-    overrides = rebase_sources(Settings(), simulators)
-    sources = yaml.safe_load((config / "sources.yaml").read_text())
-    for src in sources["sources"]:
-        src["baseUrl"] = overrides.get(src["id"], src["baseUrl"])
-    (config / "sources.yaml").write_text(yaml.safe_dump(sources))
+    config = config_for(simulators, tmp_path / "config")
     env = {
         **WITHOUT_SHARED,
         "DGKB_ENV": "development",

@@ -9,27 +9,23 @@ being written (pg_dump reads one snapshot, so the chain heads and the records it
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import re
 import shutil
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import yaml
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from dgkb.runner import rebase_sources
-from dgkb.settings import PROJECT_ROOT, Settings
 from dgkb.store.db import Database
 from tests.api.conftest import GEMEENTE, open_contact, running_stack
 from tests.audit.support import disable_append_only
-from tests.conftest import PG_URL, fresh_database_url
+from tests.configs import config_for
+from tests.conftest import PG_URL, empty_postgres_database, fresh_database_url
 
 DGKB = [sys.executable, "-m", "dgkb.cli"]
 BSN = "999993653"
@@ -58,42 +54,11 @@ async def run(*argv: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     return proc.returncode or 0, out.decode()
 
 
-def config_for(simulators: dict[str, str], target: Path) -> Path:
-    """A copy of config/ whose sources point at the session's simulators (as tests/test_cli.py)."""
-    shutil.copytree(PROJECT_ROOT / "config", target)
-    overrides = rebase_sources(Settings(), simulators)
-    sources = yaml.safe_load((target / "sources.yaml").read_text())
-    for src in sources["sources"]:
-        src["baseUrl"] = overrides.get(src["id"], src["baseUrl"])
-    (target / "sources.yaml").write_text(yaml.safe_dump(sources))
-    return target
-
-
 async def dgkb(database_url: str, *args: str, config: Path | None = None) -> tuple[int, str]:
     env = {**os.environ, "DGKB_DATABASE_URL": database_url, "COLUMNS": "200"}
     if config is not None:
         env["DGKB_CONFIG_DIR"] = str(config)
     return await run(*DGKB, *args, env=env)
-
-
-async def _admin(*statements: str) -> None:
-    admin = create_async_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            for statement in statements:
-                await conn.execute(text(statement))
-    finally:
-        await admin.dispose()
-
-
-@contextlib.asynccontextmanager
-async def empty_database(name: str) -> AsyncIterator[str]:
-    """A new, empty database (as on the recovery server): no schema, no migrations."""
-    await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def count(database_url: str, table: str) -> int:
@@ -163,7 +128,7 @@ async def test_backup_taken_while_writing_restores_into_a_fresh_database_that_ve
     assert dump.stat().st_size > 0
 
     name = f"{make_url(PG_URL).database}_restore"
-    async with empty_database(name) as restored:
+    async with empty_postgres_database(name) as restored:
         code, out = await run(
             "pg_restore", "--exit-on-error", "--no-owner", f"--dbname={libpq_url(restored)}", str(dump)
         )

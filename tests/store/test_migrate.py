@@ -15,28 +15,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from dgkb.store.migrate import alembic_config
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, empty_postgres_database
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="DGKB_TEST_DATABASE_URL is not set (PostgreSQL)")
-
-
-async def _admin(*statements: str) -> None:
-    admin = create_async_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            for statement in statements:
-                await conn.execute(text(statement))
-    finally:
-        await admin.dispose()
 
 
 @pytest.fixture
 async def empty_database() -> AsyncIterator[str]:
     """An empty PostgreSQL database (not the migrated template the other tests copy)."""
-    name = f"{make_url(PG_URL).database}_migrate_race"
-    await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with empty_postgres_database(f"{make_url(PG_URL).database}_migrate_race") as url:
+        yield url
 
 
 async def _migrate(database_url: str) -> tuple[int, str]:

@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import yaml
 
-from dgkb.runner import rebase_sources
-from dgkb.settings import PROJECT_ROOT, Settings
+from dgkb.settings import PROJECT_ROOT
+from tests.configs import config_for
 from tests.servers import REDIS_SERVER, OwnServer, free_port, nats_argv
 
 HAPROXY = shutil.which("haproxy") or ("/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else "")
@@ -153,14 +152,7 @@ class Topology:
 
 def node_config(workdir: Path, simulators: dict[str, str]) -> Path:
     """A copy of config/ whose sources point at the given simulators."""
-    config = workdir / "config"
-    shutil.copytree(PROJECT_ROOT / "config", config, dirs_exist_ok=True)
-    overrides = rebase_sources(Settings(), simulators)
-    sources = yaml.safe_load((config / "sources.yaml").read_text())
-    for src in sources["sources"]:
-        src["baseUrl"] = overrides.get(src["id"], src["baseUrl"])
-    (config / "sources.yaml").write_text(yaml.safe_dump(sources))
-    return config
+    return config_for(simulators, workdir / "config")
 
 
 @contextlib.asynccontextmanager

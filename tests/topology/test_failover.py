@@ -123,9 +123,15 @@ async def test_a_huge_header_or_ten_thousand_headers_are_refused(top: Topology) 
 async def _notify(client: httpx.AsyncClient, zaken: str, zaak: dict[str, object], statustype: str) -> None:
     status = await set_status(zaken, zaak, statustype)
     message = zaak_message(zaak, status["url"], datetime.now(UTC).isoformat())
-    resp = await client.post(
-        "/api/v1/notificaties", json=message, headers={"Authorization": f"Bearer {TOKEN}"}
-    )
+    # as the routing component does: a 503 (the node could not reach the zaak's source in time, as
+    # on a loaded machine) is delivered again a moment later
+    for _ in range(5):
+        resp = await client.post(
+            "/api/v1/notificaties", json=message, headers={"Authorization": f"Bearer {TOKEN}"}
+        )
+        if resp.status_code != 503:
+            break
+        await asyncio.sleep(0.5)
     assert resp.status_code < 300, resp.text
 
 
