@@ -181,6 +181,7 @@ def test_broker_router(broker: TestBroker) -> APIRouter:
             "jwks_uri": f"{here}/jwks.json",
             "authorization_endpoint": f"{here}/authorize",
             "token_endpoint": f"{here}/token",
+            "end_session_endpoint": f"{here}/logout",
             "response_types_supported": ["code"],
             "grant_types_supported": ["authorization_code"],
             "code_challenge_methods_supported": ["S256"],
@@ -290,6 +291,19 @@ def test_broker_router(broker: TestBroker) -> APIRouter:
             "expires_in": TOKEN_LIFETIME,
             "id_token": id_token,
         }
+
+    @router.get("/logout")
+    async def logout(request: Request) -> RedirectResponse:
+        """RP-initiated logout: the broker's session ends (the test broker keeps none) and the
+        browser returns to `post_logout_redirect_uri` — only to this origin, never elsewhere."""
+        target = request.query_params.get("post_logout_redirect_uri", "")
+        own = urlsplit(str(request.base_url))
+        parts = urlsplit(target)
+        if parts.scheme not in ("http", "https") or parts.netloc != own.netloc:
+            raise _grant_error("post_logout_redirect_uri hoort niet bij deze omgeving.", "invalid_request")
+        state = request.query_params.get("state")
+        suffix = ("&" if parts.query else "?") + urlencode({"state": state}) if state else ""
+        return RedirectResponse(target + suffix, status_code=303)
 
     @router.post("/id-token")
     async def id_token(body: IdTokenRequest) -> dict[str, Any]:

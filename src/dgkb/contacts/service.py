@@ -200,6 +200,14 @@ class ContactService:
     async def start(
         self, actor: Actor, *, kanaal: Kanaal, purpose_id: str | None = None, reden: str | None = None
     ) -> ContactView:
+        if kanaal is Kanaal.MIJN_OMGEVING and actor.role is not Role.BURGER:
+            # the access log tells the customer "you yourself, in Mijn omgeving": no employee's read
+            # may be logged under that channel
+            raise ContactForbidden(
+                "Het kanaal Mijn omgeving is alleen voor de klant zelf.",
+                reason="CHANNEL_NOT_ALLOWED",
+                field="kanaal",
+            )
         if purpose_id is not None:
             self._check_purpose(actor, purpose_id)
         now = datetime.now(UTC)

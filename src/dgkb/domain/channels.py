@@ -14,3 +14,5 @@ class Kanaal(StrEnum):
     WEBFORMULIER = "webformulier"
     SOCIAL_MEDIA = "social-media"
     BACKOFFICE = "backoffice"  # a case worker handling a zaak, not a customer contact
+    # the customer's own logged-in view (/mijn); only for the role burger (ContactService.start)
+    MIJN_OMGEVING = "mijn-omgeving"

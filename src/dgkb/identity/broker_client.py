@@ -41,6 +41,7 @@ class PublicLogin:
 class BrokerEndpoints:
     authorization_endpoint: str
     token_endpoint: str
+    end_session_endpoint: str | None = None  # RP-initiated logout, when the broker offers it
 
 
 class BrokerClient:
@@ -64,7 +65,12 @@ class BrokerClient:
         auth, token = doc.get("authorization_endpoint"), doc.get("token_endpoint")
         if not isinstance(auth, str) or not isinstance(token, str):
             raise BrokerError("De broker noemt geen authorization_endpoint of token_endpoint.")
-        found = BrokerEndpoints(authorization_endpoint=auth, token_endpoint=token)
+        end = doc.get("end_session_endpoint")
+        found = BrokerEndpoints(
+            authorization_endpoint=auth,
+            token_endpoint=token,
+            end_session_endpoint=end if isinstance(end, str) and end else None,
+        )
         self._cached[issuer] = found
         return found
 
@@ -85,6 +91,15 @@ class BrokerClient:
         )
         sep = "&" if urlsplit(endpoints.authorization_endpoint).query else "?"
         return f"{endpoints.authorization_endpoint}{sep}{query}"
+
+    def logout_url(self, endpoints: BrokerEndpoints, *, return_to: str) -> str | None:
+        """Where to send the browser so that the broker's session ends too (None: it has no
+        end_session_endpoint; then only DGKB's session ends)."""
+        if endpoints.end_session_endpoint is None:
+            return None
+        query = urlencode({"client_id": self._login.client_id, "post_logout_redirect_uri": return_to})
+        sep = "&" if urlsplit(endpoints.end_session_endpoint).query else "?"
+        return f"{endpoints.end_session_endpoint}{sep}{query}"
 
     async def exchange(
         self, endpoints: BrokerEndpoints, *, code: str, redirect_uri: str, code_verifier: str

@@ -44,6 +44,7 @@ _CHANNEL_LABELS: dict[Kanaal, str] = {
     Kanaal.BRIEF: "een brief",
     Kanaal.WEBFORMULIER: "een webformulier",
     Kanaal.SOCIAL_MEDIA: "sociale media",
+    Kanaal.MIJN_OMGEVING: "Mijn omgeving",
     Kanaal.BACKOFFICE: "de backoffice",
 }
 

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 
 from dgkb.settings import Settings
+from dgkb.web import mijn
 from dgkb.web.deps import STATIC_DIR, LoginRequired, NotAllowed, WebState, is_htmx, render
 from dgkb.web.oidc import OidcClient, WebSettings
 from dgkb.web.routes.auth import router as auth_router
@@ -44,6 +45,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         bevestigen_console_router,
     ):
         app.include_router(router)
+    mijn.install(app, settings)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(NotAllowed, _not_allowed)
     app.add_exception_handler(CsrfError, _csrf_failed)

@@ -20,6 +20,7 @@ from dgkb.telemetry.requests import request_trace
 from dgkb.web.session import CSRF_FIELD, WebSession, WebSessions, check_csrf
 
 if TYPE_CHECKING:
+    from dgkb.identity.broker_client import BrokerClient, PublicLogin
     from dgkb.web.oidc import OidcClient
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -37,6 +38,27 @@ class WebState:
 
 def web_state(request: Request) -> WebState:
     return cast(WebState, request.app.state.web)
+
+
+def public_login(request: Request) -> PublicLogin:
+    """The customer's DigiD/eHerkenning login at the broker (app.state.public_login)."""
+    return cast("PublicLogin", request.app.state.public_login)
+
+
+def broker_client(request: Request) -> BrokerClient:
+    """One client of the organisation's broker per app (it caches the discovery document)."""
+    from dgkb.identity.broker_client import BrokerClient
+
+    client = getattr(request.app.state, "broker_client", None)
+    if client is None:
+        client = BrokerClient(public_login(request))
+        request.app.state.broker_client = client
+    return cast("BrokerClient", client)
+
+
+def public_base(request: Request) -> str:
+    """This installation's public base URL (what the broker redirects back to)."""
+    return public_login(request).base(str(request.base_url))
 
 
 class LoginRequired(Exception):

@@ -29,8 +29,7 @@ __all__ = ["CSRF_FIELD", "CSRF_HEADER", "CsrfError", "WebSession", "WebSessions"
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
-_PLAIN_COOKIE = "dgkb-sessie"
-_SECURE_COOKIE = "__Host-dgkb-sessie"  # __Host-: Secure, Path=/, no Domain — cannot be planted
+_CONSOLE = "console"
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 _TOUCH_EVERY = timedelta(seconds=20)
 LOGIN_LIFETIME = timedelta(minutes=10)
@@ -45,12 +44,17 @@ def is_secure(request: Request) -> bool:
     return not (request.url.scheme == "http" and (request.url.hostname or "") in _LOCAL_HOSTS)
 
 
-def _cookie_name(request: Request) -> str:
-    return _SECURE_COOKIE if is_secure(request) else _PLAIN_COOKIE
+def _cookie_names(app: str) -> tuple[str, str]:
+    """(plain, secure) cookie names; __Host-: Secure, Path=/, no Domain — cannot be planted."""
+    base = "dgkb-sessie" if app == _CONSOLE else f"dgkb-{app}"
+    return base, f"__Host-{base}"
 
 
-def _key(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
+def _key(value: str, app: str = _CONSOLE) -> str:
+    """The row id of a cookie value. Other apps (the citizen's Mijn omgeving) hash their own prefix
+    in, so a cookie value of one app is no session of another, even copied into its cookie."""
+    material = value if app == _CONSOLE else f"{app}\0{value}"
+    return hashlib.sha256(material.encode()).hexdigest()
 
 
 def _actor_json(actor: Actor) -> str:
@@ -93,13 +97,24 @@ class WebSession:
 
 
 class WebSessions:
-    def __init__(self, *, idle: timedelta) -> None:
+    """Sessions of one web app: `console` (staff) or `mijn` (citizens and businesses). Both live in
+    one table; the app is part of the cookie name and of the row id, so they never mix."""
+
+    def __init__(self, *, idle: timedelta, app: str = _CONSOLE) -> None:
         self.idle = idle
+        self.app = app
+        self._plain_cookie, self._secure_cookie = _cookie_names(app)
         self._repo = WebSessionRepository()
+
+    def _cookie_name(self, request: Request) -> str:
+        return self._secure_cookie if is_secure(request) else self._plain_cookie
+
+    def _key(self, value: str) -> str:
+        return _key(value, self.app)
 
     def _set_cookie(self, request: Request, response: Response, value: str, max_age: int) -> None:
         response.set_cookie(
-            _cookie_name(request),
+            self._cookie_name(request),
             value,
             max_age=max_age,
             path="/",
@@ -110,15 +125,15 @@ class WebSessions:
 
     def clear_cookie(self, request: Request, response: Response) -> None:
         response.delete_cookie(
-            _cookie_name(request), path="/", httponly=True, secure=is_secure(request), samesite="lax"
+            self._cookie_name(request), path="/", httponly=True, secure=is_secure(request), samesite="lax"
         )
 
     async def load(self, request: Request, db: Database) -> WebSession | None:
         """The session of this request, or None (no cookie, unknown, idle too long, expired)."""
-        value = request.cookies.get(_cookie_name(request))
+        value = request.cookies.get(self._cookie_name(request))
         if not value or len(value) > 128:
             return None
-        key = _key(value)
+        key = self._key(value)
         now = datetime.now(UTC)
         async with db.transaction() as tx:
             row = await self._repo.get(tx, key)
@@ -159,7 +174,7 @@ class WebSessions:
             await self._repo.add(
                 tx,
                 WebSessionRow(
-                    id=_key(value),
+                    id=self._key(value),
                     csrf_token=secrets.token_urlsafe(32),
                     oidc_state=state,
                     oidc_verifier=verifier,
@@ -181,6 +196,7 @@ class WebSessions:
         pending: WebSession,
         actor: Actor,
         expires_at: datetime,
+        data: dict[str, Any] | None = None,
     ) -> None:
         """Replace the pending session by a logged-in one with a fresh cookie value."""
         value = secrets.token_urlsafe(32)
@@ -190,11 +206,11 @@ class WebSessions:
             await self._repo.add(
                 tx,
                 WebSessionRow(
-                    id=_key(value),
+                    id=self._key(value),
                     actor_id=actor.id,
                     actor=_actor_json(actor),
                     csrf_token=secrets.token_urlsafe(32),
-                    data="{}",
+                    data=json.dumps(data or {}),
                     created_at=now,
                     last_seen_at=now,
                     expires_at=expires_at,

@@ -9,7 +9,7 @@ that it is only for someone on the phone with it right now; "Inloggen met DigiD"
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
@@ -17,8 +17,8 @@ from starlette.responses import RedirectResponse, Response
 
 from dgkb.composition.deps import ConfirmationsDep
 from dgkb.contacts.confirmation import CustomerPage, LoginOutcome
-from dgkb.identity.broker_client import BrokerClient, BrokerError, PublicLogin
-from dgkb.web.deps import AMSTERDAM, render
+from dgkb.identity.broker_client import BrokerError
+from dgkb.web.deps import AMSTERDAM, broker_client, public_base, render
 from dgkb.web.security import CONTENT_SECURITY_POLICY
 
 router = APIRouter(include_in_schema=False)
@@ -30,22 +30,6 @@ _NOT_USABLE = (
 )
 
 
-def _login(request: Request) -> PublicLogin:
-    return cast(PublicLogin, request.app.state.public_login)
-
-
-def _broker(request: Request) -> BrokerClient:
-    client = getattr(request.app.state, "broker_client", None)
-    if client is None:
-        client = BrokerClient(_login(request))
-        request.app.state.broker_client = client
-    return cast(BrokerClient, client)
-
-
-def _base(request: Request) -> str:
-    return _login(request).base(str(request.base_url))
-
-
 async def _page(request: Request, page: CustomerPage | None, *, status: int = 200) -> Response:
     if page is None:
         return _result(request, "Dit werkt niet", _NOT_USABLE, status=410)
@@ -53,7 +37,7 @@ async def _page(request: Request, page: CustomerPage | None, *, status: int = 20
     response = render(request, "bevestigen.html", {"pagina": page, "tot": tot}, status=status)
     # The login button posts here and is redirected to the broker: allow that origin as form target.
     try:
-        endpoints = await _broker(request).endpoints(str(request.base_url))
+        endpoints = await broker_client(request).endpoints(str(request.base_url))
         parts = urlsplit(endpoints.authorization_endpoint)
         broker_origin = f"{parts.scheme}://{parts.netloc}"
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
@@ -88,11 +72,11 @@ async def callback(
             "U bent niet ingelogd met DigiD. Open de link opnieuw om het nog eens te proberen.",
             status=400,
         )
-    broker = _broker(request)
+    broker = broker_client(request)
     try:
         endpoints = await broker.endpoints(str(request.base_url))
         id_token = await broker.exchange(
-            endpoints, code=code[:500], redirect_uri=_base(request) + CALLBACK, code_verifier=verifier
+            endpoints, code=code[:500], redirect_uri=public_base(request) + CALLBACK, code_verifier=verifier
         )
     except BrokerError:
         return _result(
@@ -153,7 +137,7 @@ async def start_login(
     login = await confirmations.start_login(referentie)
     if login is None:
         return _result(request, "Dit werkt niet", _NOT_USABLE, status=410)
-    broker = _broker(request)
+    broker = broker_client(request)
     try:
         endpoints = await broker.endpoints(str(request.base_url))
     except BrokerError:
@@ -165,7 +149,7 @@ async def start_login(
         )
     url = broker.authorize_url(
         endpoints,
-        redirect_uri=_base(request) + CALLBACK,
+        redirect_uri=public_base(request) + CALLBACK,
         state=login.state,
         nonce=login.nonce,
         code_challenge=login.code_challenge,

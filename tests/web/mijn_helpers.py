@@ -1,0 +1,70 @@
+"""Logging in to Mijn omgeving over plain HTTP: the broker's authorization-code flow through the test
+broker's own login form, as a browser would walk it (no shortcuts into DGKB's session)."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+
+from tests.api.conftest import Stack
+from tests.clients import http_client
+
+BSN = "999993653"
+OTHER_BSN = "999990639"
+KVK = "68750110"
+
+
+class _Hidden(HTMLParser):
+    """The hidden inputs of the test broker's login form."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "input" and a.get("type") == "hidden" and a.get("name"):
+            self.fields[str(a["name"])] = a.get("value") or ""
+
+
+def portal_client(stack: Stack) -> httpx.AsyncClient:
+    return http_client(base_url=stack.api, follow_redirects=False)
+
+
+async def login(
+    client: httpx.AsyncClient,
+    *,
+    bsn: str | None = BSN,
+    kvk: str | None = None,
+    niveau: str = "digid-midden",
+    naam: str = "",
+) -> httpx.Response:
+    """Walk /mijn/inloggen/{middel} → test broker → /mijn/terugkeer; the callback's response."""
+    middel = "digid" if kvk is None else "eherkenning"
+    start = await client.get(f"/mijn/inloggen/{middel}")
+    assert start.status_code == 303, start.text
+    authorize = start.headers["location"]
+    page = await client.get(authorize)
+    assert page.status_code == 200, page.text
+    hidden = _Hidden()
+    hidden.feed(page.text)
+    form = dict(hidden.fields)
+    if kvk is None:
+        form.update({"soort": "bsn", "bsn": bsn or "", "niveau": niveau})
+    else:
+        form.update({"soort": "kvk", "kvkNummer": kvk, "niveau": niveau, "naam": naam})
+    action = urlsplit(authorize)._replace(query="").geturl()
+    back = await client.post(action, data=form)
+    assert back.status_code == 303, back.text
+    target = urlsplit(back.headers["location"])
+    assert target.path == "/mijn/terugkeer"
+    return await client.get(target.path, params=dict(parse_qsl(target.query)))
+
+
+def csrf(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found, "geen CSRF-token op de pagina"
+    return found.group(1)
