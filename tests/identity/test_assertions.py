@@ -227,3 +227,101 @@ async def test_used_nonces_are_forgotten_only_after_expiry(database: Database) -
         expected_subject=None,
     )
     assert await v.purge_used_nonces() == 0
+
+
+# --- representation (NL GOV profile: End-User on top, the represented party in `represents`) ---
+
+
+def _signed(tb: TestBroker, claims: dict[str, object]) -> str:
+    import jwt
+
+    return jwt.encode(claims, tb._key, algorithm="RS256", headers={"kid": tb.kid})
+
+
+def _base_claims(tb: TestBroker, n: str) -> dict[str, object]:
+    now = int(time.time())
+    acr = tb.acr_for(Subject.person(BSN), Assurance.DIGID_MIDDEN)
+    return {"iss": tb.issuer, "aud": "dgkb", "sub": "x", "iat": now, "exp": now + 300, "nonce": n, "acr": acr}
+
+
+async def test_a_bewindvoerder_acts_for_the_represented_person(database: Database) -> None:
+    tb = broker()
+    n = nonce()
+    token = tb.id_token(
+        Subject.person(OTHER_BSN),
+        Assurance.DIGID_MIDDEN,
+        nonce=n,
+        represents=Subject.person(BSN),
+        representation="bewind",
+    )
+    got = await verifier(database, tb).verify(token, expected_nonce=n, expected_subject=None)
+    assert got.subject == Subject.person(BSN)  # the represented person is the subject
+    assert got.representation is not None
+    assert got.representation.kind.value == "bewind"
+    assert got.representation.representative == Subject.person(OTHER_BSN)
+
+
+async def test_representation_without_kind_is_digid_machtigen(database: Database) -> None:
+    tb = broker()
+    n = nonce()
+    token = tb.id_token(
+        Subject.person(OTHER_BSN), Assurance.DIGID_MIDDEN, nonce=n, represents=Subject.person(BSN)
+    )
+    got = await verifier(database, tb).verify(token, expected_nonce=n, expected_subject=Subject.person(BSN))
+    assert got.representation is not None
+    assert got.representation.kind.value == "vrijwillig"
+
+
+async def test_a_chain_names_the_deepest_party(database: Database) -> None:
+    tb = broker()
+    n = nonce()
+    claims = _base_claims(tb, n) | {
+        "kvk": KVK,
+        "acting_subject": "Test Intermediair",
+        "represents": {
+            "sub": "492099595",
+            "sub_id_type": "urn:nl-eid-gdi:1.0:id:RSIN",
+            "iss": "urn:x",
+            "represents": {"sub": "69599084", "sub_id_type": "urn:nl-eid-gdi:1.0:id:KvKnr", "iss": "urn:y"},
+        },
+    }
+    got = await verifier(database, tb).verify(_signed(tb, claims), expected_nonce=n, expected_subject=None)
+    assert got.subject == Subject.business("69599084")
+    assert got.representation is not None
+    assert got.representation.kind.value == "ketenmachtiging"
+    assert got.representation.representative == Subject.business(KVK)
+
+
+@pytest.mark.parametrize(
+    "represents",
+    [
+        {"sub": BSN, "sub_id_type": "urn:nl-eid-gdi:1.0:id:BSN"},  # no iss
+        {"sub": "RKyLpEVr1L", "sub_id_type": "urn:nl-eid-gdi:1.0:id:pseudonym", "iss": "urn:x"},
+        {"sub": "123456789", "sub_id_type": "urn:nl-eid-gdi:1.0:id:BSN", "iss": "urn:x"},  # fails 11-proef
+        "999993653",
+    ],
+)
+async def test_a_represented_party_nobody_can_look_up_is_refused(
+    database: Database, represents: object
+) -> None:
+    tb = broker()
+    n = nonce()
+    claims = _base_claims(tb, n) | {"bsn": OTHER_BSN, "represents": represents}
+    with pytest.raises(AssertionRejected) as caught:
+        await verifier(database, tb).verify(_signed(tb, claims), expected_nonce=n, expected_subject=None)
+    assert caught.value.reason == "ASSERTION_REPRESENTATION"
+
+
+async def test_an_unknown_kind_of_representation_is_refused(database: Database) -> None:
+    tb = broker()
+    n = nonce()
+    token = tb.id_token(
+        Subject.person(OTHER_BSN),
+        Assurance.DIGID_MIDDEN,
+        nonce=n,
+        represents=Subject.person(BSN),
+        representation="buurman",
+    )
+    with pytest.raises(AssertionRejected) as caught:
+        await verifier(database, tb).verify(token, expected_nonce=n, expected_subject=None)
+    assert caught.value.reason == "ASSERTION_REPRESENTATION"

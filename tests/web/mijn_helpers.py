@@ -41,6 +41,9 @@ async def login(
     kvk: str | None = None,
     niveau: str = "digid-midden",
     naam: str = "",
+    namens_bsn: str = "",
+    namens_kvk: str = "",
+    vertegenwoordiging: str = "",
 ) -> httpx.Response:
     """Walk /mijn/inloggen/{middel} → test broker → /mijn/terugkeer; the callback's response."""
     middel = "digid" if kvk is None else "eherkenning"
@@ -56,6 +59,10 @@ async def login(
         form.update({"soort": "bsn", "bsn": bsn or "", "niveau": niveau})
     else:
         form.update({"soort": "kvk", "kvkNummer": kvk, "niveau": niveau, "naam": naam})
+    if namens_bsn or namens_kvk:
+        form.update(
+            {"namensBsn": namens_bsn, "namensKvk": namens_kvk, "vertegenwoordiging": vertegenwoordiging}
+        )
     action = urlsplit(authorize)._replace(query="").geturl()
     back = await client.post(action, data=form)
     assert back.status_code == 303, back.text

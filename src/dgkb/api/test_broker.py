@@ -33,6 +33,7 @@ from dgkb.composition.root import TEST_BROKER_PATH
 from dgkb.domain.assurance import Assurance, IdentificationMethod, login_method
 from dgkb.domain.errors import InvalidIdentifier
 from dgkb.domain.identifiers import Subject, SubjectKind
+from dgkb.domain.representation import Vertegenwoordiging
 from dgkb.identity.acr import AcrTable
 from dgkb.identity.login_codes import LoginCodes
 
@@ -103,6 +104,8 @@ class TestBroker:
         acr: str | None = None,
         lifetime: int = TOKEN_LIFETIME,
         issued_at: int | None = None,
+        represents: Subject | None = None,
+        representation: str | None = None,
     ) -> str:
         """An ID token of a login of `subject` at `level` (acr from the table, or `acr` as given).
         For a vestiging, `kvk` is the KVK number it belongs to."""
@@ -127,9 +130,25 @@ class TestBroker:
             else:
                 payload[self.kvk_claim] = subject.value
             payload[self.acting_person_claim] = acting_person or "Test Handelend Persoon"
+        if represents is not None:
+            # NL GOV profile: the End-User above, the represented party in `represents`
+            payload["represents"] = {
+                "sub": represents.value,
+                "sub_id_type": _SUB_ID_TYPES[represents.kind],
+                "iss": self.issuer,
+            }
+            if representation:
+                payload["vertegenwoordiging"] = representation
         if payload["acr"] is None:
             del payload["acr"]
         return jwt.encode(payload, self._key, algorithm="RS256", headers={"kid": self.kid})
+
+
+_SUB_ID_TYPES = {
+    SubjectKind.BSN: "urn:nl-eid-gdi:1.0:id:BSN",
+    SubjectKind.KVK: "urn:nl-eid-gdi:1.0:id:KvKnr",
+    SubjectKind.VESTIGING: "urn:nl-eid-gdi:1.0:id:vestigingsnummer",
+}
 
 
 class IdTokenRequest(SubjectRef):
@@ -144,6 +163,9 @@ class IdTokenRequest(SubjectRef):
         default=None, min_length=1, max_length=500, description="Vervangt het acr uit de tabel (om te testen)"
     )
     kvk_van_vestiging: str | None = Field(default=None, max_length=8)
+    namens_bsn: str | None = Field(default=None, max_length=9, description="De vertegenwoordigde persoon")
+    namens_kvk: str | None = Field(default=None, max_length=8, description="Het vertegenwoordigde bedrijf")
+    vertegenwoordiging: Vertegenwoordiging | None = None
 
     @model_validator(mode="after")
     def _level_fits(self) -> IdTokenRequest:
@@ -160,6 +182,15 @@ def _subject_of(choice: dict[str, str]) -> Subject:
             return Subject.establishment(choice["vestigingsnummer"])
         return Subject.business(choice.get("kvkNummer", ""))
     return Subject.person(choice.get("bsn", ""))
+
+
+def _represented(bsn: str | None, kvk: str | None) -> Subject | None:
+    """The party a test login acts for (DigiD Machtigen, bewind, ketenmachtiging), if any."""
+    if bsn:
+        return Subject.person(bsn)
+    if kvk:
+        return Subject.business(kvk)
+    return None
 
 
 async def _codes(database: DatabaseDep) -> LoginCodes:
@@ -208,6 +239,8 @@ def test_broker_router(broker: TestBroker) -> APIRouter:
                 broker.kvk_claim,
                 broker.vestiging_claim,
                 broker.acting_person_claim,
+                "represents",
+                "vertegenwoordiging",
             ],
         }
 
@@ -225,11 +258,23 @@ def test_broker_router(broker: TestBroker) -> APIRouter:
         form = await _form(request)
         params = _authorize_params(form)
         choice = {
-            k: form.get(k, "").strip() for k in ("soort", "bsn", "kvkNummer", "vestigingsnummer", "naam")
+            k: form.get(k, "").strip()
+            for k in (
+                "soort",
+                "bsn",
+                "kvkNummer",
+                "vestigingsnummer",
+                "naam",
+                "namensBsn",
+                "namensKvk",
+                "vertegenwoordiging",
+            )
         }
         try:
             subject = _subject_of(choice)
             level = Assurance(form.get("niveau", ""))
+            represents = _represented(choice["namensBsn"], choice["namensKvk"])
+            representation = Vertegenwoordiging(choice["vertegenwoordiging"]) if represents else None
         except (InvalidIdentifier, ValueError):
             raise ApiProblem(
                 400, "Kies een geldig test-BSN of KVK-nummer en een niveau.", code="auth.invalid_choice"
@@ -252,6 +297,8 @@ def test_broker_router(broker: TestBroker) -> APIRouter:
                 "kvk": choice["kvkNummer"],
                 "level": level.value,
                 "acting_person": choice["naam"] or None,
+                "represents": [represents.kind.value, represents.value] if represents else None,
+                "representation": representation.value if representation else None,
             },
             lifetime=CODE_LIFETIME,
         )
@@ -284,6 +331,10 @@ def test_broker_router(broker: TestBroker) -> APIRouter:
             audience=pending["client_id"],
             kvk=pending.get("kvk"),
             acting_person=pending.get("acting_person"),
+            represents=Subject(SubjectKind(pending["represents"][0]), pending["represents"][1])
+            if pending.get("represents")
+            else None,
+            representation=pending.get("representation"),
         )
         return {
             "access_token": secrets.token_urlsafe(32),
@@ -317,6 +368,8 @@ def test_broker_router(broker: TestBroker) -> APIRouter:
             kvk=body.kvk_van_vestiging,
             acting_person=body.handelend_persoon,
             acr=body.acr,
+            represents=_represented(body.namens_bsn, body.namens_kvk),
+            representation=body.vertegenwoordiging.value if body.vertegenwoordiging else None,
         )
         return {"idToken": token, "nonce": nonce, "testomgeving": BANNER}
 
@@ -367,6 +420,8 @@ def _login_page(params: dict[str, str]) -> str:
         for lvl in _LEVELS
     )
 
+    kinds = "".join(f'<option value="{k.value}">{html.escape(k.label)}</option>' for k in Vertegenwoordiging)
+
     def field(name: str, label: str, hint: str = "") -> str:
         return (
             f'<div class="utrecht-form-field"><label class="utrecht-form-label" for="{name}">{label}</label>'
@@ -398,6 +453,14 @@ def _login_page(params: dict[str, str]) -> str:
         + field("kvkNummer", "KVK-nummer", "bijv. 68750110")
         + field("vestigingsnummer", "Vestigingsnummer (optioneel)")
         + field("naam", "Handelend persoon (eHerkenning)")
+        + '<fieldset class="utrecht-form-fieldset">'
+        '<legend class="utrecht-form-fieldset__legend">Namens een ander (optioneel)</legend>'
+        + field("namensBsn", "BSN van wie u vertegenwoordigt")
+        + field("namensKvk", "KVK-nummer van het bedrijf dat u vertegenwoordigt")
+        + '<div class="utrecht-form-field"><label class="utrecht-form-label" for="vertegenwoordiging">'
+        "Soort vertegenwoordiging</label>"
+        f'<select class="utrecht-select" id="vertegenwoordiging" name="vertegenwoordiging">{kinds}</select>'
+        "</div></fieldset>"
         + '<div class="utrecht-form-field"><label class="utrecht-form-label" for="niveau">Niveau</label>'
         f'<select class="utrecht-select" id="niveau" name="niveau">{options}</select></div>'
         '<button class="utrecht-button utrecht-button--primary-action" type="submit">Inloggen (test)</button>'

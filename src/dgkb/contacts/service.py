@@ -22,6 +22,7 @@ from dgkb.domain.errors import DomainError
 from dgkb.domain.identifiers import Subject, SubjectKind
 from dgkb.domain.pseudonym import Pseudonymizer
 from dgkb.domain.register import Register, Verwerkingsactiviteit
+from dgkb.domain.representation import Vertegenwoordiging
 from dgkb.domain.roles import Role
 from dgkb.gateway import Caller, SourceGateway
 from dgkb.identity.assertions import AssertionSubjectMismatch, AssertionVerifier, VerifiedAssertion
@@ -309,6 +310,7 @@ class ContactService:
                 issuer=assertion.issuer,
                 acr=assertion.acr,
                 authenticated_at=assertion.authenticated_at,
+                representation=assertion.representation.kind if assertion.representation else None,
             ),
             trace=trace,
         )
@@ -400,6 +402,8 @@ class ContactService:
                 raise ContactConflict(
                     "Dit contact is al aan een andere klant gekoppeld; start een nieuw contact.", field=field
                 )
+            if evidence.representation is not None:
+                self._check_representation(row.purpose_id, evidence.representation)
             if evidence.method is IdentificationMethod.CONTROLEVRAGEN and not (
                 row.control_answers_key and self._pseudonymizer.matches(subject, row.control_answers_key)
             ):
@@ -438,6 +442,18 @@ class ContactService:
             row = await self._open_row(session, actor, contact_id, touch=False)
             await session.refresh(row)
         return _view(row, display_name=facts.display_name)
+
+    def _check_representation(self, purpose_id: str | None, kind: Vertegenwoordiging) -> None:
+        """Someone acting for the subject: only under a purpose whose register entry accepts this
+        kind of representation (a contact without a purpose accepts none)."""
+        purpose = self._register.get(purpose_id) if purpose_id else None
+        if purpose is None or kind not in purpose.vertegenwoordiging:
+            raise ContactForbidden(
+                f"Handelen namens een ander als {kind.label} is voor "
+                f"{'dit doel' if purpose is None else repr(purpose.naam)} niet toegestaan.",
+                reason="REPRESENTATION_NOT_ALLOWED",
+                field="idToken",
+            )
 
     async def control_answers_shown(self, actor: Actor, contact_id: str, subject: Subject) -> None:
         """Remember that the agent has seen the registry's answers for this subject in this contact:

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dgkb.domain.representation import Vertegenwoordiging
 
 
 class Assurance(StrEnum):
@@ -102,6 +106,8 @@ class IdentificationEvidence:
     issuer: str | None = None
     acr: str | None = None
     authenticated_at: datetime | None = None
+    # someone logged in for the subject (dgkb.domain.representation), named in the log record
+    representation: Vertegenwoordiging | None = None
 
     def describe(self, assurance: Assurance) -> str:
         """Dutch, for the log: 'DigiD midden via https://broker…, acr …' or 'controlevragen'."""
@@ -112,4 +118,6 @@ class IdentificationEvidence:
             text += f", acr {self.acr}"
         if self.authenticated_at is not None:
             text += f", ingelogd {self.authenticated_at:%Y-%m-%dT%H:%M:%SZ}"
+        if self.representation is not None:
+            text += f", namens de klant door een {self.representation.label}"
         return text

@@ -17,6 +17,7 @@ from dgkb.domain.assurance import Assurance
 from dgkb.domain.catalogue import Catalogue, Gevoeligheid, describe_validation_error
 from dgkb.domain.channels import Kanaal
 from dgkb.domain.errors import InvalidConfiguration
+from dgkb.domain.representation import Vertegenwoordiging
 from dgkb.domain.roles import Role
 
 _ISO_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
@@ -143,6 +144,9 @@ class Verwerkingsactiviteit(BaseModel):
     documentZekerheid: Assurance = Assurance.CONTROLEVRAGEN
     # A purpose of DGKB itself (role `systeem` only): reconciliation, notification handling.
     systeemtaak: SystemTask | None = None
+    # The kinds of representation (dgkb.domain.representation) under which someone may act for the
+    # subject under this purpose, e.g. in Mijn omgeving; empty: only the subject themself.
+    vertegenwoordiging: tuple[Vertegenwoordiging, ...] = ()
     # Categories the purpose may also use for a business subject only, etc. could go here later.
 
     @field_validator("bewaartermijn")

@@ -10,7 +10,7 @@ for any flow that receives a broker login (e.g. a confirmation during a call).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from dgkb.domain.assurance import Assurance, IdentificationMethod
 from dgkb.domain.errors import DomainError, InvalidIdentifier
 from dgkb.domain.identifiers import Subject, SubjectKind
+from dgkb.domain.representation import Representation, Vertegenwoordiging
 from dgkb.identity.acr import AcrTable
 from dgkb.identity.jwks import KeySet
 from dgkb.store.db import Database
@@ -76,6 +77,9 @@ class BrokerConfig:
     vestiging_claim: str | None = None  # eHerkenning only
     acting_person_claim: str | None = None  # eHerkenning only: who acts for the business
     test_broker: bool = False
+    # the kind of representation when the token carries `represents` (dgkb.domain.representation);
+    # without it: DigiD Machtigen (vrijwillig) for DigiD, ketenmachtiging for eHerkenning
+    representation_claim: str = "vertegenwoordiging"
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,8 @@ class VerifiedAssertion:
     acr: str | None
     authenticated_at: datetime
     acting_person: str | None = None
+    # someone else logged in and acts for `subject` (the NL GOV profile's `represents` claim)
+    representation: Representation | None = None
     nonce: str = field(default="", repr=False)
 
 
@@ -162,6 +168,12 @@ class AssertionVerifier:
                 "De nonce van het ID-token hoort niet bij deze inlogvraag.", reason="ASSERTION_NONCE"
             )
         subject = self._subject(broker, claims, expected_subject)
+        representation: Representation | None = None
+        if claims.get("represents") is not None:
+            represented = _represented(claims["represents"])
+            if represented != subject:
+                representation = Representation(_representation_kind(broker, claims), subject)
+                subject = represented
         acr = claims.get("acr") if isinstance(claims.get("acr"), str) else None
         acting = claims.get(broker.acting_person_claim) if broker.acting_person_claim else None
         if broker.method is IdentificationMethod.EHERKENNING and not (isinstance(acting, str) and acting):
@@ -176,6 +188,7 @@ class AssertionVerifier:
             acr=acr,
             authenticated_at=_moment(claims.get("auth_time")) or issued,
             acting_person=acting if isinstance(acting, str) else None,
+            representation=representation,
             nonce=nonce,
         )
         expires = _moment(claims.get("exp")) or now
@@ -244,6 +257,60 @@ class AssertionVerifier:
                 delete(AssertionNonceRow).where(AssertionNonceRow.expires_at < datetime.now(UTC))
             )
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+# sub_id_type values of the NL GOV profile's `represents` claim that name a party DGKB can look up
+_ID_TYPES: dict[str, Callable[[object], Subject]] = {
+    "urn:nl-eid-gdi:1.0:id:BSN": Subject.person,
+    "urn:nl-eid-gdi:1.0:id:KvKnr": Subject.business,
+    "urn:nl-eid-gdi:1.0:id:vestigingsnummer": Subject.establishment,
+}
+_MAX_CHAIN = 5
+
+
+def _represented(claim: Any) -> Subject:
+    """The represented party: the deepest nested `represents`, by its `sub` or `alt_sub` of a known
+    identifier type (a pseudonym alone names nobody DGKB can look up: refused)."""
+    node = claim
+    for _ in range(_MAX_CHAIN):
+        if not isinstance(node, dict):
+            break
+        inner = node.get("represents")
+        if inner is None:
+            if not isinstance(node.get("iss"), str) or not node.get("iss"):
+                break  # the profile: every `represents` MUST carry `sub` and `iss`
+            for candidate in (node, node.get("alt_sub")):
+                if not isinstance(candidate, dict):
+                    continue
+                make = _ID_TYPES.get(str(candidate.get("sub_id_type", "")))
+                value = candidate.get("sub")
+                if make is not None and isinstance(value, str):
+                    try:
+                        return make(value)
+                    except InvalidIdentifier:
+                        break
+            break
+        node = inner
+    raise AssertionRejected(
+        "Het ID-token noemt niet geldig voor wie de gebruiker handelt (represents).",
+        reason="ASSERTION_REPRESENTATION",
+    )
+
+
+def _representation_kind(broker: BrokerConfig, claims: dict[str, Any]) -> Vertegenwoordiging:
+    given = claims.get(broker.representation_claim)
+    if given is None:
+        return (
+            Vertegenwoordiging.KETENMACHTIGING
+            if broker.method is IdentificationMethod.EHERKENNING
+            else Vertegenwoordiging.VRIJWILLIG
+        )
+    try:
+        return Vertegenwoordiging(str(given))
+    except ValueError:
+        raise AssertionRejected(
+            "Het ID-token noemt een onbekende soort vertegenwoordiging.", reason="ASSERTION_REPRESENTATION"
+        ) from None
 
 
 def _moment(value: Any) -> datetime | None:

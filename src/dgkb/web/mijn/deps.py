@@ -68,6 +68,7 @@ class Mijn:
     subject_kind: str  # bsn | kvk | vestigingsnummer
     acting_person: str | None  # eHerkenning: the person acting for the business
     contacts: tuple[OwnContact, ...]
+    on_behalf_as: str | None = None  # someone acts for the customer, as e.g. "bewindvoerder"
 
     def actor_for(self, organisation: str) -> Actor:
         """The same customer as the actor of their contact with `organisation`."""
@@ -119,6 +120,7 @@ async def current_mijn(request: Request, database: DatabaseDep) -> Mijn:
         subject_kind=str(session.data.get("soort", "bsn")),
         acting_person=session.data.get("handelend"),
         contacts=contacts,
+        on_behalf_as=session.data.get("namens"),
     )
     request.state.mijn = mijn
     return mijn

@@ -19,11 +19,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from dgkb.composition.deps import ContactsDep, DatabaseDep, RegisterDep
+from dgkb.composition.deps import ContactsDep, DatabaseDep, PseudonymizerDep, RegisterDep
 from dgkb.contacts.service import ContactError, ContactService
 from dgkb.domain.channels import Kanaal
 from dgkb.domain.context import Actor, Trace
 from dgkb.domain.errors import DomainError
+from dgkb.domain.pseudonym import Pseudonymizer
 from dgkb.domain.register import Verwerkingsactiviteit
 from dgkb.domain.roles import Role
 from dgkb.identity.assertions import AssertionRejected, AssertionVerifier, VerifiedAssertion
@@ -95,6 +96,7 @@ async def callback(
     database: DatabaseDep,
     register: RegisterDep,
     contacts: ContactsDep,
+    pseudonymizer: PseudonymizerDep,
     trace: TraceDep,
     code: str = "",
     state: str = "",
@@ -145,7 +147,7 @@ async def callback(
         )
     purposes = own_view_purposes(register)
     actor = Actor(
-        id="mijn:" + secrets.token_hex(8),  # no identifier of the customer: this id is logged
+        id=_actor_id(assertion, pseudonymizer),
         role=Role.BURGER,
         organisation=purposes[0].organisatie.oin if purposes else "",
         name=assertion.acting_person,
@@ -166,6 +168,7 @@ async def callback(
         "niveau": assertion.assurance.value,
         "soort": assertion.subject.kind.value,
         "handelend": assertion.acting_person,
+        "namens": assertion.representation.kind.label if assertion.representation else None,
         "contacten": own,
         "geweigerd": [b.refused for b in bound if b.refused],
     }
@@ -180,6 +183,17 @@ async def callback(
         data=data,
     )
     return response
+
+
+def _actor_id(assertion: VerifiedAssertion, pseudonymizer: Pseudonymizer) -> str:
+    """The actor id every read of this session is logged with: no identifier of the customer. When
+    someone acts for the customer, it names the kind and the representative by pseudonym, so the
+    log records both (the represented customer is the log's subject)."""
+    session = secrets.token_hex(8)
+    if assertion.representation is None:
+        return f"mijn:{session}"
+    who = pseudonymizer.pseudonym(assertion.representation.representative)
+    return f"mijn:namens:{assertion.representation.kind.value}:{who.key_id}:{who.value[:40]}:{session}"
 
 
 async def _bind(
