@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit unit-fast install bench clean check
+.PHONY: run test lint typecheck unit unit-fast install bench bench-mijn clean check
 
 # The tests run in parallel processes (pytest-xdist), one per core by default; the tests of one
 # module, and tests that share NATS subjects, stay together in one (`xdist_group`, `--dist
@@ -47,6 +47,10 @@ unit-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/klantbeeld.py && $(BIN)/python bench/sources.py && $(BIN)/python bench/realtime.py
+
+## Mijn omgeving: Mijn gegevens at 10 concurrent citizens (issue 14)
+bench-mijn: $(STAMP)
+	$(BIN)/python bench/mijn.py
 
 check: $(STAMP)
 	$(BIN)/dgkb check
