@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.api.conftest import Stack
+from tests.api.conftest import Stack, running_stack
 from tests.web.conftest import Console, new_console
 from tests.web.mijn_helpers import BSN, KVK
 
@@ -137,3 +137,27 @@ async def test_keyboard_only_login(browser: Browser, stack: Stack) -> None:
         c.assert_clean()
     finally:
         await c.context.close()
+
+
+async def test_the_idle_warning_keeps_the_session_or_logs_out(
+    browser: Browser, database_url: str, simulators: dict[str, str]
+) -> None:
+    """With a 10 s idle time the warning comes after 5 s; "Ingelogd blijven" keeps the session and
+    the contacts alive past the original expiry; ignored, the page goes to the login."""
+    async with running_stack(database_url, simulators, session_idle_seconds=10) as short:
+        c = await new_console(browser, short, viewport=PHONE)
+        try:
+            page = c.page
+            await page.goto("/mijn/inloggen/digid")
+            await broker_login(c, bsn=BSN, niveau="digid-midden")
+            dialog = page.get_by_role("dialog", name="U wordt bijna uitgelogd")
+            await expect(dialog).to_be_visible(timeout=15_000)
+            await dialog.get_by_role("button", name="Ingelogd blijven").click()
+            await expect(dialog).to_be_hidden()
+            await page.wait_for_timeout(4_000)  # past the first expiry (10 s after login)
+            assert (await page.request.get("/mijn/sessie")).status == 204
+            await page.reload()
+            await expect(page.get_by_role("heading", name="Mijn gegevens", level=1)).to_be_visible()
+            await page.wait_for_url(re.compile(r"/mijn/inloggen$"), timeout=20_000)
+        finally:
+            await c.context.close()

@@ -103,6 +103,7 @@ class WebSessions:
     def __init__(self, *, idle: timedelta, app: str = _CONSOLE) -> None:
         self.idle = idle
         self.app = app
+        self._touch_every = min(_TOUCH_EVERY, idle / 10)
         self._plain_cookie, self._secure_cookie = _cookie_names(app)
         self._repo = WebSessionRepository()
 
@@ -142,7 +143,7 @@ class WebSessions:
             if row.expires_at < now or row.last_seen_at + self.idle < now:
                 await self._repo.remove(tx, key)
                 return None
-            if now - row.last_seen_at > _TOUCH_EVERY:
+            if now - row.last_seen_at > self._touch_every:
                 row.last_seen_at = now
         return WebSession(
             key=key,

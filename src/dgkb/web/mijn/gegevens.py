@@ -75,6 +75,12 @@ async def gegevens(
 
 
 @router.get("/mijn/sessie", name="mijn_session_touch")
-async def touch(mijn: MijnDep) -> Response:
-    """ "Ingelogd blijven": loading the session counts as activity."""
+async def touch(mijn: MijnDep, contacts: ContactsDep, trace: TraceDep) -> Response:
+    """'Ingelogd blijven': loading the session counts as activity, and so does reading the context
+    of each own contact (the contacts expire after the same idle time)."""
+    for own in mijn.contacts:
+        try:
+            await contacts.context_for(mijn.actor_for(own.organisation), own.contact_id, trace=trace)
+        except ContactError:
+            raise MijnLoginRequired from None
     return Response(status_code=204)
