@@ -148,3 +148,20 @@ async def test_staff_cannot_open_a_contact_on_the_portal_channel(stack: Stack) -
         resp = await kcm.post("/api/v1/contacten", json={"kanaal": "mijn-omgeving"})
         assert resp.status_code == 403
         assert resp.json()["code"] == "CHANNEL_NOT_ALLOWED" or "mijn" in resp.text.lower()
+
+
+async def test_a_source_that_is_down_shows_as_temporarily_unavailable(stack: Stack) -> None:
+    """Zaken down: that part says "tijdelijk niet beschikbaar", the rest of the page works."""
+    async with portal_client(stack) as client:
+        await login(client, bsn=BSN)
+        await stack.sim_behaviour("zaken", fail="503")
+        try:
+            page = await client.get("/mijn")
+        finally:
+            await stack.sim_behaviour("zaken", fail="none")
+    assert page.status_code == 200
+    zaken = re.search(r'data-categorie="dienst.zaken-lopend" data-status="([a-z-]+)"', page.text)
+    assert zaken is not None
+    assert zaken.group(1) in ("onbereikbaar", "fout", "timeout")
+    assert "Tijdelijk niet beschikbaar" in page.text
+    assert 'data-categorie="klant.basis" data-status="ok"' in page.text
