@@ -201,6 +201,10 @@ class Settings(BaseSettings):
     notify_api_key: SecretStr = SecretStr("")
     notify_template_bevestig_sms: str = ""
     notify_template_bevestig_email: str = ""
+    notify_template_verificatie_sms: str = ""
+    notify_template_verificatie_email: str = ""
+    notify_template_bericht_sms: str = ""
+    notify_template_bericht_email: str = ""
     notify_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
     # Simulators (started by `dgkb run` in development): first port; each simulator takes its offset in

@@ -29,7 +29,9 @@ from dgkb.federation.fanout import Federation
 from dgkb.federation.sourceset import SourceSet
 from dgkb.feedback.service import FeedbackService
 from dgkb.klantbeeld.service import KlantbeeldService
+from dgkb.messages.service import MessageService
 from dgkb.policy.engine import CedarPolicyEngine
+from dgkb.profile.service import ProfileService
 from dgkb.search.service import CustomerSearch
 from dgkb.store.db import Database
 from dgkb.store.health import Health
@@ -50,7 +52,9 @@ __all__ = [
     "HubDep",
     "IdentificationDep",
     "KlantbeeldDep",
+    "MessagesDep",
     "MomentsDep",
+    "ProfileDep",
     "PseudonymizerDep",
     "RegisterDep",
     "SearchDep",
@@ -171,3 +175,15 @@ FederationDep = Annotated[Federation, Depends(_federation)]  # breaker state and
 # infrastructure a route needs directly
 PseudonymizerDep = Annotated[Pseudonymizer, Depends(_pseudonymizer)]  # the hub's subject key (SSE)
 DatabaseDep = Annotated[Database, Depends(_database)]  # console sessions, login codes of built-in issuers
+
+
+async def _messages(request: Request) -> MessageService:
+    return _services(request).messages
+
+
+async def _profile(request: Request) -> ProfileService:
+    return _services(request).profile
+
+
+MessagesDep = Annotated[MessageService, Depends(_messages)]
+ProfileDep = Annotated[ProfileService, Depends(_profile)]

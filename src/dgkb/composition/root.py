@@ -7,7 +7,7 @@ aliases in `dgkb.composition.deps`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +25,7 @@ from dgkb.demo_secrets import refuse_demo_secrets_in_production
 from dgkb.domain.assurance import IdentificationMethod
 from dgkb.domain.catalogue import Catalogue
 from dgkb.domain.errors import InvalidConfiguration
+from dgkb.domain.identifiers import Subject
 from dgkb.domain.pseudonym import Pseudonymizer
 from dgkb.domain.register import Register
 from dgkb.events.hub import ChangeHub
@@ -41,9 +42,11 @@ from dgkb.identity.assertions import AssertionVerifier, BrokerConfig
 from dgkb.identity.jwks import KeySet
 from dgkb.identity.tokens import TokenValidator
 from dgkb.klantbeeld.service import KlantbeeldService
+from dgkb.messages.service import MessageService
 from dgkb.notify import build_notifier, notify_config
 from dgkb.notify.port import Notifier
 from dgkb.policy.engine import CedarPolicyEngine
+from dgkb.profile.service import ProfileService
 from dgkb.search.service import CustomerSearch
 from dgkb.settings import SIMULATOR_PORTS, Settings, load_catalogue, load_register, load_yaml
 from dgkb.sources.base import SourceAdapter
@@ -92,6 +95,8 @@ class Services:
     assertions: AssertionVerifier  # DigiD/eHerkenning ID tokens of the broker
     confirmations: ConfirmationService  # "bevestig met DigiD" during a call
     access_log: AccessLog  # reading and verifying the audit logs (privacy officer, citizen, CLI)
+    messages: MessageService  # Mijn berichten: notices to the customer (dgkb.messages)
+    profile: ProfileService  # Mijn profiel: the customer's own contact details, written back
     health: Health  # is the database reachable (/api/v1/status)
 
     async def aclose(self) -> None:
@@ -293,8 +298,37 @@ def build_services(
         consent=consent,
         gateway=gateway,
     )
-    changes = build_changes(settings, invalidator=federation, pseudonymizer=pseudonymizer, gateway=gateway)
     notifier = build_notifier(settings)
+    messages = MessageService(
+        database=database,
+        pseudonymizer=pseudonymizer,
+        register=config.register,
+        gateway=gateway,
+        notifier=notifier,
+        portal_url=settings.base_url,
+    )
+
+    async def zaak_status(source_id: str, subjects: Sequence[Subject]) -> None:
+        """A zaak's new status → a message for each of its subjects in Mijn berichten."""
+        organisation = sources.configs[source_id].organisation
+        for subject in subjects:
+            await messages.post(
+                subject,
+                organisation,
+                "Uw zaak heeft een nieuwe status",
+                "Er is een nieuwe stap gezet in uw zaak. Kijk bij Mijn zaken wat de nieuwe status is "
+                "en wat de volgende stap is.",
+                "/mijn/zaken",
+                kind="zaak-status",
+            )
+
+    changes = build_changes(
+        settings,
+        invalidator=federation,
+        pseudonymizer=pseudonymizer,
+        gateway=gateway,
+        on_zaak_status=zaak_status,
+    )
     return Services(
         database=database,
         catalogue=config.catalogue,
@@ -336,6 +370,16 @@ def build_services(
             changes=changes,
         ),
         access_log=AccessLog(database, pseudonymizer),
+        messages=messages,
+        profile=ProfileService(
+            register=config.register,
+            decide=klantbeeld.decide,
+            gateway=gateway,
+            notifier=notifier,
+            database=database,
+            pseudonymizer=pseudonymizer,
+            publish=changes.publish_change,
+        ),
         health=Health(database),
     )
 

@@ -59,6 +59,10 @@ class CategorieToegang(BaseModel):
     kanalen: tuple[Kanaal, ...] | None = Field(default=None, min_length=1)
     # Stricter identity assurance on particular channels only (e.g. financial data over chat).
     kanaalZekerheid: dict[Kanaal, Assurance] = Field(default_factory=dict)
+    # May this purpose also *change* the category at its source (write back), e.g. the customer's
+    # own e-mail address in Klantinteracties? Only categories in WRITABLE_CATEGORIES; a write is
+    # decided like a read (every rule above applies) and then needs this too.
+    schrijven: bool = False
 
     @property
     def channel_bound(self) -> bool:
@@ -77,6 +81,10 @@ class CategorieToegang(BaseModel):
             return self.kanaalZekerheid.get(channel)
         return max(self.kanaalZekerheid.values(), key=lambda a: a.rank, default=None)
 
+
+# The categories DGKB can write back to their source, and only through that source's own API:
+# the customer's digitale adressen and preferences in Klantinteracties. Never BRP, KVK or tax data.
+WRITABLE_CATEGORIES: frozenset[str] = frozenset({"klant.contactgegevens", "klant.voorkeurskanaal"})
 
 FeedbackKind = Literal["klacht", "melding"]
 # The register category that holds each kind of feedback a handling purpose decides on.
@@ -98,7 +106,9 @@ class Afhandeling(BaseModel):
 # - actualiseren: re-reading the sources of an open klantbeeld to notice a change a lost notification
 #   did not announce (reconciliation); the agent's access trail shows only what the agent saw;
 # - notificaties: reading whom a zaak or klantcontact of a change notification is about.
-SystemTask = Literal["actualiseren", "notificaties"]
+# - berichten: reading the customer's preferred channel and address, to tell them a new message
+#   waits in Mijn omgeving (the notice names nothing else).
+SystemTask = Literal["actualiseren", "notificaties", "berichten"]
 
 
 # The levels a checked identity document may count as (`documentZekerheid`).
@@ -179,6 +189,11 @@ class Verwerkingsactiviteit(BaseModel):
         if access is None or access.minimaleZekerheid is None:
             return self.minimaleZekerheid
         return max(self.minimaleZekerheid, access.minimaleZekerheid, key=lambda a: a.rank)
+
+    def may_write(self, category_id: str) -> bool:
+        """Does the register let this purpose change the category at its source (`schrijven`)?"""
+        access = self.categorieen.get(category_id)
+        return access is not None and access.schrijven
 
     def roles_for(self, category_id: str) -> tuple[Role, ...]:
         """The roles that may use one category of this purpose (the purpose's roles by default)."""
@@ -290,6 +305,15 @@ def parse_register(
                         f"{base}.categorieen.{cat_id}.rollen: rol '{rol}' hoort niet bij de rollen "
                         f"van dit doel ({', '.join(va.rollen)})"
                     )
+            if access.schrijven and cat_id not in WRITABLE_CATEGORIES:
+                problems.append(
+                    f"{base}.categorieen.{cat_id}.schrijven: DGKB schrijft alleen "
+                    f"{', '.join(sorted(WRITABLE_CATEGORIES))} terug naar de bron"
+                )
+            if access.schrijven and va.systeemtaak is not None:
+                problems.append(
+                    f"{base}.categorieen.{cat_id}.schrijven: een systeemtaak wijzigt geen gegevens"
+                )
             if cat.gevoeligheid is not Gevoeligheid.NORMAAL and not va.grondslag.bijzondereCategorie:
                 problems.append(
                     f"{base}.grondslag.bijzondereCategorie: ontbreekt, maar het doel gebruikt {cat_id} "

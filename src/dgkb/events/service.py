@@ -22,7 +22,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -47,6 +47,12 @@ from dgkb.gateway import SourceGateway
 from dgkb.settings import Settings
 
 log = logging.getLogger("dgkb.events")
+
+
+# Told of a zaak's new status (Notificaties kanaal `zaken`, resource `status`, actie `create`) with
+# the source id and the subjects of the zaak, after the change was published: Mijn berichten posts
+# "Uw zaak heeft een nieuwe status" (wired in dgkb.composition.root).
+ZaakStatusListener = Callable[[str, Sequence[Subject]], Awaitable[None]]
 
 
 class SubjectInvalidator(Protocol):
@@ -82,6 +88,7 @@ class ChangeService:
         token: str = "",
         jwt_max_age: float = 300.0,
         jwt_leeway: float = 60.0,
+        on_zaak_status: ZaakStatusListener | None = None,
     ) -> None:
         self.bus = bus
         self.hub = hub
@@ -94,6 +101,7 @@ class ChangeService:
         self._token = token
         self._jwt_max_age = jwt_max_age
         self._jwt_leeway = jwt_leeway
+        self.on_zaak_status = on_zaak_status
         self.origin = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     async def start(self) -> None:
@@ -189,6 +197,12 @@ class ChangeService:
             if resolved is not None:
                 source_id, subjects = resolved
                 events = [await self.publish_change(s, categories, source_id) for s in subjects]
+                if (
+                    self.on_zaak_status is not None
+                    and subjects
+                    and (message.kanaal, message.resource, message.actie) == ("zaken", "status", "create")
+                ):
+                    await self.on_zaak_status(source_id, subjects)
         except BaseException:
             await self._dedupe.release(key)
             raise
@@ -233,6 +247,7 @@ def build_changes(
     invalidator: SubjectInvalidator,
     pseudonymizer: Pseudonymizer,
     gateway: SourceGateway,
+    on_zaak_status: ZaakStatusListener | None = None,
 ) -> ChangeService:
     """The ChangeService of this process, from the settings (bus, dedupe store, token)."""
     token = inbound_token(settings)
@@ -254,6 +269,7 @@ def build_changes(
         token=token,
         jwt_max_age=settings.notificaties_jwt_max_age_seconds,
         jwt_leeway=settings.notificaties_jwt_leeway_seconds,
+        on_zaak_status=on_zaak_status,
     )
 
 
@@ -284,6 +300,7 @@ __all__ = [
     "Handled",
     "Outcome",
     "SubjectInvalidator",
+    "ZaakStatusListener",
     "build_changes",
     "inbound_token",
     "start_realtime",

@@ -32,7 +32,7 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from dgkb.audit.records import Outcome
@@ -62,6 +62,7 @@ from dgkb.sources.base import (
     PartialWriteError,
     PersonSearch,
     ProbeResult,
+    ProfileWriter,
     SourceError,
     SourceProbe,
     SourceRejected,
@@ -86,6 +87,7 @@ log = logging.getLogger("dgkb.gateway")
 
 BASIS = "klant.basis"
 CONTACTGEGEVENS = "klant.contactgegevens"
+VOORKEURSKANAAL = "klant.voorkeurskanaal"
 _C = TypeVar("_C")
 _T = TypeVar("_T")
 
@@ -677,6 +679,88 @@ class SourceGateway:
         except (SourceError, SourceUnavailable):
             await self._log(context, f"{name} mislukt", started, outcome=Outcome.ERROR)
             raise
+
+    # --- Mijn profiel: the customer's own contact details, written back ---------------------------
+    def _profile_writer(self, context: RequestContext, category: str) -> tuple[SourceConfig, ProfileWriter]:
+        """The source the purpose allows for `category` that can write it back."""
+        found = self._find(ProfileWriter, category=category, purpose_id=context.purpose_id)
+        if found is None:
+            raise SourceMissing("Er is geen bron waarin u deze gegevens hier kunt wijzigen.")
+        return found
+
+    async def add_digitaal_adres(
+        self,
+        context: RequestContext,
+        *,
+        name: str,
+        soort: str,
+        adres: str,
+        omschrijving: str,
+        verified_on: date | None,
+    ) -> dict[str, Any]:
+        """Add a (verified) e-mail address or phone number of the subject: a write of
+        klant.contactgegevens, logged before it is sent (fail closed), never retried. The caller has
+        decided it (the PDP and the register's `schrijven`)."""
+        cfg, writer = self._profile_writer(context, CONTACTGEGEVENS)
+        headers = self._headers(cfg, context.actor, context.purpose_id, context.trace)
+        result = await self._written(
+            context,
+            name,
+            [CONTACTGEGEVENS],
+            cfg,
+            lambda: writer.add_digitaal_adres(
+                context.subject,
+                soort=soort,
+                adres=adres,
+                omschrijving=omschrijving,
+                verified_on=verified_on,
+                headers=headers,
+            ),
+            headers,
+        )
+        await self.invalidate(context.subject)
+        return result
+
+    async def remove_digitaal_adres(
+        self, context: RequestContext, *, name: str, soort: str, adres: str
+    ) -> bool:
+        """Remove one of the subject's own addresses (a write of klant.contactgegevens)."""
+        cfg, writer = self._profile_writer(context, CONTACTGEGEVENS)
+        headers = self._headers(cfg, context.actor, context.purpose_id, context.trace)
+        removed = await self._written(
+            context,
+            name,
+            [CONTACTGEGEVENS],
+            cfg,
+            lambda: writer.remove_digitaal_adres(context.subject, soort=soort, adres=adres, headers=headers),
+            headers,
+        )
+        await self.invalidate(context.subject)
+        return removed
+
+    async def set_preferences(
+        self,
+        context: RequestContext,
+        *,
+        name: str,
+        preferred: tuple[str, str] | None = None,
+        language: str | None = None,
+    ) -> dict[str, Any]:
+        """The subject's preferred address (= channel) and language (a write of klant.voorkeurskanaal)."""
+        cfg, writer = self._profile_writer(context, VOORKEURSKANAAL)
+        headers = self._headers(cfg, context.actor, context.purpose_id, context.trace)
+        result = await self._written(
+            context,
+            name,
+            [VOORKEURSKANAAL],
+            cfg,
+            lambda: writer.set_preferences(
+                context.subject, preferred=preferred, language=language, headers=headers
+            ),
+            headers,
+        )
+        await self.invalidate(context.subject)
+        return result
 
     async def verified_addresses(self, context: RequestContext, *, name: str) -> list[dict[str, Any]]:
         """The subject's verified phone numbers and e-mail addresses, from the source the purpose

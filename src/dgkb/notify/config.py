@@ -9,7 +9,9 @@ on another port needs only the base URL):
 - `DGKB_NOTIFY_API_KEY`: empty outside production = the simulator's demo key (refused in production,
   dgkb.demo_secrets); required once a base URL is set.
 - `DGKB_NOTIFY_TEMPLATE_BEVESTIG_SMS`, `…_EMAIL`: empty outside production = the simulator's
-  `bevestig-digid` templates; empty in production = that kind cannot be sent.
+  `bevestig-digid` templates; empty in production = that kind cannot be sent. The same for
+  `…_VERIFICATIE_SMS`/`…_EMAIL` (Mijn profiel: placeholders `organisatie`, `code`) and
+  `…_BERICHT_SMS`/`…_EMAIL` (Mijn berichten: placeholders `organisatie`, `link`).
 - `DGKB_NOTIFY_TIMEOUT_SECONDS` (5): connect and read timeout of one call.
 
 A Notify API key is `{key name}-{service id}-{secret}`, service id and secret both UUIDs (the key
@@ -47,6 +49,10 @@ DEMO_API_KEY = f"demo-dgkb-{DEMO_SERVICE_ID}-6f0e2d1c-3b4a-4958-8a7b-1c2d3e4f5a6
 DEMO_TEMPLATES = NotifyTemplates(
     bevestig_sms="b0e5f1a2-0001-4d6a-9c1e-5a7b8c9d0e01",
     bevestig_email="b0e5f1a2-0002-4d6a-9c1e-5a7b8c9d0e02",
+    verificatie_sms="b0e5f1a2-0003-4d6a-9c1e-5a7b8c9d0e03",
+    verificatie_email="b0e5f1a2-0004-4d6a-9c1e-5a7b8c9d0e04",
+    bericht_sms="b0e5f1a2-0005-4d6a-9c1e-5a7b8c9d0e05",
+    bericht_email="b0e5f1a2-0006-4d6a-9c1e-5a7b8c9d0e06",
 )
 
 

@@ -62,8 +62,12 @@ class MessageKind:
 
     BEVESTIG_SMS = "bevestig_sms"  # "bevestig met DigiD": link and code during a call
     BEVESTIG_EMAIL = "bevestig_email"
+    VERIFICATIE_SMS = "verificatie_sms"  # Mijn profiel: the code that proves a new number is theirs
+    VERIFICATIE_EMAIL = "verificatie_email"
+    BERICHT_SMS = "bericht_sms"  # Mijn berichten: "U heeft een nieuw bericht in Mijn omgeving"
+    BERICHT_EMAIL = "bericht_email"
 
-    ALL = (BEVESTIG_SMS, BEVESTIG_EMAIL)
+    ALL = (BEVESTIG_SMS, BEVESTIG_EMAIL, VERIFICATIE_SMS, VERIFICATIE_EMAIL, BERICHT_SMS, BERICHT_EMAIL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +76,10 @@ class NotifyTemplates:
 
     bevestig_sms: str | None = None
     bevestig_email: str | None = None
+    verificatie_sms: str | None = None
+    verificatie_email: str | None = None
+    bericht_sms: str | None = None
+    bericht_email: str | None = None
 
     def get(self, kind: str) -> str:
         """The template id for `kind`; NotifyUnavailable naming the setting when it is not set."""

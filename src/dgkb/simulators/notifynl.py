@@ -35,7 +35,9 @@ Where the real thing deviates:
   the v2 messages ("Not a dutch mobile number", "Not enough digits", "Too many digits", "Must not
   contain letters or symbols"); NotifyNL validates with libphonenumber and may accept more.
 - Templates are configured in the simulator (`templates=`, default `DEMO_TEMPLATES`: the
-  `bevestig-digid` text message and e-mail with placeholders `organisatie`, `link`, `code`); only
+  `bevestig-digid` text message and e-mail with placeholders `organisatie`, `link`, `code`; the
+  `verificatie-mijn-profiel` ones with `organisatie`, `code`; the `nieuw-bericht` ones with
+  `organisatie`, `link`); only
   plain `((placeholder))`s (matched as Notify does: case, spaces, `_` and `-` ignored), no
   conditional `((x??text))`, no list values, no markdown or HTML rendering, no SMS name prefix.
 - A message is `delivered` at once (the real one goes `created` → `sending` → `delivered` by the
@@ -117,6 +119,10 @@ TEMPLATE_TYPES = ("sms", "email", "letter")
 
 BEVESTIG_SMS_ID = "b0e5f1a2-0001-4d6a-9c1e-5a7b8c9d0e01"
 BEVESTIG_EMAIL_ID = "b0e5f1a2-0002-4d6a-9c1e-5a7b8c9d0e02"
+VERIFICATIE_SMS_ID = "b0e5f1a2-0003-4d6a-9c1e-5a7b8c9d0e03"
+VERIFICATIE_EMAIL_ID = "b0e5f1a2-0004-4d6a-9c1e-5a7b8c9d0e04"
+BERICHT_SMS_ID = "b0e5f1a2-0005-4d6a-9c1e-5a7b8c9d0e05"
+BERICHT_EMAIL_ID = "b0e5f1a2-0006-4d6a-9c1e-5a7b8c9d0e06"
 DEMO_REPLY_TO_ID = "b0e5f1a2-00f0-4d6a-9c1e-5a7b8c9d0ef0"
 SMS_FROM = "DGKB"
 EMAIL_FROM = "berichten@dgkb.example.org"
@@ -154,6 +160,39 @@ DEMO_TEMPLATES: tuple[SimTemplate, ...] = (
             "((link))\n\nCode: ((code))\n\n"
             "Belt u nu niet met ((organisatie))? Dan is dit bericht niet voor u: negeer het en "
             "klik niet op de link."
+        ),
+    ),
+    SimTemplate(
+        id=VERIFICATIE_SMS_ID,
+        name="verificatie-mijn-profiel",
+        type="sms",
+        body="((organisatie)): uw code voor Mijn omgeving is ((code)). Deze code is 15 minuten geldig.",
+    ),
+    SimTemplate(
+        id=VERIFICATIE_EMAIL_ID,
+        name="verificatie-mijn-profiel",
+        type="email",
+        subject="Uw code voor Mijn omgeving – ((organisatie))",
+        body=(
+            "U heeft dit e-mailadres opgegeven in Mijn omgeving van ((organisatie)).\n\n"
+            "Uw code is: ((code))\n\nDeze code is 15 minuten geldig. Heeft u dit niet zelf gedaan? "
+            "Negeer dan dit bericht."
+        ),
+    ),
+    SimTemplate(
+        id=BERICHT_SMS_ID,
+        name="nieuw-bericht",
+        type="sms",
+        body="((organisatie)): U heeft een nieuw bericht in Mijn omgeving. Lees het op ((link))",
+    ),
+    SimTemplate(
+        id=BERICHT_EMAIL_ID,
+        name="nieuw-bericht",
+        type="email",
+        subject="U heeft een nieuw bericht in Mijn omgeving",
+        body=(
+            "U heeft een nieuw bericht in Mijn omgeving van ((organisatie)).\n\n"
+            "Log in om het te lezen: ((link))"
         ),
     ),
 )

@@ -298,6 +298,39 @@ class KlantcontactWriter(Protocol):
 
 
 @runtime_checkable
+class ProfileWriter(Protocol):
+    """Implemented by the Klantinteracties adapter: the customer changes their own digitale adressen
+    and preferences (Mijn profiel). Every method finds the subject's own partij by its identificator
+    first and only ever touches that partij and the addresses it provided: an address is named by its
+    soort and value, never by an id a caller could take from someone else. SubjectNotFound when the
+    subject has no partij; SourceValidationError before sending when a text is too long."""
+
+    async def add_digitaal_adres(
+        self,
+        subject: Subject,
+        *,
+        soort: str,
+        adres: str,
+        omschrijving: str,
+        verified_on: date | None,
+        headers: Mapping[str, str],
+    ) -> dict[str, Any]: ...
+
+    async def remove_digitaal_adres(
+        self, subject: Subject, *, soort: str, adres: str, headers: Mapping[str, str]
+    ) -> bool: ...
+
+    async def set_preferences(
+        self,
+        subject: Subject,
+        *,
+        preferred: tuple[str, str] | None = None,
+        language: str | None = None,
+        headers: Mapping[str, str],
+    ) -> dict[str, Any]: ...
+
+
+@runtime_checkable
 class ActorLookup(Protocol):
     """Implemented by the Klantinteracties adapter: an actor (an organisational unit or employee, not
     a customer) by uuid, {"uuid", "naam", "actief"}, or None when the source does not know it. For

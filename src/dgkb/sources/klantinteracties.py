@@ -16,6 +16,12 @@ Open Klant refuses an interne taak without one, although the spec marks it optio
 the spec allows raise `SourceValidationError` (field + limit) before anything is sent; nothing is
 truncated. A refused write (400) is `SourceRejected` with the source's `invalidParams`.
 
+Mijn profiel (`ProfileWriter`): `add_digitaal_adres` (POST digitaleadressen, provided by the
+subject's partij, with its verification date), `remove_digitaal_adres` (DELETE) and `set_preferences`
+(PATCH partijen: voorkeursDigitaalAdres, voorkeurstaal). Each finds the subject's own partij first and
+names an address by soort and value within that partij's addresses only, so no call can reach another
+customer's partij or address.
+
 Checks (`dgkb check`): `probe` reads one organisational unit from `actoren` with the configured token
 (Open Klant wants `Authorization: Token <key>`: auth type `token` in sources.yaml); `find_actor` tells
 whether an actor uuid of config/onderwerpen.yaml exists.
@@ -34,7 +40,8 @@ Exception tree (besides those of sources.base):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -82,6 +89,9 @@ MAX_LENGTHS: Mapping[str, int] = {
     "onderwerpobjectidentificator.objectId": 200,
     "gevraagdeHandeling": 200,
     "toelichting": 1000,
+    "adres": 80,
+    "omschrijving": 40,
+    "voorkeurstaal": 3,
 }
 Json = dict[str, Any]
 
@@ -459,6 +469,121 @@ class KlantinteractiesAdapter:
             "status": "te_verwerken",
         }
         return await self._post("internetaken", body, headers)
+
+    # --- Mijn profiel: the customer's own addresses and preferences -------------------------------
+
+    async def _own_partij(self, subject: Subject, headers: Mapping[str, str]) -> tuple[Json, list[Json]]:
+        """The subject's partij and the digitale adressen it provided; SubjectNotFound without one."""
+        partij = await self.partij_of(subject, headers, expand=("digitaleAdressen",))
+        if partij is None:
+            raise SubjectNotFound(f"{self.id}: geen partij voor deze klant")
+        return partij, await self._adressen_of(partij, headers)
+
+    @staticmethod
+    def _find_adres(adressen: list[Json], soort: str, adres: str) -> Json | None:
+        """The partij's address of `soort` equal to `adres` in any spelling, or None."""
+        same: Callable[[str], str] = normalise_email if soort == "email" else normalise_phone
+        try:
+            wanted = same(adres)
+        except ValueError:
+            return None
+        for a in adressen:
+            stored = a.get("adres")
+            if a.get("soortDigitaalAdres") != soort or not isinstance(stored, str):
+                continue
+            try:
+                if same(stored) == wanted:
+                    return a
+            except ValueError:
+                continue
+        return None
+
+    async def add_digitaal_adres(
+        self,
+        subject: Subject,
+        *,
+        soort: str,
+        adres: str,
+        omschrijving: str,
+        verified_on: date | None,
+        headers: Mapping[str, str],
+    ) -> dict[str, Any]:
+        """Add an e-mail address or phone number the subject's partij provides (`verstrektDoorPartij`;
+        Open Klant wants `verstrektDoorBetrokkene` present too, here null), with the date it was
+        verified. A phone number is written in E.164 (+31612345678), which the spec's pattern takes.
+        An address the partij already has is not added twice: that one is returned."""
+        if soort not in ("email", "telefoonnummer"):
+            raise ValueError(f"soort {soort!r}")
+        value = normalise_email(adres) if soort == "email" else normalise_phone(adres)
+        _check_length("adres", value)
+        _check_length("omschrijving", omschrijving)
+        partij, adressen = await self._own_partij(subject, headers)
+        existing = self._find_adres(adressen, soort, value)
+        if existing is not None:
+            return existing
+        return await self._post(
+            "digitaleadressen",
+            {
+                "verstrektDoorPartij": {"uuid": partij.get("uuid")},
+                "verstrektDoorBetrokkene": None,
+                "adres": value,
+                "soortDigitaalAdres": soort,
+                "isStandaardAdres": False,
+                "omschrijving": omschrijving,
+                "verificatieDatum": verified_on.isoformat() if verified_on else None,
+            },
+            headers,
+        )
+
+    async def remove_digitaal_adres(
+        self, subject: Subject, *, soort: str, adres: str, headers: Mapping[str, str]
+    ) -> bool:
+        """Delete the subject's own address of `soort` equal to `adres`; False when the partij has
+        no such address (nothing is sent)."""
+        _partij, adressen = await self._own_partij(subject, headers)
+        found = self._find_adres(adressen, soort, adres)
+        if found is None or not isinstance(found.get("uuid"), str):
+            return False
+        await self._http.request(
+            "DELETE",
+            f"{self._path}/digitaleadressen/{quote(str(found['uuid']), safe='')}",
+            headers=headers,
+            not_found_is_subject=False,
+        )
+        return True
+
+    async def set_preferences(
+        self,
+        subject: Subject,
+        *,
+        preferred: tuple[str, str] | None = None,
+        language: str | None = None,
+        headers: Mapping[str, str],
+    ) -> dict[str, Any]:
+        """PATCH the subject's partij: `voorkeursDigitaalAdres` = its own address (soort, adres), and/or
+        `voorkeurstaal` (ISO 639-2/B, e.g. nld). SubjectNotFound when the partij has no such address."""
+        body: Json = {}
+        partij, adressen = await self._own_partij(subject, headers)
+        if preferred is not None:
+            found = self._find_adres(adressen, *preferred)
+            if found is None:
+                raise SubjectNotFound(f"{self.id}: dit adres hoort niet bij deze klant")
+            body["voorkeursDigitaalAdres"] = {"uuid": found.get("uuid")}
+        if language is not None:
+            _check_length("voorkeurstaal", language)
+            body["voorkeurstaal"] = language
+        if not body:
+            return partij
+        answer = await self._http.request(
+            "PATCH",
+            f"{self._path}/partijen/{quote(str(partij.get('uuid')), safe='')}",
+            headers=headers,
+            json=body,
+            not_found_is_subject=False,
+        )
+        if not isinstance(answer, dict):
+            raise SourceError(f"{self.id}: antwoord op PATCH partijen is geen object")
+        return answer
 
     # --- checks ---------------------------------------------------------------------------------
 

@@ -200,3 +200,51 @@ class ConfirmationRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ProfileVerificationRow(Base):
+    """Mijn profiel: a new e-mail address or mobile number waiting for the code sent to it. Only a
+    salted hash of the code is kept; the address itself only until the code is confirmed, refused
+    too often or expired (it is then written to Klantinteracties or cleared). Keyed by the subject's
+    pseudonym, never the plain identifier."""
+
+    __tablename__ = "profile_verifications"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    subject_key: Mapped[str] = mapped_column(String(64), index=True)
+    key_id: Mapped[str] = mapped_column(String(64))
+    organisation: Mapped[str] = mapped_column(String(20))  # OIN of the own-view purpose it writes under
+    soort: Mapped[str] = mapped_column(String(16))  # email | telefoonnummer
+    adres: Mapped[str | None] = mapped_column(String(80))  # cleared once no longer pending
+    omschrijving: Mapped[str] = mapped_column(String(40), default="")
+    salt: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16))  # open | bevestigd | geblokkeerd | vervangen
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class MessageRow(Base):
+    """Mijn berichten: a notice from an organisation to a customer (a zaak's new status, an answer to
+    a contactverzoek), not a formal decision. Keyed by the subject's pseudonym, never the plain
+    identifier; the texts name no identifier either."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_subject_created", "subject_key", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    subject_key: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(64))
+    organisation: Mapped[str] = mapped_column(String(20))  # OIN
+    organisation_name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))  # zaak-status | contactverzoek | proactief | overig
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # the notice by the customer's preferred channel: when it went, or why it did not
+    notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    notify_outcome: Mapped[str | None] = mapped_column(String(32))

@@ -1,11 +1,18 @@
-"""Klantinteracties API 0.9 simulator, as served by Open Klant 2, at `/klantinteracties/api/v1`.
+r"""Klantinteracties API 0.9 simulator, as served by Open Klant 2, at `/klantinteracties/api/v1`.
 
 Reads: partijen (by partij-identificator), digitaleadressen, klantcontacten (by the partij of a
 betrokkene, with `expand`), betrokkenen, onderwerpobjecten, internetaken, actoren. Writes (kept in
 memory, validated on required fields, enums and the spec's max lengths, 400 with `invalidParams`):
-klantcontacten, betrokkenen, onderwerpobjecten and internetaken (create), internetaken (`PUT`,
-`PATCH`), partijen (`PATCH`: nummer, interneNotitie, voorkeursDigitaalAdres — one of the partij's own
-digitale adressen —, voorkeurstaal, indicatieActief, indicatieGeheimhouding, soortPartij).
+klantcontacten, betrokkenen, onderwerpobjecten, internetaken and digitaleadressen (create),
+internetaken (`PUT`, `PATCH`), partijen (`PATCH`: nummer, interneNotitie, voorkeursDigitaalAdres — one
+of the partij's own digitale adressen —, voorkeurstaal, indicatieActief, indicatieGeheimhouding,
+soortPartij), digitaleadressen (`DELETE`; a partij preferring it then prefers none). A new digitaal
+adres is checked as the spec says: `adres` (max 80) against its `soortDigitaalAdres` (enum email |
+telefoonnummer | overig; an e-mail address as Django's EmailValidator, a phone number
+`^(0[1-9][0-9]{8}|\+[0-9]{9,15}|00[0-9]{7,13})$` without 0800/0900/1400/140xx), `omschrijving` max 40,
+`referentie` max 50 and `^[-a-zA-Z0-9_]+$`, `verificatieDatum` a date; `verstrektDoorPartij` and
+`verstrektDoorBetrokkene` must name existing objects (`does_not_exist`), and `isStandaardAdres` makes it
+the partij's only standard address of that soort.
 
 Authentication, as the spec says and Open Klant does: every API request carries
 `Authorization: Token <token>` (the spec's securitySchemes.tokenAuth, "Token-based authentication with
@@ -24,6 +31,13 @@ Where Open Klant is stricter than the spec it serves (each deviation from the sp
   required (mag niet beiden gebruiken)." (or "… mag niet beiden gebruikt worden." for both). As
   there, this object-level check runs only when every field is valid, and an empty list passes it.
   An actor that does not exist is a field error (`does_not_exist`).
+- POST digitaleadressen requires both `verstrektDoorPartij` and `verstrektDoorBetrokkene` to be present
+  (each may be null), though the spec requires only `adres` and `soortDigitaalAdres`: Open Klant's
+  DigitaalAdresSerializer declares both links `required=True, allow_null=True`
+  (api/serializers/digitaal_adres.py). Its `validate` also refuses `isStandaardAdres` without a partij
+  ("`is_standaard_adres` kan alleen gezet worden als `verstrekt_door_partij` niet leeg is."). Its phone
+  error text is approximated ("Het opgegeven telefoonnummer is ongeldig."); the e-mail one is Django's.
+  Older Open Klant releases (2.1–2.4) used a looser phone pattern that allowed 0800/0900/140xx numbers.
 - The 401 above: the spec requires tokenAuth on every operation but declares only the success
   responses; Open Klant answers 401 (DRF + vng-api-common's problem handler, see above).
 

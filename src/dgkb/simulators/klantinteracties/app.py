@@ -47,6 +47,8 @@ def create_app(
         *sim_routes(behaviour),
         Route(f"{p}/partijen", api.list_partijen, methods=["GET"]),
         Route(f"{p}/digitaleadressen", api.list_digitaleadressen, methods=["GET"]),
+        Route(f"{p}/digitaleadressen", api.post_digitaleadressen, methods=["POST"]),
+        Route(f"{p}/digitaleadressen/{{uuid}}", api.delete_digitaal_adres, methods=["DELETE"]),
         Route(f"{p}/klantcontacten", api.list_klantcontacten, methods=["GET"]),
         Route(f"{p}/klantcontacten", api.post_klantcontacten, methods=["POST"]),
         Route(f"{p}/betrokkenen", api.list_betrokkenen, methods=["GET"]),

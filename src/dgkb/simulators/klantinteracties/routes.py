@@ -23,7 +23,13 @@ from dgkb.simulators.klantinteracties.serialise import (
     render,
 )
 from dgkb.simulators.klantinteracties.state import Store, by_fk, identificator_match
-from dgkb.simulators.klantinteracties.validation import ACTOR_BOTH, ACTOR_REQUIRED, validate, writable
+from dgkb.simulators.klantinteracties.validation import (
+    ACTOR_BOTH,
+    ACTOR_REQUIRED,
+    validate,
+    validate_digitaal_adres,
+    writable,
+)
 
 MAX_PAGE_SIZE = 500
 
@@ -402,6 +408,35 @@ class KlantinteractiesRoutes:
             request, "internetaken", updated, "partial_update" if request.method == "PATCH" else "update"
         )
         return ok(updated, request)
+
+    async def post_digitaleadressen(self, request: Request) -> Response:
+        """A new digitaal adres, provided by a partij (for future contact) and/or by a betrokkene
+        of a klantcontact. Each link must name an existing object; `isStandaardAdres` makes it the
+        partij's only standard address of its soort (Open Klant's DigitaalAdres.save)."""
+        created = await self._create(request, "digitaleadressen")
+        if isinstance(created, Response):
+            return created
+        errors = validate_digitaal_adres(created)
+        partij = self.store.link(created, "verstrektDoorPartij", "partijen", errors, required=False)
+        self.store.link(created, "verstrektDoorBetrokkene", "betrokkenen", errors, required=False)
+        if errors:
+            return invalid(errors, request.url.path)
+        obj = {
+            "isStandaardAdres": False,
+            "omschrijving": "",
+            "referentie": "",
+            "verificatieDatum": None,
+            **created,
+        }
+        self.store.add_adres(obj, partij)
+        return ok(obj, request, 201)
+
+    async def delete_digitaal_adres(self, request: Request) -> Response:
+        """Remove a digitaal adres; a partij that preferred it then prefers none (the foreign key's
+        SET_NULL in Open Klant)."""
+        if not self.store.remove_adres(request.path_params["uuid"]):
+            return not_found(request)
+        return Response(status_code=204, headers={"API-version": API_VERSION})
 
     async def patch_partij(self, request: Request) -> Response:
         found = await self._changes_of(request, "partijen")

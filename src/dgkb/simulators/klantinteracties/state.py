@@ -275,6 +275,33 @@ class Store:
         betrokkenen = self.related("betrokkenen", contact["hadBetrokkenen"])
         return {b["wasPartij"]["uuid"] for b in betrokkenen if b.get("wasPartij")}
 
+    # --- digitale adressen written through the API ----------------------------------------------
+    def add_adres(self, obj: Obj, partij: Obj | None) -> None:
+        """Store a new digitaal adres (links already resolved), index it, list it at its partij and,
+        when it is a standard address, make it the partij's only one of its soort."""
+        if partij is not None:
+            if obj.get("isStandaardAdres"):
+                for other in self.related("digitaleadressen", partij["digitaleAdressen"]):
+                    if other["soortDigitaalAdres"] == obj["soortDigitaalAdres"]:
+                        other["isStandaardAdres"] = False
+            partij["digitaleAdressen"].append(fk("digitaleadressen", obj["uuid"]))
+        self.data["digitaleadressen"][obj["uuid"]] = obj
+        self.addresses.add(obj["uuid"], obj["adres"], partij["uuid"] if partij is not None else None)
+
+    def remove_adres(self, obj_uuid: str) -> bool:
+        """Delete a digitaal adres (not an extra one); False when there is none. The index keeps the
+        uuid, but a lookup skips an address that is no longer stored."""
+        obj = self.data["digitaleadressen"].pop(obj_uuid, None)
+        if obj is None:
+            return False
+        partij = self.get("partijen", fk_uuid(obj.get("verstrektDoorPartij")))
+        if partij is not None:
+            link = fk("digitaleadressen", obj_uuid)
+            partij["digitaleAdressen"] = [a for a in partij["digitaleAdressen"] if a["uuid"] != obj_uuid]
+            if fk_uuid(partij.get("voorkeursDigitaalAdres")) == link["uuid"]:
+                partij["voorkeursDigitaalAdres"] = None
+        return True
+
     # --- links of writes ----------------------------------------------------------------------
     def link(self, obj: Obj, name: str, resource: str, errors: list[Obj], *, required: bool) -> Obj | None:
         """Resolve the link `obj[name]` to an object of `resource`, rewrite it as a proper link and

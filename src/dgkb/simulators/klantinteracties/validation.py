@@ -3,7 +3,9 @@ lengths and enums, field errors as `invalidParams` (read-only and unknown fields
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from dgkb.simulators.klantinteracties.serialise import Obj
@@ -63,6 +65,18 @@ WRITE_RULES: dict[str, dict[str, Rule]] = {
         "toelichting": Rule(str, 1000),
         "status": Rule(str, required=True, enum=("te_verwerken", "verwerkt")),
         "afgehandeldOp": Rule(str, 40, nullable=True),
+    },
+    "digitaleadressen": {
+        # Open Klant, not the spec: both links must be present (each may be null); see the package
+        # docstring. The spec lists neither under `required`.
+        "verstrektDoorBetrokkene": Rule(dict, required=True, nullable=True),
+        "verstrektDoorPartij": Rule(dict, required=True, nullable=True),
+        "adres": Rule(str, 80, required=True),
+        "soortDigitaalAdres": Rule(str, required=True, enum=("email", "telefoonnummer", "overig")),
+        "isStandaardAdres": Rule(bool),
+        "omschrijving": Rule(str, 40),
+        "referentie": Rule(str, 50),
+        "verificatieDatum": Rule(str, nullable=True),
     },
     "partijen": {  # PATCH only
         "nummer": Rule(str, 10),
@@ -129,6 +143,60 @@ def validate(resource: str, body: Any, *, partial: bool = False) -> list[Obj]:
                         }
                     )
     return errors  # read-only and unknown fields are ignored, as Django REST framework does
+
+
+# The spec's (0.9.0) validation of `adres` per `soortDigitaalAdres`: Django's EmailValidator for an
+# e-mail address; for a phone number `^(0[1-9][0-9]{8}|\+[0-9]{9,15}|00[0-9]{7,13})$`, but not 0800,
+# 0900, 1400 or 140xx numbers. Django's EmailValidator is approximated by this pattern (a dot-atom
+# local part, a domain of labels with a TLD of letters).
+_EMAIL = re.compile(
+    r"^[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+(\.[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+)*"
+    r"@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+)(?:[A-Za-z0-9-]{2,63}(?<!-))$"
+)
+_PHONE = re.compile(r"^(0[1-9][0-9]{8}|\+[0-9]{9,15}|00[0-9]{7,13})$")
+_SERVICE_NUMBER = re.compile(r"^(0800|0900|1400|140[0-9]{2})")
+_REFERENTIE = re.compile(r"^[-a-zA-Z0-9_]+$")
+EMAIL_INVALID = "Voer een geldig e-mailadres in."
+PHONE_INVALID = "Het opgegeven telefoonnummer is ongeldig."
+
+
+def validate_digitaal_adres(body: Obj, current: Obj | None = None) -> list[Obj]:
+    """What Open Klant checks of a digitaal adres beyond the field rules: the `adres` against its
+    `soortDigitaalAdres` (of the body, else of `current` on a PATCH), the `referentie` pattern, the
+    `verificatieDatum` as a date, and `isStandaardAdres` only for an address of a partij."""
+    merged = {**(current or {}), **body}
+    errors: list[Obj] = []
+    adres, soort = merged.get("adres"), merged.get("soortDigitaalAdres")
+    if isinstance(adres, str) and ("adres" in body or "soortDigitaalAdres" in body):
+        if soort == "email" and not _EMAIL.match(adres):
+            errors.append({"name": "adres", "code": "invalid", "reason": EMAIL_INVALID})
+        if soort == "telefoonnummer" and (not _PHONE.match(adres) or _SERVICE_NUMBER.match(adres)):
+            errors.append({"name": "adres", "code": "invalid", "reason": PHONE_INVALID})
+    referentie = body.get("referentie")
+    if isinstance(referentie, str) and referentie and not _REFERENTIE.match(referentie):
+        errors.append({"name": "referentie", "code": "invalid", "reason": "Voer een geldige waarde in."})
+    datum = body.get("verificatieDatum")
+    if isinstance(datum, str):
+        try:
+            date.fromisoformat(datum)
+        except ValueError:
+            errors.append(
+                {
+                    "name": "verificatieDatum",
+                    "code": "invalid",
+                    "reason": "Datum heeft het verkeerde formaat. Gebruik 1 van deze formaten: YYYY-MM-DD.",
+                }
+            )
+    if merged.get("isStandaardAdres") and not merged.get("verstrektDoorPartij"):
+        errors.append(
+            {
+                "name": "isStandaardAdres",
+                "code": "invalid",
+                "reason": "`is_standaard_adres` kan alleen gezet worden als `verstrekt_door_partij` "
+                "niet leeg is.",
+            }
+        )
+    return errors
 
 
 def writable(resource: str, body: Obj) -> Obj:

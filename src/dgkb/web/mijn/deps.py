@@ -18,10 +18,13 @@ from fastapi import Depends, Request
 from starlette.responses import HTMLResponse
 
 from dgkb.composition.deps import DatabaseDep
-from dgkb.domain.context import Actor
+from dgkb.contacts.service import ContactError, ContactService
+from dgkb.domain.context import Actor, Trace
+from dgkb.domain.identifiers import Subject
 from dgkb.domain.register import Register, Verwerkingsactiviteit
 from dgkb.domain.roles import Role
 from dgkb.identity.broker_client import BrokerError
+from dgkb.messages.service import MessageService
 from dgkb.web.deps import broker_client, render
 from dgkb.web.security import CONTENT_SECURITY_POLICY
 from dgkb.web.session import WebSession, WebSessions, check_csrf
@@ -32,6 +35,7 @@ __all__ = [
     "MijnDep",
     "MijnLoginRequired",
     "MijnState",
+    "own_subject",
     "own_view_purposes",
     "render_mijn",
 ]
@@ -123,7 +127,31 @@ async def current_mijn(request: Request, database: DatabaseDep) -> Mijn:
         on_behalf_as=session.data.get("namens"),
     )
     request.state.mijn = mijn
+    request.state.mijn_unread = await _unread(request, mijn)
     return mijn
+
+
+async def own_subject(request: Request, mijn: Mijn) -> Subject:
+    """The customer's subject, from their first own contact (bound to the verified assertion at
+    login); never from the request. MijnLoginRequired when that contact ended or expired."""
+    contacts: ContactService = request.app.state.services.contacts
+    own = mijn.contacts[0]
+    try:
+        context = await contacts.context_for(mijn.actor_for(own.organisation), own.contact_id, trace=Trace())
+    except ContactError:
+        raise MijnLoginRequired from None
+    return context.subject
+
+
+async def _unread(request: Request, mijn: Mijn) -> int:
+    """How many unread messages the menu shows next to "Mijn berichten" (0 when it cannot tell)."""
+    messages: MessageService = request.app.state.services.messages
+    try:
+        return await messages.unread_count(await own_subject(request, mijn))
+    except MijnLoginRequired:
+        raise
+    except Exception:  # the menu never fails a page
+        return 0
 
 
 async def checked_mijn(request: Request, database: DatabaseDep) -> Mijn:
@@ -137,7 +165,11 @@ MijnDep = Annotated[Mijn, Depends(current_mijn)]
 MijnCheckedDep = Annotated[Mijn, Depends(checked_mijn)]
 
 # The parts of Mijn omgeving, in menu order: (path, label). A part appears here once it exists.
-NAV: tuple[tuple[str, str], ...] = (("/mijn", "Mijn gegevens"),)
+NAV: tuple[tuple[str, str], ...] = (
+    ("/mijn", "Mijn gegevens"),
+    ("/mijn/berichten", "Mijn berichten"),
+    ("/mijn/profiel", "Mijn profiel"),
+)
 
 
 def render_mijn(
@@ -153,6 +185,7 @@ def render_mijn(
         "mijn": mijn,
         "session": mijn.session if mijn else None,
         "nav": NAV,
+        "unread": getattr(request.state, "mijn_unread", 0),
         "idle_seconds": int(mijn_state(request).sessions.idle.total_seconds()),
     }
     ctx.update(context or {})

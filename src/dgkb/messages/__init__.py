@@ -1,0 +1,1 @@
+"""Mijn berichten: notices from the organisations to the customer (dgkb.messages.service)."""
