@@ -11,8 +11,8 @@ from starlette.responses import RedirectResponse, Response
 
 from dgkb.settings import Settings
 from dgkb.web.deps import is_htmx
-from dgkb.web.mijn.deps import MijnLoginRequired, MijnState
 from dgkb.web.mijn.berichten import router as berichten_router
+from dgkb.web.mijn.deps import MijnLoginRequired, MijnState
 from dgkb.web.mijn.gegevens import router as gegevens_router
 from dgkb.web.mijn.login import router as login_router
 from dgkb.web.mijn.profiel import router as profiel_router

@@ -1,0 +1,125 @@
+"""Mijn berichten (issue 14 part 5): a zaak's new status becomes a message for that customer only,
+read/unread with CSRF, another customer's message is a 404, the unread count is in the menu, and the
+customer gets a notice by their preferred channel through NotifyNL that says nothing personal."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from dgkb.domain.identifiers import Subject
+from dgkb.events.notificaties import DEV_TOKEN
+from tests.api.conftest import Stack
+from tests.clients import http_client
+from tests.events.conftest import open_zaak_of, set_status, zaak_message
+from tests.web.mijn_helpers import BSN, OTHER_BSN, csrf, login, portal_client
+
+pytestmark = pytest.mark.xdist_group("mijn-h3profiel")
+
+
+async def outbox(stack: Stack) -> list[dict[str, Any]]:
+    async with http_client() as c:
+        resp = await c.get(f"{stack.simulators['notifynl']}/_sim/outbox")
+        resp.raise_for_status()
+        result: list[dict[str, Any]] = resp.json()
+        return result
+
+
+async def zaak_status_notification(stack: Stack, bsn: str = BSN) -> None:
+    """A new status of the person's open zaak at the Zaken simulator, and the notification of it
+    delivered to DGKB as the routing component would."""
+    zaken = stack.simulators["zaken"]
+    zaak, statustypen = await open_zaak_of(zaken, bsn)
+    status = await set_status(zaken, zaak, statustypen[-1]["url"])
+    message = zaak_message(zaak, status["url"], datetime.now(UTC).isoformat())
+    async with http_client(base_url=stack.api) as c:
+        resp = await c.post(
+            "/api/v1/notificaties", json=message, headers={"Authorization": f"Bearer {DEV_TOKEN}"}
+        )
+        assert resp.status_code == 204, resp.text
+
+
+def message_ids(page: str) -> list[str]:
+    return re.findall(r'data-bericht="([0-9a-f-]{36})"', page)
+
+
+async def test_a_zaak_status_becomes_a_message_for_that_customer_only(stack: Stack) -> None:
+    await zaak_status_notification(stack, BSN)
+    async with portal_client(stack) as client:
+        await login(client, bsn=BSN)
+        page = await client.get("/mijn/berichten")
+        assert page.status_code == 200
+        ids = message_ids(page.text)
+        assert len(ids) == 1
+        assert "Uw zaak heeft een nieuwe status" in page.text
+        assert 'data-gelezen="nee"' in page.text
+        assert 'data-ongelezen="1"' in page.text  # the menu's unread count
+        assert "mijn.overheid.nl" in page.text  # formal decisions: the Berichtenbox
+        assert BSN not in page.text
+        one = await client.get(f"/mijn/berichten/{ids[0]}")
+        assert one.status_code == 200
+        assert 'href="/mijn/zaken"' in one.text
+    async with portal_client(stack) as other:
+        await login(other, bsn=OTHER_BSN)
+        page = await other.get("/mijn/berichten")
+        assert message_ids(page.text) == []
+        assert "data-geen-berichten" in page.text
+        assert "data-ongelezen" not in page.text
+
+
+async def test_the_notice_goes_by_the_preferred_channel_and_says_nothing_personal(stack: Stack) -> None:
+    await zaak_status_notification(stack, BSN)
+    sent = [m for m in await outbox(stack) if m["templateName"] == "nieuw-bericht"]
+    assert len(sent) == 1
+    notice = sent[0]
+    text = f"{notice['subject'] or ''} {notice['body']}"
+    assert "U heeft een nieuw bericht in Mijn omgeving" in text
+    assert "/mijn/berichten" in text
+    assert "zaak" not in text.lower()  # no title, no zaak, nothing about the person
+    assert BSN not in text
+    assert notice["reference"].startswith("bericht-")
+    # the preferred address of the partij, or its first e-mail address / mobile number
+    messages = stack.app.state.services.messages
+    stored = await messages.list(Subject.person(BSN))
+    assert stored[0].notify_outcome == "verstuurd"
+    # the read of the preferred channel is DGKB's own processing, logged under its purpose
+    log = await stack.app.state.services.access_log.processings_of(Subject.person(BSN), limit=200)
+    reads = [e for e in log.items if e.name == "nieuw bericht melden"]
+    assert reads
+    assert reads[0].processing_activity_id.endswith("/dgkb-berichten-melden")
+
+
+async def test_mark_read_needs_csrf_and_another_customers_message_is_404(stack: Stack) -> None:
+    services = stack.app.state.services
+    mine = await services.messages.post(
+        Subject.person(BSN), "00000001001234567000", "Antwoord op uw vraag", "Wij hebben uw vraag beantwoord.",
+        "/mijn", kind="contactverzoek", notify=False,
+    )
+    theirs = await services.messages.post(
+        Subject.person(OTHER_BSN), "00000001001234567000", "Voor een ander", "Niet voor u.", notify=False
+    )
+    async with portal_client(stack) as client:
+        await login(client, bsn=BSN)
+        page = await client.get("/mijn/berichten")
+        assert message_ids(page.text) == [mine.id]
+        token = csrf(page)
+        # without the token: refused, still unread
+        refused = await client.post(f"/mijn/berichten/{mine.id}/gelezen", data={})
+        assert refused.status_code in (400, 403)
+        assert (await services.messages.get(Subject.person(BSN), mine.id)).unread
+        done = await client.post(f"/mijn/berichten/{mine.id}/gelezen", data={"csrf_token": token})
+        assert done.status_code == 303
+        assert not (await services.messages.get(Subject.person(BSN), mine.id)).unread
+        page = await client.get("/mijn/berichten")
+        assert 'data-gelezen="ja"' in page.text
+        assert "data-ongelezen" not in page.text
+        # another customer's message: as unknown, and it stays unread
+        assert (await client.get(f"/mijn/berichten/{theirs.id}")).status_code == 404
+        crafted = await client.post(f"/mijn/berichten/{theirs.id}/gelezen", data={"csrf_token": token})
+        assert crafted.status_code == 404
+        assert "Voor een ander" not in crafted.text
+        assert (await client.get("/mijn/berichten/niet-een-id")).status_code == 404
+    assert (await services.messages.get(Subject.person(OTHER_BSN), theirs.id)).unread
