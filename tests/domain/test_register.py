@@ -294,3 +294,39 @@ def test_document_level_is_per_purpose_and_at_most_substantieel(
         data, va, base = _broken(raw, BELASTINGEN)
         va["documentZekerheid"] = level
         assert f"{base}.documentZekerheid" in _error(data, catalogue)
+
+
+MIJN_OMGEVING = "https://register.voorbeeldstad.nl/verwerkingen/mijn-omgeving"
+BERICHTEN = "https://register.voorbeeldstad.nl/verwerkingen/dgkb-berichten-melden"
+
+
+def test_the_own_view_may_write_back_contact_details_only(raw: dict[str, Any], catalogue: Catalogue) -> None:
+    register = _parse(raw, catalogue)
+    own = register.get(MIJN_OMGEVING)
+    assert own is not None
+    assert own.may_write("klant.contactgegevens")
+    assert own.may_write("klant.voorkeurskanaal")
+    assert not own.may_write("klant.basis")
+    assert not own.may_write("dossier.financieel")
+    # no employee purpose writes contact details back
+    assert not any(
+        va.may_write(c)
+        for va in register.verwerkingsactiviteiten
+        if va.id != MIJN_OMGEVING
+        for c in va.categorieen
+    )
+
+
+def test_writing_brp_or_tax_data_is_refused(raw: dict[str, Any], catalogue: Catalogue) -> None:
+    data, va, base = _broken(raw, MIJN_OMGEVING)
+    va["categorieen"]["klant.basis"]["schrijven"] = True
+    va["categorieen"]["dossier.financieel"]["schrijven"] = True
+    message = _error(data, catalogue)
+    assert f"{base}.categorieen.klant.basis.schrijven: DGKB schrijft alleen" in message
+    assert f"{base}.categorieen.dossier.financieel.schrijven" in message
+
+
+def test_a_system_task_never_writes(raw: dict[str, Any], catalogue: Catalogue) -> None:
+    data, va, base = _broken(raw, BERICHTEN)
+    va["categorieen"]["klant.contactgegevens"]["schrijven"] = True
+    assert f"{base}.categorieen.klant.contactgegevens.schrijven: een systeemtaak" in _error(data, catalogue)

@@ -95,8 +95,13 @@ async def test_the_notice_goes_by_the_preferred_channel_and_says_nothing_persona
 async def test_mark_read_needs_csrf_and_another_customers_message_is_404(stack: Stack) -> None:
     services = stack.app.state.services
     mine = await services.messages.post(
-        Subject.person(BSN), "00000001001234567000", "Antwoord op uw vraag", "Wij hebben uw vraag beantwoord.",
-        "/mijn", kind="contactverzoek", notify=False,
+        Subject.person(BSN),
+        "00000001001234567000",
+        "Antwoord op uw vraag",
+        "Wij hebben uw vraag beantwoord.",
+        "/mijn",
+        kind="contactverzoek",
+        notify=False,
     )
     theirs = await services.messages.post(
         Subject.person(OTHER_BSN), "00000001001234567000", "Voor een ander", "Niet voor u.", notify=False

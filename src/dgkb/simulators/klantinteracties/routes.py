@@ -424,7 +424,6 @@ class KlantinteractiesRoutes:
         obj = {
             "isStandaardAdres": False,
             "omschrijving": "",
-            "referentie": "",
             "verificatieDatum": None,
             **created,
         }
