@@ -140,12 +140,14 @@ async def test_only_a_hash_is_stored_and_the_address_only_while_pending(
         context(), soort="telefoonnummer", adres="06 8765 4321", organisation_name="Gemeente"
     )
     code = str(notifier.sent[0]["p"]["code"])
-    assert len(code) == 6 and code.isdigit()
+    assert len(code) == 6
+    assert code.isdigit()
     async with database.read() as session:
         row = await session.scalar(select(ProfileVerificationRow))
     assert row is not None
-    assert code not in (row.code_hash, row.salt) and len(row.code_hash) == 64
-    assert row.subject_key != BSN and BSN not in row.subject_key
+    assert code not in (row.code_hash, row.salt)
+    assert len(row.code_hash) == 64
+    assert BSN not in row.subject_key
     assert row.adres == "+31687654321"
     assert gateway.writes == []  # nothing written before the code
     await profile.confirm(context(), pending.id, code)
@@ -153,7 +155,9 @@ async def test_only_a_hash_is_stored_and_the_address_only_while_pending(
     assert gateway.writes[0][1]["verified_on"] == clock.now.date()
     async with database.read() as session:
         row = await session.scalar(select(ProfileVerificationRow))
-    assert row is not None and row.adres is None and row.status == "bevestigd"
+    assert row is not None
+    assert row.adres is None
+    assert row.status == "bevestigd"
     with pytest.raises(VerificationFailed):  # single use
         await profile.confirm(context(), pending.id, code)
     assert len(gateway.writes) == 1
@@ -256,7 +260,8 @@ async def test_messages_are_keyed_by_pseudonym_and_kept_per_customer(
     assert mine.notify_outcome == "geen-doel"  # the fake gateway knows no `berichten` purpose
     async with database.read() as session:
         row = await session.scalar(select(MessageRow))
-    assert row is not None and BSN not in row.subject_key
+    assert row is not None
+    assert BSN not in row.subject_key
     assert [m.id for m in await messages.list(Subject.person(BSN))] == [mine.id]
     assert await messages.list(Subject.person(OTHER)) == []
     assert await messages.unread_count(Subject.person(BSN)) == 1
