@@ -236,3 +236,27 @@ async def test_remove_and_choose_preferred_address(stack: Stack) -> None:
         )
         assert gone.status_code == 303, gone.text
     assert target["uuid"] not in [a["uuid"] for a in await partij_adressen(stack, BSN)]
+
+
+async def test_klantinteracties_down_shows_that_part_and_the_code_can_be_used_again(stack: Stack) -> None:
+    async with portal_client(stack) as client:
+        await login(client, bsn=BSN)
+        token = csrf(await client.get("/mijn/berichten"))  # no read of Klantinteracties (nothing cached)
+        sent = await client.post(
+            "/mijn/profiel/adres", data={"csrf_token": token, "soort": "email", "email": "later@voorbeeld.nl"}
+        )
+        code_url = sent.headers["location"]
+        code = code_of((await outbox(stack))[0])
+        await stack.sim_behaviour("klantinteracties", fail="503")
+        page = await client.get("/mijn/profiel")
+        assert page.status_code == 200
+        assert "data-tijdelijk" in page.text
+        assert "Mijn profiel" in page.text
+        failed = await client.post(code_url, data={"csrf_token": token, "code": code})
+        assert failed.status_code == 503
+        assert "Opslaan lukt nu niet" in failed.text
+        assert "Klantinteracties" not in failed.text
+        await stack.sim_behaviour("klantinteracties", fail="none")
+        done = await client.post(code_url, data={"csrf_token": token, "code": code})
+        assert done.status_code == 303, done.text
+    assert [a for a in await partij_adressen(stack, BSN) if a["adres"] == "later@voorbeeld.nl"]
