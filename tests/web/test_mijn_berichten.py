@@ -128,3 +128,55 @@ async def test_mark_read_needs_csrf_and_another_customers_message_is_404(stack: 
         assert "Voor een ander" not in crafted.text
         assert (await client.get("/mijn/berichten/niet-een-id")).status_code == 404
     assert (await services.messages.get(Subject.person(OTHER_BSN), theirs.id)).unread
+
+
+async def interne_taak_of(stack: Stack, bsn: str) -> dict[str, Any]:
+    """An interne taak (contactverzoek) arising from a klantcontact of the person."""
+    source = stack.app.state.services.sources.configs["klantinteracties"]
+    base = stack.simulators["klantinteracties"] + "/klantinteracties/api/v1"
+    async with http_client(headers={"Authorization": f"Token {source.auth.token}"}) as c:
+        page = (
+            await c.get(
+                f"{base}/klantcontacten",
+                params={
+                    "hadBetrokkene__wasPartij__partijIdentificator__codeSoortObjectId": "bsn",
+                    "hadBetrokkene__wasPartij__partijIdentificator__objectId": bsn,
+                    "expand": "leiddeTotInterneTaken",
+                },
+            )
+        ).json()
+    taken = [t for c in page["results"] for t in c["_expand"]["leiddeTotInterneTaken"]]
+    assert taken, "the demo world gives this person a contactverzoek"
+    return dict(taken[0])
+
+
+async def deliver(stack: Stack, message: dict[str, Any]) -> None:
+    async with http_client(base_url=stack.api) as c:
+        resp = await c.post(
+            "/api/v1/notificaties", json=message, headers={"Authorization": f"Bearer {DEV_TOKEN}"}
+        )
+        assert resp.status_code == 204, resp.text
+
+
+async def test_a_handled_contactverzoek_becomes_a_message_an_open_one_does_not(stack: Stack) -> None:
+    taak = await interne_taak_of(stack, BSN)
+    base = {
+        "kanaal": "internetaken",
+        "hoofdObject": taak["url"],
+        "resource": "internetaak",
+        "resourceUrl": taak["url"],
+        "actie": "partial_update",
+    }
+    await deliver(
+        stack, {**base, "aanmaakdatum": "2026-12-01T10:00:00Z", "kenmerken": {"status": "te_verwerken"}}
+    )
+    subject = Subject.person(BSN)
+    assert await stack.app.state.services.messages.list(subject) == []
+    await deliver(
+        stack, {**base, "aanmaakdatum": "2026-12-01T10:05:00Z", "kenmerken": {"status": "verwerkt"}}
+    )
+    found = await stack.app.state.services.messages.list(subject)
+    assert [(m.kind, m.title, m.link) for m in found] == [
+        ("contactverzoek", "Uw vraag is afgehandeld", "/mijn/contactmomenten")
+    ]
+    assert await stack.app.state.services.messages.list(Subject.person(OTHER_BSN)) == []

@@ -58,7 +58,9 @@ async def test_profile_and_messages_in_the_browser(
         await page.get_by_role("textbox", name="E-mailadres").fill("geen-adres")
         await page.get_by_role("button", name="Stuur code naar dit e-mailadres").click()
         await expect(page.locator("#email-fout")).to_contain_text("e-mailadres klopt niet")
-        await expect(page.get_by_role("textbox", name="E-mailadres")).to_have_attribute("aria-invalid", "true")
+        await expect(page.get_by_role("textbox", name="E-mailadres")).to_have_attribute(
+            "aria-invalid", "true"
+        )
         await c.axe(f"mijn-profiel-fout-{viewport[0]}")
         await page.get_by_role("textbox", name="E-mailadres").fill("nieuw@voorbeeld.nl")
         await page.get_by_role("button", name="Stuur code naar dit e-mailadres").click()

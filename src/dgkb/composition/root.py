@@ -29,6 +29,7 @@ from dgkb.domain.identifiers import Subject
 from dgkb.domain.pseudonym import Pseudonymizer
 from dgkb.domain.register import Register
 from dgkb.events.hub import ChangeHub
+from dgkb.events.notificaties import Notificatie
 from dgkb.events.service import ChangeService, build_changes
 from dgkb.federation.cache import MemoryCache, RedisCache, SourceCache
 from dgkb.federation.fanout import Federation
@@ -56,6 +57,47 @@ from dgkb.store.db import Database
 from dgkb.store.health import Health
 
 TEST_BROKER_PATH = "/test-broker"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message Mijn berichten gets from a ZGW notification: its texts (no personal data, nothing of
+    the zaak or the question itself: the customer reads that in Mijn omgeving) and, when given, the
+    kenmerk value the notification must carry."""
+
+    kind: str
+    title: str
+    body: str
+    link: str
+    kenmerk: tuple[str, str] | None = None
+
+    def applies(self, message: Notificatie) -> bool:
+        if self.kenmerk is None:
+            return True
+        name, value = self.kenmerk
+        return message.kenmerken.get(name) == value
+
+
+_TAAK_DONE = Notice(
+    "contactverzoek",
+    "Uw vraag is afgehandeld",
+    "Wij hebben uw vraag aan ons afgehandeld. Bij Mijn contactmomenten ziet u wat er met uw vraag is gebeurd.",
+    "/mijn/contactmomenten",
+    kenmerk=("status", "verwerkt"),
+)
+# (kanaal, resource, actie) of a notification → the message it becomes
+NOTICES: dict[tuple[str, str, str], Notice] = {
+    ("zaken", "status", "create"): Notice(
+        "zaak-status",
+        "Uw zaak heeft een nieuwe status",
+        "Er is een nieuwe stap gezet in uw zaak. Kijk bij Mijn zaken wat de nieuwe status is en wat de "
+        "volgende stap is.",
+        "/mijn/zaken",
+    ),
+    # Open Klant: an interne taak (contactverzoek) set to `verwerkt` by the back office
+    ("internetaken", "internetaak", "update"): _TAAK_DONE,
+    ("internetaken", "internetaak", "partial_update"): _TAAK_DONE,
+}
 
 
 @dataclass(frozen=True)
@@ -308,18 +350,15 @@ def build_services(
         portal_url=settings.base_url,
     )
 
-    async def zaak_status(source_id: str, subjects: Sequence[Subject]) -> None:
-        """A zaak's new status → a message for each of its subjects in Mijn berichten."""
+    async def to_messages(message: Notificatie, source_id: str, subjects: Sequence[Subject]) -> None:
+        """Notifications that become a message in Mijn berichten, for each subject (NOTICES)."""
+        notice = NOTICES.get((message.kanaal, message.resource, message.actie))
+        if notice is None or not notice.applies(message):
+            return
         organisation = sources.configs[source_id].organisation
         for subject in subjects:
             await messages.post(
-                subject,
-                organisation,
-                "Uw zaak heeft een nieuwe status",
-                "Er is een nieuwe stap gezet in uw zaak. Kijk bij Mijn zaken wat de nieuwe status is "
-                "en wat de volgende stap is.",
-                "/mijn/zaken",
-                kind="zaak-status",
+                subject, organisation, notice.title, notice.body, notice.link, kind=notice.kind
             )
 
     changes = build_changes(
@@ -327,7 +366,7 @@ def build_services(
         invalidator=federation,
         pseudonymizer=pseudonymizer,
         gateway=gateway,
-        on_zaak_status=zaak_status,
+        on_notification=to_messages,
     )
     return Services(
         database=database,

@@ -49,10 +49,11 @@ from dgkb.settings import Settings
 log = logging.getLogger("dgkb.events")
 
 
-# Told of a zaak's new status (Notificaties kanaal `zaken`, resource `status`, actie `create`) with
-# the source id and the subjects of the zaak, after the change was published: Mijn berichten posts
-# "Uw zaak heeft een nieuwe status" (wired in dgkb.composition.root).
-ZaakStatusListener = Callable[[str, Sequence[Subject]], Awaitable[None]]
+# Told of every handled ZGW notification with the source id and the subjects it is about, after the
+# change was published: Mijn berichten turns some into messages ("Uw zaak heeft een nieuwe status",
+# "Uw vraag is afgehandeld"; wired in dgkb.composition.root). It runs before the message is marked
+# handled: when it fails, the routing component offers the notification again.
+NotificationListener = Callable[[Notificatie, str, Sequence[Subject]], Awaitable[None]]
 
 
 class SubjectInvalidator(Protocol):
@@ -88,7 +89,7 @@ class ChangeService:
         token: str = "",
         jwt_max_age: float = 300.0,
         jwt_leeway: float = 60.0,
-        on_zaak_status: ZaakStatusListener | None = None,
+        on_notification: NotificationListener | None = None,
     ) -> None:
         self.bus = bus
         self.hub = hub
@@ -101,7 +102,7 @@ class ChangeService:
         self._token = token
         self._jwt_max_age = jwt_max_age
         self._jwt_leeway = jwt_leeway
-        self.on_zaak_status = on_zaak_status
+        self.on_notification = on_notification
         self.origin = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     async def start(self) -> None:
@@ -197,12 +198,8 @@ class ChangeService:
             if resolved is not None:
                 source_id, subjects = resolved
                 events = [await self.publish_change(s, categories, source_id) for s in subjects]
-                if (
-                    self.on_zaak_status is not None
-                    and subjects
-                    and (message.kanaal, message.resource, message.actie) == ("zaken", "status", "create")
-                ):
-                    await self.on_zaak_status(source_id, subjects)
+                if self.on_notification is not None and subjects:
+                    await self.on_notification(message, source_id, subjects)
         except BaseException:
             await self._dedupe.release(key)
             raise
@@ -247,7 +244,7 @@ def build_changes(
     invalidator: SubjectInvalidator,
     pseudonymizer: Pseudonymizer,
     gateway: SourceGateway,
-    on_zaak_status: ZaakStatusListener | None = None,
+    on_notification: NotificationListener | None = None,
 ) -> ChangeService:
     """The ChangeService of this process, from the settings (bus, dedupe store, token)."""
     token = inbound_token(settings)
@@ -269,7 +266,7 @@ def build_changes(
         token=token,
         jwt_max_age=settings.notificaties_jwt_max_age_seconds,
         jwt_leeway=settings.notificaties_jwt_leeway_seconds,
-        on_zaak_status=on_zaak_status,
+        on_notification=on_notification,
     )
 
 
@@ -300,7 +297,7 @@ __all__ = [
     "Handled",
     "Outcome",
     "SubjectInvalidator",
-    "ZaakStatusListener",
+    "NotificationListener",
     "build_changes",
     "inbound_token",
     "start_realtime",
