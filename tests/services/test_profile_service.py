@@ -23,7 +23,7 @@ from dgkb.messages.service import MessageService
 from dgkb.notify.port import NotifyRejected, NotifyTemplates
 from dgkb.policy.decision import CategoryDecision, Decision
 from dgkb.profile.inputs import ProfileInputError, parse_email, parse_mobile
-from dgkb.profile.service import ProfileForbidden, ProfileService, VerificationFailed
+from dgkb.profile.service import ProfileForbidden, ProfileService, TooManyCodes, VerificationFailed
 from dgkb.settings import Environment, Settings, load_catalogue, load_register
 from dgkb.store.db import Database
 from dgkb.store.tables import MessageRow, ProfileVerificationRow
@@ -270,3 +270,21 @@ async def test_messages_are_keyed_by_pseudonym_and_kept_per_customer(
     assert await messages.unread_count(Subject.person(BSN)) == 0
     with pytest.raises(ValueError):
         await messages.post(Subject.person(BSN), GEMEENTE, "x", "y", "https://elders.example.org")
+
+
+async def test_at_most_five_codes_an_hour(register: Register, database: Database) -> None:
+    clock = Clock()
+    profile, notifier, _gateway = service(register, database, clock)
+    for i in range(5):
+        await profile.start(
+            context(), soort="email", adres=f"a{i}@voorbeeld.nl", organisation_name="Gemeente"
+        )
+    with pytest.raises(TooManyCodes):
+        await profile.start(context(), soort="email", adres="a5@voorbeeld.nl", organisation_name="Gemeente")
+    assert len(notifier.sent) == 5
+    # another customer is not limited by this one
+    await profile.start(
+        context(bsn=OTHER), soort="email", adres="b@voorbeeld.nl", organisation_name="Gemeente"
+    )
+    clock.now += timedelta(hours=1, seconds=1)
+    await profile.start(context(), soort="email", adres="a6@voorbeeld.nl", organisation_name="Gemeente")

@@ -70,11 +70,46 @@ async def test_a_zaak_status_becomes_a_message_for_that_customer_only(stack: Sta
         assert "data-ongelezen" not in page.text
 
 
+async def prefer_new_mobile(stack: Stack, bsn: str, number: str) -> None:
+    """Give the person's partij a mobile number and make it the preferred address (at the simulator,
+    as another channel of the organisation would)."""
+    source = stack.app.state.services.sources.configs["klantinteracties"]
+    base = stack.simulators["klantinteracties"] + "/klantinteracties/api/v1"
+    async with http_client(headers={"Authorization": f"Token {source.auth.token}"}) as c:
+        partij = (
+            await c.get(
+                f"{base}/partijen",
+                params={
+                    "partijIdentificator__codeSoortObjectId": "bsn",
+                    "partijIdentificator__objectId": bsn,
+                },
+            )
+        ).json()["results"][0]
+        adres = await c.post(
+            f"{base}/digitaleadressen",
+            json={
+                "verstrektDoorPartij": {"uuid": partij["uuid"]},
+                "verstrektDoorBetrokkene": None,
+                "adres": number,
+                "soortDigitaalAdres": "telefoonnummer",
+            },
+        )
+        assert adres.status_code == 201, adres.text
+        patched = await c.patch(
+            f"{base}/partijen/{partij['uuid']}",
+            json={"voorkeursDigitaalAdres": {"uuid": adres.json()["uuid"]}},
+        )
+        assert patched.status_code == 200, patched.text
+
+
 async def test_the_notice_goes_by_the_preferred_channel_and_says_nothing_personal(stack: Stack) -> None:
+    await prefer_new_mobile(stack, BSN, "0687650000")
     await zaak_status_notification(stack, BSN)
     sent = [m for m in await outbox(stack) if m["templateName"] == "nieuw-bericht"]
     assert len(sent) == 1
     notice = sent[0]
+    assert notice["type"] == "sms"  # the preferred address, although the partij has e-mail addresses
+    assert notice["normalisedTo"].endswith("687650000")
     text = f"{notice['subject'] or ''} {notice['body']}"
     assert "U heeft een nieuw bericht in Mijn omgeving" in text
     assert "/mijn/berichten" in text

@@ -7,7 +7,7 @@ with the changed category before it sends it, and only through the source's own 
 
 A **new** e-mail address or mobile number is proved to be the customer's first: DGKB sends a 6-digit
 code to it through the notification port (NotifyNL), keeps only a salted hash of the code with an
-expiry (15 minutes) and an attempt limit (5), and writes the address to Klantinteracties only once
+expiry (15 minutes) and an attempt limit (5), at most 5 codes per customer an hour, and writes the address to Klantinteracties only once
 the code is confirmed, with that day as its `verificatieDatum`. The pending address itself is kept
 (in `profile_verifications`, keyed by the subject's pseudonym) only until then: confirmed, blocked,
 replaced by a newer one or expired, it is cleared. Removing an address and choosing the preferred
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from dgkb.domain.context import RequestContext
 from dgkb.domain.errors import DomainError
@@ -53,6 +53,7 @@ __all__ = [
     "ProfileForbidden",
     "ProfileService",
     "ProfileUnavailable",
+    "TooManyCodes",
     "VerificationFailed",
 ]
 
@@ -61,6 +62,9 @@ VOORKEURSKANAAL = "klant.voorkeurskanaal"
 CODE_DIGITS = 6
 MAX_ATTEMPTS = 5
 VALID_FOR = timedelta(minutes=15)
+# At most this many codes per customer per hour: the form must not become a way to send text
+# messages or e-mail to any number or address at will.
+MAX_CODES_PER_HOUR = 5
 SOORTEN = ("email", "telefoonnummer")
 WRITE_NAME = "contactgegevens wijzigen (Mijn profiel)"
 PREFERENCE_NAME = "voorkeuren wijzigen (Mijn profiel)"
@@ -81,6 +85,13 @@ class ProfileUnavailable(DomainError):
 
     code = "profile.unavailable"
     status = 503
+
+
+class TooManyCodes(DomainError):
+    """The customer asked for too many codes in the last hour."""
+
+    code = "profile.too_many_codes"
+    status = 429
 
 
 class VerificationFailed(DomainError):
@@ -192,6 +203,18 @@ class ProfileService:
             updated_at=now,
         )
         async with self._database.transaction() as session:
+            recent = await session.scalar(
+                select(func.count())
+                .select_from(ProfileVerificationRow)
+                .where(
+                    ProfileVerificationRow.subject_key.in_(keys),
+                    ProfileVerificationRow.created_at > now - timedelta(hours=1),
+                )
+            )
+            if int(recent or 0) >= MAX_CODES_PER_HOUR:
+                raise TooManyCodes(
+                    "U heeft het afgelopen uur te vaak een code aangevraagd. Probeer het over een uur opnieuw."
+                )
             await session.execute(
                 update(ProfileVerificationRow)
                 .where(ProfileVerificationRow.subject_key.in_(keys), ProfileVerificationRow.status == "open")
@@ -250,14 +273,18 @@ class ProfileService:
         )
 
     async def _own_row(
-        self, session: Any, subject: Subject, verification_id: str
+        self, session: Any, subject: Subject, verification_id: str, *, lock: bool = False
     ) -> ProfileVerificationRow | None:
+        """The verification if it is this subject's; `lock`: held for update until the transaction
+        ends (PostgreSQL), so two answers at once cannot both count as the same attempt."""
         if len(verification_id) > 36:
             return None
         query = select(ProfileVerificationRow).where(
             ProfileVerificationRow.id == verification_id,
             ProfileVerificationRow.subject_key.in_(self._keys(subject)),
         )
+        if lock:
+            query = query.with_for_update()
         result: ProfileVerificationRow | None = await session.scalar(query)
         return result
 
@@ -267,7 +294,7 @@ class ProfileService:
         typed = "".join(code.split())
         now = self._now()
         async with self._database.transaction() as session:
-            row = await self._own_row(session, context.subject, verification_id)
+            row = await self._own_row(session, context.subject, verification_id, lock=True)
             if row is None or row.status != "open" or row.adres is None:
                 blocked = row is not None and row.status == "geblokkeerd"
                 raise VerificationFailed(
