@@ -81,7 +81,8 @@ class Notice:
 _TAAK_DONE = Notice(
     "contactverzoek",
     "Uw vraag is afgehandeld",
-    "Wij hebben uw vraag aan ons afgehandeld. Bij Mijn contactmomenten ziet u wat er met uw vraag is gebeurd.",
+    "Wij hebben uw vraag aan ons afgehandeld. Bij Mijn contactmomenten ziet u wat er met uw vraag is "
+    "gebeurd.",
     "/mijn/contactmomenten",
     kenmerk=("status", "verwerkt"),
 )

@@ -295,9 +295,9 @@ async def start_realtime(
 __all__ = [
     "ChangeService",
     "Handled",
+    "NotificationListener",
     "Outcome",
     "SubjectInvalidator",
-    "NotificationListener",
     "build_changes",
     "inbound_token",
     "start_realtime",
