@@ -7,8 +7,9 @@ with the changed category before it sends it, and only through the source's own 
 
 A **new** e-mail address or mobile number is proved to be the customer's first: DGKB sends a 6-digit
 code to it through the notification port (NotifyNL), keeps only a salted hash of the code with an
-expiry (15 minutes) and an attempt limit (5), at most 5 codes per customer an hour, and writes the address to Klantinteracties only once
-the code is confirmed, with that day as its `verificatieDatum`. The pending address itself is kept
+expiry (15 minutes) and an attempt limit (5), sends at most 5 codes per customer an hour, and writes
+the address to Klantinteracties only once the code is confirmed, with that day as its
+`verificatieDatum`. The pending address itself is kept
 (in `profile_verifications`, keyed by the subject's pseudonym) only until then: confirmed, blocked,
 replaced by a newer one or expired, it is cleared. Removing an address and choosing the preferred
 address (= channel) and language need no code: the customer logged in with DigiD or eHerkenning.
@@ -213,7 +214,8 @@ class ProfileService:
             )
             if int(recent or 0) >= MAX_CODES_PER_HOUR:
                 raise TooManyCodes(
-                    "U heeft het afgelopen uur te vaak een code aangevraagd. Probeer het over een uur opnieuw."
+                    "U heeft het afgelopen uur te vaak een code aangevraagd. "
+                    "Probeer het over een uur opnieuw."
                 )
             await session.execute(
                 update(ProfileVerificationRow)
