@@ -28,9 +28,9 @@ async def outbox(stack: Stack) -> list[dict[str, Any]]:
         return result
 
 
-async def zaak_status_notification(stack: Stack, bsn: str = BSN) -> None:
+async def zaak_status_notification(stack: Stack, bsn: str = BSN) -> str:
     """A new status of the person's open zaak at the Zaken simulator, and the notification of it
-    delivered to DGKB as the routing component would."""
+    delivered to DGKB as the routing component would; the zaak's identificatie."""
     zaken = stack.simulators["zaken"]
     zaak, statustypen = await open_zaak_of(zaken, bsn)
     status = await set_status(zaken, zaak, statustypen[-1]["url"])
@@ -40,6 +40,7 @@ async def zaak_status_notification(stack: Stack, bsn: str = BSN) -> None:
             "/api/v1/notificaties", json=message, headers={"Authorization": f"Bearer {DEV_TOKEN}"}
         )
         assert resp.status_code == 204, resp.text
+    return str(zaak["identificatie"])
 
 
 def message_ids(page: str) -> list[str]:
@@ -47,14 +48,14 @@ def message_ids(page: str) -> list[str]:
 
 
 async def test_a_zaak_status_becomes_a_message_for_that_customer_only(stack: Stack) -> None:
-    await zaak_status_notification(stack, BSN)
+    identificatie = await zaak_status_notification(stack, BSN)
     async with portal_client(stack) as client:
         await login(client, bsn=BSN)
         page = await client.get("/mijn/berichten")
         assert page.status_code == 200
         ids = message_ids(page.text)
         assert len(ids) == 1
-        assert "Uw zaak heeft een nieuwe status" in page.text
+        assert f"Uw zaak {identificatie} heeft een nieuwe status" in page.text
         assert 'data-gelezen="nee"' in page.text
         assert 'data-ongelezen="1"' in page.text  # the menu's unread count
         assert "mijn.overheid.nl" in page.text  # formal decisions: the Berichtenbox
@@ -104,7 +105,7 @@ async def prefer_new_mobile(stack: Stack, bsn: str, number: str) -> None:
 
 async def test_the_notice_goes_by_the_preferred_channel_and_says_nothing_personal(stack: Stack) -> None:
     await prefer_new_mobile(stack, BSN, "0687650000")
-    await zaak_status_notification(stack, BSN)
+    identificatie = await zaak_status_notification(stack, BSN)
     sent = [m for m in await outbox(stack) if m["templateName"] == "nieuw-bericht"]
     assert len(sent) == 1
     notice = sent[0]
@@ -114,6 +115,7 @@ async def test_the_notice_goes_by_the_preferred_channel_and_says_nothing_persona
     assert "U heeft een nieuw bericht in Mijn omgeving" in text
     assert "/mijn/berichten" in text
     assert "zaak" not in text.lower()  # no title, no zaak, nothing about the person
+    assert identificatie not in text
     assert BSN not in text
     assert notice["reference"].startswith("bericht-")
     # the preferred address of the partij, or its first e-mail address / mobile number

@@ -357,10 +357,13 @@ def build_services(
         if notice is None or not notice.applies(message):
             return
         organisation = sources.configs[source_id].organisation
+        title = notice.title
+        if notice.kind == "zaak-status":  # "Uw zaak Z-2026-0042 heeft een nieuwe status"
+            identificatie = await gateway.zaak_identificatie(message.hoofdObject)
+            if identificatie:
+                title = f"Uw zaak {identificatie} heeft een nieuwe status"
         for subject in subjects:
-            await messages.post(
-                subject, organisation, notice.title, notice.body, notice.link, kind=notice.kind
-            )
+            await messages.post(subject, organisation, title, notice.body, notice.link, kind=notice.kind)
 
     changes = build_changes(
         settings,

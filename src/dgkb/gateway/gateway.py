@@ -75,6 +75,7 @@ from dgkb.sources.base import (
     VerifiedAddresses,
     ZaakFacts,
     ZaakLookup,
+    ZaakReference,
     ZaakSubjects,
     fields_for,
 )
@@ -891,6 +892,32 @@ class SourceGateway:
                 await self._log_found(caller, found, "notificatie verwerken", [BASIS], started)
                 return sid, found
         return None
+
+    async def zaak_identificatie(self, url: str) -> str | None:
+        """The identificatie of the zaak at `url`, read at the configured source owning that URL in
+        DGKB's own name under its organisation's `notificaties` purpose (for the title of a message
+        about it); None when no source owns it, the zaak is gone or the source cannot be asked now
+        (a message never waits for this). A zaak names no person here: not logged, as a zaak lookup."""
+        for sid, adapter in self._sources.adapters.items():
+            if isinstance(adapter, ZaakReference):
+                found = await self._zaak_identificatie(sid, adapter, url)
+                if found is not None:
+                    return found
+        return None
+
+    async def _zaak_identificatie(self, sid: str, adapter: ZaakReference, url: str) -> str | None:
+        cfg = self._sources.configs[sid]
+        caller = self.system_caller(cfg.organisation, "notificaties")
+        if caller is None:
+            return None
+        headers = self._headers(cfg, caller.actor, caller.purpose_id, caller.trace)
+        try:
+            found: str | None = await self._guard(
+                cfg, lambda: adapter.zaak_identificatie(url, headers), headers=headers
+            )
+        except (SourceError, SourceUnavailable):
+            return None
+        return found
 
 
 def _subjects_operation(

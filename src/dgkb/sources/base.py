@@ -376,6 +376,14 @@ class ZaakSubjects(Protocol):
 
 
 @runtime_checkable
+class ZaakReference(Protocol):
+    """Implemented by the Zaken adapter: the identificatie of the zaak at `url` (what the customer
+    knows it by), or None when `url` is not this source's or the zaak is gone."""
+
+    async def zaak_identificatie(self, url: str, headers: Mapping[str, str]) -> str | None: ...
+
+
+@runtime_checkable
 class KlantcontactSubjects(Protocol):
     """Implemented by the Klantinteracties adapter: whom the klantcontact, interne taak or partij at
     `url` is about (Open Klant's kanalen klantcontacten, internetaken, partijen); None: not this

@@ -485,6 +485,20 @@ class ZakenAdapter:
                     found.append(s)
         return found
 
+    async def zaak_identificatie(self, url: str, headers: Mapping[str, str]) -> str | None:
+        """The identificatie of the zaak at `url` (for a message about it); None when `url` is not
+        of this source (never follow foreign URLs) or the zaak is gone."""
+        if not self._http.same_origin(url):
+            return None
+        try:
+            zaak = await self._http.request(
+                "GET", url, headers={**headers, **_CRS}, not_found_is_subject=True
+            )
+        except SubjectNotFound:
+            return None
+        ident = zaak.get("identificatie") if isinstance(zaak, dict) else None
+        return ident if isinstance(ident, str) and ident else None
+
     async def probe(self, headers: Mapping[str, str]) -> ProbeResult:
         """`dgkb check`: the zaken with an identificatie no zaak has (an empty page, no person)."""
         return await self._http.probe(
