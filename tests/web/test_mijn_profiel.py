@@ -109,6 +109,14 @@ async def test_new_mobile_number_is_verified_then_written_and_the_agent_sees_it(
     assert len(writes) == 1
     assert writes[0].categories == ("klant.contactgegevens",)
     assert writes[0].processing_activity_id == "https://register.voorbeeldstad.nl/verwerkingen/mijn-omgeving"
+    # the profile page read only what it shows
+    reads = [
+        e
+        for e in log.items
+        if e.name == "klantbeeld raadplegen" and e.processing_activity_id == writes[0].processing_activity_id
+    ]
+    assert reads
+    assert all(set(e.categories) <= {"klant.contactgegevens", "klant.voorkeurskanaal"} for e in reads)
 
 
 async def test_five_wrong_codes_block_and_nothing_is_written(stack: Stack) -> None:

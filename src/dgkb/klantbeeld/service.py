@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from dgkb.consent.service import ConsentService
@@ -58,7 +58,9 @@ class KlantbeeldService:
         """The decision for every category of the catalogue for this context (consent read now)."""
         return (await self._decide(context, at=at or datetime.now(UTC)))[0]
 
-    async def _decide(self, context: RequestContext, *, at: datetime) -> tuple[Decision, frozenset[str]]:
+    async def _decide(
+        self, context: RequestContext, *, at: datetime, categories: Sequence[str] | None = None
+    ) -> tuple[Decision, frozenset[str]]:
         purpose = self._register.get(context.purpose_id)
         consented: frozenset[str] = frozenset()
         if purpose is not None and purpose.toestemmingVereist:
@@ -74,12 +76,14 @@ class KlantbeeldService:
                 consented_categories=consented,
                 organisation=context.actor.organisation,
                 channel=context.channel,
-                categories=self._catalogue.ids,
+                categories=tuple(categories) if categories is not None else self._catalogue.ids,
             )
         ), consented
 
-    async def read(self, context: RequestContext) -> Klantbeeld:
-        decision, consented = await self._decide(context, at=datetime.now(UTC))
+    async def read(self, context: RequestContext, *, categories: Sequence[str] | None = None) -> Klantbeeld:
+        """The klantbeeld of the context: every category of the catalogue, or only `categories` (a
+        page that shows only those reads and logs only those, e.g. Mijn profiel)."""
+        decision, consented = await self._decide(context, at=datetime.now(UTC), categories=categories)
         purpose = self._register.get(context.purpose_id)
         # Fetch only what is permitted; the gateway logs the view before it returns (fail closed:
         # AuditUnavailable propagates and the caller shows nothing).
@@ -89,7 +93,7 @@ class KlantbeeldService:
             Processing(
                 name="klantbeeld raadplegen",
                 decision=decision,
-                categories_requested=list(self._catalogue.ids),
+                categories_requested=list(categories if categories is not None else self._catalogue.ids),
                 consent_status={
                     cat: ("gegeven" if cat in consented else "ontbreekt")
                     for cat in (purpose.toestemmingVereist if purpose else ())
