@@ -69,13 +69,15 @@ API_PREFIX = "/api/v1"
 
 
 async def _housekeeping(services: Services, interval: float) -> None:
-    """Every `interval` s: close idle contacts (dropping their identifiers) and log consent expiries."""
+    """Every `interval` s: close idle contacts (dropping their identifiers), log consent expiries and
+    forget the addresses of Mijn profiel verifications whose code expired."""
     while True:
         await asyncio.sleep(interval)
         try:
             await services.contacts.sweep_expired()
             await services.consent.sweep_expired()  # each expiry an audit record, once
             await services.assertions.purge_used_nonces()  # only of tokens that expired anyway
+            await services.profile.sweep_expired()  # Mijn profiel: no pending address past its code
         except Exception as exc:  # keep running; the next round retries
             log.warning("housekeeping failed: %s", type(exc).__name__)
 

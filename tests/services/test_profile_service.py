@@ -177,6 +177,20 @@ async def test_a_code_expires_after_15_minutes(register: Register, database: Dat
     assert gateway.writes == []
 
 
+async def test_housekeeping_forgets_an_abandoned_address(register: Register, database: Database) -> None:
+    clock = Clock()
+    profile, _notifier, _gateway = service(register, database, clock)
+    await profile.start(context(), soort="email", adres="weg@voorbeeld.nl", organisation_name="Gemeente")
+    assert await profile.sweep_expired() == 0
+    clock.now += timedelta(minutes=16)
+    assert await profile.sweep_expired() == 1
+    async with database.read() as session:
+        row = await session.scalar(select(ProfileVerificationRow))
+    assert row is not None
+    assert row.adres is None
+    assert row.status == "verlopen"
+
+
 async def test_five_wrong_codes_block_and_another_subject_never_finds_it(
     register: Register, database: Database
 ) -> None:

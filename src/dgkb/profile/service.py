@@ -347,6 +347,19 @@ class ProfileService:
         await self._changed(context.subject, CONTACTGEGEVENS)
         return written
 
+    async def sweep_expired(self) -> int:
+        """Housekeeping: forget the address of every verification whose code expired unanswered (the
+        address is kept only while pending). The number of verifications closed."""
+        async with self._database.transaction() as session:
+            result = await session.execute(
+                update(ProfileVerificationRow)
+                .where(
+                    ProfileVerificationRow.status == "open", ProfileVerificationRow.expires_at <= self._now()
+                )
+                .values(status="verlopen", adres=None, updated_at=self._now())
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     # --- changes that need no code -----------------------------------------------------------------
     async def remove(self, context: RequestContext, *, soort: str, adres: str) -> None:
         """Remove one of the customer's own addresses."""
