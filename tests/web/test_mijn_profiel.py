@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from dgkb.domain.identifiers import Subject
+from dgkb.simulators.world import build_world
 from tests.api.conftest import Stack, open_contact
 from tests.clients import http_client
 from tests.web.mijn_helpers import BSN, OTHER_BSN, csrf, login, portal_client
@@ -268,3 +269,28 @@ async def test_klantinteracties_down_shows_that_part_and_the_code_can_be_used_ag
         done = await client.post(code_url, data={"csrf_token": token, "code": code})
         assert done.status_code == 303, done.text
     assert [a for a in await partij_adressen(stack, BSN) if a["adres"] == "later@voorbeeld.nl"]
+
+
+async def test_a_customer_without_partij_is_told_plainly(stack: Stack) -> None:
+    """Klantinteracties knows no partij for this person: the code is sent, but saving says so in
+    plain words (no 500), and nothing is written."""
+    bsn = build_world().no_partij_bsn
+    async with portal_client(stack) as client:
+        await login(client, bsn=bsn)
+        page = await profile_page(client)
+        assert "nog geen e-mailadres" in page.text
+        token = csrf(page)
+        sent = await client.post(
+            "/mijn/profiel/adres", data={"csrf_token": token, "soort": "email", "email": "ik@voorbeeld.nl"}
+        )
+        assert sent.status_code == 303, sent.text
+        done = await client.post(
+            sent.headers["location"], data={"csrf_token": token, "code": code_of((await outbox(stack))[0])}
+        )
+        assert done.status_code == 409
+        assert "nog niet bij ons bekend" in done.text
+        removed = await client.post(
+            "/mijn/profiel/verwijderen",
+            data={"csrf_token": token, "soort": "email", "adres": "ik@voorbeeld.nl"},
+        )
+        assert removed.status_code == 409

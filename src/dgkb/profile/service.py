@@ -50,6 +50,7 @@ __all__ = [
     "MAX_ATTEMPTS",
     "VALID_FOR",
     "VOORKEURSKANAAL",
+    "NoPartij",
     "Pending",
     "ProfileForbidden",
     "ProfileService",
@@ -93,6 +94,20 @@ class TooManyCodes(DomainError):
 
     code = "profile.too_many_codes"
     status = 429
+
+
+class NoPartij(DomainError):
+    """Klantinteracties knows no partij for this customer, so there is nothing to add an address to
+    (DGKB does not create partijen: that is the organisation's own registration)."""
+
+    code = "profile.no_partij"
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Wij kunnen uw gegevens hier nog niet opslaan, omdat u nog niet bij ons bekend bent als klant. "
+            "Neem contact met ons op; dan zetten wij het voor u klaar."
+        )
 
 
 class VerificationFailed(DomainError):
@@ -335,14 +350,18 @@ class ProfileService:
             )
         await self._require(context, CONTACTGEGEVENS)  # the contact may have changed meanwhile
         assert adres is not None
-        written = await self._gateway.add_digitaal_adres(
-            context,
-            name=WRITE_NAME,
-            soort=soort,
-            adres=adres,
-            omschrijving=omschrijving,
-            verified_on=now.date(),
-        )
+        try:
+            written = await self._gateway.add_digitaal_adres(
+                context,
+                name=WRITE_NAME,
+                soort=soort,
+                adres=adres,
+                omschrijving=omschrijving,
+                verified_on=now.date(),
+            )
+        except SubjectNotFound:
+            await self._close(verification_id, "geweigerd")
+            raise NoPartij() from None
         await self._close(verification_id, "bevestigd")
         await self._changed(context.subject, CONTACTGEGEVENS)
         return written
@@ -366,9 +385,12 @@ class ProfileService:
         if soort not in SOORTEN:
             raise ProfileInputError("Kies e-mailadres of mobiel nummer.", field="soort")
         await self._require(context, CONTACTGEGEVENS)
-        removed = await self._gateway.remove_digitaal_adres(
-            context, name=WRITE_NAME, soort=soort, adres=adres
-        )
+        try:
+            removed = await self._gateway.remove_digitaal_adres(
+                context, name=WRITE_NAME, soort=soort, adres=adres
+            )
+        except SubjectNotFound:
+            raise NoPartij() from None
         if not removed:
             raise ProfileInputError("Dit adres staat niet (meer) in uw gegevens.", field="adres")
         await self._changed(context.subject, CONTACTGEGEVENS)
