@@ -335,7 +335,7 @@ def build_services(
             assertions=assertions,
             changes=changes,
         ),
-        access_log=AccessLog(database, pseudonymizer),
+        access_log=AccessLog(database, pseudonymizer, auditor=audit),
         health=Health(database),
     )
 
