@@ -10,14 +10,16 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from sqlalchemy import select
 
 from dgkb.domain.assurance import Assurance
 from dgkb.domain.channels import Kanaal
 from dgkb.domain.context import Actor, RequestContext, Trace
 from dgkb.domain.identifiers import Subject
 from dgkb.domain.roles import Role
+from dgkb.store.audit_tables import AccessRecord, LdvRecord
 from tests.api.conftest import GEMEENTE, WATERSCHAP, Stack, open_contact
-from tests.web.mijn_helpers import BSN, OTHER_BSN, login, portal_client
+from tests.web.mijn_helpers import BSN, OTHER_BSN, csrf, login, portal_client
 
 pytestmark = pytest.mark.xdist_group("mijn-h1privacy")
 
@@ -198,5 +200,166 @@ async def test_paged_newest_first_and_reading_it_is_logged(stack: Stack) -> None
 async def test_without_login_the_history_sends_to_the_login(stack: Stack) -> None:
     async with portal_client(stack) as client:
         resp = await client.get("/mijn/inzage")
+    assert resp.status_code == 303
+    assert resp.headers["location"] == "/mijn/inloggen"
+
+
+# --- 7. Toestemmingen ------------------------------------------------------------------------------
+
+WMO = GEMEENTE + "wmo-aanvraag"
+FINANCIEEL = "dossier.financieel"  # consent-bound under wmo-aanvraag, served by the tax and fines sources
+
+
+def _status(klantbeeld: dict[str, object], category: str) -> set[str]:
+    sections = klantbeeld["secties"]
+    assert isinstance(sections, list)
+    return {s["status"] for s in sections if s["categorie"] == category}
+
+
+async def _consent_ids(page: str, status: str = "actief") -> list[str]:
+    return re.findall(rf'data-toestemming="([0-9a-f-]+)" data-status="{status}"', page)
+
+
+async def test_withdrawal_in_the_portal_takes_effect_at_the_agents_next_read(stack: Stack) -> None:
+    async with await stack.as_user("behandelaar-bram") as bram:
+        contact = await open_contact(bram, WMO, zekerheid="digid-midden")
+        given = await bram.post(
+            "/api/v1/toestemmingen", json={"contactId": contact, "categorieen": [FINANCIEEL]}
+        )
+        assert given.status_code == 201, given.text
+        before = (await bram.get(f"/api/v1/contacten/{contact}/klantbeeld")).json()
+        assert "niet-toegestaan" not in _status(before, FINANCIEEL)
+        async with portal_client(stack) as client:
+            await login(client, bsn=BSN)
+            page = await client.get("/mijn/toestemmingen")
+            assert page.status_code == 200
+            assert await _consent_ids(page.text) == [given.json()["id"]]
+            assert "Wmo-aanvraag" in page.text
+            assert "Belastingen, boetes en betalingen" in page.text
+            assert "Geen einddatum" in page.text
+            # without the CSRF token nothing happens
+            refused = await client.post(f"/mijn/toestemmingen/{given.json()['id']}/intrekken", data={})
+            assert refused.status_code == 403
+            assert "niet-toegestaan" not in _status(
+                (await bram.get(f"/api/v1/contacten/{contact}/klantbeeld")).json(), FINANCIEEL
+            )
+            done = await client.post(
+                f"/mijn/toestemmingen/{given.json()['id']}/intrekken", data={"csrf_token": csrf(page)}
+            )
+            assert done.status_code == 303
+            after_page = await client.get(done.headers["location"])
+        after = (await bram.get(f"/api/v1/contacten/{contact}/klantbeeld")).json()
+    assert _status(after, FINANCIEEL) == {"niet-toegestaan"}
+    (section,) = [s for s in after["secties"] if s["categorie"] == FINANCIEEL]
+    assert section["reden"] == "CONSENT_REQUIRED"
+    assert "Uw toestemming is ingetrokken" in after_page.text
+    assert await _consent_ids(after_page.text) == []
+    assert await _consent_ids(after_page.text, "ingetrokken") == [given.json()["id"]]
+    async with stack.app.state.services.database.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(AccessRecord.actor_role, AccessRecord.channel, AccessRecord.processing_activity_id)
+                .join(
+                    LdvRecord,
+                    (LdvRecord.trace_id == AccessRecord.trace_id)
+                    & (LdvRecord.span_id == AccessRecord.span_id),
+                )
+                .where(LdvRecord.name == "toestemming ingetrokken")
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [("burger", "mijn-omgeving", WMO)]
+
+
+async def test_consent_given_in_the_portal_opens_the_section_for_the_agent(stack: Stack) -> None:
+    async with portal_client(stack) as client:
+        await login(client, bsn=BSN)
+        page = await client.get("/mijn/toestemmingen")
+        assert "Toestemming geven: Wmo-aanvraag" in page.text
+        # a category the register does not bind to consent, or no source serves, cannot be chosen
+        assert 'value="klant.werk-en-inkomen"' not in page.text
+        form = {
+            "csrf_token": csrf(page),
+            "organisatie": GEMEENTE_OIN,
+            "doel": WMO,
+            "categorie": FINANCIEEL,
+            "geldig_tot": str(date.today() + timedelta(days=30)),
+        }
+        done = await client.post("/mijn/toestemmingen", data=form)
+        assert done.status_code == 303, done.text
+        listed = await client.get(done.headers["location"])
+    (consent_id,) = await _consent_ids(listed.text)
+    assert "Uw toestemming is vastgelegd" in listed.text
+    assert (date.today() + timedelta(days=31)).strftime("%d-%m-%Y") in listed.text  # the end of that day
+    async with await stack.as_user("behandelaar-bram") as bram:
+        contact = await open_contact(bram, WMO, zekerheid="digid-midden")
+        body = (await bram.get(f"/api/v1/contacten/{contact}/klantbeeld")).json()
+        shown = await bram.get(f"/api/v1/contacten/{contact}/toestemmingen")
+    assert "niet-toegestaan" not in _status(body, FINANCIEEL)
+    assert [c["id"] for c in shown.json()] == [consent_id]
+    assert shown.json()[0]["kanaal"] == "mijn-omgeving"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"categorie": "klant.werk-en-inkomen"}, "categorieen", "Gegevens:"),
+        ({"categorie": "klant.basis"}, "categorieen", "vraagt bij dit doel geen toestemming"),
+        ({"categorie": None}, "categorieen", "kies de gegevens"),
+        ({"geldig_tot": "31-02-2026"}, "geldig_tot", "Geldig tot en met: dit is geen geldige datum"),
+        ({"geldig_tot": "2020-01-01"}, "geldig_tot", "al voorbij"),
+        ({"organisatie": "00000001000000000000"}, "organisatie", "Organisatie: kies een organisatie"),
+        ({"doel": WATERSCHAPSBELASTING}, "verwerkingsactiviteit", "Doel:"),
+        (
+            {"doel": "https://example.org/onbekend"},
+            "verwerkingsactiviteit",
+            "onbekende verwerkingsactiviteit",
+        ),
+    ],
+)
+async def test_bad_consent_forms_are_named_in_dutch(
+    stack: Stack, change: dict[str, str | None], field: str, words: str
+) -> None:
+    async with portal_client(stack) as client:
+        await login(client, bsn=BSN)
+        page = await client.get("/mijn/toestemmingen")
+        form = {"csrf_token": csrf(page), "organisatie": GEMEENTE_OIN, "doel": WMO, "categorie": FINANCIEEL}
+        form.update({k: v for k, v in change.items() if v is not None})
+        for k in [k for k, v in change.items() if v is None]:
+            del form[k]
+        resp = await client.post("/mijn/toestemmingen", data=form)
+        listed = await client.get("/mijn/toestemmingen")
+    assert resp.status_code in (400, 403), resp.text
+    assert f'data-fout="{field}"' in resp.text
+    assert words in resp.text
+    assert await _consent_ids(listed.text) == []
+
+
+async def test_another_customer_can_neither_see_nor_withdraw_the_consent(stack: Stack) -> None:
+    async with await stack.as_user("behandelaar-bram") as bram:
+        contact = await open_contact(bram, WMO, zekerheid="digid-midden")
+        given = await bram.post(
+            "/api/v1/toestemmingen", json={"contactId": contact, "categorieen": [FINANCIEEL]}
+        )
+        assert given.status_code == 201
+    consent_id = given.json()["id"]
+    async with portal_client(stack) as other:
+        await login(other, bsn=OTHER_BSN)
+        page = await other.get("/mijn/toestemmingen", params={"bsn": BSN})
+        assert consent_id not in page.text
+        resp = await other.post(
+            f"/mijn/toestemmingen/{consent_id}/intrekken", data={"csrf_token": csrf(page)}
+        )
+        assert resp.status_code == 404
+        assert "deze toestemming hebben wij niet van u" in resp.text
+        junk = await other.post("/mijn/toestemmingen/not-a-uuid/intrekken", data={"csrf_token": csrf(page)})
+        assert junk.status_code == 404
+    async with portal_client(stack) as client:
+        await login(client, bsn=BSN)
+        assert await _consent_ids((await client.get("/mijn/toestemmingen")).text) == [consent_id]
+
+
+async def test_a_staff_session_cannot_post_to_the_portal(stack: Stack) -> None:
+    async with await stack.as_user("kcm-wim") as wim:
+        resp = await wim.post("/mijn/toestemmingen", data={"doel": WMO, "categorie": FINANCIEEL})
     assert resp.status_code == 303
     assert resp.headers["location"] == "/mijn/inloggen"
