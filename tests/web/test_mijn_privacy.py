@@ -6,10 +6,15 @@ the whole stack; the subject only ever comes from the login."""
 from __future__ import annotations
 
 import re
+import shutil
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+import httpx
 import pytest
+import yaml
 from sqlalchemy import select
 
 from dgkb.domain.assurance import Assurance
@@ -17,8 +22,9 @@ from dgkb.domain.channels import Kanaal
 from dgkb.domain.context import Actor, RequestContext, Trace
 from dgkb.domain.identifiers import Subject
 from dgkb.domain.roles import Role
+from dgkb.settings import PROJECT_ROOT
 from dgkb.store.audit_tables import AccessRecord, LdvRecord
-from tests.api.conftest import GEMEENTE, WATERSCHAP, Stack, open_contact
+from tests.api.conftest import GEMEENTE, WATERSCHAP, Stack, open_contact, running_stack
 from tests.web.mijn_helpers import BSN, OTHER_BSN, csrf, login, portal_client
 
 pytestmark = pytest.mark.xdist_group("mijn-h1privacy")
@@ -363,3 +369,192 @@ async def test_a_staff_session_cannot_post_to_the_portal(stack: Stack) -> None:
         resp = await wim.post("/mijn/toestemmingen", data={"doel": WMO, "categorie": FINANCIEEL})
     assert resp.status_code == 303
     assert resp.headers["location"] == "/mijn/inloggen"
+
+
+# --- 10. Bezwaar -----------------------------------------------------------------------------------
+
+PROACTIEF = GEMEENTE + "proactief-kwijtschelding"
+ALGEMEEN = GEMEENTE + "kcc-algemene-vraag"
+
+
+def _proactive_config(target: Path) -> Path:
+    """config/ with one proactive purpose of the municipality (the demo register has none yet)."""
+    shutil.copytree(PROJECT_ROOT / "config", target, dirs_exist_ok=True)
+    register = yaml.safe_load((target / "register.yaml").read_text())
+    register["verwerkingsactiviteiten"].append(
+        {
+            "id": PROACTIEF,
+            "naam": "Signaal kwijtschelding gemeentelijke belastingen",
+            "omschrijving": "De gemeente kijkt zelf of u recht heeft op kwijtschelding en laat het u weten.",
+            "organisatie": {"naam": "Gemeente Voorbeeldstad", "oin": GEMEENTE_OIN},
+            "grondslag": {"avg": "art. 6 lid 1 sub e AVG", "wet": "art. 255 Gemeentewet"},
+            "categorieen": {"klant.basis": {"bronnen": ["brp"]}, "dossier.financieel": {}},
+            "rollen": ["kcm", "behandelaar"],
+            "minimaleZekerheid": "controlevragen",
+            "bewaartermijn": "P1Y",
+            "proactief": True,
+        }
+    )
+    (target / "register.yaml").write_text(yaml.safe_dump(register, allow_unicode=True, sort_keys=False))
+    return target
+
+
+@pytest.fixture
+async def proactive_stack(
+    database_url: str, simulators: dict[str, str], tmp_path: Path
+) -> AsyncIterator[Stack]:
+    config = _proactive_config(tmp_path / "config")
+    async with running_stack(
+        database_url, simulators, config_dir=config, source_deadline_seconds=2.0
+    ) as running:
+        yield running
+
+
+async def _read(client: httpx.AsyncClient, contact: str) -> dict[str, object]:
+    resp = await client.get(f"/api/v1/contacten/{contact}/klantbeeld")
+    assert resp.status_code == 200, resp.text
+    body: dict[str, object] = resp.json()
+    return body
+
+
+async def test_an_objection_to_the_proactive_purposes_denies_reads_at_once_for_that_customer(
+    proactive_stack: Stack,
+) -> None:
+    stack = proactive_stack
+    async with await stack.as_user("kcm-anna") as anna:
+        mine = await open_contact(anna, PROACTIEF, bsn=BSN)
+        other = await open_contact(anna, PROACTIEF, bsn=OTHER_BSN)
+        general = await open_contact(anna, ALGEMEEN, bsn=BSN)
+        assert _status(await _read(anna, mine), "klant.basis") == {"ok"}
+        async with portal_client(stack) as client:
+            await login(client, bsn=BSN)
+            page = await client.get("/mijn/bezwaar")
+            assert "Alle proactieve diensten van Gemeente Voorbeeldstad" in page.text
+            assert (
+                "Mijn omgeving"
+                not in re.sub(r"<(header|nav)[^>]*>.*?</\1>", "", page.text, flags=re.S).split(
+                    "Nieuw bezwaar"
+                )[1]
+            )  # the own view is no purpose to object to
+            # without the CSRF token nothing happens
+            assert (
+                await client.post(
+                    "/mijn/bezwaar", data={"organisatie": GEMEENTE_OIN, "doel": "alle-proactieve"}
+                )
+            ).status_code == 403
+            assert _status(await _read(anna, mine), "klant.basis") == {"ok"}
+            done = await client.post(
+                "/mijn/bezwaar",
+                data={"csrf_token": csrf(page), "organisatie": GEMEENTE_OIN, "doel": "alle-proactieve"},
+            )
+            assert done.status_code == 303, done.text
+            listed = await client.get(done.headers["location"])
+        # the agent's very next read under the proactive purpose shows nothing of this customer
+        denied = await _read(anna, mine)
+        still = await _read(anna, other)
+        unrelated = await _read(anna, general)
+    sections = denied["secties"]
+    assert isinstance(sections, list)
+    assert {s["status"] for s in sections} == {"niet-toegestaan"}
+    assert all("OBJECTION" in s["redenen"] for s in sections)
+    (basis,) = [s for s in sections if s["categorie"] == "klant.basis"]
+    assert basis["reden"] == "OBJECTION"
+    assert "bezwaar" in basis["toelichting"]
+    assert _status(still, "klant.basis") == {"ok"}  # another customer: unaffected
+    assert _status(unrelated, "klant.basis") == {"ok"}  # another purpose: unaffected
+    assert "Uw bezwaar is vastgelegd en werkt meteen" in listed.text
+    assert 'data-bezwaar data-status="van-kracht"' in listed.text
+    assert "Signaal kwijtschelding gemeentelijke belastingen" in listed.text
+
+
+async def test_an_objection_to_another_purpose_waits_for_the_privacy_officer(proactive_stack: Stack) -> None:
+    stack = proactive_stack
+    async with portal_client(stack) as client:
+        await login(client, bsn=BSN)
+        page = await client.get("/mijn/bezwaar")
+        form = {
+            "csrf_token": csrf(page),
+            "organisatie": GEMEENTE_OIN,
+            "doel": ALGEMEEN,
+            "toelichting": "Ik wil niet dat mijn contacten bewaard worden.",
+        }
+        done = await client.post("/mijn/bezwaar", data=form)
+        assert done.status_code == 303
+        again = await client.post("/mijn/bezwaar", data=form)  # twice: still one objection
+        assert again.status_code == 303
+        listed = await client.get("/mijn/bezwaar")
+    assert listed.text.count('data-bezwaar data-status="in-behandeling"') == 1
+    assert "In behandeling bij de privacyfunctionaris" in listed.text
+    async with await stack.as_user("kcm-anna") as anna:
+        contact = await open_contact(anna, ALGEMEEN, bsn=BSN)
+        assert _status(await _read(anna, contact), "klant.basis") == {"ok"}  # not in force yet
+    objections = stack.app.state.services.objections
+    (pending,) = await objections.pending(GEMEENTE_OIN)
+    assert pending.processing_activity_id == ALGEMEEN
+    assert pending.explanation == "Ik wil niet dat mijn contacten bewaard worden."
+    assert await objections.pending(WATERSCHAP_OIN) == []
+    # making it is a processing of the customer's data, logged under the purpose objected to
+    async with stack.app.state.services.database.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(AccessRecord.actor_role, AccessRecord.processing_activity_id)
+                .join(
+                    LdvRecord,
+                    (LdvRecord.trace_id == AccessRecord.trace_id)
+                    & (LdvRecord.span_id == AccessRecord.span_id),
+                )
+                .where(LdvRecord.name == "bezwaar gemaakt")
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [("burger", ALGEMEEN)]
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "words"),
+    [
+        ({"organisatie": GEMEENTE_OIN}, "doel", "Doel: kies het doel"),
+        (
+            {"organisatie": GEMEENTE_OIN, "doel": GEMEENTE + "mijn-omgeving"},
+            "doel",
+            "Doel: kies een doel uit de lijst",
+        ),
+        (
+            {"organisatie": GEMEENTE_OIN, "doel": WATERSCHAPSBELASTING},
+            "doel",
+            "Doel: kies een doel uit de lijst",
+        ),
+        ({"organisatie": WATERSCHAP_OIN, "doel": "alle-proactieve"}, "doel", "geen proactieve diensten"),
+        ({"organisatie": "00000001000000000000", "doel": ALGEMEEN}, "organisatie", "Organisatie: kies"),
+        (
+            {"organisatie": GEMEENTE_OIN, "doel": ALGEMEEN, "toelichting": "x" * 2001},
+            "toelichting",
+            "2000 tekens",
+        ),
+    ],
+)
+async def test_bad_objections_are_named_in_dutch(
+    proactive_stack: Stack, form: dict[str, str], field: str, words: str
+) -> None:
+    async with portal_client(proactive_stack) as client:
+        await login(client, bsn=BSN)
+        page = await client.get("/mijn/bezwaar")
+        resp = await client.post("/mijn/bezwaar", data={"csrf_token": csrf(page), **form})
+    assert resp.status_code == 400, resp.text
+    assert f'data-fout="{field}"' in resp.text
+    assert words in resp.text
+    assert "data-bezwaar " not in resp.text
+
+
+async def test_another_customer_sees_none_of_the_objections(proactive_stack: Stack) -> None:
+    async with portal_client(proactive_stack) as client:
+        await login(client, bsn=BSN)
+        page = await client.get("/mijn/bezwaar")
+        done = await client.post(
+            "/mijn/bezwaar", data={"csrf_token": csrf(page), "organisatie": GEMEENTE_OIN, "doel": PROACTIEF}
+        )
+        assert done.status_code == 303
+    async with portal_client(proactive_stack) as other:
+        await login(other, bsn=OTHER_BSN)
+        page = await other.get("/mijn/bezwaar", params={"bsn": BSN})
+    assert "data-bezwaar " not in page.text
+    assert "geen bezwaar gemaakt" in page.text
