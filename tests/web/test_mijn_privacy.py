@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 import yaml
+from playwright.async_api import Browser, expect
 from sqlalchemy import select
 
 from dgkb.domain.assurance import Assurance
@@ -25,6 +26,7 @@ from dgkb.domain.roles import Role
 from dgkb.settings import PROJECT_ROOT
 from dgkb.store.audit_tables import AccessRecord, LdvRecord
 from tests.api.conftest import GEMEENTE, WATERSCHAP, Stack, open_contact, running_stack
+from tests.web.conftest import new_console
 from tests.web.mijn_helpers import BSN, OTHER_BSN, csrf, login, portal_client
 
 pytestmark = pytest.mark.xdist_group("mijn-h1privacy")
@@ -66,8 +68,10 @@ async def test_the_customer_sees_the_agents_read_without_the_agent(stack: Stack)
     for trace in STAFF_TRACES:
         assert trace not in page.text
     assert BSN not in page.text
-    # the customer's own login and reads are theirs, shown as such
+    # the customer's own login and reads are theirs, shown as such, in plain words
     assert "uzelf, in Mijn omgeving" in page.text
+    assert "Vastgesteld wie u bent" in page.text
+    assert "acr" not in page.text  # no technical details of the login
 
 
 async def test_another_customer_does_not_see_it_whatever_the_request_says(stack: Stack) -> None:
@@ -558,3 +562,60 @@ async def test_another_customer_sees_none_of_the_objections(proactive_stack: Sta
         page = await other.get("/mijn/bezwaar", params={"bsn": BSN})
     assert "data-bezwaar " not in page.text
     assert "geen bezwaar gemaakt" in page.text
+
+
+# --- in a browser: the three pages on a phone, keyboard and axe ----------------------------------------
+
+
+async def test_the_three_pages_on_a_phone_pass_axe(browser: Browser, proactive_stack: Stack) -> None:
+    stack = proactive_stack
+    await _agent_reads(stack)
+    async with await stack.as_user("behandelaar-bram") as bram:
+        contact = await open_contact(bram, WMO, zekerheid="digid-midden")
+        given = await bram.post(
+            "/api/v1/toestemmingen", json={"contactId": contact, "categorieen": [FINANCIEEL]}
+        )
+        assert given.status_code == 201, given.text
+    c = await new_console(browser, stack, viewport={"width": 375, "height": 667})
+    page = c.page
+    await page.goto("/mijn/inloggen/digid")
+    await page.get_by_label("Test-BSN").fill(BSN)
+    await page.get_by_role("button", name="Inloggen (test)").click()
+    await page.wait_for_url(re.compile(r"/mijn$"))
+
+    await page.get_by_role("link", name="Wie heeft mijn gegevens bekeken").click()
+    await expect(page.get_by_role("heading", name="Wie heeft mijn gegevens bekeken")).to_be_visible()
+    await expect(page.locator("[data-inzage]").filter(has_text="Waterschapsbelasting")).to_contain_text(
+        "een medewerker van het klantcontactcentrum"
+    )
+    await c.axe("mijn inzage")
+    await c.shot("mijn-inzage-375")
+    await page.get_by_label("Organisatie").select_option(label="Waterschap De Voorbeeldwaarden")
+    await page.get_by_role("button", name="Toon").click()
+    await expect(page.locator("[data-inzage]").first).to_contain_text("Waterschap De Voorbeeldwaarden")
+    await page.goto("/mijn/inzage?vanaf=morgen")
+    await expect(page.locator("[data-fout=vanaf]")).to_contain_text("Vanaf")
+    await c.axe("mijn inzage fout")
+
+    await page.get_by_role("link", name="Toestemmingen").click()
+    await expect(page.locator('[data-status="actief"]')).to_contain_text("Wmo-aanvraag")
+    await c.axe("mijn toestemmingen")
+    await c.shot("mijn-toestemmingen-375")
+    await page.get_by_role("button", name="Intrekken voor Wmo-aanvraag").click()
+    await expect(page.locator("[data-melding]")).to_contain_text("ingetrokken")
+    await c.axe("mijn toestemmingen ingetrokken")
+
+    await page.get_by_role("link", name="Bezwaar").click()
+    await page.get_by_label("Alle proactieve diensten van Gemeente Voorbeeldstad").check()
+    await page.get_by_role("button", name="Bezwaar maken").first.click()
+    await expect(page.locator("[data-melding]")).to_contain_text("werkt meteen")
+    await expect(page.locator('[data-bezwaar][data-status="van-kracht"]')).to_contain_text(
+        "Signaal kwijtschelding"
+    )
+    await c.axe("mijn bezwaar")
+    await c.shot("mijn-bezwaar-375")
+    # keyboard only: the skip link leads to the content
+    await page.keyboard.press("Tab")
+    await expect(page.locator(".dgkb-skip")).to_be_focused()
+    c.assert_clean()
+    await c.context.close()

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from dgkb.audit.access_log import OWN_ACCESS_READ
 from dgkb.audit.query import InvalidCursor, OwnAccessEntry
 from dgkb.audit.records import AuditUnavailable
 from dgkb.composition.deps import AccessLogDep, ContactsDep, RegisterDep
@@ -52,10 +53,15 @@ CHANNEL: dict[str, str] = {
     "backoffice": "bij het behandelen van een zaak (zonder contact met u)",
     "mijn-omgeving": "Mijn omgeving",
 }
+# What was done, in plain words, by the log record's name (without its technical details in
+# parentheses, such as how identity was established); other names are shown as they are.
 WHAT: dict[str, str] = {
     "klantbeeld raadplegen": "Gegevens bekeken",
     "open klantbeeld actualiseren": "Gegevens van een open scherm bijgewerkt",
-    "inzien wie uw gegevens bekeek": "Bekeken wie uw gegevens bekeek",
+    OWN_ACCESS_READ: "Bekeken wie uw gegevens bekeek",
+    "klant identificeren": "Vastgesteld wie u bent",
+    "controlevragen opvragen": "Controlevragen opgevraagd",
+    "identiteitsbewijs controleren": "Identiteitsbewijs gecontroleerd",
 }
 
 
@@ -82,6 +88,7 @@ def _who(entry: OwnAccessEntry) -> str:
 def _what(name: str | None) -> str:
     if not name:
         return "Gegevens verwerkt"
+    name = name.split(" (", 1)[0]
     return WHAT.get(name, name[:1].upper() + name[1:])
 
 
