@@ -15,6 +15,7 @@ from typing import Any
 
 from dgkb.audit.access_log import AccessLog
 from dgkb.audit.writer import AuditWriter
+from dgkb.consent.objections import ObjectionService
 from dgkb.consent.service import ConsentService
 from dgkb.contacts.confirmation import ConfirmationService
 from dgkb.contacts.documents import DocumentCheckService
@@ -76,6 +77,7 @@ class Services:
     pseudonymizer: Pseudonymizer
     audit: AuditWriter
     consent: ConsentService
+    objections: ObjectionService  # bezwaar: subject × purpose (Mijn omgeving, privacy officer)
     contacts: ContactService
     klantbeeld: KlantbeeldService
     feedback: FeedbackService
@@ -271,6 +273,7 @@ def build_services(
         max_age_seconds=settings.assertion_max_age_seconds,
     )
     consent = ConsentService(database, pseudonymizer, config.register, gateway=gateway, auditor=audit)
+    objections = ObjectionService(database, pseudonymizer, config.register, auditor=audit)
     contacts = ContactService(
         database=database,
         register=config.register,
@@ -292,6 +295,7 @@ def build_services(
         sources=sources,
         consent=consent,
         gateway=gateway,
+        objections=objections,
     )
     changes = build_changes(settings, invalidator=federation, pseudonymizer=pseudonymizer, gateway=gateway)
     notifier = build_notifier(settings)
@@ -304,6 +308,7 @@ def build_services(
         pseudonymizer=pseudonymizer,
         audit=audit,
         consent=consent,
+        objections=objections,
         contacts=contacts,
         klantbeeld=klantbeeld,
         feedback=feedback_,
@@ -335,7 +340,7 @@ def build_services(
             assertions=assertions,
             changes=changes,
         ),
-        access_log=AccessLog(database, pseudonymizer),
+        access_log=AccessLog(database, pseudonymizer, auditor=audit),
         health=Health(database),
     )
 

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from dgkb.consent.objections import ObjectionService
 from dgkb.consent.service import ConsentService
 from dgkb.domain.catalogue import Catalogue
 from dgkb.domain.context import RequestContext
@@ -46,6 +47,7 @@ class KlantbeeldService:
         sources: SourceSet,
         consent: ConsentService,
         gateway: SourceGateway,
+        objections: ObjectionService | None = None,
     ) -> None:
         self._catalogue = catalogue
         self._register = register
@@ -53,6 +55,7 @@ class KlantbeeldService:
         self._sources = sources  # names of the sources, for the sections
         self._consent = consent
         self._gateway = gateway
+        self._objections = objections
 
     async def decide(self, context: RequestContext, *, at: datetime | None = None) -> Decision:
         """The decision for every category of the catalogue for this context (consent read now)."""
@@ -64,6 +67,10 @@ class KlantbeeldService:
         if purpose is not None and purpose.toestemmingVereist:
             # Only purposes with consent-bound categories need the consent store on this path.
             consented = await self._consent.consented_categories(context.subject, context.purpose_id, at=at)
+        objected = False
+        if purpose is not None and purpose.proactief and self._objections is not None:
+            # Only proactive purposes take an objection into account at once (bezwaar, art. 21 AVG).
+            objected = await self._objections.objected(context.subject, context.purpose_id)
         return self._engine.decide(
             DecisionRequest(
                 purpose_id=context.purpose_id,
@@ -72,6 +79,7 @@ class KlantbeeldService:
                 subject_kind=context.subject.kind,
                 subject_shielded=context.subject_shielded,
                 consented_categories=consented,
+                objected=objected,
                 organisation=context.actor.organisation,
                 channel=context.channel,
                 categories=self._catalogue.ids,
