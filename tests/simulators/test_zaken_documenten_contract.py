@@ -9,9 +9,9 @@ import httpx
 import jwt
 
 from dgkb.simulators import zaken
+from dgkb.simulators.common import ZgwJwtVerifier
 from dgkb.simulators.serve import serve_in_background
 from dgkb.simulators.world import World, wacht_op_aanvulling, zaak_documenten
-from dgkb.simulators.common import ZgwJwtVerifier
 
 from .conftest import OpenApi
 
