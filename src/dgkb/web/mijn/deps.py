@@ -137,7 +137,12 @@ MijnDep = Annotated[Mijn, Depends(current_mijn)]
 MijnCheckedDep = Annotated[Mijn, Depends(checked_mijn)]
 
 # The parts of Mijn omgeving, in menu order: (path, label). A part appears here once it exists.
-NAV: tuple[tuple[str, str], ...] = (("/mijn", "Mijn gegevens"),)
+NAV: tuple[tuple[str, str], ...] = (
+    ("/mijn", "Mijn gegevens"),
+    ("/mijn/zaken", "Mijn zaken"),
+    ("/mijn/contactmomenten", "Mijn contactmomenten"),
+    ("/mijn/taken", "Mijn taken"),
+)
 
 
 def render_mijn(
