@@ -52,7 +52,8 @@ async def test_mijn_zaken_shows_open_and_closed_zaken_with_their_timeline(
 ) -> None:
     page = await client.get("/mijn/zaken")
     assert page.status_code == 200, page.text
-    assert 'aria-current="page"' in page.text and 'href="/mijn/zaken"' in page.text
+    assert 'aria-current="page"' in page.text
+    assert 'href="/mijn/zaken"' in page.text
     for zaak in _zaken(BSN):
         assert f'data-zaak="{zaak.identificatie}"' in page.text
     open_zaak = next(z for z in _zaken(BSN) if z.is_open)
@@ -65,7 +66,8 @@ async def test_mijn_zaken_shows_open_and_closed_zaken_with_their_timeline(
     assert zaaktype.statustypen[len(open_zaak.statussen)].omschrijving in block
     # the demo's open zaak waits for a document, and its deadline (in 2026) has passed
     reden = wacht_op_aanvulling(open_zaak, zaaktype, demo=True)
-    assert reden and reden in block
+    assert reden
+    assert reden in block
     assert "Later dan beloofd" in block
     closed = page.text.split('data-categorie="dienst.zaken-historie"', 1)[1]
     assert 'data-stap="gedaan"' in closed
