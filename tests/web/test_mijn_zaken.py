@@ -16,7 +16,7 @@ from dgkb.audit.query import search_ldv
 from dgkb.domain.identifiers import Subject
 from dgkb.simulators.world import build_world, wacht_op_aanvulling, zaak_documenten
 from tests.api.conftest import Stack
-from tests.web.mijn_helpers import BSN, login, portal_client
+from tests.web.mijn_helpers import BSN, KVK, login, portal_client
 
 pytestmark = pytest.mark.xdist_group("mijn-h2zaken")
 
@@ -209,3 +209,55 @@ async def test_without_login_the_pages_send_to_the_login_page(stack: Stack) -> N
             resp = await c.get(path)
             assert resp.status_code == 303, path
             assert resp.headers["location"] == "/mijn/inloggen"
+
+
+async def _requests(stack: Stack, source: str) -> list[str]:
+    async with httpx.AsyncClient(timeout=10) as c:
+        return [r["path"] for r in (await c.get(f"{stack.simulators[source]}/_sim/requests")).json()]
+
+
+async def _forget(stack: Stack, source: str) -> None:
+    await stack.app.state.services.gateway.invalidate(Subject.person(BSN))  # no source cache hit
+    async with httpx.AsyncClient(timeout=10) as c:
+        await c.delete(f"{stack.simulators[source]}/_sim/requests")
+
+
+async def test_mijn_zaken_costs_the_zaken_source_one_round_trip(
+    stack: Stack, client: httpx.AsyncClient
+) -> None:
+    """Issue 12's rule: the list asks /zaken once, with the histories of the zaken known from the last
+    read at the same time, and the catalogue (the zaaktype's steps) from the cache; a zaak's page adds
+    one request for its documents (Zaken 1.5.1 cannot expand them)."""
+    closed = next(z for z in _zaken(BSN) if not z.is_open)
+    assert (await client.get("/mijn/zaken")).status_code == 200  # catalogue and zaak URLs known now
+    await _forget(stack, "zaken")
+    assert (await client.get("/mijn/zaken")).status_code == 200
+    paths = await _requests(stack, "zaken")
+    assert paths.count("/zaken/api/v1/zaken") == 1, paths
+    assert set(paths) <= {"/zaken/api/v1/zaken", "/zaken/api/v1/statussen"}, paths
+
+    await _forget(stack, "zaken")
+    assert (await client.get(f"/mijn/zaken/{closed.identificatie}")).status_code == 200
+    paths = await _requests(stack, "zaken")
+    assert paths.count("/zaken/api/v1/zaken") == 1, paths
+    assert paths.count("/zaken/api/v1/zaakinformatieobjecten") == 1, paths
+    assert set(paths) <= {
+        "/zaken/api/v1/zaken",
+        "/zaken/api/v1/statussen",
+        "/zaken/api/v1/zaakinformatieobjecten",
+    }, paths
+
+
+async def test_a_business_sees_its_zaken_with_eherkenning(stack: Stack) -> None:
+    company = WORLD.company(KVK)
+    assert company is not None
+    async with portal_client(stack) as c:
+        assert (await login(c, kvk=KVK, niveau="eherkenning-eh3", naam="Test Persoon")).status_code == 303
+        page = await c.get("/mijn/zaken")
+        assert page.status_code == 200, page.text
+        for zaak in company.zaken:
+            assert f'data-zaak="{zaak.identificatie}"' in page.text
+        detail = await c.get(f"/mijn/zaken/{company.zaken[0].identificatie}")
+        assert detail.status_code == 200
+        # a person's zaak is not the business's
+        assert (await c.get(f"/mijn/zaken/{_zaken(BSN)[0].identificatie}")).status_code == 404

@@ -43,24 +43,28 @@ async def test_mijn_zaken_contactmomenten_and_taken_on_a_phone(
         await expect(page.locator("main")).to_contain_text("Volgende stap")
         if javascript:
             await c.axe("mijn-zaken")
+            await c.shot("mijn-zaken-375")
 
         await page.get_by_role("link", name=closed.omschrijving).first.click()
         await page.wait_for_url(re.compile(rf"/mijn/zaken/{closed.identificatie}$"))
         await expect(page.locator("[data-documenten]")).to_have_attribute("data-documenten", "ok")
         if javascript:
             await c.axe("mijn-zaak")
+            await c.shot("mijn-zaak-375")
 
         await page.get_by_role("link", name="Mijn contactmomenten").click()
         await page.wait_for_url(re.compile(r"/mijn/contactmomenten$"))
         await expect(page.locator("main")).to_contain_text("Antwoord uiterlijk")
         if javascript:
             await c.axe("mijn-contactmomenten")
+            await c.shot("mijn-contactmomenten-375")
 
         await page.get_by_role("link", name="Mijn taken").click()
         await page.wait_for_url(re.compile(r"/mijn/taken$"))
         await expect(page.locator("[data-taak]").first).to_be_visible()
         if javascript:
             await c.axe("mijn-taken")
+            await c.shot("mijn-taken-375")
         c.assert_clean()
     finally:
         await c.context.close()
