@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from dgkb.consent.objections import ObjectionService
 from dgkb.consent.service import ConsentService
@@ -86,18 +87,23 @@ class KlantbeeldService:
             )
         ), consented
 
-    async def read(self, context: RequestContext) -> Klantbeeld:
+    async def read(self, context: RequestContext, *, only: Collection[str] | None = None) -> Klantbeeld:
+        """The klantbeeld of the context: every category the decision permits, fetched and logged.
+        `only`: a narrower read (a page that shows some categories, such as Mijn zaken): the same
+        decision, fetch and log, for these categories alone; the sections are only theirs."""
         decision, consented = await self._decide(context, at=datetime.now(UTC))
         purpose = self._register.get(context.purpose_id)
+        wanted = set(only) if only is not None else None
+        permitted = [cd for cd in decision.permitted if wanted is None or cd.category in wanted]
         # Fetch only what is permitted; the gateway logs the view before it returns (fail closed:
         # AuditUnavailable propagates and the caller shows nothing).
         reading = await self._gateway.read(
             context,
-            decision.permitted,
+            permitted,
             Processing(
                 name="klantbeeld raadplegen",
                 decision=decision,
-                categories_requested=list(self._catalogue.ids),
+                categories_requested=[c for c in self._catalogue.ids if wanted is None or c in wanted],
                 consent_status={
                     cat: ("gegeven" if cat in consented else "ontbreekt")
                     for cat in (purpose.toestemmingVereist if purpose else ())
@@ -105,7 +111,7 @@ class KlantbeeldService:
                 consented_categories=consented,
             ),
         )
-        sections = self._sections(decision, list(reading.outcomes), list(reading.unconfigured))
+        sections = self._sections(decision, list(reading.outcomes), list(reading.unconfigured), wanted)
         ended = datetime.now(UTC)
         return Klantbeeld(
             contact_id=context.contact_id,
@@ -155,12 +161,30 @@ class KlantbeeldService:
         )
         return await self._gateway.read(system, permitted, Processing(name="open klantbeeld actualiseren"))
 
+    async def zaak_documenten(
+        self, context: RequestContext, category: str, zaak_url: str
+    ) -> list[dict[str, Any]] | None:
+        """The titles of the documents of one zaak (read from `category` about this subject), when the
+        decision permits the field `documenten` of that category; None when it does not (nothing is
+        read). Logged like every read; a source outage is the gateway's SourceUnavailable."""
+        decision, _ = await self._decide(context, at=datetime.now(UTC))
+        cd = next((c for c in decision.permitted if c.category == category), None)
+        if cd is None or "documenten" not in cd.fields:
+            return None
+        return await self._gateway.zaak_documenten(context, cd, zaak_url)
+
     def _sections(
-        self, decision: Decision, outcomes: list[CategoryOutcome], unconfigured: list[str]
+        self,
+        decision: Decision,
+        outcomes: list[CategoryOutcome],
+        unconfigured: list[str],
+        only: set[str] | None = None,
     ) -> list[Sectie]:
         by_category: Mapping[str, list[CategoryOutcome]] = _group(outcomes)
         sections: list[Sectie] = []
         for cd in decision.categories:
+            if only is not None and cd.category not in only:
+                continue
             category = self._catalogue.get(cd.category)
             if category is None:
                 continue
