@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from dgkb.audit.records import AuditUnavailable
-from dgkb.composition.deps import ConsentDep, ContactsDep, RegisterDep
+from dgkb.composition.deps import ChangesDep, ConsentDep, ContactsDep, RegisterDep
 from dgkb.consent.service import Consent, ConsentForbidden, ConsentNotFound, ConsentService
 from dgkb.domain.context import RequestContext
 from dgkb.domain.errors import DomainError
@@ -157,6 +157,7 @@ async def toestemmingen(
     mijn: MijnDep,
     contacts: ContactsDep,
     consent: ConsentDep,
+    changes: ChangesDep,
     register: RegisterDep,
     trace: TraceDep,
 ) -> Response:
@@ -186,6 +187,7 @@ async def give(
     mijn: MijnCheckedDep,
     contacts: ContactsDep,
     consent: ConsentDep,
+    changes: ChangesDep,
     register: RegisterDep,
     trace: TraceDep,
 ) -> Response:
@@ -208,6 +210,7 @@ async def give(
             expires_at=_expiry(str(form.get("geldig_tot", ""))),
             purpose_id=doel,
         )
+        await changes.publish_change(chosen[0].subject, categories, "dgkb")
     except AuditUnavailable:
         return _unavailable(request)
     except DomainError as exc:
@@ -225,6 +228,7 @@ async def withdraw(
     mijn: MijnCheckedDep,
     contacts: ContactsDep,
     consent: ConsentDep,
+    changes: ChangesDep,
     register: RegisterDep,
     trace: TraceDep,
 ) -> Response:
@@ -232,7 +236,9 @@ async def withdraw(
     try:
         for context in contexts:  # the consent belongs to a purpose of one of the organisations
             try:
-                await consent.withdraw(context, toestemming_id[:64])
+                withdrawn = await consent.withdraw(context, toestemming_id[:64])
+                # open views of this customer (an agent's) re-read now: the section disappears
+                await changes.publish_change(context.subject, withdrawn.categories, "dgkb")
                 break
             except ConsentForbidden as exc:
                 if exc.reason != "CONSENT_OTHER_ORGANISATION":
