@@ -296,6 +296,45 @@ def test_document_level_is_per_purpose_and_at_most_substantieel(
         assert f"{base}.documentZekerheid" in _error(data, catalogue)
 
 
+def test_proactive_is_off_by_default_and_a_purpose_may_be_proactive(
+    raw: dict[str, Any], catalogue: Catalogue
+) -> None:
+    assert not any(va.proactief for va in _parse(raw, catalogue).verwerkingsactiviteiten)
+    data, va, _ = _broken(raw, BELASTINGEN)
+    va["proactief"] = True
+    purpose = _parse(data, catalogue).get(BELASTINGEN)
+    assert purpose is not None
+    assert purpose.proactief
+
+
+@pytest.mark.parametrize(
+    ("purpose_id", "words"),
+    [
+        ("https://register.voorbeeldstad.nl/verwerkingen/kcc-identificatie", "kan niet proactief zijn"),
+        (
+            "https://register.voorbeeldstad.nl/verwerkingen/dgkb-actualiseren-klantbeeld",
+            "kan niet proactief zijn",
+        ),
+        ("https://register.voorbeeldstad.nl/verwerkingen/klachtafhandeling", "kan niet proactief zijn"),
+        ("https://register.voorbeeldstad.nl/verwerkingen/mijn-omgeving", "is niet proactief"),
+    ],
+)
+def test_proactive_only_for_a_purpose_of_its_own(
+    raw: dict[str, Any], catalogue: Catalogue, purpose_id: str, words: str
+) -> None:
+    data, va, base = _broken(raw, purpose_id)
+    va["proactief"] = True
+    message = _error(data, catalogue)
+    assert f"{base}.proactief: " in message
+    assert words in message
+
+
+def test_proactive_must_be_a_boolean(raw: dict[str, Any], catalogue: Catalogue) -> None:
+    data, va, base = _broken(raw, BELASTINGEN)
+    va["proactief"] = "misschien"
+    assert f"{base}.proactief" in _error(data, catalogue)
+
+
 MIJN_OMGEVING = "https://register.voorbeeldstad.nl/verwerkingen/mijn-omgeving"
 BERICHTEN = "https://register.voorbeeldstad.nl/verwerkingen/dgkb-berichten-melden"
 

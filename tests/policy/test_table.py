@@ -48,6 +48,7 @@ def requests(space: dict[str, list[object]]) -> st.SearchStrategy[DecisionReques
         subject_kind=st.sampled_from(list(SubjectKind)),
         subject_shielded=st.booleans(),
         consented_categories=st.frozensets(categories, max_size=6),
+        objected=st.booleans(),
         organisation=st.sampled_from(space["organisations"]),
         channel=st.sampled_from([None, *Kanaal]),
         categories=st.one_of(st.none(), st.lists(categories, max_size=8).map(tuple)),
@@ -147,6 +148,7 @@ def test_the_inputs_of_each_policy_are_read_off_the_policy_itself() -> None:
     assert inputs["forbid-subject-kind-not-applicable"] == {"subjectKind"}
     assert inputs["forbid-organisation-mismatch"] == {"organisation"}
     assert inputs["forbid-channel-not-allowed"] == {"channelRule", "assuranceRank"}
+    assert inputs["forbid-objection"] == {"objected"}
     # a principal constrained in the scope is an input too
     scoped = '@id("x") forbid (principal == Dgkb::Role::"burger", action, resource);'
     assert _inputs(scoped)["x"] == {PRINCIPAL}

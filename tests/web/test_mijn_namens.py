@@ -63,3 +63,14 @@ async def test_the_log_records_the_represented_subject_and_the_representative(st
         own = await pia.post("/api/v1/toegangslog/zoekopdrachten", json={"bsn": OTHER_BSN})
         assert own.status_code == 200
         assert not [r for r in own.json()["resultaten"] if r["actor_id"].startswith("mijn:")]
+
+
+async def test_the_represented_person_sees_the_representatives_reads_as_such(stack: Stack) -> None:
+    async with portal_client(stack) as client:
+        await login(client, bsn=OTHER_BSN, namens_bsn=BSN, vertegenwoordiging="bewind")
+        assert (await client.get("/mijn")).status_code == 200
+    async with portal_client(stack) as client:
+        await login(client, bsn=BSN)
+        page = await client.get("/mijn/inzage")
+    assert page.status_code == 200
+    assert "uw vertegenwoordiger (bewindvoerder), in Mijn omgeving" in html.unescape(page.text)

@@ -99,6 +99,32 @@ class LdvEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class OwnAccessEntry:
+    """One processing about the customer as they may see it themself (art. 15 AVG): when, which
+    organisation, why, how and what, and the role that acted — never the employee's identity, unit
+    or contact."""
+
+    id: int
+    occurred_at: datetime
+    organisation: str
+    actor_role: str
+    channel: str
+    processing_activity_id: str
+    name: str | None  # what was done (the LDV record's name), e.g. "klantbeeld raadplegen"
+    categories_delivered: tuple[str, ...]
+    outcome: str
+    # the customer's own reads by someone acting for them: the kind (dgkb.domain.representation),
+    # from the actor id "mijn:namens:<kind>:…"; the representative's pseudonym is not passed on
+    on_behalf: str | None = None
+
+
+def _on_behalf(role: str, actor_id: str) -> str | None:
+    if role != "burger" or not actor_id.startswith("mijn:namens:"):
+        return None
+    return actor_id.split(":", 3)[2]
+
+
+@dataclass(frozen=True, slots=True)
 class KeyUsage:
     """One pseudonym key: how many log records were written under it and when, and whether the
     ring still holds it (without it, the subjects of those records can no longer be found)."""
@@ -299,6 +325,79 @@ async def search_ldv(
         for r in rows[:limit]
     )
     return Page(items, _next_cursor(rows, limit, "start_time"))
+
+
+async def search_own_access(
+    database: Database,
+    pseudonymizer: Pseudonymizer,
+    *,
+    subject: Subject,
+    organisations: Sequence[str],
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 25,
+    cursor: str | None = None,
+) -> Page[OwnAccessEntry]:
+    """The processings about one subject by the given organisations (newest first), for the
+    customer's own "wie heeft mijn gegevens bekeken": access records (they name the organisation,
+    role and channel) with the name of their LDV record, and nothing that identifies the employee."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    values = [p.value for p in pseudonymizer.all_pseudonyms(subject)]
+    stmt = (
+        select(
+            ACCESS.c.id,
+            ACCESS.c.occurred_at,
+            ACCESS.c.organisation,
+            ACCESS.c.actor_role,
+            ACCESS.c.actor_id,  # read only to tell a representative's reads apart (_on_behalf)
+            ACCESS.c.channel,
+            ACCESS.c.processing_activity_id,
+            ACCESS.c.categories_delivered,
+            ACCESS.c.outcome,
+            LDV.c.name,
+        )
+        .select_from(
+            ACCESS.outerjoin(
+                LDV, and_(LDV.c.trace_id == ACCESS.c.trace_id, LDV.c.span_id == ACCESS.c.span_id)
+            )
+        )
+        .where(
+            ACCESS.c.data_subject_id.in_(values),
+            ACCESS.c.data_subject_id_type == subject.kind.value,
+            ACCESS.c.organisation.in_(list(organisations)),
+        )
+    )
+    if since is not None:
+        stmt = stmt.where(ACCESS.c.occurred_at >= since)
+    if until is not None:
+        stmt = stmt.where(ACCESS.c.occurred_at < until)
+    if cursor is not None:
+        moment, row_id = decode_cursor(cursor)
+        stmt = stmt.where(
+            or_(
+                ACCESS.c.occurred_at < moment,
+                and_(ACCESS.c.occurred_at == moment, ACCESS.c.id < row_id),
+            )
+        )
+    stmt = stmt.order_by(ACCESS.c.occurred_at.desc(), ACCESS.c.id.desc()).limit(limit + 1)
+    async with database.engine.connect() as conn:
+        rows = (await conn.execute(stmt)).mappings().all()
+    items = tuple(
+        OwnAccessEntry(
+            id=r["id"],
+            occurred_at=r["occurred_at"],
+            organisation=r["organisation"],
+            actor_role=r["actor_role"],
+            channel=r["channel"],
+            processing_activity_id=r["processing_activity_id"],
+            name=r["name"],
+            categories_delivered=_list(r["categories_delivered"]),
+            outcome=r["outcome"],
+            on_behalf=_on_behalf(r["actor_role"], r["actor_id"]),
+        )
+        for r in rows[:limit]
+    )
+    return Page(items, _next_cursor(rows, limit, "occurred_at"))
 
 
 async def key_usage(database: Database, pseudonymizer: Pseudonymizer) -> tuple[KeyUsage, ...]:

@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 
 from dgkb.audit.access_log import AccessLog
 from dgkb.composition.root import Services
+from dgkb.consent.objections import ObjectionService
 from dgkb.consent.service import ConsentService
 from dgkb.contacts.confirmation import ConfirmationService
 from dgkb.contacts.documents import DocumentCheckService
@@ -54,6 +55,7 @@ __all__ = [
     "KlantbeeldDep",
     "MessagesDep",
     "MomentsDep",
+    "ObjectionsDep",
     "ProfileDep",
     "PseudonymizerDep",
     "RegisterDep",
@@ -80,6 +82,10 @@ async def _klantbeeld(request: Request) -> KlantbeeldService:
 
 async def _consent(request: Request) -> ConsentService:
     return _services(request).consent
+
+
+async def _objections(request: Request) -> ObjectionService:
+    return _services(request).objections
 
 
 async def _search(request: Request) -> CustomerSearch:
@@ -154,6 +160,7 @@ async def _database(request: Request) -> Database:
 ContactsDep = Annotated[ContactService, Depends(_contacts)]
 KlantbeeldDep = Annotated[KlantbeeldService, Depends(_klantbeeld)]
 ConsentDep = Annotated[ConsentService, Depends(_consent)]
+ObjectionsDep = Annotated[ObjectionService, Depends(_objections)]  # bezwaar (Mijn omgeving, privacy)
 SearchDep = Annotated[CustomerSearch, Depends(_search)]
 FeedbackDep = Annotated[FeedbackService, Depends(_feedback)]
 MomentsDep = Annotated[ContactMomentService, Depends(_moments)]

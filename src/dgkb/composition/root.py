@@ -15,6 +15,7 @@ from typing import Any
 
 from dgkb.audit.access_log import AccessLog
 from dgkb.audit.writer import AuditWriter
+from dgkb.consent.objections import ObjectionService
 from dgkb.consent.service import ConsentService
 from dgkb.contacts.confirmation import ConfirmationService
 from dgkb.contacts.documents import DocumentCheckService
@@ -122,6 +123,7 @@ class Services:
     pseudonymizer: Pseudonymizer
     audit: AuditWriter
     consent: ConsentService
+    objections: ObjectionService  # bezwaar: subject × purpose (Mijn omgeving, privacy officer)
     contacts: ContactService
     klantbeeld: KlantbeeldService
     feedback: FeedbackService
@@ -319,6 +321,7 @@ def build_services(
         max_age_seconds=settings.assertion_max_age_seconds,
     )
     consent = ConsentService(database, pseudonymizer, config.register, gateway=gateway, auditor=audit)
+    objections = ObjectionService(database, pseudonymizer, config.register, auditor=audit)
     contacts = ContactService(
         database=database,
         register=config.register,
@@ -340,6 +343,7 @@ def build_services(
         sources=sources,
         consent=consent,
         gateway=gateway,
+        objections=objections,
     )
     notifier = build_notifier(settings)
     messages = MessageService(
@@ -381,6 +385,7 @@ def build_services(
         pseudonymizer=pseudonymizer,
         audit=audit,
         consent=consent,
+        objections=objections,
         contacts=contacts,
         klantbeeld=klantbeeld,
         feedback=feedback_,
@@ -412,7 +417,7 @@ def build_services(
             assertions=assertions,
             changes=changes,
         ),
-        access_log=AccessLog(database, pseudonymizer),
+        access_log=AccessLog(database, pseudonymizer, auditor=audit),
         messages=messages,
         profile=ProfileService(
             register=config.register,

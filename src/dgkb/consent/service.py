@@ -4,7 +4,9 @@ The rules of who may record consent live here, in one place, for the API and the
 
 - consent comes from the customer: it is recorded only in a contact with the customer on the line
   (never in a case worker's zaak session, channel `backoffice`), identified at least with control
-  questions; the customer giving it online themself is a hook, not built yet (`refusal`);
+  questions, or by the customer themself in Mijn omgeving (role burger, their own contact on the
+  channel mijn-omgeving, logged in with DigiD or eHerkenning), for any purpose of that contact's
+  organisation with consent-bound categories (`offer_own`);
 - only for the purposes of the employee's own organisation, and only for categories the purpose
   makes consent-bound and some source of this installation actually serves;
 - giving, withdrawing and expiry are processings of the customer's data: each is an audit record
@@ -139,16 +141,21 @@ class ConsentService:
     def refusal(self, context: RequestContext) -> ConsentForbidden | None:
         """Why consent can never be given or withdrawn in this context, or None when it can."""
         if context.actor.role is Role.BURGER:
-            # Hook: the customer giving or withdrawing consent online themself ("Mijn omgeving").
-            # Not built yet. When it is: the context is the customer's own login session (subject =
-            # the logged-in customer, assurance from DigiD/eHerkenning, at least MINIMUM_ASSURANCE),
-            # the channel the website's; allow it here and record it through the same give/withdraw,
-            # so it is audited the same way (the LDV record then names no employee, the access
-            # record the customer's session).
-            return ConsentForbidden(
-                "Toestemming online geven of intrekken kan nog niet; de klant kan bellen of langskomen.",
-                reason="CONSENT_ONLINE_NOT_AVAILABLE",
-            )
+            # The customer online themself, in Mijn omgeving: only in their own contact (subject =
+            # the logged-in customer, assurance from DigiD/eHerkenning). Recorded through the same
+            # give/withdraw, so audited the same way (the access record names the portal session).
+            if context.channel is not Kanaal.MIJN_OMGEVING or context.contact_id is None:
+                return ConsentForbidden(
+                    "Toestemming geeft of trekt u zelf in via Mijn omgeving, nadat u bent ingelogd.",
+                    reason="CONSENT_ONLINE_NEEDS_LOGIN",
+                )
+            if not context.assurance.satisfies(MINIMUM_ASSURANCE):
+                return ConsentForbidden(
+                    "Log in met DigiD of eHerkenning om toestemming te geven of in te trekken.",
+                    reason="CONSENT_ASSURANCE_TOO_LOW",
+                    field="zekerheid",
+                )
+            return None
         if context.contact_id is None or context.channel is Kanaal.BACKOFFICE:
             return ConsentForbidden(
                 "Toestemming legt u alleen vast in een contact met de klant zelf; bij de behandeling "
@@ -207,6 +214,20 @@ class ConsentService:
             ),
         )
 
+    def offer_own(self, context: RequestContext) -> list[tuple[Verwerkingsactiviteit, tuple[str, ...]]]:
+        """For the customer in Mijn omgeving: the purposes of their contact's organisation they may
+        consent to, each with the consent-bound categories a source serves for them (none: left out)."""
+        if self.refusal(context) is not None:
+            return []
+        offers = []
+        for purpose in self._register.for_organisation(context.actor.organisation):
+            cats = tuple(
+                c for c in purpose.toestemmingVereist if self._served(purpose, c, context.subject.kind)
+            )
+            if cats:
+                offers.append((purpose, cats))
+        return offers
+
     # --- reading ----------------------------------------------------------------------------------
     async def consented_categories(
         self, subject: Subject, purpose_id: str, *, at: datetime
@@ -238,11 +259,24 @@ class ConsentService:
         categories: Sequence[str],
         expires_at: datetime | None = None,
         at: datetime | None = None,
+        purpose_id: str | None = None,
     ) -> Consent:
-        """Record the customer's consent, given in this contact, for categories of its purpose."""
+        """Record the customer's consent, given in this contact, for categories of its purpose. The
+        customer themself (role burger, in Mijn omgeving) names the purpose (`purpose_id`): any of
+        their contact's organisation; an employee records it for the contact's purpose only."""
         self._check_recorder(context)
-        purpose = self._own_purpose(context.actor, context.purpose_id)
-        if context.actor.role not in purpose.rollen:
+        if context.actor.role is Role.BURGER:
+            if purpose_id is None:
+                raise ConsentError("kies het doel van de toestemming", field="verwerkingsactiviteit")
+            purpose = self._own_purpose(context.actor, purpose_id)
+            context = dataclasses.replace(context, purpose_id=purpose.id)
+        elif purpose_id is not None and purpose_id != context.purpose_id:
+            raise ConsentError(
+                "toestemming legt u vast voor het doel van het contact", field="verwerkingsactiviteit"
+            )
+        else:
+            purpose = self._own_purpose(context.actor, context.purpose_id)
+        if context.actor.role is not Role.BURGER and context.actor.role not in purpose.rollen:
             raise ConsentForbidden(
                 f"Uw rol ({context.actor.role.value}) mag het doel '{purpose.naam}' niet gebruiken.",
                 reason="CONSENT_ROLE_NOT_ALLOWED",

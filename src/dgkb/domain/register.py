@@ -157,6 +157,11 @@ class Verwerkingsactiviteit(BaseModel):
     # The kinds of representation (dgkb.domain.representation) under which someone may act for the
     # subject under this purpose, e.g. in Mijn omgeving; empty: only the subject themself.
     vertegenwoordiging: tuple[Vertegenwoordiging, ...] = ()
+    # Proactive service (the organisation acts before the customer asks, e.g. a signal that they may
+    # be entitled to something): a customer's objection (bezwaar, art. 21 AVG) to such a purpose takes
+    # effect at once — the PDP denies every read under it for that customer (reason OBJECTION);
+    # objections to other purposes go to the privacy officer.
+    proactief: bool = False
     # Categories the purpose may also use for a business subject only, etc. could go here later.
 
     @field_validator("bewaartermijn")
@@ -333,6 +338,7 @@ def parse_register(
         if "klant.basis" not in va.categorieen:
             problems.append(f"{base}.categorieen: een identificatiedoel moet klant.basis bevatten")
     problems.extend(_system_problems(register, source))
+    problems.extend(_proactive_problems(register, source))
     problems.extend(_handling_problems(register, source))
     problems.extend(_channel_problems(register, source))
     if problems:
@@ -360,6 +366,27 @@ def _system_problems(register: Register, source: str) -> list[str]:
                 f"(verwerkingsactiviteiten.{seen[key]})"
             )
         seen.setdefault(key, i)
+    return problems
+
+
+def _proactive_problems(register: Register, source: str) -> list[str]:
+    """Proactive service is a purpose of its own, used by staff or systems for the customer: not the
+    identification, own-view (role burger), system-task or handling purpose of an organisation."""
+    problems: list[str] = []
+    for i, va in enumerate(register.verwerkingsactiviteiten):
+        if not va.proactief:
+            continue
+        base = f"{source}: verwerkingsactiviteiten.{i}.proactief"
+        if va.identificatie or va.systeemtaak is not None or va.afhandeling is not None:
+            problems.append(
+                f"{base}: een identificatie-, systeemtaak- of afhandeldoel kan niet proactief zijn; "
+                "proactieve dienstverlening is een eigen doel"
+            )
+        if Role.BURGER in va.rollen:
+            problems.append(
+                f"{base}: een doel voor de klant zelf (rol '{Role.BURGER}') is niet proactief; "
+                "proactief is wat de organisatie uit zichzelf doet"
+            )
     return problems
 
 

@@ -118,8 +118,14 @@ async def view_updates(
     ctx = context
     delays = check_delays(heartbeat, rng)
     held: deque[ChangeEvent] = deque(maxlen=HELD_EVENTS)  # arrived while checks failed
+    # What the view may show, as of the last check: a category that drops out (consent withdrawn or
+    # expired, an objection, a purpose change) is announced once, without data, so the client
+    # re-reads it and shows the denial instead of what it showed before.
+    previous: frozenset[str] | None = None
     async with hub.subscribe(subject_key, context=context) as events, _counted_open():
         yield b"retry: 3000\n: verbonden\n\n"
+        with contextlib.suppress(Exception):  # unknown until a check works; then nothing is revoked
+            previous = await permitted(ctx)
         position = parse_position(last_event_id)
         replayed: set[str] = set()
         if position is not None:
@@ -175,6 +181,12 @@ async def view_updates(
             if not pending:
                 yield b": hartslag\n\n"
                 continue
+            revoked = sorted(previous - allowed) if previous is not None else []
+            previous = allowed
+            if revoked:
+                yield frame(
+                    "bijgewerkt", {"categorieen": revoked, "bron": "dgkb", "reden": "niet-meer-toegestaan"}
+                )
             for change in pending:
                 shown = _shown(change, allowed)
                 if shown is not None:

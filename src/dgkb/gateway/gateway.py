@@ -73,6 +73,7 @@ from dgkb.sources.base import (
     SubjectVerifier,
     TravelDocument,
     VerifiedAddresses,
+    ZaakDocumenten,
     ZaakFacts,
     ZaakLookup,
     ZaakReference,
@@ -580,6 +581,30 @@ class SourceGateway:
         cfg, lookup = found
         headers = self._headers(cfg, caller.actor, caller.purpose_id, caller.trace)
         return await self._guard(cfg, lambda: lookup.zaak_facts(identificatie, headers), headers=headers)
+
+    async def zaak_documenten(
+        self, context: RequestContext, permitted: CategoryDecision, zaak_url: str
+    ) -> list[dict[str, Any]]:
+        """The titles of the documents of one zaak of `context.subject` (its zaakinformatieobjecten),
+        from the source of `permitted.category` the decision allows; logged as a read of that
+        category about the subject (fail closed). The caller passes a zaak URL it read about this
+        subject; the adapter refuses a URL of another source."""
+        found = None
+        for cfg in self._sources.serving(permitted.category, permitted.sources):
+            adapter = self._sources.adapters[cfg.id]
+            if isinstance(adapter, ZaakDocumenten):
+                found = (cfg, adapter)
+                break
+        if found is None:
+            raise SourceMissing(f"Geen bron levert de documenten van een zaak ({permitted.category}).")
+        cfg, adapter = found
+        headers = self._headers(cfg, context.actor, context.purpose_id, context.trace)
+        return await self._logged(
+            context,
+            "zaakdocumenten raadplegen",
+            [permitted.category],
+            lambda: self._guard(cfg, lambda: adapter.zaak_documenten(zaak_url, headers), headers=headers),
+        )
 
     async def zaken_of_medewerker(self, caller: Caller) -> list[dict[str, Any]]:
         """The open zaken the caller handles. No personal data of initiators is read: not logged."""

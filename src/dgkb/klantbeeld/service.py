@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
+from dgkb.consent.objections import ObjectionService
 from dgkb.consent.service import ConsentService
 from dgkb.domain.catalogue import Catalogue
 from dgkb.domain.context import RequestContext
@@ -46,6 +48,7 @@ class KlantbeeldService:
         sources: SourceSet,
         consent: ConsentService,
         gateway: SourceGateway,
+        objections: ObjectionService | None = None,
     ) -> None:
         self._catalogue = catalogue
         self._register = register
@@ -53,19 +56,22 @@ class KlantbeeldService:
         self._sources = sources  # names of the sources, for the sections
         self._consent = consent
         self._gateway = gateway
+        self._objections = objections
 
     async def decide(self, context: RequestContext, *, at: datetime | None = None) -> Decision:
         """The decision for every category of the catalogue for this context (consent read now)."""
         return (await self._decide(context, at=at or datetime.now(UTC)))[0]
 
-    async def _decide(
-        self, context: RequestContext, *, at: datetime, categories: Sequence[str] | None = None
-    ) -> tuple[Decision, frozenset[str]]:
+    async def _decide(self, context: RequestContext, *, at: datetime) -> tuple[Decision, frozenset[str]]:
         purpose = self._register.get(context.purpose_id)
         consented: frozenset[str] = frozenset()
         if purpose is not None and purpose.toestemmingVereist:
             # Only purposes with consent-bound categories need the consent store on this path.
             consented = await self._consent.consented_categories(context.subject, context.purpose_id, at=at)
+        objected = False
+        if purpose is not None and purpose.proactief and self._objections is not None:
+            # Only proactive purposes take an objection into account at once (bezwaar, art. 21 AVG).
+            objected = await self._objections.objected(context.subject, context.purpose_id)
         return self._engine.decide(
             DecisionRequest(
                 purpose_id=context.purpose_id,
@@ -74,26 +80,30 @@ class KlantbeeldService:
                 subject_kind=context.subject.kind,
                 subject_shielded=context.subject_shielded,
                 consented_categories=consented,
+                objected=objected,
                 organisation=context.actor.organisation,
                 channel=context.channel,
-                categories=tuple(categories) if categories is not None else self._catalogue.ids,
+                categories=self._catalogue.ids,
             )
         ), consented
 
-    async def read(self, context: RequestContext, *, categories: Sequence[str] | None = None) -> Klantbeeld:
-        """The klantbeeld of the context: every category of the catalogue, or only `categories` (a
-        page that shows only those reads and logs only those, e.g. Mijn profiel)."""
-        decision, consented = await self._decide(context, at=datetime.now(UTC), categories=categories)
+    async def read(self, context: RequestContext, *, only: Collection[str] | None = None) -> Klantbeeld:
+        """The klantbeeld of the context: every category the decision permits, fetched and logged.
+        `only`: a narrower read (a page that shows some categories, such as Mijn zaken): the same
+        decision, fetch and log, for these categories alone; the sections are only theirs."""
+        decision, consented = await self._decide(context, at=datetime.now(UTC))
         purpose = self._register.get(context.purpose_id)
+        wanted = set(only) if only is not None else None
+        permitted = [cd for cd in decision.permitted if wanted is None or cd.category in wanted]
         # Fetch only what is permitted; the gateway logs the view before it returns (fail closed:
         # AuditUnavailable propagates and the caller shows nothing).
         reading = await self._gateway.read(
             context,
-            decision.permitted,
+            permitted,
             Processing(
                 name="klantbeeld raadplegen",
                 decision=decision,
-                categories_requested=list(categories if categories is not None else self._catalogue.ids),
+                categories_requested=[c for c in self._catalogue.ids if wanted is None or c in wanted],
                 consent_status={
                     cat: ("gegeven" if cat in consented else "ontbreekt")
                     for cat in (purpose.toestemmingVereist if purpose else ())
@@ -101,7 +111,7 @@ class KlantbeeldService:
                 consented_categories=consented,
             ),
         )
-        sections = self._sections(decision, list(reading.outcomes), list(reading.unconfigured))
+        sections = self._sections(decision, list(reading.outcomes), list(reading.unconfigured), wanted)
         ended = datetime.now(UTC)
         return Klantbeeld(
             contact_id=context.contact_id,
@@ -151,12 +161,30 @@ class KlantbeeldService:
         )
         return await self._gateway.read(system, permitted, Processing(name="open klantbeeld actualiseren"))
 
+    async def zaak_documenten(
+        self, context: RequestContext, category: str, zaak_url: str
+    ) -> list[dict[str, Any]] | None:
+        """The titles of the documents of one zaak (read from `category` about this subject), when the
+        decision permits the field `documenten` of that category; None when it does not (nothing is
+        read). Logged like every read; a source outage is the gateway's SourceUnavailable."""
+        decision, _ = await self._decide(context, at=datetime.now(UTC))
+        cd = next((c for c in decision.permitted if c.category == category), None)
+        if cd is None or "documenten" not in cd.fields:
+            return None
+        return await self._gateway.zaak_documenten(context, cd, zaak_url)
+
     def _sections(
-        self, decision: Decision, outcomes: list[CategoryOutcome], unconfigured: list[str]
+        self,
+        decision: Decision,
+        outcomes: list[CategoryOutcome],
+        unconfigured: list[str],
+        only: set[str] | None = None,
     ) -> list[Sectie]:
         by_category: Mapping[str, list[CategoryOutcome]] = _group(outcomes)
         sections: list[Sectie] = []
         for cd in decision.categories:
+            if only is not None and cd.category not in only:
+                continue
             category = self._catalogue.get(cd.category)
             if category is None:
                 continue

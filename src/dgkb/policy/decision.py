@@ -29,6 +29,7 @@ class ReasonCode(StrEnum):
     SUBJECT_KIND_NOT_APPLICABLE = "SUBJECT_KIND_NOT_APPLICABLE"
     ORGANISATION_MISMATCH = "ORGANISATION_MISMATCH"
     CHANNEL_NOT_ALLOWED = "CHANNEL_NOT_ALLOWED"
+    OBJECTION = "OBJECTION"  # the customer objected to this (proactive) purpose (art. 21 AVG)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,9 @@ class DecisionRequest:
     subject_kind: SubjectKind = SubjectKind.BSN
     subject_shielded: bool = False
     consented_categories: frozenset[str] = frozenset()
+    # The customer objected to this purpose and the objection is in force (a proactive purpose: at
+    # once); every category is then denied (OBJECTION).
+    objected: bool = False
     # OIN of the actor's organisation. None is a deny (ORGANISATION_MISMATCH), never a wildcard:
     # every caller passes the organisation of the actor it decides for.
     organisation: str | None = None

@@ -66,6 +66,7 @@ POLICY_REASONS: Final[dict[str, ReasonCode]] = {
     "forbid-subject-kind-not-applicable": ReasonCode.SUBJECT_KIND_NOT_APPLICABLE,
     "forbid-organisation-mismatch": ReasonCode.ORGANISATION_MISMATCH,
     "forbid-channel-not-allowed": ReasonCode.CHANNEL_NOT_ALLOWED,
+    "forbid-objection": ReasonCode.OBJECTION,
 }
 PERMIT_POLICY: Final = "permit-category-in-purpose"
 
@@ -82,6 +83,7 @@ REASON_ORDER: Final[tuple[ReasonCode, ...]] = (
     ReasonCode.CATEGORY_NOT_IN_PURPOSE,
     ReasonCode.SUBJECT_KIND_NOT_APPLICABLE,
     ReasonCode.SUBJECT_SHIELDED,
+    ReasonCode.OBJECTION,
     ReasonCode.ROLE_NOT_ALLOWED,
     ReasonCode.CHANNEL_NOT_ALLOWED,
     ReasonCode.ASSURANCE_TOO_LOW,
@@ -250,6 +252,7 @@ class CedarPolicyEngine:
                 request.organisation,
                 request.channel,
                 category_id in request.consented_categories,
+                request.objected,
             )
             decided = memo.get(memo_key) if memo is not None else None
             if decided is None:
@@ -312,6 +315,7 @@ class CedarPolicyEngine:
             "subjectKind": request.subject_kind.value,
             "shielded": request.subject_shielded,
             "consented": [entity_ref(category_uid(c)) for c in sorted(request.consented_categories)],
+            "objected": request.objected,
         }
         if request.organisation is not None:
             context["organisation"] = request.organisation

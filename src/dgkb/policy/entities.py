@@ -68,6 +68,7 @@ namespace Dgkb {
       subjectKind: String,
       shielded: Bool,
       consented: Set<Category>,
+      objected: Bool,
       organisation?: String,
     },
   };

@@ -201,3 +201,10 @@ def explain(reason: ReasonCode, ctx: ExplanationContext) -> str:
             return _organisation_mismatch(ctx)
         case ReasonCode.CHANNEL_NOT_ALLOWED:
             return _channel_not_allowed(ctx)
+        case ReasonCode.OBJECTION:
+            if ctx.request.role is Role.BURGER:
+                return f"U heeft bezwaar gemaakt tegen '{_purpose_name(ctx)}'; daarom tonen wij dit niet."
+            return (
+                f"De klant heeft bezwaar gemaakt tegen het doel '{_purpose_name(ctx)}'; onder dit doel "
+                "worden geen gegevens van deze klant getoond. Kies een ander doel als de vraag daarover gaat."
+            )

@@ -57,7 +57,7 @@ __all__ = ["DecisionTable", "TableBuildError", "policy_inputs"]
 # resource are fixed per (purpose, category) and so part of every table key.
 PRINCIPAL: Final = "principal"
 CONTEXT_INPUTS: Final = frozenset(
-    {"assuranceRank", "subjectKind", "shielded", "consented", "organisation", "channelRule"}
+    {"assuranceRank", "subjectKind", "shielded", "consented", "organisation", "channelRule", "objected"}
 )
 FIXED_CONTEXT: Final = frozenset({"purpose", "grant"})
 INPUT_ORDER: Final = (PRINCIPAL, *sorted(CONTEXT_INPUTS))
@@ -73,6 +73,7 @@ _COMPOSED_INPUTS: Final = (
     "organisation",
     "consented",
     "channelRule",
+    "objected",
 )
 COMPOSED_MAX: Final = 200_000
 _ERROR: Final = "error"
@@ -170,6 +171,7 @@ class DecisionTable:
                 *shared,
                 category in request.consented_categories,
                 request.channel if (purpose.id, category) in self._channel_bound else None,
+                request.objected,
             )
             result = self._composed.get(key)
             if result is None:
@@ -228,7 +230,7 @@ class DecisionTable:
             return sorted({a.rank for a in Assurance})
         if name == "subjectKind":
             return list(SubjectKind)
-        if name in ("shielded", "consented"):
+        if name in ("shielded", "consented", "objected"):
             return [False, True]
         if name == "organisation":
             return [None, UNKNOWN_ORGANISATION, *sorted(self._organisations)]
@@ -252,6 +254,7 @@ class DecisionTable:
             "subjectKind": values.get("subjectKind", SubjectKind.BSN).value,
             "shielded": values.get("shielded", False),
             "consented": [entity_ref(category_uid(category))] if values.get("consented") else [],
+            "objected": values.get("objected", False),
         }
         organisation = values.get("organisation", purpose.organisatie.oin)
         if organisation is not None:

@@ -208,6 +208,14 @@ class ZaakLookup(Protocol):
 
 
 @runtime_checkable
+class ZaakDocumenten(Protocol):
+    """Implemented by the Zaken adapter: the titles of one zaak's documents (zaakinformatieobjecten),
+    for a zaak the caller holds from a read about the subject."""
+
+    async def zaak_documenten(self, zaak_url: str, headers: Mapping[str, str]) -> list[dict[str, Any]]: ...
+
+
+@runtime_checkable
 class BehandelaarZaken(Protocol):
     """Implemented by the Zaken adapter: the open zaken a medewerker handles ("mijn zaken")."""
 

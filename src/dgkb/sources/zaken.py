@@ -17,6 +17,14 @@ never returned. Then it fetches concurrently only what the permitted fields need
 in-process: catalogue data, not personal), the current status, the status history, the resultaat.
 Returns per category a list of dicts holding exactly the permitted fields.
 
+Fields beyond the zaak's own: `statushistorie` (every status, oldest first), `statustypen` (the steps
+of the zaaktype in volgnummer order, with `isEindstatus`: catalogue data, cached like the names, so a
+customer can see the next expected step), `opschorting` ({"indicatie", "reden"} as served: the zaak
+waits, e.g. "Wacht op aanvulling: …"). `documenten` (the titles of the zaak's zaakinformatieobjecten)
+is never part of a list read: Zaken 1.5.1 cannot expand a zaak's zaakinformatieobjecten (1.7 can), so
+it would cost a request per zaak; `zaak_documenten` fetches them for one zaak the caller already holds
+(one request, the zaak detail page). The adapter's vocabulary therefore leaves `documenten` out.
+
 `zaken_of_medewerker` lists a case worker's open zaken
 (`rol__betrokkeneIdentificatie__medewerker__identificatie`), with the same leak guard: a zaak without
 that medewerker as behandelaar is dropped.
@@ -38,6 +46,7 @@ from dgkb.sources.base import (
     CategoryData,
     FetchRequest,
     ProbeResult,
+    SourceError,
     SubjectNotFound,
     ZaakFacts,
 )
@@ -60,6 +69,7 @@ IDENTITY_TTL = 600.0  # seconds a subject's zaak URLs are remembered (see ZakenA
 IDENTITY_MAX = 10_000  # subjects remembered at most
 _EXPAND_FOR = {
     "zaaktype": ("zaaktype",),
+    "statustypen": ("zaaktype",),
     "status": ("status", "status.statustype"),
     "resultaat": ("resultaat", "resultaat.resultaattype"),
 }
@@ -70,7 +80,17 @@ def _expanded(resource: Json) -> Json:
     return inline if isinstance(inline, dict) else {}
 
 
-_PLAIN = ("identificatie", "omschrijving", "startdatum", "einddatum", "uiterlijkeEinddatumAfdoening", "url")
+_PLAIN = (
+    "identificatie",
+    "omschrijving",
+    "startdatum",
+    "einddatum",
+    "uiterlijkeEinddatumAfdoening",
+    "url",
+    "opschorting",
+)
+# what a list read can deliver (see the module docstring: `documenten` only by `zaak_documenten`)
+LIST_FIELDS = frozenset((*_PLAIN, "zaaktype", "status", "statushistorie", "statustypen", "resultaat"))
 Json = dict[str, Any]
 
 
@@ -143,7 +163,8 @@ class ZakenAdapter:
         self.id = config.id
         self.categories = frozenset(config.categories)
         self.subject_kinds = ALL_SUBJECT_KINDS
-        self.vocabulary: Mapping[str, frozenset[str]] = {}  # every catalogue field of its categories
+        # every field of its categories but `documenten` (only for one zaak: `zaak_documenten`)
+        self.vocabulary: Mapping[str, frozenset[str]] = {LOPEND: LIST_FIELDS, HISTORIE: LIST_FIELDS}
         self._http = SourceHttpClient(config)
         self._zaken_path = str(config.options.get("zakenPath", "/zaken/api/v1")).rstrip("/")
         self._max_pages = int(config.options.get("maxPages", 20))
@@ -153,7 +174,8 @@ class ZakenAdapter:
             SubjectKind.KVK: str(config.options.get("kvkFilter", _KVK_FILTER)),
             SubjectKind.VESTIGING: _VESTIGING_FILTER,
         }
-        self._names: dict[str, asyncio.Future[str | None]] = {}  # catalogi URL -> omschrijving
+        # catalogi URL -> what DGKB uses of it (omschrijving, volgnummer, isEindstatus, statustypen)
+        self._names: dict[str, asyncio.Future[Json]] = {}
         # An identity map (pseudonym -> the URLs of the subject's zaken at the last read, until
         # when): the Zaken API cannot embed a zaak's status history, so with it the /statussen calls
         # of the known zaken start together with the zaken list — one round trip instead of two.
@@ -182,6 +204,11 @@ class ZakenAdapter:
         concurrent views asking for the same one share one lookup."""
         if not url:
             return None
+        omschrijving = (await self._catalogue_item(url, headers)).get("omschrijving")
+        return omschrijving if isinstance(omschrijving, str) else None
+
+    async def _catalogue_item(self, url: str, headers: Mapping[str, str]) -> Json:
+        """What DGKB uses of a catalogi object (see `_summary`), cached per URL (see `_name`)."""
         while True:
             future = self._names.get(url)
             if future is None:
@@ -198,8 +225,8 @@ class ZakenAdapter:
                     continue
                 raise
 
-    async def _look_up_name(self, url: str, headers: Mapping[str, str]) -> str | None:
-        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+    async def _look_up_name(self, url: str, headers: Mapping[str, str]) -> Json:
+        future: asyncio.Future[Json] = asyncio.get_running_loop().create_future()
         self._names[url] = future
         try:
             data = await self._get(url, headers)
@@ -212,11 +239,10 @@ class ZakenAdapter:
             future.set_exception(exc)
             future.exception()  # mark retrieved: the caller below re-raises it
             raise
-        omschrijving = data.get("omschrijving")
-        future.set_result(omschrijving if isinstance(omschrijving, str) else None)
+        future.set_result(_summary(data))
         return future.result()
 
-    def _forget_name(self, url: str, future: asyncio.Future[str | None]) -> None:
+    def _forget_name(self, url: str, future: asyncio.Future[Json]) -> None:
         if self._names.get(url) is future:
             del self._names[url]
 
@@ -237,6 +263,33 @@ class ZakenAdapter:
             for s, n in zip(statussen, names, strict=True)
         ]
         return sorted(history, key=lambda h: str(h["datumStatusGezet"] or ""))
+
+    async def _statustypen(self, zaak: Json, headers: Mapping[str, str]) -> list[Json]:
+        """The steps of the zaak's zaaktype, in volgnummer order (catalogue data, cached)."""
+        zaaktype = _expanded(zaak).get("zaaktype")
+        url = zaak.get("zaaktype")
+        if isinstance(zaaktype, dict) and isinstance(url, str):
+            self._remember_catalogue(url, zaaktype)
+        if not isinstance(url, str) or not url:
+            return []
+        urls = (await self._catalogue_item(url, headers)).get("statustypen") or []
+        items = await asyncio.gather(*(self._catalogue_item(u, headers) for u in urls if isinstance(u, str)))
+        steps = [
+            {
+                "omschrijving": i.get("omschrijving"),
+                "volgnummer": i.get("volgnummer"),
+                "isEindstatus": bool(i.get("isEindstatus")),
+            }
+            for i in items
+        ]
+        return sorted(steps, key=lambda s: s["volgnummer"] if isinstance(s["volgnummer"], int) else 0)
+
+    def _remember_catalogue(self, url: str, data: Json) -> None:
+        """An expanded catalogi object answers the cache too (no lookup needed later)."""
+        if url not in self._names:
+            future: asyncio.Future[Json] = asyncio.get_running_loop().create_future()
+            future.set_result(_summary(data))
+            self._names[url] = future
 
     async def _resultaat(self, url: str | None, headers: Mapping[str, str]) -> str | None:
         if not url:
@@ -261,6 +314,7 @@ class ZakenAdapter:
                 prefetched.pop(str(zaak.get("url")), None) or self._history(str(zaak.get("url")), headers)
             ),
             "resultaat": lambda: self._resultaat(zaak.get("resultaat"), headers),
+            "statustypen": lambda: self._statustypen(zaak, headers),
         }
         # what the source expanded inline needs no further call (a source that does not expand
         # simply leaves these out and the lookups above run)
@@ -430,6 +484,34 @@ class ZakenAdapter:
             result, key=lambda z: (str(z.get("uiterlijkeEinddatumAfdoening") or "9"), str(z["identificatie"]))
         )
 
+    async def zaak_documenten(self, zaak_url: str, headers: Mapping[str, str]) -> list[Json]:
+        """The documents of the zaak at `zaak_url` (its zaakinformatieobjecten: titel, beschrijving,
+        registratiedatum), oldest first; one request. Only a zaak of this source (never a foreign
+        URL: SourceError), and only relations that point back at this zaak (a source ignoring the
+        filter must not add another zaak's documents). The caller holds the zaak from a guarded read
+        (it has the subject as betrokkene). No download: there is no Documenten API here."""
+        if not self._http.same_origin(zaak_url):
+            raise SourceError(f"{self.id}: zaak van een andere bron")
+        answer = await self._http.request(
+            "GET",
+            f"{self._zaken_path}/zaakinformatieobjecten",
+            headers=headers,
+            params={"zaak": zaak_url},
+            not_found_is_subject=False,
+        )
+        if not isinstance(answer, list):
+            raise SourceError(f"{self.id}: zaakinformatieobjecten is geen lijst")
+        items = [
+            {
+                "titel": z.get("titel") or "",
+                "beschrijving": z.get("beschrijving") or "",
+                "registratiedatum": z.get("registratiedatum"),
+            }
+            for z in answer
+            if isinstance(z, dict) and z.get("zaak") == zaak_url
+        ]
+        return sorted(items, key=lambda d: str(d["registratiedatum"] or ""))
+
     async def zaak_facts(self, identificatie: str, headers: Mapping[str, str]) -> ZaakFacts:
         """The zaaktype and initiator of the zaak with this identificatie (SubjectNotFound if unknown)."""
         all_headers = {**headers, **_CRS}
@@ -510,6 +592,22 @@ class ZakenAdapter:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+
+def _summary(data: Json) -> Json:
+    """What DGKB keeps of a catalogi object: its omschrijving and, for a statustype, its volgnummer
+    and isEindstatus, for a zaaktype its statustypen (URLs)."""
+    omschrijving = data.get("omschrijving")
+    volgnummer = data.get("volgnummer")
+    statustypen = data.get("statustypen")
+    return {
+        "omschrijving": omschrijving if isinstance(omschrijving, str) else None,
+        "volgnummer": volgnummer if isinstance(volgnummer, int) else None,
+        "isEindstatus": data.get("isEindstatus") is True,
+        "statustypen": [u for u in statustypen if isinstance(u, str)]
+        if isinstance(statustypen, list)
+        else [],
+    }
 
 
 def _discard(tasks: Iterable[asyncio.Task[Any]]) -> None:

@@ -202,6 +202,32 @@ class ConfirmationRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class ObjectionRow(Base):
+    """A customer's objection (bezwaar, art. 21 AVG) to one processing activity: subject × purpose.
+    To a proactive purpose it is in force at once (`status` van-kracht); to any other it waits for the
+    privacy officer (`in-behandeling`). Never deleted: the decision changes the status."""
+
+    __tablename__ = "objections"
+    __table_args__ = (
+        Index("ix_objections_subject_purpose", "subject_key", "processing_activity_id"),
+        Index("ix_objections_status", "organisation", "status", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    subject_key: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(64))
+    subject_kind: Mapped[str] = mapped_column(String(32))
+    organisation: Mapped[str] = mapped_column(String(20))
+    processing_activity_id: Mapped[str] = mapped_column(String(500))
+    proactive: Mapped[bool] = mapped_column(Boolean, default=False)  # as the register said then
+    status: Mapped[str] = mapped_column(String(32))
+    explanation: Mapped[str | None] = mapped_column(Text)  # the customer's own words (optional)
+    channel: Mapped[str] = mapped_column(String(32))
+    contact_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class ProfileVerificationRow(Base):
     """Mijn profiel: a new e-mail address or mobile number waiting for the code sent to it. Only a
     salted hash of the code is kept; the address itself only until the code is confirmed, refused

@@ -43,7 +43,9 @@ Modules: `model` (the dataclasses and `World`), `constants` (the fixed facts abo
 street lists), `catalogue` (zaaktypen, actoren, producttypen), `draws` (derived uuids, random dates),
 `households` (the builder's random stream; persons drafted per household), `zaken` (zaken,
 klantcontacten, interne taken), `persons` (drafts frozen into persons), `documents` (travel documents),
-`products`, `companies`, and `build` (`build_world`, which runs them in order).
+`products`, `companies`, and `build` (`build_world`, which runs them in order); `zaakdossier`
+(`zaak_documenten(zaak, zaaktype)`, the titles of a zaak's documents, and `wacht_op_aanvulling`, the
+reason a zaak waits for the customer — both derived from the zaak, so the built world is unchanged).
 """
 
 from dgkb.simulators.world.build import build_world
@@ -74,6 +76,7 @@ from dgkb.simulators.world.model import (
     ZaakStatus,
     Zaaktype,
 )
+from dgkb.simulators.world.zaakdossier import ZaakDocument, wacht_op_aanvulling, zaak_documenten
 
 __all__ = [
     "CORE_PERSONS",
@@ -97,7 +100,10 @@ __all__ = [
     "Vestiging",
     "World",
     "Zaak",
+    "ZaakDocument",
     "ZaakStatus",
     "Zaaktype",
     "build_world",
+    "wacht_op_aanvulling",
+    "zaak_documenten",
 ]

@@ -3,10 +3,26 @@
 `/zaken/api/v1`: zaken (filter on a betrokkene: `rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn`,
 `…__nietNatuurlijkPersoon__innNnpId`, `…__vestiging__vestigingsNummer`,
 `…__medewerker__identificatie`; identificatie, einddatum__isnull; `expand=rollen`),
-statussen, rollen, resultaten. `/catalogi/api/v1`: zaaktypen,
+statussen, rollen, resultaten, zaakinformatieobjecten (filter `zaak`, `informatieobject`; a plain array,
+not paginated, as the spec and Open Zaak have it). `/catalogi/api/v1`: zaaktypen,
 statustypen, resultaattypen, so names resolve. Zaken list and detail need `Accept-Crs: EPSG:4326`
 (412 without) like the real API. Lists are paginated (`page`, and `pageSize` up to 500 as Open Zaak
 honours it; larger values are capped, invalid ones give the default).
+
+Zaakinformatieobjecten: the relations of a zaak to its documents (titel, beschrijving,
+registratiedatum, status), seeded by `dgkb.simulators.world.zaakdossier`; `informatieobject` points
+to a Documenten API the demo does not run (no download). The zaak's `zaakinformatieobjecten` and a
+status's list their URLs. Zaken 1.5.1 cannot `expand` them on a zaak (1.7 can: `ZaakEmbedded`), so
+`expand=zaakinformatieobjecten` is ignored, as Open Zaak 1.x ignores an expand it does not know.
+Deviations from Open Zaak: it checks that `informatieobject` exists in its Documenten API when a
+relation is created (there is no create here), filters the list by the client's authorisations per
+zaaktype and vertrouwelijkheid (not here, as for the other resources), and answers an unknown zaak
+URL in `?zaak=` with a 400 invalid_choice where this simulator gives an empty list (as it does for
+`/statussen?zaak=`).
+
+A zaak that waits for the customer is suspended: `opschorting` {"indicatie": true, "reden": "Wacht
+op aanvulling: <document>"} (Zaken 1.5.1 `Opschorting`, Awb art. 4:15); every other zaak has
+{"indicatie": false, "reden": ""}, as Open Zaak renders the group.
 
 A company zaak has a niet-natuurlijk-persoon initiator whose `innNnpId` is the KVK-nummer (what
 e-services that log in with eHerkenning write there) and, when the company has vestigingen, a

@@ -54,6 +54,8 @@ def create_app(
         Route(f"{z}/rollen/{{uuid}}", api.get_rol, methods=["GET"]),
         Route(f"{z}/resultaten", api.list_resultaten, methods=["GET"]),
         Route(f"{z}/resultaten/{{uuid}}", api.get_resultaat, methods=["GET"]),
+        Route(f"{z}/zaakinformatieobjecten", api.list_zaakinformatieobjecten, methods=["GET"]),
+        Route(f"{z}/zaakinformatieobjecten/{{uuid}}", api.get_zaakinformatieobject, methods=["GET"]),
         Route(f"{c}/zaaktypen", api.list_zaaktypen, methods=["GET"]),
         Route(f"{c}/zaaktypen/{{uuid}}", api.get_zaaktype, methods=["GET"]),
         Route(f"{c}/statustypen/{{uuid}}", api.get_statustype, methods=["GET"]),

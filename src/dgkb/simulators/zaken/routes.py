@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,6 +24,7 @@ from dgkb.simulators.zaken.serialise import (
     statustype_json,
     zaak_json,
     zaaktype_json,
+    zio_json,
 )
 from dgkb.simulators.zaken.state import ZaakState, ZakenStore, last_segment
 
@@ -105,6 +106,11 @@ def paginate(
     )
 
 
+def _is_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
 class ZakenRoutes:
     """The endpoints of the Zaken + Catalogi simulator over one store."""
 
@@ -174,6 +180,34 @@ class ZakenRoutes:
     async def get_resultaat(self, request: Request) -> Response:
         st = self.store.with_resultaat(request.path_params["uuid"])
         return not_found(request) if st is None else ok(resultaat_json(base(request), st))
+
+    async def list_zaakinformatieobjecten(self, request: Request) -> Response:
+        """`GET /zaakinformatieobjecten?zaak=…&informatieobject=…`: a plain array, not paginated (the
+        spec's response is `type: array`, as Open Zaak serves it). A filter that is not a URL is a 400
+        naming it; a URL of no zaak gives an empty list."""
+        q = request.query_params
+        bad = [n for n in ("zaak", "informatieobject") if n in q and not _is_url(q[n])]
+        if bad:
+            return problem(
+                400,
+                "Invalid input.",
+                "Invalid input.",
+                code="invalid",
+                instance=request.url.path,
+                invalid_params=[
+                    {"name": n, "code": "invalid", "reason": "Voer een geldige URL in."} for n in bad
+                ],
+            )
+        zaak = q.get("zaak")
+        pairs = self.store.zaakinformatieobjecten(
+            last_segment(zaak) if zaak is not None else None, q.get("informatieobject")
+        )
+        b = base(request)
+        return ok([zio_json(b, st, doc) for st, doc in pairs])
+
+    async def get_zaakinformatieobject(self, request: Request) -> Response:
+        found = self.store.zio_index.get(request.path_params["uuid"])
+        return not_found(request) if found is None else ok(zio_json(base(request), *found))
 
     # --- Catalogi API -------------------------------------------------------------------------
     async def list_zaaktypen(self, request: Request) -> Response:

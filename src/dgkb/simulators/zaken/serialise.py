@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from dgkb.simulators.world import Zaaktype
+from dgkb.simulators.world import ZaakDocument, Zaaktype
 from dgkb.simulators.zaken.state import Rol, ZaakState, ZakenStore
 
 ZAKEN_PATH = "/zaken/api/v1"
 CATALOGI_PATH = "/catalogi/api/v1"
 API_VERSION = "1.5.1"
 BRONORGANISATIE = "123456782"  # fictitious RSIN (passes the 11-proef)
+# The documents live in a Documenten API that the demo does not run: the relations point there.
+DOCUMENTEN_URL = "https://documenten.voorbeeldstad.nl/documenten/api/v1/enkelvoudiginformatieobjecten"
 _ROLTOELICHTING = {"initiator": "Aanvrager", "belanghebbende": "Vestiging", "behandelaar": "Behandelaar"}
 
 
@@ -54,7 +56,8 @@ def zaak_json(b: str, st: ZaakState) -> dict[str, Any]:
         "laatsteBetaaldatum": None,
         "zaakgeometrie": None,
         "verlenging": None,
-        "opschorting": None,
+        # Open Zaak renders the group even when not suspended (indicatie false, reden "")
+        "opschorting": {"indicatie": st.opschorting is not None, "reden": st.opschorting or ""},
         "selectielijstklasse": "",
         "hoofdzaak": None,
         "deelzaken": [],
@@ -62,7 +65,7 @@ def zaak_json(b: str, st: ZaakState) -> dict[str, Any]:
         "eigenschappen": [],
         "rollen": [f"{b}{ZAKEN_PATH}/rollen/{r.uuid}" for r in st.rollen],
         "status": f"{b}{ZAKEN_PATH}/statussen/{st.statussen[-1][0]}" if st.statussen else None,
-        "zaakinformatieobjecten": [],
+        "zaakinformatieobjecten": [zio_url(b, d) for d in st.documenten],
         "zaakobjecten": [],
         "kenmerken": [],
         "archiefnominatie": None,
@@ -73,6 +76,28 @@ def zaak_json(b: str, st: ZaakState) -> dict[str, Any]:
         "processobjectaard": None,
         "startdatumBewaartermijn": None,
         "processobject": None,
+    }
+
+
+def zio_url(b: str, doc: ZaakDocument) -> str:
+    return f"{b}{ZAKEN_PATH}/zaakinformatieobjecten/{doc.uuid}"
+
+
+def zio_json(b: str, st: ZaakState, doc: ZaakDocument) -> dict[str, Any]:
+    """A ZAAK-INFORMATIEOBJECT (Zaken 1.5.1 `ZaakInformatieObject`): the relation, its title and
+    description and the status it belongs to; the document itself is in the Documenten API."""
+    status = st.statussen[doc.status_index] if doc.status_index < len(st.statussen) else None
+    return {
+        "url": zio_url(b, doc),
+        "uuid": doc.uuid,
+        "informatieobject": f"{DOCUMENTEN_URL}/{doc.informatieobject_uuid}",
+        "zaak": zaak_url(b, st.zaak.uuid),
+        "aardRelatieWeergave": "Hoort bij, omgekeerd: kent",
+        "titel": doc.titel,
+        "beschrijving": doc.beschrijving,
+        "registratiedatum": iso(doc.registratiedatum),
+        "vernietigingsdatum": None,
+        "status": f"{b}{ZAKEN_PATH}/statussen/{status[0]}" if status is not None else None,
     }
 
 
@@ -87,7 +112,7 @@ def status_json(b: str, st: ZaakState, index: int) -> dict[str, Any]:
         "statustoelichting": "",
         "indicatieLaatstGezetteStatus": index == len(st.statussen) - 1,
         "gezetdoor": "",
-        "zaakinformatieobjecten": [],
+        "zaakinformatieobjecten": [zio_url(b, d) for d in st.documenten if d.status_index == index],
     }
 
 

@@ -9,7 +9,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from dgkb.simulators.world import Company, Resultaattype, Statustype, World, Zaak, Zaaktype
+from dgkb.simulators.world import (
+    README_BSNS,
+    Company,
+    Resultaattype,
+    Statustype,
+    World,
+    Zaak,
+    ZaakDocument,
+    Zaaktype,
+    wacht_op_aanvulling,
+    zaak_documenten,
+)
 
 BSN_FILTER = "rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn"
 NNP_FILTER = "rol__betrokkeneIdentificatie__nietNatuurlijkPersoon__innNnpId"
@@ -48,6 +59,8 @@ class ZaakState:
     einddatum: date | None = None
     resultaat: tuple[str, str] | None = None  # resultaat uuid, resultaattype uuid
     rollen: list[Rol] = field(default_factory=list)
+    documenten: tuple[ZaakDocument, ...] = ()  # its zaakinformatieobjecten
+    opschorting: str | None = None  # the reason it is suspended (waits for the customer), or None
 
 
 def rol_matches(rol: Rol, name: str, value: str) -> bool:
@@ -153,7 +166,11 @@ class ZakenStore:
         owned: list[tuple[Zaak, list[Rol]]] = [(z, [person_rol(world, z)]) for z in world.zaken()]
         owned += [(z, company_rollen(c, z, i)) for c in world.companies for i, z in enumerate(c.zaken)]
         with_behandelaar(owned, self.zaaktypen)
+        demo = world.person(README_BSNS[0])
+        demo_open = sorted((z for z in demo.zaken if z.is_open), key=lambda z: z.startdatum) if demo else []
+        demo_uuid = demo_open[-1].uuid if demo_open else None
         for zaak, rollen in owned:
+            zaaktype = self.zaaktypen[zaak.zaaktype_uuid]
             self.states[zaak.uuid] = ZaakState(
                 zaak,
                 [(s.uuid, s.statustype_uuid, s.datum_status_gezet) for s in zaak.statussen],
@@ -162,9 +179,12 @@ class ZakenStore:
                 if zaak.resultaat_uuid and zaak.resultaattype_uuid
                 else None,
                 rollen,
+                zaak_documenten(zaak, zaaktype),
+                wacht_op_aanvulling(zaak, zaaktype, demo=zaak.uuid == demo_uuid),
             )
         self.rol_index = {rol.uuid: (st, rol) for st in self.states.values() for rol in st.rollen}
         self.status_index = {s[0]: key for key, st in self.states.items() for s in st.statussen}
+        self.zio_index = {d.uuid: (st, d) for st in self.states.values() for d in st.documenten}
         # (betrokkene filter, value) -> the zaken with such a rol: the list answers a subject's
         # zaken without walking every zaak (the rollen of a zaak are fixed once the world is built)
         self.subject_index: dict[tuple[str, str], set[str]] = {}
@@ -210,6 +230,21 @@ class ZakenStore:
             if (value := q.get(name.removeprefix("rol__"))) is not None:
                 pairs = [(st, rol) for st, rol in pairs if rol_matches(rol, name, value)]
         return pairs
+
+    def zaakinformatieobjecten(
+        self, zaak_uuid: str | None, informatieobject: str | None
+    ) -> list[tuple[ZaakState, ZaakDocument]]:
+        """The zaakinformatieobjecten of one zaak (or of all), optionally only those pointing to the
+        document `informatieobject` (a URL; matched on its uuid), oldest first."""
+        if zaak_uuid is None:
+            pairs = [(st, d) for st in self.states.values() for d in st.documenten]
+        else:
+            chosen = self.states.get(zaak_uuid)
+            pairs = [(chosen, d) for d in chosen.documenten] if chosen is not None else []
+        if informatieobject is not None:
+            wanted = last_segment(informatieobject)
+            pairs = [(st, d) for st, d in pairs if d.informatieobject_uuid == wanted]
+        return sorted(pairs, key=lambda p: p[1].registratiedatum)
 
     def status(self, status_uuid: str) -> tuple[ZaakState, int] | None:
         """The zaak a status belongs to and the status's index among its statussen."""

@@ -12,10 +12,16 @@ from starlette.responses import RedirectResponse, Response
 from dgkb.settings import Settings
 from dgkb.web.deps import is_htmx
 from dgkb.web.mijn.berichten import router as berichten_router
+from dgkb.web.mijn.bezwaar import router as bezwaar_router
+from dgkb.web.mijn.contactmomenten import router as contactmomenten_router
 from dgkb.web.mijn.deps import MijnLoginRequired, MijnState
 from dgkb.web.mijn.gegevens import router as gegevens_router
+from dgkb.web.mijn.inzage import router as inzage_router
 from dgkb.web.mijn.login import router as login_router
 from dgkb.web.mijn.profiel import router as profiel_router
+from dgkb.web.mijn.taken import router as taken_router
+from dgkb.web.mijn.toestemmingen import router as toestemmingen_router
+from dgkb.web.mijn.zaken import router as zaken_router
 from dgkb.web.session import WebSessions
 
 __all__ = ["install"]
@@ -25,7 +31,18 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.state.mijn = MijnState(
         sessions=WebSessions(idle=timedelta(seconds=settings.session_idle_seconds), app="mijn")
     )
-    for router in (login_router, gegevens_router, profiel_router, berichten_router):
+    for router in (
+        login_router,
+        gegevens_router,
+        zaken_router,
+        contactmomenten_router,
+        taken_router,
+        berichten_router,
+        profiel_router,
+        toestemmingen_router,
+        inzage_router,
+        bezwaar_router,
+    ):
         app.include_router(router)
     app.add_exception_handler(MijnLoginRequired, _login_required)
 

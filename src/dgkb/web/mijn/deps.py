@@ -167,8 +167,14 @@ MijnCheckedDep = Annotated[Mijn, Depends(checked_mijn)]
 # The parts of Mijn omgeving, in menu order: (path, label). A part appears here once it exists.
 NAV: tuple[tuple[str, str], ...] = (
     ("/mijn", "Mijn gegevens"),
+    ("/mijn/zaken", "Mijn zaken"),
+    ("/mijn/contactmomenten", "Mijn contactmomenten"),
+    ("/mijn/taken", "Mijn taken"),
     ("/mijn/berichten", "Mijn berichten"),
     ("/mijn/profiel", "Mijn profiel"),
+    ("/mijn/toestemmingen", "Toestemmingen"),
+    ("/mijn/inzage", "Wie heeft mijn gegevens bekeken"),
+    ("/mijn/bezwaar", "Bezwaar"),
 )
 
 

@@ -80,7 +80,7 @@ async def _page(
         return render_mijn(request, "mijn/profiel.html", {**ctx, "wijzigbaar": False}, status=status)
     context = await _context(mijn, own, contacts, trace)
     try:
-        kb = await klantbeeld.read(context, categories=(CONTACTGEGEVENS, VOORKEURSKANAAL))
+        kb = await klantbeeld.read(context, only=(CONTACTGEGEVENS, VOORKEURSKANAAL))
     except AuditUnavailable:
         return render_mijn(
             request,

@@ -11,12 +11,12 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from dgkb.audit.query import AccessEntry
-from dgkb.composition.deps import AccessLogDep, RegisterDep
+from dgkb.composition.deps import AccessLogDep, ObjectionsDep, RegisterDep
 from dgkb.domain.errors import DomainError
 from dgkb.domain.identifiers import Subject
 from dgkb.domain.register import Register
 from dgkb.domain.roles import Role
-from dgkb.web.deps import AMSTERDAM, CheckedDep, render, roles
+from dgkb.web.deps import AMSTERDAM, CheckedDep, SessionDep, render, roles
 from dgkb.web.klantbeeld_view import label
 
 router = APIRouter(include_in_schema=False)
@@ -60,8 +60,17 @@ def _doelen(register: Register) -> list[tuple[str, str]]:
 
 
 @router.get("/privacy", name="privacy", dependencies=[roles(Role.PRIVACY)])
-async def privacy_page(request: Request, register: RegisterDep) -> Response:
-    return render(request, "privacy.html", {"doelen": _doelen(register), "form": {}})
+async def privacy_page(
+    request: Request, register: RegisterDep, session: SessionDep, objections: ObjectionsDep
+) -> Response:
+    # objections (bezwaar) of customers that wait for the privacy officer of this organisation
+    pending = await objections.pending(session.actor.organisation) if session.actor else []
+    names = {va.id: va.naam for va in register.verwerkingsactiviteiten}
+    return render(
+        request,
+        "privacy.html",
+        {"doelen": _doelen(register), "form": {}, "bezwaren": pending, "doelnamen": names},
+    )
 
 
 @router.post("/privacy/zoeken", name="privacy_search", dependencies=[roles(Role.PRIVACY)])

@@ -1,7 +1,7 @@
 """Mijn omgeving: pending verifications of a new address (Mijn profiel) and messages (Mijn berichten).
 
-Revision ID: 0012_mijn_profiel_berichten
-Revises: 0011_confirmations
+Revision ID: 0013_mijn_profiel_berichten
+Revises: 0012_objections
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_mijn_profiel_berichten"
-down_revision = "0011_confirmations"
+revision = "0013_mijn_profiel_berichten"
+down_revision = "0012_objections"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,133 @@
+"""The pure parts of Mijn zaken and Mijn taken: a zaak's timeline and the customer's task list."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from dgkb.web.mijn.takenlijst import ConsentFact, correctieverzoeken_wachtend, taken
+from dgkb.web.mijn.tijdlijn import overzicht, verzoek, werkdagen_later
+
+TODAY = date(2026, 12, 1)
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+STEPS = [
+    {"omschrijving": "Ontvangen", "volgnummer": 1, "isEindstatus": False},
+    {"omschrijving": "In behandeling", "volgnummer": 2, "isEindstatus": False},
+    {"omschrijving": "Besluit genomen", "volgnummer": 3, "isEindstatus": True},
+]
+
+
+def _open(**extra: object) -> dict[str, object]:
+    return {
+        "identificatie": "ZAAK-1",
+        "omschrijving": "Parkeervergunning",
+        "startdatum": "2026-10-01",
+        "uiterlijkeEinddatumAfdoening": "2026-12-10",
+        "status": {"omschrijving": "Ontvangen", "datumStatusGezet": "2026-10-01T09:00:00Z"},
+        "statushistorie": [{"omschrijving": "Ontvangen", "datumStatusGezet": "2026-10-01T09:00:00Z"}],
+        "statustypen": STEPS,
+        **extra,
+    }
+
+
+def test_an_open_zaak_has_done_current_next_and_later_steps() -> None:
+    z = overzicht(_open(), today=TODAY)
+    assert [(s.omschrijving, s.toestand) for s in z.stappen] == [
+        ("Ontvangen", "huidig"),
+        ("In behandeling", "volgende"),
+        ("Besluit genomen", "later"),
+    ]
+    assert z.volgende == "In behandeling"
+    assert z.huidige == "Ontvangen"
+    assert not z.te_laat
+
+
+def test_overdue_only_when_open_and_past_the_deadline() -> None:
+    assert overzicht(_open(uiterlijkeEinddatumAfdoening="2026-11-30"), today=TODAY).te_laat
+    assert not overzicht(_open(uiterlijkeEinddatumAfdoening="2026-12-01"), today=TODAY).te_laat
+    closed = _open(uiterlijkeEinddatumAfdoening="2026-11-01", einddatum="2026-11-20")
+    assert not overzicht(closed, today=TODAY).te_laat
+
+
+def test_a_closed_zaak_shows_its_history_as_done() -> None:
+    z = overzicht(
+        {
+            "identificatie": "ZAAK-2",
+            "einddatum": "2026-11-20",
+            "resultaat": "Verleend",
+            "statushistorie": [
+                {"omschrijving": "Ontvangen", "datumStatusGezet": "2026-10-01T09:00:00Z"},
+                {"omschrijving": "Besluit genomen", "datumStatusGezet": "2026-11-20T09:00:00Z"},
+            ],
+            "statustypen": STEPS,
+        },
+        today=TODAY,
+    )
+    assert [s.toestand for s in z.stappen] == ["gedaan", "gedaan"]
+    assert z.volgende is None
+    assert z.resultaat == "Verleend"
+
+
+def test_without_history_the_current_status_is_the_only_step_done() -> None:
+    z = overzicht(_open(statushistorie=None), today=TODAY)
+    assert [s.toestand for s in z.stappen][:1] == ["huidig"]
+
+
+def test_suspended_zaak_waits_for_the_customer() -> None:
+    z = overzicht(
+        _open(opschorting={"indicatie": True, "reden": "Wacht op aanvulling: kentekenbewijs"}), today=TODAY
+    )
+    assert z.wacht_op == "Wacht op aanvulling: kentekenbewijs"
+    assert overzicht(_open(opschorting={"indicatie": False, "reden": ""}), today=TODAY).wacht_op is None
+
+
+def test_the_answer_to_a_request_is_promised_in_working_days() -> None:
+    assert werkdagen_later(date(2026, 11, 27), 2) == date(2026, 12, 1)  # Friday -> Tuesday
+    v = verzoek(
+        {"nummer": "1", "gevraagdeHandeling": "Terugbellen", "toegewezenOp": "2026-11-27T10:00:00Z"},
+        today=TODAY,
+    )
+    assert v.antwoord_uiterlijk == date(2026, 12, 1)
+    assert not v.te_laat
+    late = verzoek({"toegewezenOp": "2026-11-20T10:00:00Z"}, today=TODAY)
+    assert late.te_laat
+
+
+def test_tasks_pay_send_and_renew_consent_most_urgent_first() -> None:
+    found = taken(
+        "Gemeente",
+        financieel=[
+            {"omschrijving": "Afvalstoffenheffing", "openstaand": "120.50", "vervaldatum": "2026-11-15"},
+            {"omschrijving": "Betaald", "openstaand": "0.00", "vervaldatum": "2026-10-01"},
+            {
+                "omschrijving": "Regeling",
+                "openstaand": "300",
+                "vervaldatum": "2026-10-01",
+                "betalingsregeling": {"x": 1},
+            },
+        ],
+        zaken=[
+            _open(opschorting={"indicatie": True, "reden": "Wacht op aanvulling: kentekenbewijs"}),
+            _open(identificatie="ZAAK-3"),
+        ],
+        consents=[
+            ConsentFact("Schuldhulp", NOW + timedelta(days=10), None),
+            ConsentFact("Later", NOW + timedelta(days=60), None),
+            ConsentFact("Ingetrokken", NOW + timedelta(days=5), NOW - timedelta(days=1)),
+            ConsentFact("Verlopen", NOW - timedelta(days=1), None),
+        ],
+        now=NOW,
+        betaal_link="/mijn#card-x-dossierdata",
+    )
+    assert [t.soort for t in found] == ["betalen", "betalen", "toestemming", "aanvullen"]
+    assert found[0].te_laat  # overdue, no arrangement
+    assert "€ 120,50" in found[0].tekst
+    assert not found[1].te_laat  # under a betalingsregeling
+    assert found[0].link == "/mijn#card-x-dossierdata"
+    assert "Schuldhulp" in found[2].titel
+    assert found[3].link == "/mijn/zaken/ZAAK-1"
+    assert found[3].titel == "Stuur ons: kentekenbewijs"
+
+
+def test_no_tasks_when_nothing_is_due_and_the_correction_hook_is_empty() -> None:
+    assert taken("Gemeente", now=NOW) == []
+    assert correctieverzoeken_wachtend("00000001001234567000") == []
