@@ -19,6 +19,7 @@ from dgkb.domain.identifiers import Subject
 from dgkb.domain.pseudonym import Pseudonymizer
 from dgkb.domain.register import Register
 from dgkb.domain.roles import Role
+from dgkb.gateway import Caller
 from dgkb.messages.service import MessageService
 from dgkb.notify.port import NotifyRejected, NotifyTemplates
 from dgkb.policy.decision import CategoryDecision, Decision
@@ -302,3 +303,46 @@ async def test_at_most_five_codes_an_hour(register: Register, database: Database
     )
     clock.now += timedelta(hours=1, seconds=1)
     await profile.start(context(), soort="email", adres="a6@voorbeeld.nl", organisation_name="Gemeente")
+
+
+class BerichtenGateway(FakeGateway):
+    """A gateway that knows the organisation's `berichten` purpose and must not be asked to read."""
+
+    def system_caller(self, organisation: str, task: str) -> Caller:  # type: ignore[override]
+        assert task == "berichten"
+        return Caller(
+            actor=Actor(id="dgkb-berichten", role=Role.SYSTEEM, organisation=organisation, name="DGKB"),
+            purpose_id="https://register.voorbeeldstad.nl/verwerkingen/dgkb-berichten-melden",
+            trace=Trace(),
+        )
+
+    async def read(self, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("an objection in force: the preferred channel is not read")
+
+
+async def test_an_objection_to_the_notice_purpose_means_no_notice(
+    register: Register, database: Database
+) -> None:
+    asked: list[tuple[Subject, str]] = []
+
+    async def objected(subject: Subject, purpose_id: str) -> bool:
+        asked.append((subject, purpose_id))
+        return True
+
+    notifier = FakeNotifier()
+    messages = MessageService(
+        database=database,
+        pseudonymizer=Pseudonymizer(KEYRING),
+        register=register,
+        gateway=BerichtenGateway(),  # type: ignore[arg-type]
+        notifier=notifier,
+        portal_url="https://dgkb.example.org",
+        objected=objected,
+    )
+    message = await messages.post(Subject.person(BSN), GEMEENTE, "Titel", "Tekst")
+    assert message.notify_outcome == "bezwaar"
+    assert notifier.sent == []
+    assert asked == [
+        (Subject.person(BSN), "https://register.voorbeeldstad.nl/verwerkingen/dgkb-berichten-melden")
+    ]
+    assert [m.id for m in await messages.list(Subject.person(BSN))] == [message.id]  # the message stands

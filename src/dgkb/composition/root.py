@@ -353,6 +353,7 @@ def build_services(
         gateway=gateway,
         notifier=notifier,
         portal_url=settings.base_url,
+        objected=objections.objected,  # a customer's objection to the `berichten` purpose: no notice
     )
 
     async def to_messages(message: Notificatie, source_id: str, subjects: Sequence[Subject]) -> None:

@@ -13,7 +13,8 @@ else their first mobile number. That read is DGKB's own processing under the org
 `berichten` purpose (systeemtaak, role systeem; config/register.yaml), through the gateway, which logs
 it like every read. As DGKB's other own tasks it is decided by the register entry of that purpose
 (its categories, fields and sources), not by an employee's or the customer's PDP decision. An
-organisation without such a purpose stores the message but sends no notice. A failed notice never
+organisation without such a purpose stores the message but sends no notice; so does a customer whose
+objection to that purpose is in force (dgkb.consent.objections). A failed notice never
 fails the message; the outcome is kept on the message (`notify_outcome`).
 """
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -112,6 +113,7 @@ class MessageService:
         gateway: SourceGateway,
         notifier: Notifier,
         portal_url: str,
+        objected: Callable[[Subject, str], Awaitable[bool]] | None = None,
     ) -> None:
         self._database = database
         self._pseudonymizer = pseudonymizer
@@ -119,6 +121,7 @@ class MessageService:
         self._gateway = gateway
         self._notifier = notifier
         self._portal_url = portal_url.rstrip("/") + "/mijn/berichten"
+        self._objected = objected
 
     def _keys(self, subject: Subject) -> list[str]:
         return [p.value for p in self._pseudonymizer.all_pseudonyms(subject)]
@@ -218,7 +221,8 @@ class MessageService:
 
     # --- the notice ----------------------------------------------------------------------------
     async def _notify(self, subject: Subject, message: Message) -> str:
-        """Send the notice; the outcome: verstuurd | geen-doel | geen-adres | mislukt | geweigerd."""
+        """Send the notice; the outcome: verstuurd | geen-doel | bezwaar | geen-adres | mislukt |
+        geweigerd."""
         try:
             found = await self._address(subject, message.organisation)
         except Exception as exc:  # a source or the log down: the message stands, the notice waits
@@ -252,6 +256,8 @@ class MessageService:
         purpose = self._register.get(caller.purpose_id or "") if caller is not None else None
         if caller is None or purpose is None:
             return "geen-doel"
+        if self._objected is not None and await self._objected(subject, purpose.id):
+            return "bezwaar"  # the customer objected to being told: the message stands, no notice
         permitted = []
         for category, fields in _NEEDED.items():
             access = purpose.categorieen.get(category)
