@@ -124,8 +124,9 @@ async def _notify(client: httpx.AsyncClient, zaken: str, zaak: dict[str, object]
     status = await set_status(zaken, zaak, statustype)
     message = zaak_message(zaak, status["url"], datetime.now(UTC).isoformat())
     # as the routing component does: a 503 (the node could not reach the zaak's source in time, as
-    # on a loaded machine) is delivered again a moment later
-    for _ in range(5):
+    # on a loaded machine) is delivered again a moment later, for up to ten seconds (Open
+    # Notificaties retries for far longer)
+    for _ in range(20):
         resp = await client.post(
             "/api/v1/notificaties", json=message, headers={"Authorization": f"Bearer {TOKEN}"}
         )
