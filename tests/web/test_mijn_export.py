@@ -12,7 +12,6 @@ import pypdf
 import pytest
 
 from dgkb.domain.identifiers import Subject, SubjectKind
-
 from tests.api.conftest import GEMEENTE, Stack, open_contact
 from tests.web.mijn_helpers import BSN, login, portal_client
 
@@ -111,7 +110,8 @@ async def test_pdf_is_tagged_with_language(stack: Stack) -> None:
     assert "/StructTreeRoot" in root
     assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
     assert pdf.metadata is not None
-    assert pdf.metadata.title and pdf.metadata.title.startswith("Mijn gegevens")
+    assert pdf.metadata.title
+    assert pdf.metadata.title.startswith("Mijn gegevens")
     text = "".join(page.extract_text() for page in pdf.pages)
     assert "Gemeente Voorbeeldstad" in text
     assert "Wie heeft uw gegevens bekeken" in text
@@ -138,7 +138,11 @@ def _struct_types(node: Any, depth: int = 0, found: set[str] | None = None) -> s
 
 async def test_download_needs_the_portal_session(stack: Stack) -> None:
     async with portal_client(stack) as client:
-        for path in ("/mijn/download", "/mijn/download/mijn-gegevens.json", "/mijn/download/mijn-gegevens.pdf"):
+        for path in (
+            "/mijn/download",
+            "/mijn/download/mijn-gegevens.json",
+            "/mijn/download/mijn-gegevens.pdf",
+        ):
             resp = await client.get(path)
             assert resp.status_code == 303, path
             assert resp.headers["location"] == "/mijn/inloggen"

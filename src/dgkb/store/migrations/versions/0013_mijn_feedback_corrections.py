@@ -46,9 +46,7 @@ def upgrade() -> None:
         sa.Column("ingediend_op", sa.DateTime(timezone=True), nullable=False),
         sa.Column("bijgewerkt_op", sa.DateTime(timezone=True), nullable=False),
     )
-    op.create_index(
-        "ix_correction_requests_subject", "correction_requests", ["subject_key", "ingediend_op"]
-    )
+    op.create_index("ix_correction_requests_subject", "correction_requests", ["subject_key", "ingediend_op"])
 
 
 def downgrade() -> None:
