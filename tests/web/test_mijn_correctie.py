@@ -14,7 +14,6 @@ import httpx
 import pytest
 
 from dgkb.domain.identifiers import Subject, SubjectKind
-
 from tests.api.conftest import GEMEENTE, Stack, open_contact
 from tests.clients import http_client
 from tests.web.mijn_helpers import BSN, csrf, login, portal_client
@@ -36,6 +35,11 @@ def _link(page: str, categorie: str, bron: str) -> str:
         if q["categorie"] == categorie and q["bron"] == bron:
             return link
     raise AssertionError(f"geen link 'Klopt er iets niet?' bij {categorie} uit {bron}")
+
+
+def _status(page: str, nummer: str) -> str | None:
+    found = re.search(rf'data-verzoek="{nummer}" data-status="([a-z]+)"', page)
+    return found.group(1) if found else None
 
 
 def _options(page: str) -> list[str]:
@@ -91,8 +95,7 @@ async def test_correction_goes_to_the_team_and_both_sides_see_it(stack: Stack) -
         assert nummer.startswith("CV-")
         listing = await client.get(resp.headers["location"])
         assert listing.status_code == 200
-        item = re.search(rf'data-verzoek="{nummer}" data-status="([a-z]+)"', listing.text)
-        assert item and item.group(1) == "doorgestuurd", listing.text
+        assert _status(listing.text, nummer) == "doorgestuurd", listing.text
         assert "In behandeling" in listing.text
         assert "bij Klantcontactcentrum" in listing.text
         # and the request is part of the customer's export (what DGKB holds about them)
@@ -121,7 +124,8 @@ async def test_correction_goes_to_the_team_and_both_sides_see_it(stack: Stack) -
         kb = await agent.get(f"/api/v1/contacten/{contact}/klantbeeld")
         assert kb.status_code == 200, kb.text
         open_ = [s for s in kb.json()["secties"] if s["categorie"] == "contact.open-verzoeken"]
-        assert open_ and open_[0]["status"] == "ok", open_
+        assert open_
+        assert open_[0]["status"] == "ok", open_
         mine = [t for t in open_[0]["gegevens"] if nummer in (t.get("gevraagdeHandeling") or "")]
         assert mine, open_[0]["gegevens"]
         assert mine[0]["toegewezenAan"] == "Klantcontactcentrum"
@@ -138,8 +142,7 @@ async def test_correction_goes_to_the_team_and_both_sides_see_it(stack: Stack) -
     async with portal_client(stack) as client:
         await login(client, bsn=BSN)
         listing = await client.get("/mijn/correctie")
-        item = re.search(rf'data-verzoek="{nummer}" data-status="([a-z]+)"', listing.text)
-        assert item and item.group(1) == "afgehandeld", listing.text
+        assert _status(listing.text, nummer) == "afgehandeld", listing.text
 
 
 async def test_a_tax_assessment_goes_to_the_tax_team_without_writing_to_the_tax_system(stack: Stack) -> None:
@@ -165,7 +168,7 @@ async def test_a_tax_assessment_goes_to_the_tax_team_without_writing_to_the_tax_
 async def test_crafted_requests_are_refused(stack: Stack) -> None:
     async with portal_client(stack) as client:
         await login(client, bsn=BSN, niveau="digid-basis")
-        page, form = await _form(client, "klant.basis", "brp")
+        _page, form = await _form(client, "klant.basis", "brp")
         good = {**form, "onderdeel": "Adres", "watKloptNiet": "Fout"}
         # a section the customer was not shown (money needs DigiD Midden), a source that does not
         # serve the category, an organisation that is not the customer's
