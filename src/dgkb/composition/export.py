@@ -395,6 +395,13 @@ def _format_value(value: Any) -> str:
     if isinstance(value, bool):
         return "ja" if value else "nee"
     if isinstance(value, dict):
+        # the readable form a source already gives: a Haal Centraal date's langFormaat, a coded
+        # value's omschrijving, a name's volledigeNaam
+        for readable in ("langFormaat", "volledigeNaam"):
+            if isinstance(value.get(readable), str) and value[readable]:
+                return str(value[readable])
+        if set(value) <= {"code", "omschrijving"} and value.get("omschrijving"):
+            return str(value["omschrijving"])
         return "; ".join(f"{k}: {_format_value(v)}" for k, v in value.items() if v not in (None, "", [], {}))
     if isinstance(value, list):
         return ", ".join(_format_value(v) for v in value) or "—"
