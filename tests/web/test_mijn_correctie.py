@@ -12,10 +12,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
+from playwright.async_api import Browser
 
 from dgkb.domain.identifiers import Subject, SubjectKind
 from tests.api.conftest import GEMEENTE, Stack, open_contact
 from tests.clients import http_client
+from tests.web.conftest import new_console
 from tests.web.mijn_helpers import BSN, csrf, login, portal_client
 
 pytestmark = pytest.mark.xdist_group("mijn-h4export")
@@ -45,7 +47,7 @@ def _status(page: str, nummer: str) -> str | None:
 def _options(page: str) -> list[str]:
     found = re.search(r'<select[^>]*name="onderdeel"[^>]*>(.*?)</select>', page, re.S)
     assert found, "geen keuzelijst 'onderdeel'"
-    return [html.unescape(v) for v in re.findall(r'<option value="([^"]*)"', found.group(1))]
+    return [html.unescape(v) for v in re.findall(r'<option value="([^"]*)"', found.group(1)) if v]
 
 
 async def _form(
@@ -188,7 +190,10 @@ async def test_crafted_requests_are_refused(stack: Stack) -> None:
             },
         )
         assert crafted_get.status_code == 404
-        # an item that is not in the section
+        # no item, or an item that is not in the section
+        resp = await client.post("/mijn/correctie", data={**good, "onderdeel": ""})
+        assert resp.status_code == 400
+        assert "Om welk gegeven gaat het: kies een gegeven uit de lijst." in resp.text
         resp = await client.post(
             "/mijn/correctie", data={**good, "onderdeel": "Burgerservicenummer van iemand anders"}
         )
@@ -231,3 +236,45 @@ async def test_without_session_to_the_login(stack: Stack) -> None:
             assert resp.headers["location"] == "/mijn/inloggen"
         resp = await client.post("/mijn/correctie", data={"watKloptNiet": "x"})
         assert resp.status_code == 303
+
+
+@pytest.mark.parametrize("viewport", [{"width": 375, "height": 667}, {"width": 1366, "height": 768}])
+async def test_in_a_browser_from_the_item_to_the_request(
+    browser: Browser, stack: Stack, viewport: dict[str, int]
+) -> None:
+    """Keyboard-free walk in chromium: Mijn gegevens → "Klopt er iets niet?" at the BRP section →
+    a Dutch error naming the field → the request sent → its status; feedback and download pages;
+    axe finds nothing on any of them, no CSP violation, no BSN in a URL."""
+    console = await new_console(browser, stack, viewport=viewport)
+    page = console.page
+    try:
+        await page.goto("/mijn/inloggen/digid")
+        await page.get_by_label("Test-BSN").fill(BSN)
+        await page.get_by_label("Niveau").select_option("digid-midden")
+        await page.get_by_role("button", name="Inloggen (test)").click()
+        await page.wait_for_url(re.compile(r"/mijn$"))
+        link = page.locator('[data-categorie="klant.basis"] a[data-correctie][href*="bron=brp"]').first
+        await link.click()
+        await page.wait_for_url(re.compile(r"/mijn/correctie\?"))
+        await console.axe("correctie-formulier")
+        await page.get_by_role("button", name="Verstuur mijn verzoek").click()
+        await page.get_by_text("Wat klopt er niet: vul dit in.").first.wait_for()
+        await console.axe("correctie-fout")
+        await console.shot(f"mijn-correctie-fout-{viewport['width']}")
+        await page.get_by_label("Om welk gegeven gaat het?").select_option("Adres")
+        await page.get_by_label("Wat klopt er niet?").fill("Mijn huisnummer is 12.")
+        await page.get_by_role("button", name="Verstuur mijn verzoek").click()
+        await page.wait_for_url(re.compile(r"/mijn/correctie\?verstuurd=CV-"))
+        await page.locator('[data-status="doorgestuurd"]').first.wait_for()
+        await console.axe("correctie-lijst")
+        for path in ("/mijn/feedback", "/mijn/download", "/mijn"):
+            await page.goto(path)
+            await console.axe(path)
+        await page.goto("/mijn/feedback")
+        await page.get_by_role("button", name="Verstuur mijn mening").click()
+        await page.get_by_text("Waardering: kies 1 tot en met 5 sterren.").first.wait_for()
+        await console.axe("feedback-fout")
+        await console.shot(f"mijn-feedback-fout-{viewport['width']}")
+        console.assert_clean()
+    finally:
+        await console.context.close()
