@@ -278,3 +278,29 @@ async def test_in_a_browser_from_the_item_to_the_request(
         console.assert_clean()
     finally:
         await console.context.close()
+
+
+async def test_a_source_without_route_keeps_the_request_in_dgkb(stack: Stack) -> None:
+    """The waterschap's tax system has no `correcties` in sources.yaml: the request is kept with
+    status "ontvangen" and told so; nothing is written anywhere."""
+    async with portal_client(stack) as client:
+        await login(client, bsn=BSN, niveau="digid-midden")
+        gegevens = await client.get("/mijn")
+        link = _link(gegevens.text, "dossier.financieel", "waterschap-belastingen")
+        page = await client.get(link)
+        assert page.status_code == 200
+        assert "Wij bekijken uw verzoek zelf." in page.text
+        form = {"csrf_token": csrf(page), **dict(parse_qsl(urlsplit(link).query))}
+        resp = await client.post(
+            "/mijn/correctie",
+            data={**form, "onderdeel": _options(page.text)[0], "watKloptNiet": "Dubbel aangeslagen."},
+        )
+        assert resp.status_code == 303, resp.text
+        nummer = dict(parse_qsl(urlsplit(resp.headers["location"]).query))["verstuurd"]
+        listing = await client.get(resp.headers["location"])
+        assert _status(listing.text, nummer) == "ontvangen"
+        assert "Voor deze bron is geen behandelaar ingesteld; wij bekijken uw verzoek zelf." in listing.text
+    assert not [t for t in await _internetaken(stack) if nummer in t["gevraagdeHandeling"]]
+    async with http_client() as sim:
+        calls = (await sim.get(f"{stack.simulators['klantinteracties']}/_sim/requests")).json()
+    assert {r["method"] for r in calls} <= {"GET"}

@@ -13,7 +13,7 @@ import pytest
 
 from dgkb.domain.identifiers import Subject, SubjectKind
 from tests.api.conftest import GEMEENTE, Stack, open_contact
-from tests.web.mijn_helpers import BSN, login, portal_client
+from tests.web.mijn_helpers import BSN, KVK, login, portal_client
 
 pytestmark = pytest.mark.xdist_group("mijn-h4export")
 
@@ -165,3 +165,25 @@ async def test_download_page_and_crafted_parameters(stack: Stack) -> None:
         assert crafted.status_code == 200
         assert STRANGER not in crafted.text
         assert (await client.get("/mijn/download/mijn-gegevens.xml")).status_code == 404
+
+
+async def test_a_business_exports_its_own_data(stack: Stack) -> None:
+    async with portal_client(stack) as client:
+        assert (
+            await login(client, kvk=KVK, niveau="eherkenning-eh3", naam="Test Handelend Persoon")
+        ).status_code == 303
+        resp = await client.get("/mijn/download/mijn-gegevens.json")
+        assert resp.status_code == 200, resp.text
+        export = resp.json()
+        assert export["betrokkene"] == {"soort": "kvk"}
+        basis = [
+            s
+            for o in export["organisaties"]
+            for s in o["klantbeeld"]["secties"]
+            if s["categorie"] == "klant.basis" and s["status"] == "ok"
+        ]
+        assert any(KVK in json.dumps(s["gegevens"]) for s in basis)
+        assert BSN not in resp.text
+        pdf = await client.get("/mijn/download/mijn-gegevens.pdf")
+        assert pdf.status_code == 200
+        assert pdf.content.startswith(b"%PDF")
