@@ -304,3 +304,19 @@ async def test_a_source_without_route_keeps_the_request_in_dgkb(stack: Stack) ->
     async with http_client() as sim:
         calls = (await sim.get(f"{stack.simulators['klantinteracties']}/_sim/requests")).json()
     assert {r["method"] for r in calls} <= {"GET"}
+
+
+async def test_klantinteracties_down_keeps_the_request_to_send_later(stack: Stack) -> None:
+    async with portal_client(stack) as client:
+        await login(client, bsn=BSN)
+        _, form = await _form(client, "klant.basis", "brp")
+        await stack.sim_behaviour("klantinteracties", fail="503")
+        resp = await client.post(
+            "/mijn/correctie", data={**form, "onderdeel": "Adres", "watKloptNiet": "Verkeerd huisnummer."}
+        )
+        assert resp.status_code == 303, resp.text
+        nummer = dict(parse_qsl(urlsplit(resp.headers["location"]).query))["verstuurd"]
+        listing = await client.get(resp.headers["location"])
+        assert listing.status_code == 200
+        assert _status(listing.text, nummer) == "ontvangen"
+        assert "Doorsturen lukte nu niet" in listing.text

@@ -187,3 +187,21 @@ async def test_a_business_exports_its_own_data(stack: Stack) -> None:
         pdf = await client.get("/mijn/download/mijn-gegevens.pdf")
         assert pdf.status_code == 200
         assert pdf.content.startswith(b"%PDF")
+
+
+async def test_a_source_that_is_down_leaves_the_rest_of_the_export(stack: Stack) -> None:
+    async with portal_client(stack) as client:
+        assert (await login(client, bsn=BSN)).status_code == 303
+        await stack.sim_behaviour("brp", fail="503")
+        resp = await client.get("/mijn/download/mijn-gegevens.json")
+        assert resp.status_code == 200, resp.text
+        brp = _section(resp.json(), "Gemeente Voorbeeldstad", "klant.basis", "BRP Personen")
+        assert brp["status"] != "ok"
+        assert brp["statusTekst"].startswith("Tijdelijk niet beschikbaar")
+        assert brp["gegevens"] is None
+        zaken = _section(resp.json(), "Gemeente Voorbeeldstad", "dienst.zaken-lopend", "Zaaksysteem")
+        assert zaken["status"] == "ok"
+        pdf = await client.get("/mijn/download/mijn-gegevens.pdf")
+        assert pdf.status_code == 200
+        text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+        assert "Tijdelijk niet beschikbaar" in text
