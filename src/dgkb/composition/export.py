@@ -26,6 +26,7 @@ returned, so it shows up in the access history like any other read.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -355,10 +356,16 @@ class ExportService:
         return await asyncio.to_thread(_render_pdf, html)
 
 
+# One PDF at a time per process: WeasyPrint is CPU-bound Python (it holds the GIL), so parallel
+# renders would only slow each other and the event loop down; its thread safety is not documented.
+_PDF_LOCK = threading.Lock()
+
+
 def _render_pdf(html: str) -> bytes:
     from weasyprint import HTML  # imported here: loading Pango takes a while and only exports need it
 
-    pdf = HTML(string=html, base_url=None).write_pdf(pdf_variant="pdf/ua-1", uncompressed_pdf=False)
+    with _PDF_LOCK:
+        pdf = HTML(string=html, base_url=None).write_pdf(pdf_variant="pdf/ua-1")
     assert pdf is not None
     return bytes(pdf)
 
