@@ -77,6 +77,11 @@ _STATUS_TEXT = {
 }
 
 
+# Left out of the PDF (the JSON keeps them): a source's API address of an item and a zaaktype's list of
+# steps are for machines, not for reading.
+PDF_SKIP = frozenset({"url", "statustypen"})
+
+
 class ExportInvalid(DomainError):
     code = "export.invalid"
     status = 400
@@ -352,7 +357,7 @@ class ExportService:
     async def to_pdf(self, export: Export) -> bytes:
         """An accessible PDF (PDF/UA-1: tagged, with the document's language and title, headings per
         organisation and section); rendered in a worker thread (WeasyPrint is CPU-bound)."""
-        html = _template().render(export=export.data, fmt=_format_value, when=_when)
+        html = _template().render(export=export.data, fmt=_format_value, when=_when, skip=PDF_SKIP)
         return await asyncio.to_thread(_render_pdf, html)
 
 
