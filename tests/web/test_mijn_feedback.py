@@ -4,8 +4,10 @@ customer follows; bad input gets a Dutch message naming the field (400, never 50
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -216,3 +218,32 @@ async def test_complaint_validation_names_the_field(
         assert resp.status_code == 400
         assert message in resp.text
     assert await _rows(stack, BSN, FeedbackItemRow) == []
+
+
+async def test_from_a_contact_or_a_closed_zaak_straight_to_the_rating(stack: Stack) -> None:
+    """Mijn contactmomenten and a closed zaak's page link to the form with that contact or zaak
+    chosen; a crafted `over` of someone else is simply not chosen."""
+    async with portal_client(stack) as client:
+        await login(client, bsn=BSN)
+        contacten = await client.get("/mijn/contactmomenten")
+        links = [
+            html.unescape(h)
+            for h in re.findall(r'href="(/mijn/feedback\?over=[^"]+)" data-feedback', contacten.text)
+        ]
+        assert links, "geen link 'Geef uw mening over dit contact'"
+        page = await client.get(links[0])
+        assert page.status_code == 200
+        over = dict(parse_qsl(urlsplit(links[0]).query))["over"]
+        assert "|klantcontact|" in over
+        assert f'<option value="{over}" selected>' in page.text
+        zaak = next(c for c in _choices(page.text) if "|zaak|" in c)
+        zaak_page = await client.get(f"/mijn/zaken/{zaak.split('|')[2]}")
+        assert zaak_page.status_code == 200
+        link = re.search(r'href="(/mijn/feedback\?over=[^"]+)" data-feedback', zaak_page.text)
+        assert link, "geen link 'Geef uw mening over de afhandeling' bij een afgesloten zaak"
+        assert dict(parse_qsl(urlsplit(html.unescape(link.group(1))).query))["over"] == zaak
+        crafted = await client.get(
+            "/mijn/feedback", params={"over": "00000001001234567000|zaak|ZAAK-1900-0000001"}
+        )
+        assert crafted.status_code == 200
+        assert " selected>" not in crafted.text.split('name="over"')[1].split("</select>")[0]
