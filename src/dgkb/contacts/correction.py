@@ -241,9 +241,12 @@ class CorrectionService:
     async def list_for(
         self, context: RequestContext, organisations: Sequence[str] | None = None
     ) -> list[CorrectionView]:
-        """The subject's requests (at these organisations), newest first; logged as a read."""
+        """The subject's requests (at these organisations), newest first; logged as a read when
+        there are any (none found reads nothing about the subject)."""
         started = datetime.now(UTC)
         rows = await self._rows(context.subject, organisations)
+        if not rows:
+            return []
         await self._audit.record_processing(
             context=context,
             name="correctieverzoeken raadplegen",

@@ -22,14 +22,14 @@ from dgkb.audit.records import AuditUnavailable
 from dgkb.composition.deps import ContactsDep, KlantbeeldDep, RegisterDep
 from dgkb.composition.root import Services
 from dgkb.contacts.correction import MAX_TEXT, CorrectionInvalid, CorrectionService, CorrectionStatus
-from dgkb.contacts.service import ContactError, ContactService
-from dgkb.domain.context import RequestContext, Trace
+from dgkb.contacts.service import ContactService
+from dgkb.domain.context import Trace
 from dgkb.domain.register import Register
 from dgkb.klantbeeld.schemas import Sectie
 from dgkb.klantbeeld.service import KlantbeeldService
 from dgkb.web.deps import TraceDep
-from dgkb.web.mijn.deps import Mijn, MijnCheckedDep, MijnDep, MijnLoginRequired, OwnContact, render_mijn
-from dgkb.web.mijn.gegevens import read_own
+from dgkb.web.mijn.delen import own_context
+from dgkb.web.mijn.deps import Mijn, MijnCheckedDep, MijnDep, OwnContact, render_mijn
 
 router = APIRouter(include_in_schema=False)
 
@@ -103,23 +103,14 @@ async def _section(
     klantbeeld: KlantbeeldService,
     trace: Trace,
 ) -> Sectie | None:
-    """The shown section (status ok) of this category from this source, read afresh."""
-    view = await read_own(mijn, own, contacts, klantbeeld, trace)
+    """The shown section (status ok) of this category from this source, read afresh (that category
+    alone)."""
+    context = await own_context(mijn, own, contacts, trace)
+    secties = (await klantbeeld.read(context, only=(categorie,))).secties
     return next(
-        (
-            s
-            for s in view.klantbeeld.secties
-            if s.categorie == categorie and s.bron_id == bron and s.status == "ok"
-        ),
+        (s for s in secties if s.categorie == categorie and s.bron_id == bron and s.status == "ok"),
         None,
     )
-
-
-async def _context(mijn: Mijn, own: OwnContact, contacts: ContactService, trace: Trace) -> RequestContext:
-    try:
-        return await contacts.context_for(mijn.actor_for(own.organisation), own.contact_id, trace=trace)
-    except ContactError:
-        raise MijnLoginRequired from None
 
 
 def _unavailable(request: Request) -> Response:
@@ -227,13 +218,13 @@ async def _list(
     contactverzoeken (where the own view shows them) is handled."""
     found: list[dict[str, Any]] = []
     for own in mijn.contacts:
-        context = await _context(mijn, own, contacts, trace)
+        context = await own_context(mijn, own, contacts, trace)
         rows = await corrections.list_for(context, [own.organisation])
         purpose = register.get(own.purpose_id)
         sent = [r for r in rows if r.status == CorrectionStatus.DOORGESTUURD and r.taak_nummer]
         if sent and purpose is not None and _OPEN_VERZOEKEN in purpose.categorieen:
-            view = await read_own(mijn, own, contacts, klantbeeld, trace)
-            sections = [s for s in view.klantbeeld.secties if s.categorie == _OPEN_VERZOEKEN]
+            read = await klantbeeld.read(context, only=(_OPEN_VERZOEKEN,))
+            sections = [s for s in read.secties if s.categorie == _OPEN_VERZOEKEN]
             if sections and all(s.status in ("ok", "niet-gevonden") for s in sections):
                 still_open = {
                     str(t.get("nummer"))
@@ -298,7 +289,7 @@ async def submit(
             route_team=route.team if route else None,
             status=400,
         )
-    context = await _context(mijn, own, contacts, trace)
+    context = await own_context(mijn, own, contacts, trace)
     try:
         saved = await corrections.submit(
             context,

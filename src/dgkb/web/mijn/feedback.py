@@ -22,21 +22,22 @@ from starlette.responses import RedirectResponse, Response
 
 from dgkb.audit.records import AuditUnavailable
 from dgkb.composition.deps import ContactsDep, FeedbackDep, KlantbeeldDep, RegisterDep
-from dgkb.contacts.service import ContactError, ContactService
+from dgkb.contacts.service import ContactService
 from dgkb.domain.channels import Kanaal
-from dgkb.domain.context import RequestContext, Trace
+from dgkb.domain.context import Trace
 from dgkb.domain.register import Register
 from dgkb.feedback.service import FeedbackInvalid, FeedbackSoort
 from dgkb.klantbeeld.schemas import Sectie
 from dgkb.klantbeeld.service import KlantbeeldService
 from dgkb.web.deps import TraceDep
-from dgkb.web.mijn.deps import Mijn, MijnCheckedDep, MijnDep, MijnLoginRequired, OwnContact, render_mijn
-from dgkb.web.mijn.gegevens import read_own
+from dgkb.web.mijn.delen import own_context
+from dgkb.web.mijn.deps import Mijn, MijnCheckedDep, MijnDep, OwnContact, render_mijn
 
 router = APIRouter(include_in_schema=False)
 
 RATING = "beleving.oordeel"
 COMPLAINTS = "feedback.klachten"
+_READ = ("contact.historie", "dienst.zaken-historie", COMPLAINTS)
 MAX_TOELICHTING = 1000  # the ratings store's column (and the API's maxLength)
 MAX_ONDERWERP = 200
 MAX_OMSCHRIJVING = 10_000
@@ -115,9 +116,14 @@ async def _read(
         ],
     )
     wanted = list(dict.fromkeys([*page.rating_orgs, *page.complaint_orgs]))
-    views = await asyncio.gather(*(read_own(mijn, own, contacts, klantbeeld, trace) for own in wanted))
-    for own, view in zip(wanted, views, strict=True):
-        secties = view.klantbeeld.secties
+
+    async def read(own: OwnContact) -> list[Sectie]:
+        # only what this page shows: the contacts and closed zaken to rate, the complaints
+        context = await own_context(mijn, own, contacts, trace)
+        return (await klantbeeld.read(context, only=_READ)).secties
+
+    views = await asyncio.gather(*(read(own) for own in wanted))
+    for own, secties in zip(wanted, views, strict=True):
         if own in page.rating_orgs:
             page.choices.extend(_choices(own, secties))
         for s in _sections(secties, COMPLAINTS):
@@ -134,13 +140,6 @@ async def _read(
             elif s.status not in ("ok", "niet-gevonden") and own in page.complaint_orgs:
                 page.unavailable.append(own.organisation_name)
     return page
-
-
-async def _context(mijn: Mijn, own: OwnContact, contacts: ContactService, trace: Trace) -> RequestContext:
-    try:
-        return await contacts.context_for(mijn.actor_for(own.organisation), own.contact_id, trace=trace)
-    except ContactError:
-        raise MijnLoginRequired from None
 
 
 def _render(
@@ -248,7 +247,7 @@ async def rate(
         return _render(request, page, errors=errors, values=values, form="beoordeling", status=400)
     oin, soort, ident = chosen.value.split("|", 2)
     own = next(o for o in page.rating_orgs if o.organisation == oin)
-    context = await _context(mijn, own, contacts, trace)
+    context = await own_context(mijn, own, contacts, trace)
     try:
         await feedback.record_rating(
             context,
@@ -298,7 +297,7 @@ async def complain(
         errors["antwoord"] = "Antwoord: kies e-mail of brief."
     if errors or own is None:
         return _render(request, page, errors=errors, values=values, form="klacht", status=400)
-    context = await _context(mijn, own, contacts, trace)
+    context = await own_context(mijn, own, contacts, trace)
     try:
         await feedback.submit(
             context,
