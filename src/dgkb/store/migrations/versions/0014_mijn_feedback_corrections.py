@@ -1,8 +1,8 @@
 """Mijn omgeving: a rating of 1–5 next to the NPS score, linked to a klantcontact or zaak; correction
 requests ("Klopt er iets niet?") with where they were sent and their status.
 
-Revision ID: 0013_mijn_feedback_corrections
-Revises: 0012_objections
+Revision ID: 0014_mijn_feedback_corrections
+Revises: 0013_mijn_profiel_berichten
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_mijn_feedback_corrections"
-down_revision = "0012_objections"
+revision = "0014_mijn_feedback_corrections"
+down_revision = "0013_mijn_profiel_berichten"
 branch_labels = None
 depends_on = None
 
