@@ -48,9 +48,9 @@ unit-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/klantbeeld.py && $(BIN)/python bench/sources.py && $(BIN)/python bench/realtime.py
 
-## Mijn omgeving: Mijn gegevens at 10 concurrent citizens (issue 14)
+## Mijn omgeving: Mijn gegevens at 10 concurrent citizens, and the JSON/PDF export (issue 14)
 bench-mijn: $(STAMP)
-	$(BIN)/python bench/mijn.py
+	$(BIN)/python bench/mijn.py && $(BIN)/python bench/mijn_export.py
 
 check: $(STAMP)
 	$(BIN)/dgkb check

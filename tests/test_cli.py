@@ -397,3 +397,28 @@ async def test_citizen_own_view_shows_all_six_information_types(cli_env: dict[st
     assert basis_sources == {"brp", "reisdocumenten"}, (
         "a person's base data: BRP and travel documents, not KVK"
     )
+
+
+@ONE_BACKEND
+async def test_check_looks_up_the_team_of_each_correction_route(cli_env: dict[str, str]) -> None:
+    """sources.yaml `correcties`: the actor of each route must exist at the Klantinteracties source;
+    a source shown in Mijn omgeving without a route is a warning (its requests stay in DGKB)."""
+    config = Path(cli_env["DGKB_CONFIG_DIR"])
+    sources = yaml.safe_load((config / "sources.yaml").read_text())
+    brp = next(i for i, s in enumerate(sources["sources"]) if s["id"] == "brp")
+    sources["sources"][brp]["correcties"]["actor"] = "11111111-1111-4111-8111-111111111111"
+    zaken = next(s for s in sources["sources"] if s["id"] == "zaken")
+    del zaken["correcties"]
+    (config / "sources.yaml").write_text(yaml.safe_dump(sources, allow_unicode=True))
+    code, out, err = await dgkb(cli_env, "check")
+    assert code == 1, out + err
+    text = " ".join(err.split())
+    assert (
+        f"sources.yaml: sources.{brp}.correcties.actor: actor 11111111-1111-4111-8111-111111111111 voor "
+        "correctieverzoeken over bron 'brp' bestaat niet in bron 'klantinteracties'"
+    ) in text, text
+    assert (
+        "bron 'zaken' (Zaaksysteem (ZGW Zaken API)) staat in Mijn omgeving maar heeft geen 'correcties'"
+        in text
+    )
+    assert "bestaat" in _line(out, "correcties gemeente-belastingen")

@@ -26,6 +26,7 @@ from dgkb.domain.channels import Kanaal
 from dgkb.domain.context import Actor, RequestContext, Trace
 from dgkb.domain.errors import DomainError
 from dgkb.domain.identifiers import Subject
+from dgkb.domain.register import Register
 from dgkb.domain.roles import Role
 from dgkb.feedback.service import FeedbackSoort, FeedbackStatus
 from dgkb.gateway import ProbeReport, SourceMissing, SourceUnavailable
@@ -333,25 +334,51 @@ async def check_sources(settings: Settings) -> SourcesCheck:
                     hint = "; Open Klant wil 'Authorization: Token <sleutel>': auth type 'token'"
                 result.problems.append(f"bron '{cfg.id}' ({cfg.name}): {report.problem}{hint}")
         moments = services.moments.options
-        if not moments.afdelingen:
+        # (index, label, actor uuid, where in the configuration, what a missing actor breaks)
+        targets: list[tuple[int, str, str, str, str]] = [
+            (
+                i,
+                a.id,
+                a.actor,
+                f"onderwerpen.yaml: afdelingen.{i}.actor",
+                f"van afdeling '{a.id}'",
+            )
+            for i, a in enumerate(moments.afdelingen)
+        ]
+        for i, cfg in enumerate(services.sources.all_configs):
+            if cfg.correcties is not None:
+                targets.append(
+                    (
+                        i,
+                        f"correcties {cfg.id} ({cfg.correcties.team})",
+                        cfg.correcties.actor,
+                        f"sources.yaml: sources.{i}.correcties.actor",
+                        f"voor correctieverzoeken over bron '{cfg.id}'",
+                    )
+                )
+            elif cfg.enabled and _shown_to_customers(services.register, cfg):
+                result.warnings.append(
+                    f"sources.yaml: sources.{i}: bron '{cfg.id}' ({cfg.name}) staat in Mijn omgeving maar "
+                    "heeft geen 'correcties': een correctieverzoek daarover blijft in DGKB liggen"
+                )
+        if not targets:
             return result
         actor_source = gateway.actor_source()
         if actor_source is None:
             result.warnings.append(
-                "onderwerpen.yaml: afdelingen: er is geen Klantinteracties-bron aangesloten; een "
-                "contactverzoek kan nergens heen"
+                "onderwerpen.yaml: afdelingen / sources.yaml: correcties: er is geen Klantinteracties-bron "
+                "aangesloten; een contactverzoek of correctieverzoek kan nergens heen"
             )
             return result
         probed = next((s.report for s in result.sources if s.config.id == actor_source.id), None)
         blocked = probed is not None and probed.problem is not None
-        for i, afdeling in enumerate(moments.afdelingen):
-            check = ActorCheck(i, afdeling.id, afdeling.actor)
-            where = f"onderwerpen.yaml: afdelingen.{i}.actor"
+        for index, label, actor, where, what in targets:
+            check = ActorCheck(index, label, actor)
             if blocked:
                 result.actors.append(replace(check, status="niet te controleren"))
                 continue
             try:
-                found = await gateway.find_actor(afdeling.actor)
+                found = await gateway.find_actor(actor)
             except (SourceUnavailable, SourceMissing) as exc:
                 result.actors.append(replace(check, status="niet te controleren"))
                 result.problems.append(f"{where}: niet te controleren: {exc.message}")
@@ -359,8 +386,8 @@ async def check_sources(settings: Settings) -> SourcesCheck:
             if found is None:
                 result.actors.append(replace(check, status="bestaat niet"))
                 result.problems.append(
-                    f"{where}: actor {afdeling.actor} van afdeling '{afdeling.id}' bestaat niet in bron "
-                    f"'{actor_source.id}' ({actor_source.name}); een contactverzoek voor deze afdeling "
+                    f"{where}: actor {actor} {what} bestaat niet in bron "
+                    f"'{actor_source.id}' ({actor_source.name}); een taak voor deze actor "
                     "zou worden geweigerd"
                 )
                 continue
@@ -368,12 +395,22 @@ async def check_sources(settings: Settings) -> SourcesCheck:
             if found.get("actief") is False:
                 result.actors.append(replace(check, naam=naam, status="niet actief"))
                 result.warnings.append(
-                    f"{where}: actor {afdeling.actor} ({naam}) van afdeling '{afdeling.id}' is niet actief "
-                    f"in bron '{actor_source.id}'"
+                    f"{where}: actor {actor} ({naam}) {what} is niet actief in bron '{actor_source.id}'"
                 )
                 continue
             result.actors.append(replace(check, naam=naam, status="bestaat"))
     return result
+
+
+def _shown_to_customers(register: Register, cfg: SourceConfig) -> bool:
+    """Whether an own-view purpose (role burger) reads this source: its data is then in Mijn omgeving."""
+    for va in register.verwerkingsactiviteiten:
+        if Role.BURGER not in va.rollen or va.systeemtaak is not None:
+            continue
+        for cat, access in va.categorieen.items():
+            if cat in cfg.categories and (not access.bronnen or cfg.id in access.bronnen):
+                return True
+    return False
 
 
 async def _nothing() -> None:

@@ -216,8 +216,24 @@ class FeedbackService:
             return await self._repo.count_items(session) == 0
 
     async def record_rating(
-        self, context: RequestContext, *, score: int, toelichting: str | None, onderwerp: str | None
+        self,
+        context: RequestContext,
+        *,
+        score: int,
+        toelichting: str | None,
+        onderwerp: str | None,
+        waardering: int | None = None,
+        gekoppeld: tuple[str, str] | None = None,
     ) -> Recorded:
+        """A rating of the contact's customer: `score` is the NPS question (0–10), `waardering` an
+        optional rating of 1–5, `gekoppeld` what it is about: ("klantcontact", nummer) or ("zaak",
+        identificatie) — the caller makes sure it is the customer's own."""
+        if not 0 <= score <= 10:
+            raise FeedbackInvalid("Kies een cijfer van 0 tot en met 10.", field="score")
+        if waardering is not None and not 1 <= waardering <= 5:
+            raise FeedbackInvalid("Kies een waardering van 1 tot en met 5.", field="waardering")
+        if gekoppeld is not None and gekoppeld[0] not in ("klantcontact", "zaak"):
+            raise FeedbackInvalid("Een beoordeling gaat over een contact of een zaak.", field="gekoppeld")
         now = datetime.now(UTC)
         pseudonym = self._pseudonymizer.pseudonym(context.subject)
         row = RatingRow(
@@ -233,6 +249,9 @@ class FeedbackService:
             contact_id=context.contact_id,
             recorded_by=context.actor.id,
             recorded_at=now,
+            waardering=waardering,
+            gekoppeld_soort=gekoppeld[0] if gekoppeld else None,
+            gekoppeld_aan=gekoppeld[1][:100] if gekoppeld else None,
         )
         await self._log(context, "beoordeling vastleggen", "beleving.oordeel", now)
         async with self._db.transaction() as session:

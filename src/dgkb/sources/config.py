@@ -77,6 +77,20 @@ Auth = Annotated[
 ]
 
 
+class CorrectionRoute(BaseModel):
+    """Where a customer's correction request about this source's data goes ("Klopt er iets niet?" in
+    Mijn omgeving): an interne taak in the Klantinteracties source, assigned to `actor` (the uuid of
+    the responsible team there; `dgkb check` looks it up), named `team` to the customer. DGKB never
+    writes to the source being corrected itself."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    route: Literal["interne-taak"] = "interne-taak"
+    team: str = Field(min_length=1, max_length=200)
+    actor: str = Field(
+        pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )
+
+
 class SourceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -95,6 +109,7 @@ class SourceConfig(BaseModel):
     # {organisatie.naam} {gebruiker.id} {gebruiker.rol} {grondslag}
     headers: dict[str, str] = Field(default_factory=dict)
     options: dict[str, Any] = Field(default_factory=dict)  # adapter-specific
+    correcties: CorrectionRoute | None = None  # where correction requests about its data go
 
 
 class SourcesConfig(BaseModel):

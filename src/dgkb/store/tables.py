@@ -89,6 +89,11 @@ class RatingRow(Base):
     contact_id: Mapped[str | None] = mapped_column(String(36))
     recorded_by: Mapped[str | None] = mapped_column(String(200))
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Mijn omgeving asks a rating of 1–5 next to the NPS question (`score`), and links both to the
+    # klantcontact (its nummer) or zaak (its identificatie) they are about
+    waardering: Mapped[int | None] = mapped_column(Integer)
+    gekoppeld_soort: Mapped[str | None] = mapped_column(String(16))  # klantcontact | zaak
+    gekoppeld_aan: Mapped[str | None] = mapped_column(String(100))
 
 
 class FeedbackItemRow(Base):

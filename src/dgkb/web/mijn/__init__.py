@@ -14,7 +14,10 @@ from dgkb.web.deps import is_htmx
 from dgkb.web.mijn.berichten import router as berichten_router
 from dgkb.web.mijn.bezwaar import router as bezwaar_router
 from dgkb.web.mijn.contactmomenten import router as contactmomenten_router
+from dgkb.web.mijn.correctie import router as correctie_router
 from dgkb.web.mijn.deps import MijnLoginRequired, MijnState
+from dgkb.web.mijn.download import router as download_router
+from dgkb.web.mijn.feedback import router as feedback_router
 from dgkb.web.mijn.gegevens import router as gegevens_router
 from dgkb.web.mijn.inzage import router as inzage_router
 from dgkb.web.mijn.login import router as login_router
@@ -42,6 +45,9 @@ def install(app: FastAPI, settings: Settings) -> None:
         toestemmingen_router,
         inzage_router,
         bezwaar_router,
+        correctie_router,
+        feedback_router,
+        download_router,
     ):
         app.include_router(router)
     app.add_exception_handler(MijnLoginRequired, _login_required)

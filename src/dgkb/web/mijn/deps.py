@@ -175,6 +175,9 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/mijn/toestemmingen", "Toestemmingen"),
     ("/mijn/inzage", "Wie heeft mijn gegevens bekeken"),
     ("/mijn/bezwaar", "Bezwaar"),
+    ("/mijn/correctie", "Klopt er iets niet?"),
+    ("/mijn/feedback", "Feedback en klachten"),
+    ("/mijn/download", "Download mijn gegevens"),
 )
 
 

@@ -144,6 +144,7 @@ async def zaak(
             "active": "/mijn/zaken",
             "zaak": z,
             "organisatie": org.own.organisation_name,
+            "organisatie_oin": org.own.organisation,  # for the feedback link of a closed zaak
             "documenten": documenten or [],
             "documenten_status": documenten_status,
         },
