@@ -105,7 +105,10 @@ def bench(args: argparse.Namespace, console: Console) -> Result:
             child(_dgkb_main, database_url, overrides, args.profile_dgkb or None, 0, args.source_cache, False)
         )
         api = dgkb.info["url"]
-        console.print(f"DGKB {api}, simulators at {args.latency_ms} ms, {args.citizens} citizens …")
+        console.print(
+            f"DGKB {api} (pid {dgkb.process.pid}), simulators at {args.latency_ms} ms, "
+            f"{args.citizens} citizens …"
+        )
         samples, errors, seconds = uvloop.run(run(api, args.citizens, args.seconds, args.warmup))
     samples.sort()
     return Result(
