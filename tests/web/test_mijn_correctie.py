@@ -12,12 +12,19 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import Browser
+from playwright.async_api import Browser, expect
 
 from dgkb.domain.identifiers import Subject, SubjectKind
 from tests.api.conftest import GEMEENTE, Stack, open_contact
 from tests.clients import http_client
-from tests.web.conftest import new_console
+from tests.web.conftest import (
+    choose_purpose,
+    find_and_pick,
+    identify_with_questions,
+    new_console,
+    section,
+    start_contact,
+)
 from tests.web.mijn_helpers import BSN, csrf, login, portal_client
 
 pytestmark = pytest.mark.xdist_group("mijn-h4export")
@@ -265,6 +272,7 @@ async def test_in_a_browser_from_the_item_to_the_request(
         await page.get_by_label("Wat klopt er niet?").fill("Mijn huisnummer is 12.")
         await page.get_by_role("button", name="Verstuur mijn verzoek").click()
         await page.wait_for_url(re.compile(r"/mijn/correctie\?verstuurd=CV-"))
+        nummer = dict(parse_qsl(urlsplit(page.url).query))["verstuurd"]
         await page.locator('[data-status="doorgestuurd"]').first.wait_for()
         await console.axe("correctie-lijst")
         for path in ("/mijn/feedback", "/mijn/download", "/mijn"):
@@ -278,6 +286,18 @@ async def test_in_a_browser_from_the_item_to_the_request(
         console.assert_clean()
     finally:
         await console.context.close()
+    if viewport["width"] == 1366:  # the agent's laptop: the request is in the console's klantbeeld
+        agent = await new_console(browser, stack, viewport=viewport)
+        try:
+            await agent.login("kcm-anna")
+            await start_contact(agent, "Telefoon")
+            await find_and_pick(agent, BSN, "Berg")
+            await identify_with_questions(agent)
+            await choose_purpose(agent, "kcc-algemene-vraag")
+            await expect(section(agent, "contact.open-verzoeken").first).to_contain_text(nummer)
+            agent.assert_clean()
+        finally:
+            await agent.context.close()
 
 
 async def test_a_source_without_route_keeps_the_request_in_dgkb(stack: Stack) -> None:
