@@ -6,9 +6,11 @@ session's, so no field can point at someone else's partij."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
 from dgkb.audit.records import AuditUnavailable
@@ -52,19 +54,64 @@ async def _context(mijn: Mijn, own: OwnContact, contacts: ContactService, trace:
         raise MijnLoginRequired from None
 
 
-async def _page(
+@dataclass(frozen=True)
+class _Pages:
+    """What every profile page and form uses: the request, the customer and the services."""
+
+    request: Request
+    mijn: Mijn
+    register: Register
+    contacts: ContactService
+    klantbeeld: KlantbeeldService
+    profile: ProfileService
+    trace: Trace
+
+
+async def _pages(
     request: Request,
-    mijn: Mijn,
-    register: Register,
-    contacts: ContactService,
-    klantbeeld: KlantbeeldService,
-    profile: ProfileService,
-    trace: Trace,
+    mijn: MijnDep,
+    register: RegisterDep,
+    contacts: ContactsDep,
+    klantbeeld: KlantbeeldDep,
+    profile: ProfileDep,
+    trace: TraceDep,
+) -> _Pages:
+    return _Pages(request, mijn, register, contacts, klantbeeld, profile, trace)
+
+
+async def _checked_pages(
+    request: Request,
+    mijn: MijnCheckedDep,
+    register: RegisterDep,
+    contacts: ContactsDep,
+    klantbeeld: KlantbeeldDep,
+    profile: ProfileDep,
+    trace: TraceDep,
+) -> _Pages:
+    """For the forms: the session's CSRF token checked (MijnCheckedDep)."""
+    return _Pages(request, mijn, register, contacts, klantbeeld, profile, trace)
+
+
+PagesDep = Annotated[_Pages, Depends(_pages)]
+CheckedPagesDep = Annotated[_Pages, Depends(_checked_pages)]
+
+
+async def _page(
+    p: _Pages,
     *,
     fout: DomainError | None = None,
     waarden: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
+    request, mijn, register, contacts, klantbeeld, profile, trace = (
+        p.request,
+        p.mijn,
+        p.register,
+        p.contacts,
+        p.klantbeeld,
+        p.profile,
+        p.trace,
+    )
     own = _writer(mijn, register)
     ctx: dict[str, Any] = {
         "active": PATH,
@@ -126,16 +173,8 @@ async def _page(
 
 
 @router.get(PATH, name="mijn_profiel")
-async def profiel(
-    request: Request,
-    mijn: MijnDep,
-    register: RegisterDep,
-    contacts: ContactsDep,
-    klantbeeld: KlantbeeldDep,
-    profile: ProfileDep,
-    trace: TraceDep,
-) -> Response:
-    return await _page(request, mijn, register, contacts, klantbeeld, profile, trace)
+async def profiel(p: PagesDep) -> Response:
+    return await _page(p)
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -143,43 +182,40 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v[:200] for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
 
 
-@router.post(f"{PATH}/adres", name="mijn_profiel_adres")
-async def nieuw_adres(
-    request: Request,
-    mijn: MijnCheckedDep,
-    register: RegisterDep,
-    contacts: ContactsDep,
-    klantbeeld: KlantbeeldDep,
-    profile: ProfileDep,
-    trace: TraceDep,
+async def _change(
+    p: _Pages,
+    action: Callable[[RequestContext, OwnContact], Awaitable[str]],
+    *,
+    waarden: dict[str, str] | None = None,
 ) -> Response:
+    """One change of the profile: only where the register lets the customer write; `action` does
+    it in the customer's own contact and answers where to go next; a refusal is shown on the page."""
+    own = _writer(p.mijn, p.register)
+    if own is None:
+        return await _page(p, status=403)
+    context = await _context(p.mijn, own, p.contacts, p.trace)
+    try:
+        target = await action(context, own)
+    except DomainError as raised:
+        error = _customer_error(raised)
+        return await _page(p, fout=error, waarden=waarden, status=exc_status(error))
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post(f"{PATH}/adres", name="mijn_profiel_adres")
+async def nieuw_adres(p: CheckedPagesDep) -> Response:
     """A new e-mail address or mobile number: check it and send it a code; then ask for the code."""
-    form = await _form(request)
+    form = await _form(p.request)
     soort = form.get("soort", "")
     adres = form.get("email" if soort == "email" else "telefoon", "")
-    own = _writer(mijn, register)
-    if own is None:
-        return await _page(request, mijn, register, contacts, klantbeeld, profile, trace, status=403)
-    context = await _context(mijn, own, contacts, trace)
-    try:
-        pending = await profile.start(
+
+    async def start(context: RequestContext, own: OwnContact) -> str:
+        pending = await p.profile.start(
             context, soort=soort, adres=adres, organisation_name=own.organisation_name
         )
-    except DomainError as raised:
-        exc = _customer_error(raised)
-        return await _page(
-            request,
-            mijn,
-            register,
-            contacts,
-            klantbeeld,
-            profile,
-            trace,
-            fout=exc,
-            waarden=form,
-            status=exc_status(exc),
-        )
-    return RedirectResponse(f"{PATH}/bevestigen/{pending.id}", status_code=303)
+        return f"{PATH}/bevestigen/{pending.id}"
+
+    return await _change(p, start, waarden=form)
 
 
 def exc_status(exc: DomainError) -> int:
@@ -270,72 +306,28 @@ async def bevestigen(
 
 
 @router.post(f"{PATH}/verwijderen", name="mijn_profiel_verwijderen")
-async def verwijderen(
-    request: Request,
-    mijn: MijnCheckedDep,
-    register: RegisterDep,
-    contacts: ContactsDep,
-    klantbeeld: KlantbeeldDep,
-    profile: ProfileDep,
-    trace: TraceDep,
-) -> Response:
-    form = await _form(request)
-    own = _writer(mijn, register)
-    if own is None:
-        return await _page(request, mijn, register, contacts, klantbeeld, profile, trace, status=403)
-    context = await _context(mijn, own, contacts, trace)
-    try:
-        await profile.remove(context, soort=form.get("soort", ""), adres=form.get("adres", ""))
-    except DomainError as exc:
-        error = _customer_error(exc)
-        return await _page(
-            request,
-            mijn,
-            register,
-            contacts,
-            klantbeeld,
-            profile,
-            trace,
-            fout=error,
-            status=exc_status(error),
-        )
-    return RedirectResponse(f"{PATH}?gewijzigd=verwijderd", status_code=303)
+async def verwijderen(p: CheckedPagesDep) -> Response:
+    form = await _form(p.request)
+
+    async def remove(context: RequestContext, own: OwnContact) -> str:
+        await p.profile.remove(context, soort=form.get("soort", ""), adres=form.get("adres", ""))
+        return f"{PATH}?gewijzigd=verwijderd"
+
+    return await _change(p, remove)
 
 
 @router.post(f"{PATH}/voorkeur", name="mijn_profiel_voorkeur")
-async def voorkeur(
-    request: Request,
-    mijn: MijnCheckedDep,
-    register: RegisterDep,
-    contacts: ContactsDep,
-    klantbeeld: KlantbeeldDep,
-    profile: ProfileDep,
-    trace: TraceDep,
-) -> Response:
+async def voorkeur(p: CheckedPagesDep) -> Response:
     """The preferred address ("soort|adres" of one of the customer's own addresses) and language."""
-    form = await _form(request)
-    own = _writer(mijn, register)
-    if own is None:
-        return await _page(request, mijn, register, contacts, klantbeeld, profile, trace, status=403)
-    context = await _context(mijn, own, contacts, trace)
+    form = await _form(p.request)
     soort, sep, adres = form.get("voorkeur", "").partition("|")
     preferred = (soort, adres) if sep and adres else None
     taal = form.get("taal") or None
-    try:
+
+    async def set_preferences(context: RequestContext, own: OwnContact) -> str:
         if preferred is None and taal is None:
             raise ProfileInputError("Kies bij Voorkeur een adres of bij Taal een taal.", field="voorkeur")
-        await profile.set_preferences(context, preferred=preferred, language=taal)
-    except DomainError as exc:
-        error = _customer_error(exc)
-        return await _page(
-            request,
-            mijn,
-            register,
-            contacts,
-            klantbeeld,
-            profile,
-            trace,
-            fout=error,
-            status=exc_status(error),
-        )
-    return RedirectResponse(f"{PATH}?gewijzigd=voorkeur", status_code=303)
+        await p.profile.set_preferences(context, preferred=preferred, language=taal)
+        return f"{PATH}?gewijzigd=voorkeur"
+
+    return await _change(p, set_preferences)
