@@ -19,8 +19,7 @@ from dgkb.domain.context import RequestContext
 from dgkb.domain.errors import DomainError
 from dgkb.domain.register import Register
 from dgkb.web.deps import TraceDep
-from dgkb.web.mijn.deps import Mijn, MijnCheckedDep, MijnDep, OwnContact, render_mijn
-from dgkb.web.mijn.inzage import own_contexts
+from dgkb.web.mijn.deps import Mijn, MijnCheckedDep, MijnDep, OwnContact, own_contexts, render_mijn
 
 router = APIRouter(include_in_schema=False)
 
@@ -122,7 +121,7 @@ async def bezwaar(
     register: RegisterDep,
     trace: TraceDep,
 ) -> Response:
-    contexts = await own_contexts(mijn, mijn.contacts, contacts, trace)
+    contexts = await own_contexts(mijn, contacts, trace)
     return await _page(request, mijn, contexts, objections, register)
 
 
@@ -139,7 +138,7 @@ async def object_to(
     organisatie = str(form.get("organisatie", ""))
     doel = str(form.get("doel", ""))
     toelichting = str(form.get("toelichting", ""))
-    contexts = await own_contexts(mijn, mijn.contacts, contacts, trace)
+    contexts = await own_contexts(mijn, contacts, trace)
     try:
         chosen = [
             c for own, c in zip(mijn.contacts, contexts, strict=True) if own.organisation == organisatie

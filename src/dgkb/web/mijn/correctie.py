@@ -28,8 +28,7 @@ from dgkb.domain.register import Register
 from dgkb.klantbeeld.schemas import Sectie
 from dgkb.klantbeeld.service import KlantbeeldService
 from dgkb.web.deps import TraceDep
-from dgkb.web.mijn.delen import own_context
-from dgkb.web.mijn.deps import Mijn, MijnCheckedDep, MijnDep, OwnContact, render_mijn
+from dgkb.web.mijn.deps import Mijn, MijnCheckedDep, MijnDep, OwnContact, own_context, render_mijn
 
 router = APIRouter(include_in_schema=False)
 

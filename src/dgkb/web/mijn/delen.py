@@ -10,11 +10,11 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from dgkb.contacts.service import ContactError, ContactService
+from dgkb.contacts.service import ContactService
 from dgkb.domain.context import RequestContext, Trace
 from dgkb.klantbeeld.schemas import Klantbeeld
 from dgkb.klantbeeld.service import KlantbeeldService
-from dgkb.web.mijn.deps import Mijn, MijnLoginRequired, OwnContact
+from dgkb.web.mijn.deps import Mijn, OwnContact, own_context
 
 __all__ = ["Deel", "OrganisatieDelen", "deel", "own_context", "read_parts"]
 
@@ -49,15 +49,6 @@ class OrganisatieDelen:
     @property
     def zichtbaar(self) -> bool:
         return any(d.zichtbaar for d in self.delen.values())
-
-
-async def own_context(mijn: Mijn, own: OwnContact, contacts: ContactService, trace: Trace) -> RequestContext:
-    """The request context of the customer's own contact with one organisation; a contact that ended
-    or expired means the portal session is over."""
-    try:
-        return await contacts.context_for(mijn.actor_for(own.organisation), own.contact_id, trace=trace)
-    except ContactError:
-        raise MijnLoginRequired from None
 
 
 def deel(klantbeeld: Klantbeeld, categorie: str) -> Deel:

@@ -10,6 +10,7 @@ else's data.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, cast
 from urllib.parse import urlsplit
@@ -19,7 +20,7 @@ from starlette.responses import HTMLResponse
 
 from dgkb.composition.deps import DatabaseDep
 from dgkb.contacts.service import ContactError, ContactService
-from dgkb.domain.context import Actor, Trace
+from dgkb.domain.context import Actor, RequestContext, Trace
 from dgkb.domain.identifiers import Subject
 from dgkb.domain.register import Register, Verwerkingsactiviteit
 from dgkb.domain.roles import Role
@@ -131,16 +132,28 @@ async def current_mijn(request: Request, database: DatabaseDep) -> Mijn:
     return mijn
 
 
+async def own_context(mijn: Mijn, own: OwnContact, contacts: ContactService, trace: Trace) -> RequestContext:
+    """The request context of the customer's own contact with one organisation: the subject comes
+    from there only. A contact that ended or expired means the portal session is over."""
+    try:
+        return await contacts.context_for(mijn.actor_for(own.organisation), own.contact_id, trace=trace)
+    except ContactError:
+        raise MijnLoginRequired from None
+
+
+async def own_contexts(
+    mijn: Mijn, contacts: ContactService, trace: Trace, owns: Sequence[OwnContact] | None = None
+) -> list[RequestContext]:
+    """The request contexts of the customer's own contacts (all, or `owns`)."""
+    chosen = mijn.contacts if owns is None else owns
+    return [await own_context(mijn, own, contacts, trace) for own in chosen]
+
+
 async def own_subject(request: Request, mijn: Mijn) -> Subject:
     """The customer's subject, from their first own contact (bound to the verified assertion at
     login); never from the request. MijnLoginRequired when that contact ended or expired."""
     contacts: ContactService = request.app.state.services.contacts
-    own = mijn.contacts[0]
-    try:
-        context = await contacts.context_for(mijn.actor_for(own.organisation), own.contact_id, trace=Trace())
-    except ContactError:
-        raise MijnLoginRequired from None
-    return context.subject
+    return (await own_context(mijn, mijn.contacts[0], contacts, Trace())).subject
 
 
 async def _unread(request: Request, mijn: Mijn) -> int:

@@ -11,10 +11,8 @@ from starlette.responses import Response
 from dgkb.audit.records import AuditUnavailable
 from dgkb.composition.deps import ContactsDep
 from dgkb.composition.export import Export, ExportDep
-from dgkb.contacts.service import ContactError
-from dgkb.domain.context import RequestContext
 from dgkb.web.deps import TraceDep
-from dgkb.web.mijn.deps import Mijn, MijnDep, MijnLoginRequired, render_mijn
+from dgkb.web.mijn.deps import MijnDep, own_contexts, render_mijn
 
 router = APIRouter(include_in_schema=False)
 
@@ -24,16 +22,6 @@ _FORMATS = {"json": "application/json", "pdf": "application/pdf"}
 @router.get("/mijn/download", name="mijn_download")
 async def download_page(request: Request, mijn: MijnDep) -> Response:
     return render_mijn(request, "mijn/download.html", {"active": "/mijn/download"})
-
-
-async def _contexts(mijn: Mijn, contacts: ContactsDep, trace: TraceDep) -> list[RequestContext]:
-    try:
-        return [
-            await contacts.context_for(mijn.actor_for(own.organisation), own.contact_id, trace=trace)
-            for own in mijn.contacts
-        ]
-    except ContactError:
-        raise MijnLoginRequired from None
 
 
 @router.get("/mijn/download/mijn-gegevens.{formaat}", name="mijn_download_file")
@@ -53,7 +41,7 @@ async def download(
             status=404,
         )
     try:
-        collected: Export = await export.collect(await _contexts(mijn, contacts, trace), formaat=formaat)
+        collected: Export = await export.collect(await own_contexts(mijn, contacts, trace), formaat=formaat)
     except AuditUnavailable:
         return render_mijn(
             request,

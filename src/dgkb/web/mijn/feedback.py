@@ -30,8 +30,7 @@ from dgkb.feedback.service import FeedbackInvalid, FeedbackSoort
 from dgkb.klantbeeld.schemas import Sectie
 from dgkb.klantbeeld.service import KlantbeeldService
 from dgkb.web.deps import TraceDep
-from dgkb.web.mijn.delen import own_context
-from dgkb.web.mijn.deps import Mijn, MijnCheckedDep, MijnDep, OwnContact, render_mijn
+from dgkb.web.mijn.deps import Mijn, MijnCheckedDep, MijnDep, OwnContact, own_context, render_mijn
 
 router = APIRouter(include_in_schema=False)
 

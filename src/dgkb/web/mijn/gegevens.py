@@ -12,12 +12,12 @@ from starlette.responses import Response
 import dgkb.web.klantbeeld_view as klantbeeld_view
 from dgkb.audit.records import AuditUnavailable
 from dgkb.composition.deps import ContactsDep, KlantbeeldDep
-from dgkb.contacts.service import ContactError, ContactService
+from dgkb.contacts.service import ContactService
 from dgkb.domain.context import Trace
 from dgkb.klantbeeld.service import KlantbeeldService
 from dgkb.web.deps import TraceDep
 from dgkb.web.klantbeeld_view import KlantbeeldView
-from dgkb.web.mijn.deps import Mijn, MijnDep, MijnLoginRequired, OwnContact, render_mijn
+from dgkb.web.mijn.deps import Mijn, MijnDep, OwnContact, own_context, own_contexts, render_mijn
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,11 +27,7 @@ async def read_own(
 ) -> KlantbeeldView:
     """The customer's klantbeeld at one organisation (its own-view purpose), as the console builds it.
     A contact that ended or expired means the portal session is over."""
-    try:
-        context = await contacts.context_for(mijn.actor_for(own.organisation), own.contact_id, trace=trace)
-    except ContactError:
-        raise MijnLoginRequired from None
-    return klantbeeld_view.build(await klantbeeld.read(context))
+    return klantbeeld_view.build(await klantbeeld.read(await own_context(mijn, own, contacts, trace)))
 
 
 def view_helpers() -> dict[str, object]:
@@ -78,9 +74,5 @@ async def gegevens(
 async def touch(mijn: MijnDep, contacts: ContactsDep, trace: TraceDep) -> Response:
     """'Ingelogd blijven': loading the session counts as activity, and so does reading the context
     of each own contact (the contacts expire after the same idle time)."""
-    for own in mijn.contacts:
-        try:
-            await contacts.context_for(mijn.actor_for(own.organisation), own.contact_id, trace=trace)
-        except ContactError:
-            raise MijnLoginRequired from None
+    await own_contexts(mijn, contacts, trace)
     return Response(status_code=204)

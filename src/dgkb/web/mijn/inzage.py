@@ -18,14 +18,12 @@ from dgkb.audit.access_log import OWN_ACCESS_READ
 from dgkb.audit.query import InvalidCursor, OwnAccessEntry
 from dgkb.audit.records import AuditUnavailable
 from dgkb.composition.deps import AccessLogDep, ContactsDep, RegisterDep
-from dgkb.contacts.service import ContactError, ContactService
-from dgkb.domain.context import RequestContext, Trace
 from dgkb.domain.errors import DomainError
 from dgkb.domain.register import Register
 from dgkb.domain.representation import Vertegenwoordiging
 from dgkb.web.deps import AMSTERDAM, TraceDep
 from dgkb.web.klantbeeld_view import label
-from dgkb.web.mijn.deps import Mijn, MijnDep, MijnLoginRequired, OwnContact, render_mijn
+from dgkb.web.mijn.deps import MijnDep, own_contexts, render_mijn
 
 router = APIRouter(include_in_schema=False)
 
@@ -131,21 +129,6 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=AMSTERDAM).astimezone(UTC)
 
 
-async def own_contexts(
-    mijn: Mijn, owns: tuple[OwnContact, ...], contacts: ContactService, trace: Trace
-) -> list[RequestContext]:
-    """The request contexts of the customer's own contacts: the subject comes from there only."""
-    found = []
-    for own in owns:
-        try:
-            found.append(
-                await contacts.context_for(mijn.actor_for(own.organisation), own.contact_id, trace=trace)
-            )
-        except ContactError:
-            raise MijnLoginRequired from None
-    return found
-
-
 @router.get(PATH, name="mijn_inzage")
 async def inzage(
     request: Request,
@@ -171,7 +154,7 @@ async def inzage(
         until_day = _day(tot, "tot", "Tot en met")
         if since_day and until_day and until_day < since_day:
             raise DomainError("Tot en met: deze datum ligt voor de datum bij Vanaf.", field="tot")
-        contexts = await own_contexts(mijn, owns, contacts, trace)
+        contexts = await own_contexts(mijn, contacts, trace, owns)
         page = await access_log.own_access(
             contexts,
             since=_start_of(since_day) if since_day else None,

@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from dgkb.audit.records import AuditUnavailable
 from dgkb.composition.deps import ContactsDep, KlantbeeldDep, ProfileDep, RegisterDep
-from dgkb.contacts.service import ContactError, ContactService
+from dgkb.contacts.service import ContactService
 from dgkb.domain.context import RequestContext, Trace
 from dgkb.domain.errors import DomainError
 from dgkb.domain.register import Register
@@ -24,7 +24,7 @@ from dgkb.klantbeeld.service import KlantbeeldService
 from dgkb.profile.inputs import LANGUAGES, ProfileInputError
 from dgkb.profile.service import CONTACTGEGEVENS, VOORKEURSKANAAL, ProfileService, VerificationFailed
 from dgkb.web.deps import TraceDep
-from dgkb.web.mijn.deps import Mijn, MijnCheckedDep, MijnDep, MijnLoginRequired, OwnContact, render_mijn
+from dgkb.web.mijn.deps import Mijn, MijnCheckedDep, MijnDep, OwnContact, own_context, render_mijn
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,13 +45,6 @@ def _writer(mijn: Mijn, register: Register) -> OwnContact | None:
         if purpose is not None and purpose.may_write(CONTACTGEGEVENS):
             return own
     return None
-
-
-async def _context(mijn: Mijn, own: OwnContact, contacts: ContactService, trace: Trace) -> RequestContext:
-    try:
-        return await contacts.context_for(mijn.actor_for(own.organisation), own.contact_id, trace=trace)
-    except ContactError:
-        raise MijnLoginRequired from None
 
 
 @dataclass(frozen=True)
@@ -125,7 +118,7 @@ async def _page(
     }
     if own is None:
         return render_mijn(request, "mijn/profiel.html", {**ctx, "wijzigbaar": False}, status=status)
-    context = await _context(mijn, own, contacts, trace)
+    context = await own_context(mijn, own, contacts, trace)
     try:
         kb = await klantbeeld.read(context, only=(CONTACTGEGEVENS, VOORKEURSKANAAL))
     except AuditUnavailable:
@@ -193,7 +186,7 @@ async def _change(
     own = _writer(p.mijn, p.register)
     if own is None:
         return await _page(p, status=403)
-    context = await _context(p.mijn, own, p.contacts, p.trace)
+    context = await own_context(p.mijn, own, p.contacts, p.trace)
     try:
         target = await action(context, own)
     except DomainError as raised:
@@ -247,7 +240,7 @@ async def code_page(
     own = _writer(mijn, register)
     if own is None:
         return RedirectResponse(PATH, status_code=303)
-    pending = await profile.pending(await _context(mijn, own, contacts, trace), verification_id)
+    pending = await profile.pending(await own_context(mijn, own, contacts, trace), verification_id)
     if pending is None:
         return render_mijn(
             request,
@@ -278,7 +271,7 @@ async def bevestigen(
     if own is None:
         return RedirectResponse(PATH, status_code=303)
     form = await _form(request)
-    context = await _context(mijn, own, contacts, trace)
+    context = await own_context(mijn, own, contacts, trace)
     try:
         await profile.confirm(context, verification_id, form.get("code", ""))
     except VerificationFailed as exc:

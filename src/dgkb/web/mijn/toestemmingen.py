@@ -21,8 +21,7 @@ from dgkb.domain.errors import DomainError
 from dgkb.domain.register import Register, Verwerkingsactiviteit
 from dgkb.web.deps import AMSTERDAM, TraceDep
 from dgkb.web.klantbeeld_view import label
-from dgkb.web.mijn.deps import Mijn, MijnCheckedDep, MijnDep, OwnContact, render_mijn
-from dgkb.web.mijn.inzage import own_contexts
+from dgkb.web.mijn.deps import Mijn, MijnCheckedDep, MijnDep, OwnContact, own_contexts, render_mijn
 
 router = APIRouter(include_in_schema=False)
 
@@ -161,7 +160,7 @@ async def toestemmingen(
     register: RegisterDep,
     trace: TraceDep,
 ) -> Response:
-    contexts = await own_contexts(mijn, mijn.contacts, contacts, trace)
+    contexts = await own_contexts(mijn, contacts, trace)
     return await _page(request, mijn, contexts, consent, register)
 
 
@@ -195,7 +194,7 @@ async def give(
     organisatie = str(form.get("organisatie", ""))
     doel = str(form.get("doel", ""))
     categories = [str(v) for v in form.getlist("categorie")][:20]
-    contexts = await own_contexts(mijn, mijn.contacts, contacts, trace)
+    contexts = await own_contexts(mijn, contacts, trace)
     try:
         chosen = [
             c for own, c in zip(mijn.contacts, contexts, strict=True) if own.organisation == organisatie
@@ -232,7 +231,7 @@ async def withdraw(
     register: RegisterDep,
     trace: TraceDep,
 ) -> Response:
-    contexts = await own_contexts(mijn, mijn.contacts, contacts, trace)
+    contexts = await own_contexts(mijn, contacts, trace)
     try:
         for context in contexts:  # the consent belongs to a purpose of one of the organisations
             try:
