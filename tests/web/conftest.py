@@ -198,3 +198,12 @@ async def sim_requests(stack: Stack, source: str) -> list[dict[str, Any]]:
         resp.raise_for_status()
         data: list[dict[str, Any]] = resp.json()
         return data
+
+
+async def nav_click(c: Console, name: str | re.Pattern[str]) -> None:
+    """Follow a link of Mijn omgeving's menu; on a phone the menu is folded behind "Menu" first."""
+    await c.page.wait_for_load_state("domcontentloaded")  # mijn.js (deferred) has folded the menu
+    button = c.page.get_by_role("button", name=re.compile(r"^Menu"))
+    if await button.is_visible() and await button.get_attribute("aria-expanded") != "true":
+        await button.click()
+    await c.page.get_by_role("navigation", name="Mijn omgeving").get_by_role("link", name=name).click()

@@ -36,9 +36,20 @@ async def broker_login(
     await page.wait_for_url(re.compile(r"/mijn$"))
 
 
+async def open_menu(c: Console) -> None:
+    """On a phone the menu is folded behind "Menu": open it (on a laptop there is no such button)."""
+    await c.page.wait_for_load_state("domcontentloaded")  # mijn.js (deferred) has folded the menu
+    button = c.page.get_by_role("button", name=re.compile(r"^Menu"))
+    if await button.is_visible():
+        await expect(button).to_have_attribute("aria-expanded", "false")
+        await button.click()
+        await expect(button).to_have_attribute("aria-expanded", "true")
+
+
 async def every_menu_page(c: Console, label: str, *, axe: bool = True) -> list[str]:
     """Visit each page of the menu (and run axe on it); the pages' paths."""
     page = c.page
+    await open_menu(c)
     links = page.get_by_role("navigation", name="Mijn omgeving").get_by_role("link")
     paths = [str(await link.get_attribute("href")) for link in await links.all()]
     assert paths, "no menu"
@@ -67,6 +78,12 @@ async def test_digid_login_and_every_page_is_accessible(
         await expect(page.get_by_role("heading", name="Mijn gegevens", level=1)).to_be_visible()
         await expect(page.locator('[data-categorie="klant.basis"][data-status="ok"]').first).to_be_visible()
         await c.shot(f"mijn-gegevens-{viewport['width']}")
+        heading_top = await page.get_by_role("heading", name="Mijn gegevens", level=1).evaluate(
+            "e => e.getBoundingClientRect().top"
+        )
+        assert heading_top < (250 if viewport == PHONE else 300), (
+            heading_top
+        )  # the menu does not push it down
         paths = await every_menu_page(c, str(viewport["width"]))
         assert "/mijn" in paths
         if viewport == PHONE:

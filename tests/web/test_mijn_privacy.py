@@ -26,7 +26,7 @@ from dgkb.domain.roles import Role
 from dgkb.settings import PROJECT_ROOT
 from dgkb.store.audit_tables import AccessRecord, LdvRecord
 from tests.api.conftest import GEMEENTE, WATERSCHAP, Stack, open_contact, running_stack
-from tests.web.conftest import new_console
+from tests.web.conftest import nav_click, new_console
 from tests.web.mijn_helpers import BSN, OTHER_BSN, csrf, login, portal_client
 
 pytestmark = pytest.mark.xdist_group("mijn-h1privacy")
@@ -583,7 +583,7 @@ async def test_the_three_pages_on_a_phone_pass_axe(browser: Browser, proactive_s
     await page.get_by_role("button", name="Inloggen (test)").click()
     await page.wait_for_url(re.compile(r"/mijn$"))
 
-    await page.get_by_role("link", name="Wie heeft mijn gegevens bekeken").click()
+    await nav_click(c, "Wie heeft mijn gegevens bekeken")
     await expect(page.get_by_role("heading", name="Wie heeft mijn gegevens bekeken")).to_be_visible()
     await expect(page.locator("[data-inzage]").filter(has_text="Waterschapsbelasting")).to_contain_text(
         "een medewerker van het klantcontactcentrum"
@@ -597,7 +597,7 @@ async def test_the_three_pages_on_a_phone_pass_axe(browser: Browser, proactive_s
     await expect(page.locator("[data-fout=vanaf]")).to_contain_text("Vanaf")
     await c.axe("mijn inzage fout")
 
-    await page.get_by_role("link", name="Toestemmingen").click()
+    await nav_click(c, "Toestemmingen")
     await expect(page.locator('[data-status="actief"]')).to_contain_text("Wmo-aanvraag")
     await c.axe("mijn toestemmingen")
     await c.shot("mijn-toestemmingen-375")
@@ -605,7 +605,7 @@ async def test_the_three_pages_on_a_phone_pass_axe(browser: Browser, proactive_s
     await expect(page.locator("[data-melding]")).to_contain_text("ingetrokken")
     await c.axe("mijn toestemmingen ingetrokken")
 
-    await page.get_by_role("link", name="Bezwaar").click()
+    await nav_click(c, "Bezwaar")
     await page.get_by_label("Alle proactieve diensten van Gemeente Voorbeeldstad").check()
     await page.get_by_role("button", name="Bezwaar maken").first.click()
     await expect(page.locator("[data-melding]")).to_contain_text("werkt meteen")

@@ -11,7 +11,7 @@ from playwright.async_api import Browser, expect
 
 from dgkb.domain.identifiers import Subject
 from tests.api.conftest import Stack
-from tests.web.conftest import new_console
+from tests.web.conftest import nav_click, new_console
 from tests.web.mijn_helpers import BSN
 from tests.web.test_mijn_profiel import code_of, outbox
 
@@ -40,9 +40,7 @@ async def test_profile_and_messages_in_the_browser(
         await page.locator('form button[type="submit"]').last.click()
         await page.wait_for_url(re.compile(r"/mijn$"))
         # the menu shows one unread message
-        berichten = page.get_by_role("link", name=re.compile(r"Mijn berichten 1 ongelezen"))
-        await expect(berichten).to_be_visible()
-        await berichten.click()
+        await nav_click(c, re.compile(r"Mijn berichten 1 ongelezen"))
         await expect(page.get_by_role("heading", name="Mijn berichten")).to_be_visible()
         await c.axe(f"mijn-berichten-{viewport[0]}")
         await page.get_by_role("link", name="Antwoord op uw vraag").click()
@@ -51,7 +49,7 @@ async def test_profile_and_messages_in_the_browser(
         await expect(page.locator("[data-gelezen='ja']")).to_have_count(1)
         await expect(page.locator("[data-ongelezen]")).to_have_count(0)
 
-        await page.get_by_role("link", name="Mijn profiel").click()
+        await nav_click(c, "Mijn profiel")
         await expect(page.get_by_role("heading", name="Mijn profiel", exact=True)).to_be_visible()
         await c.axe(f"mijn-profiel-{viewport[0]}")
         # a wrong e-mail address: the field is named and marked

@@ -11,7 +11,7 @@ from playwright.async_api import Browser, expect
 
 from dgkb.simulators.world import build_world
 from tests.api.conftest import Stack
-from tests.web.conftest import new_console
+from tests.web.conftest import nav_click, new_console
 from tests.web.mijn_helpers import BSN
 
 pytestmark = pytest.mark.xdist_group("mijn-h2zaken")
@@ -37,7 +37,7 @@ async def test_mijn_zaken_contactmomenten_and_taken_on_a_phone(
         await page.locator('form button[type="submit"]').last.click()
         await page.wait_for_url(re.compile(r"/mijn$"))
 
-        await page.get_by_role("link", name="Mijn zaken").click()
+        await nav_click(c, "Mijn zaken")
         await page.wait_for_url(re.compile(r"/mijn/zaken$"))
         await expect(page.get_by_role("heading", level=1)).to_have_text("Mijn zaken")
         await expect(page.locator("main")).to_contain_text("Volgende stap")
@@ -52,14 +52,14 @@ async def test_mijn_zaken_contactmomenten_and_taken_on_a_phone(
             await c.axe("mijn-zaak")
             await c.shot("mijn-zaak-375")
 
-        await page.get_by_role("link", name="Mijn contactmomenten").click()
+        await nav_click(c, "Mijn contactmomenten")
         await page.wait_for_url(re.compile(r"/mijn/contactmomenten$"))
         await expect(page.locator("main")).to_contain_text("Antwoord uiterlijk")
         if javascript:
             await c.axe("mijn-contactmomenten")
             await c.shot("mijn-contactmomenten-375")
 
-        await page.get_by_role("link", name="Mijn taken").click()
+        await nav_click(c, "Mijn taken")
         await page.wait_for_url(re.compile(r"/mijn/taken$"))
         await expect(page.locator("[data-taak]").first).to_be_visible()
         if javascript:

@@ -22,3 +22,20 @@
   document.body.addEventListener("htmx:afterRequest", schedule);
   schedule();
 })();
+
+// The menu on a phone: folded behind the "Menu" button (progressive: without this script the whole
+// menu shows). On wider screens the CSS shows the menu and hides the button.
+(function () {
+  "use strict";
+  var button = document.querySelector(".mijn-menu-knop");
+  var nav = document.getElementById("mijn-nav");
+  if (!button || !nav) return;
+  button.hidden = false;
+  nav.classList.add("mijn-nav--dicht");
+  button.addEventListener("click", function () {
+    var open = button.getAttribute("aria-expanded") === "true";
+    button.setAttribute("aria-expanded", open ? "false" : "true");
+    nav.classList.toggle("mijn-nav--dicht", open);
+    if (!open) { var first = nav.querySelector("a"); if (first) first.focus(); }
+  });
+})();
