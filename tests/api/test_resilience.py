@@ -29,7 +29,7 @@ async def test_breaker_opens_for_a_dead_source_and_health_shows_it(stack: Stack)
         resp = await anna.get(f"/api/v1/contacten/{contact}/klantbeeld")
         zaken = sections(resp.json())["dienst.zaken-lopend"][0]
         assert zaken["status"] == "onbereikbaar"
-        assert zaken["duurMs"] < 1.0, "an open breaker answers without calling the source"
+        # an open breaker answers without calling the source (counted, not timed: a loaded machine)
         assert len(await sim_requests(stack, "zaken")) == before
         assert sections(resp.json())["klant.basis"][0]["status"] == "ok"
     async with await stack.as_user("beheer-bea") as bea:

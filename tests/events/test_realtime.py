@@ -161,6 +161,32 @@ async def test_duplicate_delivery_is_processed_once(world: World) -> None:
     assert second[1]["bron"] == "sentinel", "the duplicate produced no second event"
 
 
+async def test_a_failing_listener_does_not_fail_the_notification(world: World) -> None:
+    """Mijn berichten listens to notifications; when it fails (its source slow, its database busy)
+    the change is still handled once: 204, the event delivered, no redelivery needed."""
+    node = world.nodes[0]
+    zaak, _ = await open_zaak_of(world.simulators["zaken"])
+    message = zaak_message(zaak, zaak["url"] + "/status-y", "2026-03-02T10:00:00Z")
+    calls: list[str] = []
+
+    async def failing(*_: object) -> None:
+        calls.append("called")
+        raise RuntimeError("listener down")
+
+    original = node.services.changes.on_notification
+    node.services.changes.on_notification = failing
+    try:
+        async with await node.as_user("kcm-anna") as anna:
+            contact = await open_contact(anna, LOPENDE_ZAAK)
+            async with SseClient(anna, f"/api/v1/contacten/{contact}/gebeurtenissen") as sse:
+                assert (await node.notify(message)).status_code == 204
+                event = await sse.next()
+    finally:
+        node.services.changes.on_notification = original
+    assert calls == ["called"]
+    assert event[1]["bron"] == "zaken"
+
+
 async def test_cloudevents_structured_and_binary(world: World) -> None:
     from cloudevents.core.bindings.http import to_binary_event, to_structured_event
     from cloudevents.core.v1.event import CloudEvent

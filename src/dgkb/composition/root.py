@@ -51,7 +51,7 @@ from dgkb.policy.engine import CedarPolicyEngine
 from dgkb.profile.service import ProfileService
 from dgkb.search.service import CustomerSearch
 from dgkb.settings import SIMULATOR_PORTS, Settings, load_catalogue, load_register, load_yaml
-from dgkb.sources.base import SourceAdapter
+from dgkb.sources.base import SourceAdapter, SourceError
 from dgkb.sources.config import SourceConfig, SourcesConfig, parse_sources
 from dgkb.sources.registry import build_adapter, known_kinds
 from dgkb.store.db import Database
@@ -364,7 +364,10 @@ def build_services(
         organisation = sources.configs[source_id].organisation
         title = notice.title
         if notice.kind == "zaak-status":  # "Uw zaak Z-2026-0042 heeft een nieuwe status"
-            identificatie = await gateway.zaak_identificatie(message.hoofdObject)
+            try:
+                identificatie = await gateway.zaak_identificatie(message.hoofdObject)
+            except SourceError:  # Zaken slow or down now: the message says "uw zaak" without number
+                identificatie = None
             if identificatie:
                 title = f"Uw zaak {identificatie} heeft een nieuwe status"
         for subject in subjects:

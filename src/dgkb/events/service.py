@@ -199,7 +199,7 @@ class ChangeService:
                 source_id, subjects = resolved
                 events = [await self.publish_change(s, categories, source_id) for s in subjects]
                 if self.on_notification is not None and subjects:
-                    await self.on_notification(message, source_id, subjects)
+                    await self._tell_listener(message, source_id, subjects)
         except BaseException:
             await self._dedupe.release(key)
             raise
@@ -207,6 +207,18 @@ class ChangeService:
         if resolved is None:
             return Handled(Outcome.IGNORED)
         return Handled(Outcome.PROCESSED, tuple(events))
+
+    async def _tell_listener(self, message: Notificatie, source_id: str, subjects: Sequence[Subject]) -> None:
+        """The listener (Mijn berichten) is a side channel: its failure is logged and never fails the
+        notification, which would have the routing component deliver it again and the open views see
+        every change twice."""
+        assert self.on_notification is not None
+        try:
+            await self.on_notification(message, source_id, subjects)
+        except Exception as exc:
+            log.warning(
+                "notification listener failed (%s); the change itself was handled", type(exc).__name__
+            )
 
     async def handle_cloudevent(self, event: BaseCloudEvent) -> Handled:
         """A CloudEvent (NL GOV). CloudEventError for an event that is not understood as claimed."""
