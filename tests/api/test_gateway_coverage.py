@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +23,16 @@ from dgkb.domain.identifiers import Subject, SubjectKind
 from dgkb.events.notificaties import DEV_TOKEN
 from dgkb.simulators.world import build_world
 from dgkb.store.audit_tables import AccessRecord, LdvRecord
-from tests.api.conftest import GEMEENTE, WATERSCHAP, Stack, open_contact
+from tests.api.conftest import GEMEENTE, WATERSCHAP, Stack, open_contact, running_stack
+
+
+@pytest.fixture
+async def stack(database_url: str, simulators: dict[str, str]) -> AsyncIterator[Stack]:
+    """This module counts requests and records, not deadlines: a source slowed by a loaded machine
+    must not turn a read into "unreachable" (the default stack gives a source one second)."""
+    async with running_stack(database_url, simulators, source_deadline_seconds=5.0) as running:
+        yield running
+
 
 WORLD = build_world()  # the world the stack's simulators serve
 BSNS = {p.bsn for p in WORLD.persons}

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from dgkb.runner import reset_simulators
 from tests.conftest import PG_URL, SharedSimulators, fresh_database_url
 from tests.events.conftest import (
     LOPENDE_ZAAK,
@@ -61,6 +62,9 @@ async def top(
     tmp_path_factory: pytest.TempPathFactory, shared_simulators: SharedSimulators
 ) -> AsyncIterator[Topology]:
     workdir = tmp_path_factory.mktemp("topology")
+    # the worker's shared simulators, as the tests before left them (one may have made Zaken fail
+    # and counted on the next test's reset): reset them, as the `simulators` fixture does
+    await reset_simulators(shared_simulators.urls, shared_simulators.client)
     async with topology(
         database_url=await fresh_database_url("postgresql", workdir),
         simulators=dict(shared_simulators.urls),
