@@ -4,6 +4,7 @@ block; crafted fields never reach another customer's partij; bad input names the
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -118,6 +119,25 @@ async def test_new_mobile_number_is_verified_then_written_and_the_agent_sees_it(
     ]
     assert reads
     assert all(set(e.categories) <= {"klant.contactgegevens", "klant.voorkeurskanaal"} for e in reads)
+
+
+async def test_the_right_code_sent_twice_at_once_writes_one_address(stack: Stack) -> None:
+    """A double click (or two tabs): both confirms carry the right code at the same moment; one
+    writes, the other is told the code is used — never two addresses in Klantinteracties."""
+    async with portal_client(stack) as client:
+        await login(client, bsn=BSN, niveau="digid-midden")
+        token = csrf(await profile_page(client))
+        sent = await client.post(
+            "/mijn/profiel/adres",
+            data={"csrf_token": token, "soort": "telefoonnummer", "telefoon": "06-11223344"},
+        )
+        assert sent.status_code == 303, sent.text
+        code = code_of((await outbox(stack))[0])
+        form = {"csrf_token": token, "code": code}
+        both = await asyncio.gather(*(client.post(sent.headers["location"], data=form) for _ in range(2)))
+    assert sorted(r.status_code for r in both) == [303, 400], [r.text[:200] for r in both]
+    written = [a for a in await partij_adressen(stack, BSN) if a["adres"] == "+31611223344"]
+    assert len(written) == 1
 
 
 async def test_five_wrong_codes_block_and_nothing_is_written(stack: Stack) -> None:

@@ -62,6 +62,7 @@ __all__ = [
 CONTACTGEGEVENS = "klant.contactgegevens"
 VOORKEURSKANAAL = "klant.voorkeurskanaal"
 CODE_DIGITS = 6
+WRITING = "schrijven"  # a right code, its address being written to Klantinteracties now
 MAX_ATTEMPTS = 5
 VALID_FOR = timedelta(minutes=15)
 # At most this many codes per customer per hour: the form must not become a way to send text
@@ -278,6 +279,14 @@ class ProfileService:
                 .values(status=status, adres=None, updated_at=self._now())
             )
 
+    async def _reopen(self, verification_id: str) -> None:
+        async with self._database.transaction() as session:
+            await session.execute(
+                update(ProfileVerificationRow)
+                .where(ProfileVerificationRow.id == verification_id, ProfileVerificationRow.status == WRITING)
+                .values(status="open", updated_at=self._now())
+            )
+
     async def pending(self, context: RequestContext, verification_id: str) -> Pending | None:
         """The customer's own open verification `verification_id`, or None (unknown, someone
         else's, confirmed, blocked or expired)."""
@@ -334,6 +343,20 @@ class ProfileService:
                     if row.attempts >= MAX_ATTEMPTS:
                         row.status, row.adres = "geblokkeerd", None
                     remaining = MAX_ATTEMPTS - row.attempts
+                else:
+                    # claimed by a conditional update, not by the row read above (SQLite reads
+                    # without a lock): of two confirms at the same moment one claims it and writes,
+                    # the other finds it no longer open and writes nothing — one address, not two
+                    claimed = await session.execute(
+                        update(ProfileVerificationRow)
+                        .where(ProfileVerificationRow.id == row.id, ProfileVerificationRow.status == "open")
+                        .values(status=WRITING, updated_at=now)
+                        .execution_options(synchronize_session=False)
+                    )
+                    if int(getattr(claimed, "rowcount", 0) or 0) != 1:
+                        raise VerificationFailed(
+                            "Deze code is al gebruikt of niet meer geldig.", reason="onbekend"
+                        )
                 soort, adres, omschrijving = row.soort, row.adres, row.omschrijving
         if expired:
             raise VerificationFailed("De code is verlopen. Vraag een nieuwe code aan.", reason="verlopen")
@@ -348,9 +371,9 @@ class ProfileService:
                 reason="fout",
                 remaining=remaining,
             )
-        await self._require(context, CONTACTGEGEVENS)  # the contact may have changed meanwhile
         assert adres is not None
         try:
+            await self._require(context, CONTACTGEGEVENS)  # the contact may have changed meanwhile
             written = await self._gateway.add_digitaal_adres(
                 context,
                 name=WRITE_NAME,
@@ -362,6 +385,10 @@ class ProfileService:
         except SubjectNotFound:
             await self._close(verification_id, "geweigerd")
             raise NoPartij() from None
+        except BaseException:
+            # not written (the source down, the log unavailable, refused): the code still works
+            await self._reopen(verification_id)
+            raise
         await self._close(verification_id, "bevestigd")
         await self._changed(context.subject, CONTACTGEGEVENS)
         return written
@@ -373,7 +400,9 @@ class ProfileService:
             result = await session.execute(
                 update(ProfileVerificationRow)
                 .where(
-                    ProfileVerificationRow.status == "open", ProfileVerificationRow.expires_at <= self._now()
+                    # WRITING left behind by a process that stopped mid-write holds an address too
+                    ProfileVerificationRow.status.in_(("open", WRITING)),
+                    ProfileVerificationRow.expires_at <= self._now(),
                 )
                 .values(status="verlopen", adres=None, updated_at=self._now())
             )
