@@ -109,6 +109,9 @@ def _contacts(data: dict[str, Any]) -> tuple[OwnContact, ...]:
     )
 
 
+_NO_MENU = ("/mijn/sessie", "/mijn/download/")
+
+
 async def current_mijn(request: Request, database: DatabaseDep) -> Mijn:
     session = await mijn_state(request).sessions.load(request, database)
     if session is None or session.actor is None or session.actor.role is not Role.BURGER:
@@ -128,7 +131,9 @@ async def current_mijn(request: Request, database: DatabaseDep) -> Mijn:
         on_behalf_as=session.data.get("namens"),
     )
     request.state.mijn = mijn
-    request.state.mijn_unread = await _unread(request, mijn)
+    # the menu's unread count is for pages; the keep-alive ping and the downloads show no menu
+    if not request.url.path.startswith(_NO_MENU):
+        request.state.mijn_unread = await _unread(request, mijn)
     return mijn
 
 
