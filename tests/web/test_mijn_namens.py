@@ -8,7 +8,8 @@ import html
 
 import pytest
 
-from tests.api.conftest import Stack
+from tests.api.conftest import GEMEENTE as GEMEENTE_REGISTER
+from tests.api.conftest import Stack, login_token
 from tests.web.mijn_helpers import BSN, OTHER_BSN, login, portal_client
 
 pytestmark = pytest.mark.xdist_group("mijn")
@@ -74,3 +75,21 @@ async def test_the_represented_person_sees_the_representatives_reads_as_such(sta
         page = await client.get("/mijn/inzage")
     assert page.status_code == 200
     assert "uw vertegenwoordiger (bewindvoerder), in Mijn omgeving" in html.unescape(page.text)
+
+
+async def test_an_agent_cannot_identify_a_customer_by_someone_elses_login(stack: Stack) -> None:
+    """On the phone the agent's purposes accept no representation: a bewindvoerder's login for the
+    customer binds nothing (REPRESENTATION_NOT_ALLOWED), the contact stays unidentified."""
+    async with await stack.as_user("kcm-anna") as anna:
+        created = await anna.post(
+            "/api/v1/contacten",
+            json={"kanaal": "chat", "verwerkingsactiviteit": GEMEENTE_REGISTER + "kcc-algemene-vraag"},
+        )
+        assert created.status_code == 201, created.text
+        contact = created.json()["id"]
+        # OTHER_BSN logs in as bewindvoerder of BSN
+        token = await login_token(anna, {"bsn": OTHER_BSN}, namensBsn=BSN, vertegenwoordiging="bewind")
+        resp = await anna.post(f"/api/v1/contacten/{contact}/identificatie", json={"bsn": BSN, **token})
+        assert resp.status_code == 403, resp.text
+        assert resp.json()["reden"] == "REPRESENTATION_NOT_ALLOWED"
+        assert (await anna.get(f"/api/v1/contacten/{contact}")).json()["geidentificeerd"] is False
