@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -15,8 +16,18 @@ from sqlalchemy import select
 
 from dgkb.domain.identifiers import Subject, SubjectKind
 from dgkb.store.tables import FeedbackItemRow, RatingRow
-from tests.api.conftest import Stack
+from tests.api.conftest import Stack, running_stack
 from tests.web.mijn_helpers import BSN, csrf, login, portal_client
+
+
+@pytest.fixture
+async def stack(database_url: str, simulators: dict[str, str]) -> AsyncIterator[Stack]:
+    """The choices of the forms come from the customer's own klantbeeld: a source slowed by a loaded
+    machine (browser tests on the other worker) must not empty them. Sources get 5 s here; no test
+    in this module is about a deadline."""
+    async with running_stack(database_url, simulators, source_deadline_seconds=5.0) as running:
+        yield running
+
 
 pytestmark = pytest.mark.xdist_group("mijn-h4export")
 
