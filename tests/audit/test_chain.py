@@ -318,12 +318,16 @@ async def test_truncation_with_the_head_rewound_too_is_beyond_verify(
 async def test_verify_beside_live_writers_reports_no_break(
     database: Database, writer: AuditWriter, make_context: MakeContext
 ) -> None:
-    """verify takes no snapshot: chains grow while it walks, and new chains start (retired ones)."""
+    """verify takes no snapshot: chains grow while it walks, and new chains start (retired ones).
+    Each writer stops after WRITES records: unbounded writers made every verify pass chase a log that
+    grew as fast as it was read (a minute per run on PostgreSQL); a pass takes a few queries, the
+    writers' 8 × WRITES commits far longer, so the log still grows while verify walks it."""
     stop = asyncio.Event()
+    writes = 40
 
     async def keep_writing() -> None:
         i = 0
-        while not stop.is_set():
+        while not stop.is_set() and i < writes:
             await record(writer, make_context(), at=T0 + timedelta(seconds=i))
             i += 1
             if i % 7 == 0:
