@@ -167,7 +167,9 @@ class Settings(BaseSettings):
 
     # Contact sessions expire after this many seconds without activity.
     session_idle_seconds: int = 15 * 60
-    # Default deadline for one source call inside a klantbeeld request.
+    # How long a view waits for one source (the request budget; a source's own `deadline` in
+    # sources.yaml may be shorter). A source allowed longer goes on in the console: its part shows as
+    # loading and fills in (live, SSE) when the answer comes.
     source_deadline_seconds: float = 2.0
     max_body_bytes: int = 64 * 1024
 

@@ -148,6 +148,7 @@ class Heart:
     consent: ConsentService
     database: Database
     pseudonymizer: Pseudonymizer
+    federation: Federation
 
     def context(self, assurance: Assurance = Assurance.CONTROLEVRAGEN, **kw: Any) -> RequestContext:
         values: dict[str, Any] = {
@@ -194,14 +195,24 @@ async def build_heart(
     engine: CedarPolicyEngine,
     database: Database,
     audit_db: Database,
+    *,
+    request_budget: float = 2.0,
+    deadlines: Mapping[str, float] | None = None,
 ) -> Heart:
+    """`request_budget`: how long a view waits; `deadlines`: source id -> its own deadline."""
     pseudonymizer = Pseudonymizer(KEYRING)
     sources = fakes()
 
     def build(config: SourceConfig) -> SourceAdapter:
         return sources[config.id]
 
-    source_set = SourceSet(SOURCES, build)
+    configured = SourcesConfig(
+        sources=tuple(
+            s.model_copy(update={"deadline": (deadlines or {}).get(s.id, s.deadline)})
+            for s in SOURCES.sources
+        )
+    )
+    source_set = SourceSet(configured, build)
     audit = AuditWriter(audit_db, pseudonymizer, register=register)
     federation = Federation(
         concurrency={sid: cfg.concurrency for sid, cfg in source_set.configs.items()}, cache=MemoryCache()
@@ -212,6 +223,7 @@ async def build_heart(
         register=register,
         auditor=audit,
         pseudonymizer=pseudonymizer,
+        request_budget=request_budget,
     )
     consent = ConsentService(database, pseudonymizer, register, gateway=gateway, auditor=audit)
     service = KlantbeeldService(
@@ -222,7 +234,7 @@ async def build_heart(
         consent=consent,
         gateway=gateway,
     )
-    return Heart(service, gateway, sources, consent, database, pseudonymizer)
+    return Heart(service, gateway, sources, consent, database, pseudonymizer, federation)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ before returning, fail closed — without HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from dgkb.domain.identifiers import Subject
 from dgkb.domain.register import Register
 from dgkb.federation.fanout import SectionStatus
 from dgkb.klantbeeld.schemas import Klantbeeld, Sectie
-from dgkb.klantbeeld.service import STATUS_TEXT
+from dgkb.klantbeeld.service import PENDING_TEXT, STATUS_TEXT
 from dgkb.policy.engine import CedarPolicyEngine
 from dgkb.sources.base import SourceUnavailable
 from dgkb.store.db import Database
@@ -191,3 +192,51 @@ async def test_a_source_that_is_down_is_onbereikbaar_and_the_view_still_comes(he
     assert (section.status, section.toelichting) == ("onbereikbaar", STATUS_TEXT[SectionStatus.ONBEREIKBAAR])
     assert heart.sources["personen"].calls == 2  # one retry within the deadline
     assert statuses(view)["contact.historie"] == [("contacten", "ok")]
+
+
+async def test_a_slow_source_fills_in_later_and_each_read_logs_what_it_showed(
+    catalogue: Catalogue, register: Register, engine: CedarPolicyEngine, tmp_path: Path
+) -> None:
+    """The console's read (fill_in_later): a source slower than the view's wait (50 ms) is pending, not
+    "te traag"; its answer, when it comes, is announced and shown by the next read without asking the
+    source again — and the log of each read names only what that read delivered."""
+    database = Database(await fresh_database_url("sqlite", tmp_path))
+    try:
+        # the view waits 50 ms; the source may take 30 s
+        heart = await build_heart(
+            catalogue, register, engine, database, database, request_budget=0.05, deadlines={"contacten": 30}
+        )
+        announced: list[tuple[str, ...]] = []
+
+        async def on_late(subject_key: str, categories: tuple[str, ...], source_id: str) -> None:
+            announced.append((source_id, *categories))
+
+        heart.federation.on_late = on_late
+        gate = asyncio.Event()
+        heart.sources["contacten"].gate = gate
+        first = by_category(await heart.service.read(heart.context(), fill_in_later=True))
+        for cat in ("klant.contactgegevens", "contact.historie"):
+            (section,) = first[cat]
+            assert (section.status, section.nog_bezig, section.gegevens) == ("timeout", True, None)
+            assert section.toelichting == PENDING_TEXT
+        (record,) = await heart.access_log()
+        assert "contact.historie" not in record.categories_delivered
+        gate.set()
+        for _ in range(500):
+            if announced:
+                break
+            await asyncio.sleep(0.01)
+        assert announced == [("contacten", "klant.contactgegevens", "contact.historie")]
+        second = by_category(await heart.service.read(heart.context(), fill_in_later=True))
+        (historie,) = second["contact.historie"]
+        assert (historie.status, historie.nog_bezig, historie.gegevens) == ("ok", False, [])
+        assert heart.sources["contacten"].calls == 1
+        latest, _ = await heart.access_log()
+        assert {"klant.contactgegevens", "contact.historie"} <= set(latest.categories_delivered)
+        # the API's read (no fill_in_later) is cut off at the view's wait as before
+        gate.clear()
+        (plain,) = by_category(await heart.service.read(heart.context()))["contact.historie"]
+        assert (plain.status, plain.nog_bezig) == ("timeout", False)
+        await heart.federation.aclose()
+    finally:
+        await database.dispose()

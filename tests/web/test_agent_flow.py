@@ -44,8 +44,9 @@ async def test_citizen_whole_flow(console: Console) -> None:
     await expect(section(c, "contact.historie")).to_contain_text("Adreswijziging doorgeven")
     await expect(section(c, "contact.open-verzoeken")).to_contain_text("Terugmailen")
     await expect(section(c, "klant.voorkeurskanaal")).to_contain_text("e-mail")
-    # the dossier is not part of this purpose: said once per card, not as six red boxes
-    await expect(page.locator('[data-card="dossierdata"]')).to_contain_text("Niet nodig voor dit doel")
+    # the dossier is not part of this purpose: said in one line, not as empty cards (tests/web/test_fold.py)
+    await expect(page.locator("[data-niet-nodig]")).to_contain_text("Niet nodig voor dit doel: Dossier")
+    assert await page.locator('[data-card="dossierdata"]').count() == 0
     await page.locator("#registratie form").wait_for()
     await c.axe("klantbeeld")
     await c.shot("03-klantbeeld")

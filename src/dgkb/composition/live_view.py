@@ -39,7 +39,9 @@ def live_view_response(
         current=current,
         permitted=permitted,
         heartbeat=float(getattr(request.app.state, "sse_heartbeat_seconds", HEARTBEAT_SECONDS)),
-        last_event_id=request.headers.get("last-event-id"),  # a reconnect: replay what was missed
+        # a reconnect: replay what was missed; a view that starts its stream after it was shown names
+        # the moment it was read (`?sinds=`, the same form): what happened since is not lost
+        last_event_id=request.headers.get("last-event-id") or request.query_params.get("sinds"),
     )
     return StreamingResponse(
         stream,

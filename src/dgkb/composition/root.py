@@ -146,6 +146,7 @@ class Services:
 
     async def aclose(self) -> None:
         """Release what the services hold open (HTTP clients of the sources, the cache's pool)."""
+        await self.federation.aclose()
         await self.sources.aclose()
         await self.cache.aclose()
         await self.health.aclose()
@@ -380,6 +381,8 @@ def build_services(
         gateway=gateway,
         on_notification=to_messages,
     )
+    # a slow source's late answer: the open views of its subject re-read and show it
+    federation.on_late = changes.publish_late
     return Services(
         database=database,
         catalogue=config.catalogue,

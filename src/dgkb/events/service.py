@@ -48,6 +48,10 @@ from dgkb.settings import Settings
 
 log = logging.getLogger("dgkb.events")
 
+# The source of the event that a slow source's answer arrived after its view had been shown
+# (dgkb.federation.fanout, SourceCall.late): the open views re-read; nothing changed at the source.
+LATE = "nalevering"
+
 
 # Told of every handled ZGW notification with the source id and the subjects it is about, after the
 # change was published: Mijn berichten turns some into messages ("Uw zaak heeft een nieuwe status",
@@ -172,11 +176,18 @@ class ChangeService:
         await self.bus.publish(event)
         return event
 
+    async def publish_late(self, subject_key: str, categories: Iterable[str], source: str) -> ChangeEvent:
+        """A late answer of `source` about the subject is kept for its open view's next read (the
+        federation's hook): tell the open views, and forget nothing — the answer is what they need."""
+        event = ChangeEvent.of(subject_key, categories, LATE, origin=self.origin)
+        await self.bus.publish(event)
+        return event
+
     async def invalidate(self, subject_key: str) -> int:
         return await self._invalidator.invalidate(subject_key)
 
     async def _on_event(self, event: ChangeEvent) -> None:
-        if event.origin != self.origin and not self._shared_cache:
+        if event.origin != self.origin and not self._shared_cache and event.source != LATE:
             await self._invalidator.invalidate(event.subject_key)
         self.hub.deliver(event)
 
@@ -305,6 +316,7 @@ async def start_realtime(
 
 
 __all__ = [
+    "LATE",
     "ChangeService",
     "Handled",
     "NotificationListener",

@@ -4,6 +4,13 @@ every call in parallel under its own deadline, each failure turned into a status
 Around each call: the cache (hit → no call), the circuit breaker (open → no call, "onbereikbaar"
 in microseconds), a concurrency limit, and one jittered retry for transient unavailability when the
 deadline leaves room for it. Reads are idempotent, so a retry is safe.
+
+Late answers (`SourceCall.late`): the view waits `deadline`; a call still running then is not
+cancelled but goes on for up to `late` seconds more, and its sections come back as "timeout" with
+`pending`. When it ends, its outcome is kept (in this process, LATE_HOLD seconds) for the next read
+of the same source, subject and fields, which takes it instead of calling again, and `on_late` is
+told (the console's open view re-reads: its part fills in by itself). A read that finds the call
+still running answers "pending" at once, without a second call.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import asyncio
 import logging
 import random
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,7 +52,11 @@ RETRY_BACKOFF = (0.02, 0.06)  # seconds, jittered
 BREAKER_OPEN = "source.breaker_open"
 ADAPTER_FAILURE = "source.adapter_failure"
 CANCELLED = "geannuleerd"  # the outcome of a call whose request went away (metrics, spans)
+LATE_HOLD = 60.0  # seconds a late outcome waits for the read that shows it
+LATE_MAX = 1_000  # late outcomes kept at most (the oldest go first)
 _T = TypeVar("_T")
+# told when a late call ended: (subject key, the call's categories, source id)
+LateListener = Callable[[str, tuple[str, ...], str], Awaitable[object]]
 
 
 class SectionStatus(StrEnum):
@@ -69,6 +81,7 @@ class SourceCall:
     headers: Mapping[str, str]
     deadline: float  # seconds
     cache_ttl: float = 0.0  # seconds; 0 = do not cache
+    late: float = 0.0  # seconds the call may go on after `deadline`, to fill its sections in later
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +94,7 @@ class CategoryOutcome:
     duration_ms: float
     error: str | None = None  # stable error code, never personal data
     cached: bool = False
+    pending: bool = False  # the source is still answering (a late call): the section fills in later
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +141,18 @@ class Federation:
         self._health = {sid: SourceHealth() for sid in concurrency}
         self.cache_errors = 0  # exceptions a cache raised (RedisCache raises none: it counts its own)
         self._cache_log = ThrottledLog(log)
+        self._late: OrderedDict[str, tuple[float, list[CategoryOutcome]]] = OrderedDict()
+        self._pending: dict[str, asyncio.Task[list[CategoryOutcome]]] = {}
+        self.on_late: LateListener | None = None  # set by the composition root (dgkb.events)
+        self._late_log = ThrottledLog(log)
+
+    async def aclose(self) -> None:
+        """Cancel the late calls still running (the process stops)."""
+        pending = list(self._pending.values())
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        self._pending.clear()
 
     async def fetch(
         self, calls: Sequence[SourceCall], subject: Subject, subject_key: str
@@ -263,6 +289,13 @@ class Federation:
     async def _run(self, call: SourceCall, subject: Subject, subject_key: str) -> list[CategoryOutcome]:
         sid = call.adapter.id
         started = time.perf_counter()
+        late_key = cache_key(sid, subject_key, call.fields) if call.late > 0 else None
+        if late_key is not None:
+            kept = self._take_late(late_key)
+            if kept is not None:
+                return kept
+            if late_key in self._pending:  # asked a moment ago and still answering: no second call
+                return _outcomes(call, SectionStatus.TIMEOUT, {}, started, SourceTimeout.code, pending=True)
         key = (
             cache_key(sid, subject_key, call.fields)
             if self._cache is not None and call.cache_ttl > 0
@@ -275,19 +308,80 @@ class Federation:
         request = FetchRequest(
             subject=subject, fields=call.fields, headers=call.headers, subject_key=subject_key
         )
+
+        async def answer() -> list[CategoryOutcome]:
+            try:
+                result = await self.call(
+                    sid,
+                    call.deadline + call.late,
+                    lambda: call.adapter.fetch(request),
+                    traceparent=call.headers.get("traceparent"),
+                )
+            except SourceError as exc:
+                code = exc.message if exc.message in (BREAKER_OPEN, ADAPTER_FAILURE) else exc.code
+                return _outcomes(call, _status_of(exc), {}, started, code)
+            if key is not None and self._cache is not None:
+                await self._cache_set(key, subject_key, result, call.cache_ttl)
+            return _outcomes(call, SectionStatus.OK, result, started, None)
+
+        if late_key is None:
+            return await answer()
+        return await self._wait_or_later(call, answer, late_key, subject_key, started)
+
+    async def _wait_or_later(
+        self,
+        call: SourceCall,
+        answer: Callable[[], Awaitable[list[CategoryOutcome]]],
+        late_key: str,
+        subject_key: str,
+        started: float,
+    ) -> list[CategoryOutcome]:
+        """Wait `call.deadline` for `answer`; when it takes longer, leave it running (up to
+        `call.late` more) and answer "pending"; its outcome is kept for the next read, and
+        `on_late` is told."""
+        view_left = False
+
+        async def run() -> list[CategoryOutcome]:
+            outcomes = await answer()
+            if view_left:  # the view answered "pending" meanwhile: keep this for its next read
+                self._pending.pop(late_key, None)
+                self._keep_late(late_key, outcomes)
+                await self._announce(subject_key, tuple(call.fields), call.adapter.id)
+            return outcomes
+
+        task = asyncio.create_task(run())
         try:
-            result = await self.call(
-                sid,
-                call.deadline,
-                lambda: call.adapter.fetch(request),
-                traceparent=call.headers.get("traceparent"),
-            )
-        except SourceError as exc:
-            code = exc.message if exc.message in (BREAKER_OPEN, ADAPTER_FAILURE) else exc.code
-            return _outcomes(call, _status_of(exc), {}, started, code)
-        if key is not None and self._cache is not None:
-            await self._cache_set(key, subject_key, result, call.cache_ttl)
-        return _outcomes(call, SectionStatus.OK, result, started, None)
+            await asyncio.wait({task}, timeout=call.deadline)
+        except asyncio.CancelledError:  # the view's request went away: so does its call
+            task.cancel()
+            raise
+        if task.done():
+            return task.result()
+        view_left = True
+        self._pending[late_key] = task
+        return _outcomes(call, SectionStatus.TIMEOUT, {}, started, SourceTimeout.code, pending=True)
+
+    def _take_late(self, key: str) -> list[CategoryOutcome] | None:
+        """The kept outcome of a late call, once (the read that shows it takes it)."""
+        entry = self._late.pop(key, None)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def _keep_late(self, key: str, outcomes: list[CategoryOutcome]) -> None:
+        self._late[key] = (time.monotonic() + LATE_HOLD, outcomes)
+        self._late.move_to_end(key)
+        while len(self._late) > LATE_MAX:
+            self._late.popitem(last=False)
+
+    async def _announce(self, subject_key: str, categories: tuple[str, ...], source_id: str) -> None:
+        if self.on_late is None:
+            return
+        try:
+            await self.on_late(subject_key, categories, source_id)
+        except Exception as exc:  # the open view then shows "loading" until it is refreshed
+            kind = type(exc).__name__
+            self._late_log.warning(kind, "late answer not announced (%s)", kind)
 
     # A cache is an optimisation: whatever goes wrong in it is a miss or a skipped write, never a
     # failed section. RedisCache handles its own outages; this also covers any other cache.
@@ -324,6 +418,7 @@ def _outcomes(
     error: str | None,
     *,
     cached: bool = False,
+    pending: bool = False,
 ) -> list[CategoryOutcome]:
     now = datetime.now(UTC)
     ms = _ms(started)
@@ -333,5 +428,7 @@ def _outcomes(
         cat_status = status
         if status is SectionStatus.OK and data is None:
             cat_status = SectionStatus.NIET_GEVONDEN
-        outcomes.append(CategoryOutcome(call.adapter.id, category, cat_status, data, now, ms, error, cached))
+        outcomes.append(
+            CategoryOutcome(call.adapter.id, category, cat_status, data, now, ms, error, cached, pending)
+        )
     return outcomes

@@ -371,10 +371,18 @@ class SourceGateway:
 
     # --- read categories (the klantbeeld, reconciliation) -------------------------------------------
     async def read(
-        self, context: RequestContext, permitted: Sequence[CategoryDecision], processing: Processing
+        self,
+        context: RequestContext,
+        permitted: Sequence[CategoryDecision],
+        processing: Processing,
+        *,
+        fill_in_later: bool = False,
     ) -> Reading:
         """Fetch the permitted categories: each source once with the union of its permitted fields,
-        in parallel under deadlines; then log (before anything is shown; AuditUnavailable propagates)."""
+        in parallel under deadlines; then log (before anything is shown; AuditUnavailable propagates).
+        `fill_in_later`: a source slower than the request budget goes on up to its own `deadline`
+        and its sections come back pending; its answer is kept for the view's next read, which logs
+        what it shows."""
         started = datetime.now(UTC)
         per_source: dict[str, dict[str, tuple[str, ...]]] = defaultdict(dict)
         unconfigured: list[str] = []
@@ -389,18 +397,20 @@ class SourceGateway:
                     planned = True
             if not planned:
                 unconfigured.append(cd.category)
-        calls = [
-            SourceCall(
-                adapter=self._sources.adapters[sid],
-                fields=fields,
-                headers=self._headers(
-                    self._sources.configs[sid], context.actor, context.purpose_id, context.trace
-                ),
-                deadline=min(self._sources.configs[sid].deadline, self._budget),
-                cache_ttl=self._sources.configs[sid].cacheTtl,
+        calls = []
+        for sid, asked in per_source.items():
+            cfg = self._sources.configs[sid]
+            wait = min(cfg.deadline, self._budget)
+            calls.append(
+                SourceCall(
+                    adapter=self._sources.adapters[sid],
+                    fields=asked,
+                    headers=self._headers(cfg, context.actor, context.purpose_id, context.trace),
+                    deadline=wait,
+                    cache_ttl=cfg.cacheTtl,
+                    late=cfg.deadline - wait if fill_in_later else 0.0,
+                )
             )
-            for sid, fields in per_source.items()
-        ]
         subject_key = self._pseudonymizer.pseudonym(context.subject).value
         outcomes = await self._federation.fetch(calls, context.subject, subject_key)
         reading = Reading(tuple(outcomes), tuple(unconfigured))

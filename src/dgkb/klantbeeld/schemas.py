@@ -28,6 +28,9 @@ class Sectie(CamelModel):
     gegevens: Any = None
     opgehaald_op: datetime | None = None
     duur_ms: float | None = None
+    # the source is still answering ("timeout" so far): a `bijgewerkt` event follows when it has, and
+    # the next read shows its answer
+    nog_bezig: bool = False
 
 
 class VerwerkingsactiviteitRef(CamelModel):

@@ -36,6 +36,7 @@ STATUS_TEXT = {
     ),
     SectionStatus.FOUT: "De bron gaf een fout; de gegevens zijn nu niet beschikbaar.",
 }
+PENDING_TEXT = "De bron antwoordt traag; dit deel verschijnt vanzelf zodra het antwoord binnen is."
 
 
 class KlantbeeldService:
@@ -87,10 +88,18 @@ class KlantbeeldService:
             )
         ), consented
 
-    async def read(self, context: RequestContext, *, only: Collection[str] | None = None) -> Klantbeeld:
+    async def read(
+        self,
+        context: RequestContext,
+        *,
+        only: Collection[str] | None = None,
+        fill_in_later: bool = False,
+    ) -> Klantbeeld:
         """The klantbeeld of the context: every category the decision permits, fetched and logged.
         `only`: a narrower read (a page that shows some categories, such as Mijn zaken): the same
-        decision, fetch and log, for these categories alone; the sections are only theirs."""
+        decision, fetch and log, for these categories alone; the sections are only theirs.
+        `fill_in_later`: a view that follows its live stream (the console): a slow source's sections
+        come back `nog_bezig` and the stream announces when a read will show them."""
         decision, consented = await self._decide(context, at=datetime.now(UTC))
         purpose = self._register.get(context.purpose_id)
         wanted = set(only) if only is not None else None
@@ -110,6 +119,7 @@ class KlantbeeldService:
                 },
                 consented_categories=consented,
             ),
+            fill_in_later=fill_in_later,
         )
         sections = self._sections(decision, list(reading.outcomes), list(reading.unconfigured), wanted)
         ended = datetime.now(UTC)
@@ -221,10 +231,11 @@ class KlantbeeldService:
                         status=outcome.status.value,
                         bron=cfg.name,
                         bron_id=cfg.id,
-                        toelichting=STATUS_TEXT.get(outcome.status),
+                        toelichting=PENDING_TEXT if outcome.pending else STATUS_TEXT.get(outcome.status),
                         gegevens=outcome.data if outcome.status is SectionStatus.OK else None,
                         opgehaald_op=outcome.retrieved_at,
                         duur_ms=round(outcome.duration_ms, 1),
+                        nog_bezig=outcome.pending,
                     )
                 )
         return sections

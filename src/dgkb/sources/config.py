@@ -101,7 +101,10 @@ class SourceConfig(BaseModel):
     baseUrl: str = Field(pattern=r"^https?://")
     categories: tuple[str, ...] = Field(min_length=1)
     enabled: bool = True
-    deadline: float = Field(default=2.0, gt=0, le=30)  # seconds, within the request budget
+    # seconds a call may take at most (the adapter's own timeout). A view waits at most the request
+    # budget (DGKB_SOURCE_DEADLINE_SECONDS); what a source allowed longer brings later, the console
+    # fills in when it comes (dgkb.federation.fanout, late answers).
+    deadline: float = Field(default=2.0, gt=0, le=30)
     concurrency: int = Field(default=50, ge=1, le=1000)
     cacheTtl: float = Field(default=0, ge=0, le=3600)  # seconds; 0 = no caching
     auth: Auth = Field(default_factory=NoAuth)

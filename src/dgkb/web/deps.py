@@ -17,6 +17,7 @@ from dgkb.composition.deps import DatabaseDep, RegisterDep
 from dgkb.domain.context import Actor, Trace
 from dgkb.domain.roles import Role
 from dgkb.telemetry.requests import request_trace
+from dgkb.web import formatting
 from dgkb.web.session import CSRF_FIELD, WebSession, WebSessions, check_csrf
 
 if TYPE_CHECKING:
@@ -153,6 +154,10 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.filters["datum"] = _datum
 templates.env.filters["bedrag"] = _bedrag
 templates.env.filters["slug"] = _slug
+templates.env.filters["telefoon"] = formatting.telefoon
+templates.env.filters["getal"] = formatting.getal
+templates.env.filters["duur"] = formatting.duur
+templates.env.filters["zonder_ids"] = formatting.zonder_ids
 templates.env.globals["CSRF_FIELD"] = CSRF_FIELD
 templates.env.globals["ROLE_LABELS"] = {
     Role.KCM: "Klantcontactmedewerker",

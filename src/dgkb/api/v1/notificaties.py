@@ -203,7 +203,9 @@ async def ontvang_cloudevent(request: Request, changes: ChangesDep, _: SenderDep
         200: {
             "description": "Server-Sent Events: `bijgewerkt` (data: categorieen, bron, op; met een id), "
             "`beeindigd`. Wie opnieuw verbindt met de header `Last-Event-ID` krijgt eerst de gemiste "
-            "gebeurtenissen, gefilterd op wat het doel van het contact nu toestaat.",
+            "gebeurtenissen, gefilterd op wat het doel van het contact nu toestaat; zonder die header "
+            "doet `?sinds=` (dezelfde vorm) hetzelfde. Bron `nalevering`: een trage bron heeft alsnog "
+            "geantwoord; lees het klantbeeld opnieuw voor de onderdelen met `nogBezig`.",
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
         },
         400: {"description": "Ongeldige invoer"},

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from dgkb.composition.deps import ConfirmationsDep, ConsentDep, ContactsDep, KlantbeeldDep
+from dgkb.composition.deps import ConfirmationsDep, ConsentDep, ContactsDep, KlantbeeldDep, RegisterDep
 from dgkb.contacts.confirmation import Confirmation, Via
 from dgkb.identity.broker_client import PublicLogin
 from dgkb.web.deps import CheckedDep, SessionDep, TraceDep, actor_of, render
@@ -98,6 +98,7 @@ async def read_back(
     contacts: ContactsDep,
     klantbeeld: KlantbeeldDep,
     consent: ConsentDep,
+    register: RegisterDep,
     trace: TraceDep,
     code: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
@@ -120,6 +121,7 @@ async def read_back(
         klantbeeld=klantbeeld,
         consent=consent,
         confirmations=confirmations,
+        register=register,
     )
     response.headers["HX-Retarget"] = "#klantbeeld"
     response.headers["HX-Reswap"] = "innerHTML"

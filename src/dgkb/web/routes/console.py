@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
@@ -42,6 +42,7 @@ from dgkb.search.service import SearchScope
 from dgkb.sources.base import SourceError
 from dgkb.store.db import Database
 from dgkb.web.deps import (
+    AMSTERDAM,
     CheckedDep,
     SessionDep,
     TraceDep,
@@ -442,15 +443,28 @@ async def choose_purpose(
     ctx = contact_context(register, session, view)
     try:
         context = await contacts.context_for(actor, contact_id, trace=trace)
-        result = await klantbeeld.read(context)
+        started = datetime.now(UTC)
+        result = await klantbeeld.read(context, fill_in_later=True)
         ctx.update(
             _klantbeeld_context(
-                result, contact_id, context.subject.kind, consent.offer(context), context.channel
+                result,
+                contact_id,
+                context.subject.kind,
+                consent.offer(context),
+                context.channel,
+                register=register,
+                naam=_klant(session, contact_id).get("naam"),
+                started=started,
             )
         )
     except FAILURES:
         pass
     return render(request, "partials/doel_gekozen.html", ctx)
+
+
+def _today() -> date:
+    """Today in the Netherlands (the signals' "over de termijn", "recent")."""
+    return datetime.now(AMSTERDAM).date()
 
 
 def _klantbeeld_context(
@@ -459,7 +473,13 @@ def _klantbeeld_context(
     kind: SubjectKind,
     consent: ConsentOffer,
     channel: Kanaal | None = None,
+    *,
+    register: Register,
+    naam: str | None = None,
+    started: datetime | None = None,
 ) -> dict[str, Any]:
+    kb_today = _today()
+    kb = klantbeeld_view.build(result, today=kb_today, naam=naam)
     return {
         # "bevestig met DigiD" (issue 9 §3): a caller whose section needs a DigiD login confirms it
         # with their own login during the call (web/routes/bevestigen_console.py)
@@ -469,11 +489,17 @@ def _klantbeeld_context(
         and channel not in (Kanaal.BALIE, Kanaal.BACKOFFICE)
         and any("ASSURANCE_TOO_LOW" in s.redenen for s in result.secties),
         "toestemming": consent,  # may consent be asked here, for which categories (consent service)
-        "kb": klantbeeld_view.build(result),
+        "kb": kb,
+        "doel_register": register.get(result.verwerkingsactiviteit.id),
+        # a view with parts still loading follows its stream from the moment it was read: a late
+        # answer that came before the stream connected is replayed (events.history), not lost
+        "live_sinds": f"kb-{int(started.timestamp() * 1000)}" if started and kb.bezig else None,
         "contact_id": contact_id,
         "label": klantbeeld_view.label,
         "status": klantbeeld_view.STATUS,
         "as_list": klantbeeld_view.as_list,
+        "op_termijn": klantbeeld_view.by_due_date,
+        "vandaag": kb_today,
         "soort": kind.value,
     }
 
@@ -488,15 +514,24 @@ async def show_klantbeeld(
     klantbeeld: KlantbeeldService,
     consent: ConsentService,
     confirmations: ConfirmationService,
+    register: Register,
 ) -> Response:
     """The klantbeeld partial: the page's own fetch, and the answer after a change that widens it."""
     try:
         context = await contacts.context_for(actor_of(session), contact_id, trace=trace)
-        result = await klantbeeld.read(context)
+        started = datetime.now(UTC)
+        result = await klantbeeld.read(context, fill_in_later=True)
     except FAILURES as exc:
         return alert(request, error_text(exc))
     ctx = _klantbeeld_context(
-        result, contact_id, context.subject.kind, consent.offer(context), context.channel
+        result,
+        contact_id,
+        context.subject.kind,
+        consent.offer(context),
+        context.channel,
+        register=register,
+        naam=_klant(session, contact_id).get("naam"),
+        started=started,
     )
     if ctx["bevestigen"]:  # a confirmation in progress stays in view when the klantbeeld re-renders
         latest = await confirmations.latest(actor_of(session), contact_id)
@@ -513,6 +548,7 @@ async def klantbeeld_page(
     klantbeeld: KlantbeeldDep,
     consent: ConsentDep,
     confirmations: ConfirmationsDep,
+    register: RegisterDep,
     trace: TraceDep,
 ) -> Response:
     return await show_klantbeeld(
@@ -524,6 +560,7 @@ async def klantbeeld_page(
         klantbeeld=klantbeeld,
         consent=consent,
         confirmations=confirmations,
+        register=register,
     )
 
 
@@ -566,6 +603,7 @@ async def give_consent(
     klantbeeld: KlantbeeldDep,
     consent: ConsentDep,
     confirmations: ConfirmationsDep,
+    register: RegisterDep,
     trace: TraceDep,
     categorie: str = Form(...),
 ) -> Response:
@@ -585,6 +623,7 @@ async def give_consent(
         klantbeeld=klantbeeld,
         consent=consent,
         confirmations=confirmations,
+        register=register,
     )
 
 

@@ -112,9 +112,15 @@
     var stream = url.replace(/\/klantbeeld$/, "/gebeurtenissen");
     if (live && live.url.indexOf(stream) !== -1) { return; }
     if (live) { live.close(); }
-    live = new EventSource(stream);
+    // a view with parts still loading names the moment it was read: a late answer that came before
+    // this stream connected is replayed, not lost
+    var since = kb.querySelector("[data-live-sinds]");
+    live = new EventSource(stream + (since ? "?sinds=" + encodeURIComponent(since.getAttribute("data-live-sinds")) : ""));
     live.addEventListener("bijgewerkt", function (ev) {
-      try { changed = changed.concat(JSON.parse(ev.data).categorieen || []); } catch (e) { changed = []; }
+      var data = {};
+      try { data = JSON.parse(ev.data) || {}; } catch (e) { data = {}; }
+      // "nalevering": a slow source answered after all — its part fills in, nothing changed at the source
+      if (data.bron !== "nalevering") { changed = changed.concat(data.categorieen || []); }
       if (window.htmx) { window.htmx.trigger(document.body, "klantbeeld-vernieuwen"); }
     });
     live.addEventListener("beeindigd", function () { live.close(); live = null; });
