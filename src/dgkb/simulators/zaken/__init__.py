@@ -59,9 +59,10 @@ Zaak authenticates at Open Notificaties with a client id of its own.
 Test switches: `POST /_sim/zaken/{uuid}/status {"statustype": url|uuid, "resultaattype"?: url|uuid}`
 sets a new status; `POST /_sim/zaken/{uuid}/opschorting {"indicatie": true, "reden": "…"}` suspends the
 zaak for the customer as the team would in its zaaksysteem (`{"indicatie": false}` resumes it; in Open
-Zaak a PATCH of the zaak's `opschorting`), published as a partial update of the zaak; `POST /_sim/behaviour {"ignoreFilters": true}` makes the zaken list ignore the
-betrokkene filters and return every zaak (a misconfigured source seen in the field), `{"ignoreExpand":
-true}` makes it ignore `expand` (an older source), besides the common switches.
+Zaak a PATCH of the zaak's `opschorting`), published as a partial update of the zaak; `POST
+/_sim/behaviour {"ignoreFilters": true}` makes the zaken list ignore the betrokkene filters and return
+every zaak (a misconfigured source seen in the field), `{"ignoreExpand": true}` makes it ignore
+`expand` (an older source), besides the common switches.
 
 Modules: `state` (the store of zaken, rollen and statussen, and the switches), `serialise` (the JSON
 as Open Zaak renders it), `routes` (`ZakenRoutes`, one method per endpoint) and `app` (`create_app`).
