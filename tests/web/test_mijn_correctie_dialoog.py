@@ -478,6 +478,18 @@ async def test_answers_only_to_ones_own_request_and_to_the_question_it_waits_on(
         await login(client, bsn=BSN, niveau="digid-midden")
         nummer = await _send(client, "klant.basis", "brp", "Mijn achternaam is anders gespeld.")
         verzoek = _verzoek_id((await client.get("/mijn/correctie")).text, nummer)
+        # a klantcontact with another customer that follows up this request: not this customer's
+        # question (only contacts the customer took part in count), never shown to them
+        [taak] = [t for t in await _internetaken(stack) if nummer in t["gevraagdeHandeling"]]
+        await _team_asks(
+            stack, taak["aanleidinggevendKlantcontact"]["uuid"], "Een vraag aan iemand anders", bsn=OTHER_BSN
+        )
+        detail = (await client.get(f"/mijn/correctie/{verzoek}")).text
+        assert _vraag(detail) is None
+        assert "Een vraag aan iemand anders" not in detail
+        assert ("correctie", f"/mijn/correctie/{verzoek}") not in _taken(
+            (await client.get("/mijn/taken")).text
+        )
         # not asked anything yet: an answer is refused, nothing written
         before = len(await _writes(stack, "klantinteracties"))
         premature = await _answer(
@@ -487,7 +499,6 @@ async def test_answers_only_to_ones_own_request_and_to_the_question_it_waits_on(
         assert "Bij dit verzoek wachten wij niet op een antwoord van u." in premature.text
         assert len(await _writes(stack, "klantinteracties")) == before
 
-    [taak] = [t for t in await _internetaken(stack) if nummer in t["gevraagdeHandeling"]]
     await _team_asks(stack, taak["aanleidinggevendKlantcontact"]["uuid"], "Hoe schrijft u uw naam?")
 
     # another customer's request and question: the other customer files one and is asked too

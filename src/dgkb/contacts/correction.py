@@ -468,8 +468,8 @@ class CorrectionService:
         for v in sent:
             if v.route == CorrectionRouteKind.INTERNE_TAAK:
                 thread = threads.get(v.klantcontact_uuid or "")
-                if thread is None:
-                    continue
+                if thread is None or not thread.taken:
+                    continue  # the source does not show the request or its task: it cannot tell
                 statuses = dict(thread.taken)
                 still_open = (
                     statuses.get(v.taak_uuid) == _TE_VERWERKEN
