@@ -422,3 +422,43 @@ async def test_check_looks_up_the_team_of_each_correction_route(cli_env: dict[st
         in text
     )
     assert "bestaat" in _line(out, "correcties gemeente-belastingen")
+
+
+@ONE_BACKEND
+async def test_check_looks_up_the_zaaktype_of_a_zaak_route(cli_env: dict[str, str]) -> None:
+    """sources.yaml `correcties: {route: zaak}`: the zaaktype must exist in the Zaken source's
+    catalogue, and the register must let the own view that shows the source make such a zaak."""
+    config = Path(cli_env["DGKB_CONFIG_DIR"])
+    sources = yaml.safe_load((config / "sources.yaml").read_text())
+    route = {"route": "zaak", "team": "Team Belastingen", "bronorganisatie": "123456782"}
+    tax = next(i for i, s in enumerate(sources["sources"]) if s["id"] == "gemeente-belastingen")
+    sources["sources"][tax]["correcties"] = {**route, "zaaktype": "CORRECTIEVERZOEK"}
+    brp = next(i for i, s in enumerate(sources["sources"]) if s["id"] == "brp")
+    sources["sources"][brp]["correcties"] = {**route, "zaaktype": "BESTAAT-NIET"}
+    (config / "sources.yaml").write_text(yaml.safe_dump(sources, allow_unicode=True))
+    code, out, err = await dgkb(cli_env, "check")
+    assert code == 1, out + err
+    text = " ".join(err.split())
+    assert (
+        f"sources.yaml: sources.{brp}.correcties.zaaktype: zaaktype 'BESTAAT-NIET' voor correctieverzoeken "
+        "over bron 'brp' bestaat niet in bron 'zaken'"
+    ) in text, text
+    # the demo register does not let Mijn omgeving make zaken
+    assert (
+        f"sources.yaml: sources.{tax}.correcties: route 'zaak', maar het register laat 'Mijn omgeving' geen "
+        "zaak aanmaken in bron 'zaken'"
+    ) in text, text
+    assert "bestaat" in _line(out, "correcties gemeente-belastingen")
+    assert "Verzoek om correctie van gegevens" in _line(out, "correcties gemeente-belastingen")
+
+    register = yaml.safe_load((config / "register.yaml").read_text())
+    own = next(va for va in register["verwerkingsactiviteiten"] if va["id"] == GEMEENTE + "mijn-omgeving")
+    own["categorieen"]["dienst.zaken-lopend"]["schrijven"] = True
+    (config / "register.yaml").write_text(yaml.safe_dump(register, allow_unicode=True))
+    sources["sources"][brp]["correcties"] = {
+        "team": "Klantcontactcentrum",
+        "actor": "7702d256-2f0b-5488-b6f3-645958e19686",
+    }
+    (config / "sources.yaml").write_text(yaml.safe_dump(sources, allow_unicode=True))
+    code, out, err = await dgkb(cli_env, "check")
+    assert code == 0, out + err

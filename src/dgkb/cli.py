@@ -155,6 +155,12 @@ def _probe(settings: Settings) -> list[str]:
             colour = {"bestaat": "green", "niet actief": "yellow"}.get(a.status, "red")
             actors.add_row(a.afdeling, a.actor, f"[{colour}]{a.status}[/{colour}]", a.naam or "")
         console.print(actors)
+    if report.zaaktypen:
+        zaaktypen = Table("correctieroute", "zaaktype", "in de bron", "omschrijving in de bron")
+        for z in report.zaaktypen:
+            colour = "green" if z.status == "bestaat" else "red"
+            zaaktypen.add_row(z.route, z.zaaktype, f"[{colour}]{z.status}[/{colour}]", z.naam or "")
+        console.print(zaaktypen)
     for line in report.warnings:
         err.print(f"[yellow]Waarschuwing:[/yellow] {line}", markup=True)
     return report.problems

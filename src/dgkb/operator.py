@@ -26,14 +26,14 @@ from dgkb.domain.channels import Kanaal
 from dgkb.domain.context import Actor, RequestContext, Trace
 from dgkb.domain.errors import DomainError
 from dgkb.domain.identifiers import Subject
-from dgkb.domain.register import Register
+from dgkb.domain.register import Register, Verwerkingsactiviteit
 from dgkb.domain.roles import Role
 from dgkb.feedback.service import FeedbackSoort, FeedbackStatus
 from dgkb.gateway import ProbeReport, SourceMissing, SourceUnavailable
 from dgkb.identity.acr import load_acr_table
 from dgkb.klantbeeld.schemas import Klantbeeld
 from dgkb.settings import Settings
-from dgkb.sources.config import SourceConfig
+from dgkb.sources.config import InterneTaakRoute, SourceConfig, ZaakRoute
 from dgkb.store.db import Database
 
 
@@ -305,10 +305,22 @@ class ActorCheck:
     status: str = "onbekend"  # "bestaat" | "bestaat niet" | "niet actief" | "niet te controleren"
 
 
+@dataclass(frozen=True, slots=True)
+class ZaaktypeCheck:
+    """The zaaktype of one correction route `zaak` and what the Zaken source's catalogue knows of it."""
+
+    index: int
+    route: str
+    zaaktype: str
+    naam: str | None = None  # its omschrijving in the catalogue
+    status: str = "onbekend"  # "bestaat" | "bestaat niet" | "concept" | "niet te controleren"
+
+
 @dataclass
 class SourcesCheck:
     sources: list[SourceCheck] = field(default_factory=list)
     actors: list[ActorCheck] = field(default_factory=list)
+    zaaktypen: list[ZaaktypeCheck] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # each fails `dgkb check`
     warnings: list[str] = field(default_factory=list)
 
@@ -345,8 +357,14 @@ async def check_sources(settings: Settings) -> SourcesCheck:
             )
             for i, a in enumerate(moments.afdelingen)
         ]
+        zaak_routes = [
+            (i, cfg, cfg.correcties)
+            for i, cfg in enumerate(services.sources.all_configs)
+            if isinstance(cfg.correcties, ZaakRoute)
+        ]
+        await _check_zaak_routes(services, result, zaak_routes)
         for i, cfg in enumerate(services.sources.all_configs):
-            if cfg.correcties is not None:
+            if isinstance(cfg.correcties, InterneTaakRoute):
                 targets.append(
                     (
                         i,
@@ -356,7 +374,7 @@ async def check_sources(settings: Settings) -> SourcesCheck:
                         f"voor correctieverzoeken over bron '{cfg.id}'",
                     )
                 )
-            elif cfg.enabled and _shown_to_customers(services.register, cfg):
+            elif cfg.correcties is None and cfg.enabled and _shown_to_customers(services.register, cfg):
                 result.warnings.append(
                     f"sources.yaml: sources.{i}: bron '{cfg.id}' ({cfg.name}) staat in Mijn omgeving maar "
                     "heeft geen 'correcties': een correctieverzoek daarover blijft in DGKB liggen"
@@ -402,15 +420,79 @@ async def check_sources(settings: Settings) -> SourcesCheck:
     return result
 
 
-def _shown_to_customers(register: Register, cfg: SourceConfig) -> bool:
-    """Whether an own-view purpose (role burger) reads this source: its data is then in Mijn omgeving."""
+def _own_view_purposes_of(register: Register, cfg: SourceConfig) -> list[Verwerkingsactiviteit]:
+    """The own-view purposes (role burger) that read this source: they show its data in Mijn
+    omgeving, and a correction request about it is made under one of them."""
+    found = []
     for va in register.verwerkingsactiviteiten:
         if Role.BURGER not in va.rollen or va.systeemtaak is not None:
             continue
-        for cat, access in va.categorieen.items():
-            if cat in cfg.categories and (not access.bronnen or cfg.id in access.bronnen):
-                return True
-    return False
+        if any(
+            cat in cfg.categories and (not access.bronnen or cfg.id in access.bronnen)
+            for cat, access in va.categorieen.items()
+        ):
+            found.append(va)
+    return found
+
+
+def _shown_to_customers(register: Register, cfg: SourceConfig) -> bool:
+    """Whether an own-view purpose (role burger) reads this source: its data is then in Mijn omgeving."""
+    return bool(_own_view_purposes_of(register, cfg))
+
+
+async def _check_zaak_routes(
+    services: Services, result: SourcesCheck, routes: list[tuple[int, SourceConfig, ZaakRoute]]
+) -> None:
+    """Each correction route `zaak`: a Zaken source must be there, the register must let every
+    own-view purpose showing the source write dienst.zaken-lopend to it, and the zaaktype must exist
+    (published) in its catalogue. DGKB cannot see its own autorisaties at the Zaken API: a missing
+    scope shows when a request is made (kept as `ontvangen` with the reason)."""
+    gateway = services.gateway
+    zaken = gateway.zaak_source()
+    probed = next((c.report for c in result.sources if zaken is not None and c.config.id == zaken.id), None)
+    blocked = probed is not None and probed.problem is not None
+    for i, cfg, route in routes:
+        where = f"sources.yaml: sources.{i}.correcties"
+        check = ZaaktypeCheck(i, f"correcties {cfg.id} ({route.team})", route.zaaktype)
+        if zaken is None:
+            result.zaaktypen.append(replace(check, status="niet te controleren"))
+            result.problems.append(f"{where}: route 'zaak', maar er is geen Zaken-bron aangesloten")
+            continue
+        for va in _own_view_purposes_of(services.register, cfg):
+            access = va.categorieen.get("dienst.zaken-lopend")
+            if not va.may_write("dienst.zaken-lopend") or (
+                access is not None and access.bronnen and zaken.id not in access.bronnen
+            ):
+                result.problems.append(
+                    f"{where}: route 'zaak', maar het register laat '{va.naam}' geen zaak aanmaken in "
+                    f"bron '{zaken.id}' (register.yaml: dienst.zaken-lopend met schrijven: true en die bron)"
+                )
+        if blocked:
+            result.zaaktypen.append(replace(check, status="niet te controleren"))
+            continue
+        try:
+            found = await gateway.find_zaaktype(route.zaaktype)
+        except (SourceUnavailable, SourceMissing) as exc:
+            result.zaaktypen.append(replace(check, status="niet te controleren"))
+            result.problems.append(f"{where}.zaaktype: niet te controleren: {exc.message}")
+            continue
+        if found is None:
+            result.zaaktypen.append(replace(check, status="bestaat niet"))
+            result.problems.append(
+                f"{where}.zaaktype: zaaktype '{route.zaaktype}' voor correctieverzoeken over bron "
+                f"'{cfg.id}' bestaat niet in bron '{zaken.id}' ({zaken.name}); een zaak daarvan zou "
+                "worden geweigerd"
+            )
+            continue
+        naam = found.get("omschrijving") if isinstance(found.get("omschrijving"), str) else None
+        if found.get("concept"):
+            result.zaaktypen.append(replace(check, naam=naam, status="concept"))
+            result.problems.append(
+                f"{where}.zaaktype: zaaktype '{route.zaaktype}' is nog een concept in bron '{zaken.id}'; "
+                "een zaak daarvan zou worden geweigerd"
+            )
+            continue
+        result.zaaktypen.append(replace(check, naam=naam, status="bestaat"))
 
 
 async def _nothing() -> None:

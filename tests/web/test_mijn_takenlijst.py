@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+from dgkb.contacts.correction import CorrectionView, Vraag
 from dgkb.web.mijn.takenlijst import ConsentFact, correctieverzoeken_wachtend, taken
 from dgkb.web.mijn.tijdlijn import overzicht, verzoek, werkdagen_later
 
@@ -128,6 +130,56 @@ def test_tasks_pay_send_and_renew_consent_most_urgent_first() -> None:
     assert found[3].titel == "Stuur ons: kentekenbewijs"
 
 
-def test_no_tasks_when_nothing_is_due_and_the_correction_hook_is_empty() -> None:
+def test_no_tasks_when_nothing_is_due() -> None:
     assert taken("Gemeente", now=NOW) == []
-    assert correctieverzoeken_wachtend("00000001001234567000") == []
+    assert correctieverzoeken_wachtend("Gemeente", []) == []
+
+
+def _verzoek(vraag: Vraag | None, **extra: Any) -> CorrectionView:
+    return CorrectionView(
+        id="6b1e1f0e-0000-4000-8000-000000000001",
+        nummer="CV-2026-ABCD1234",
+        organisation="00000001001234567000",
+        categorie="klant.basis",
+        bron_id="brp",
+        onderdeel="Adres",
+        wat_klopt_niet="Huisnummer fout",
+        juiste_gegevens=None,
+        status="doorgestuurd",
+        team="Team Basisgegevens",
+        taak_nummer=None,
+        fout=None,
+        ingediend_op=NOW,
+        bijgewerkt_op=NOW,
+        vraag=vraag,
+        **extra,
+    )
+
+
+def test_a_correction_request_awaiting_an_answer_is_a_task_with_the_question() -> None:
+    vraag = Vraag(id="q1", tekst="Sinds wanneer woont u op dit adres?")
+    [taak] = correctieverzoeken_wachtend("Gemeente Voorbeeldstad", [_verzoek(vraag), _verzoek(None)])
+    assert taak.soort == "correctie"
+    assert taak.titel == "Wacht op uw antwoord: verzoek CV-2026-ABCD1234"
+    assert taak.tekst == "Team Basisgegevens vraagt: Sinds wanneer woont u op dit adres?"
+    assert taak.link == "/mijn/correctie/6b1e1f0e-0000-4000-8000-000000000001"
+    assert taak.organisatie == "Gemeente Voorbeeldstad"
+
+
+def test_the_zaak_of_a_correction_request_is_not_also_a_send_us_task() -> None:
+    """A correction zaak suspended with the owner's question is the correction task, not an
+    "aanvullen" task as well; another suspended zaak still is."""
+    waiting = _open(identificatie="ZAAK-9", opschorting={"indicatie": True, "reden": "Welk huisnummer?"})
+    other = _open(
+        identificatie="ZAAK-1", opschorting={"indicatie": True, "reden": "Wacht op aanvulling: foto"}
+    )
+    vraag = Vraag(id="opschorting:x", tekst="Welk huisnummer?")
+    found = taken(
+        "Gemeente",
+        zaken=[waiting, other],
+        correcties=correctieverzoeken_wachtend("Gemeente", [_verzoek(vraag, zaak_identificatie="ZAAK-9")]),
+        correctie_zaken={"ZAAK-9"},
+        now=NOW,
+    )
+    assert sorted(t.soort for t in found) == ["aanvullen", "correctie"]
+    assert [t.link for t in found if t.soort == "aanvullen"] == ["/mijn/zaken/ZAAK-1"]

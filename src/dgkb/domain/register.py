@@ -82,9 +82,13 @@ class CategorieToegang(BaseModel):
         return max(self.kanaalZekerheid.values(), key=lambda a: a.rank, default=None)
 
 
-# The categories DGKB can write back to their source, and only through that source's own API:
-# the customer's digitale adressen and preferences in Klantinteracties. Never BRP, KVK or tax data.
-WRITABLE_CATEGORIES: frozenset[str] = frozenset({"klant.contactgegevens", "klant.voorkeurskanaal"})
+# The categories DGKB can write to their source, and only through that source's own API: the
+# customer's digitale adressen and preferences in Klantinteracties, and — dienst.zaken-lopend — a new
+# zaak with the customer as initiator, for a correction request routed as a zaak (sources.yaml
+# `correcties: {route: zaak}`); DGKB never changes an existing zaak. Never BRP, KVK or tax data.
+WRITABLE_CATEGORIES: frozenset[str] = frozenset(
+    {"klant.contactgegevens", "klant.voorkeurskanaal", "dienst.zaken-lopend"}
+)
 
 FeedbackKind = Literal["klacht", "melding"]
 # The register category that holds each kind of feedback a handling purpose decides on.

@@ -11,6 +11,7 @@ from dgkb.gateway.gateway import (
     SourceRefused,
     SourceUnauthorized,
     SourceUnavailable,
+    WriteNotPermitted,
     business_subject,
 )
 
@@ -24,5 +25,6 @@ __all__ = [
     "SourceRefused",
     "SourceUnauthorized",
     "SourceUnavailable",
+    "WriteNotPermitted",
     "business_subject",
 ]

@@ -58,6 +58,8 @@ from dgkb.sources.base import (
     DocumentLookup,
     FetchRequest,
     KlantcontactSubjects,
+    KlantcontactThread,
+    KlantcontactThreads,
     KlantcontactWriter,
     PartialWriteError,
     PersonSearch,
@@ -73,6 +75,7 @@ from dgkb.sources.base import (
     SubjectVerifier,
     TravelDocument,
     VerifiedAddresses,
+    ZaakCreator,
     ZaakDocumenten,
     ZaakFacts,
     ZaakLookup,
@@ -90,6 +93,9 @@ log = logging.getLogger("dgkb.gateway")
 BASIS = "klant.basis"
 CONTACTGEGEVENS = "klant.contactgegevens"
 VOORKEURSKANAAL = "klant.voorkeurskanaal"
+HISTORIE = "contact.historie"
+OPEN_VERZOEKEN = "contact.open-verzoeken"
+ZAKEN_LOPEND = "dienst.zaken-lopend"
 _C = TypeVar("_C")
 _T = TypeVar("_T")
 
@@ -164,6 +170,14 @@ class SourceMissing(DomainError):
     code = "source.not_configured"
     status = 503
     reason = "SOURCE_NOT_CONFIGURED"
+
+
+class WriteNotPermitted(DomainError):
+    """The register does not let this purpose write the category at its source (`schrijven`)."""
+
+    code = "source.write_not_permitted"
+    status = 403
+    reason = "WRITE_NOT_PERMITTED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -647,8 +661,10 @@ class SourceGateway:
         onderwerp: str,
         inhoud: str,
         zaak_identificaties: Sequence[str] = (),
+        was_klantcontact: str | None = None,
     ) -> dict[str, Any]:
-        """Write a klantcontact of the subject (a write: logged first, fail closed; never retried)."""
+        """Write a klantcontact of the subject (a write: logged first, fail closed; never retried);
+        `was_klantcontact`: the uuid of the subject's earlier klantcontact it follows up."""
         cfg, writer = self._klantcontact_writer()
         headers = self._headers(cfg, context.actor, context.purpose_id, context.trace)
         return await self._written(
@@ -663,6 +679,7 @@ class SourceGateway:
                 inhoud=inhoud,
                 indicatie_contact_gelukt=True,
                 zaak_identificaties=zaak_identificaties,
+                was_klantcontact=was_klantcontact,
                 headers=headers,
             ),
             headers,
@@ -696,6 +713,81 @@ class SourceGateway:
             ),
             headers,
         )
+
+    async def klantcontact_threads(
+        self, context: RequestContext, *, name: str, klantcontacten: Sequence[str]
+    ) -> dict[str, KlantcontactThread]:
+        """What followed from these klantcontacten of the subject (their interne taken and the
+        klantcontacten following them up), from the source the purpose allows for contact.historie;
+        a read of contact.historie and contact.open-verzoeken about the subject, logged (fail
+        closed). SourceMissing when the purpose allows neither such a source nor the open requests."""
+        purpose = self._register.get(context.purpose_id)
+        found = self._find(KlantcontactThreads, category=HISTORIE, purpose_id=context.purpose_id)
+        if found is None or purpose is None or OPEN_VERZOEKEN not in purpose.categorieen:
+            raise SourceMissing(
+                "Het doel van dit contact staat het lezen van het vervolg van een contact niet toe."
+            )
+        cfg, source = found
+        headers = self._headers(cfg, context.actor, context.purpose_id, context.trace)
+        return await self._logged(
+            context,
+            name,
+            [HISTORIE, OPEN_VERZOEKEN],
+            lambda: self._guard(
+                cfg,
+                lambda: source.klantcontact_threads(context.subject, klantcontacten, headers),
+                headers=headers,
+            ),
+            delivered=bool,
+        )
+
+    # --- a zaak for the subject (a correction request routed as a zaak) ----------------------------
+    async def create_zaak(
+        self,
+        context: RequestContext,
+        *,
+        name: str,
+        zaaktype: str,
+        bronorganisatie: str,
+        verantwoordelijke_organisatie: str,
+        omschrijving: str,
+        toelichting: str,
+        roltoelichting: str,
+    ) -> dict[str, Any]:
+        """A new zaak with the subject as initiator, in the source the purpose allows for
+        dienst.zaken-lopend — only when the register lets the purpose write it (`schrijven`, else
+        WriteNotPermitted). A write: logged before it is sent (fail closed), never retried; the
+        subject's cached answers are dropped afterwards. {"zaak", "rol"} as the source stored them."""
+        purpose = self._register.get(context.purpose_id)
+        if purpose is None or not purpose.may_write(ZAKEN_LOPEND):
+            raise WriteNotPermitted(
+                "Het register staat niet toe dat onder dit doel een zaak wordt aangemaakt."
+            )
+        found = self._find(ZaakCreator, category=ZAKEN_LOPEND, purpose_id=context.purpose_id)
+        if found is None:
+            raise SourceMissing("Er is geen zakensysteem aangesloten waarin dit doel een zaak mag aanmaken.")
+        cfg, creator = found
+        headers = self._headers(cfg, context.actor, context.purpose_id, context.trace)
+        try:
+            return await self._written(
+                context,
+                name,
+                [ZAKEN_LOPEND],
+                cfg,
+                lambda: creator.create_zaak(
+                    context.subject,
+                    zaaktype=zaaktype,
+                    bronorganisatie=bronorganisatie,
+                    verantwoordelijke_organisatie=verantwoordelijke_organisatie,
+                    omschrijving=omschrijving,
+                    toelichting=toelichting,
+                    roltoelichting=roltoelichting,
+                    headers=headers,
+                ),
+                headers,
+            )
+        finally:
+            await self.invalidate(context.subject)
 
     async def _written(
         self,
@@ -872,6 +964,22 @@ class SourceGateway:
         if found is None or not isinstance(self._sources.adapters[found[0].id], ActorLookup):
             return None
         return found[0]
+
+    def zaak_source(self) -> SourceConfig | None:
+        """The source where a correction request routed as a zaak is made (the first Zaken source)."""
+        found = self._find(ZaakCreator)
+        return found[0] if found is not None else None
+
+    async def find_zaaktype(self, zaaktype: str) -> dict[str, Any] | None:
+        """The zaaktype `zaaktype` (URL or identificatie) at the Zaken source ({"url", "identificatie",
+        "omschrijving", "concept"}), None when its catalogue has none. About a type, not a person: not
+        logged. SourceMissing without a Zaken source; SourceUnavailable when it cannot say."""
+        found = self._find(ZaakCreator)
+        if found is None:
+            raise SourceMissing("Er is geen zakensysteem aangesloten; zaaktypen zijn niet te controleren.")
+        cfg, creator = found
+        headers = self._check_headers(cfg)
+        return await self._guard(cfg, lambda: creator.find_zaaktype(zaaktype, headers), headers=headers)
 
     async def find_actor(self, uuid: str) -> dict[str, Any] | None:
         """The actor `uuid` at the Klantinteracties source ({"uuid", "naam", "actief"}), None when it

@@ -24,9 +24,13 @@ deviation is marked.
 - Every refusal is a 403 problem with such a `code`, also a request without a token
   (`permission_denied`), as Open Zaak answers (open-zaak/open-zaak#291, VNG-Realisatie/gemma-zaken#1495).
   Deviation: the specs list 401 for a request that is not authenticated.
-- Deviation: the scopes the specs name per operation (`zaken.lezen`, `notificaties.consumeren`, …,
-  granted through the Autorisaties API) are not checked; every known client may do all (in Open Zaak:
-  an Applicatie with `heeft_alle_autorisaties`). `/_sim/…` needs no token.
+- Scopes (`ZgwAutorisatie`, granted through the Autorisaties API in Open Zaak): a client named in
+  `autorisaties` has only those scopes, each for one zaaktype; a client not named there may do all
+  (in Open Zaak: an Applicatie with `heeft_alle_autorisaties`). A simulator asks `zgw_allows` before
+  a write (the Zaken simulator: `zaken.aanmaken` for POST /zaken, `zaken.bijwerken` for POST /rollen);
+  an operation without the scope is a 403 `permission_denied`, as Open Zaak answers. Deviation: reads
+  are not checked against the scopes (`zaken.lezen`, `notificaties.consumeren`, …) and lists are not
+  narrowed to the client's zaaktypen. `/_sim/…` needs no token.
 
 `NotificatiePublisher` is how a simulated source (Zaken, Klantinteracties) publishes its change
 notifications to a Notificaties API after a write, in the background, as Open Zaak and Open Klant do.
@@ -40,7 +44,7 @@ import json
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,10 +64,13 @@ __all__ = [
     "NotificatiePublisher",
     "RecordedRequest",
     "SimulatorMiddleware",
+    "ZgwAutorisatie",
     "ZgwJwtMiddleware",
     "ZgwJwtVerifier",
+    "permission_denied",
     "problem",
     "sim_routes",
+    "zgw_allows",
     "zgw_authorization",
 ]
 
@@ -320,15 +327,49 @@ _DENIED = "Je hebt geen toestemming om deze actie uit te voeren."
 
 
 @dataclass(frozen=True, slots=True)
+class ZgwAutorisatie:
+    """One autorisatie of an Applicatie (Autorisaties API, component `zrc`): `scopes` for the zaken of
+    one `zaaktype` (its URL or uuid; compared by uuid, as the simulators render URLs on the host the
+    caller used). Open Zaak also limits by `maxVertrouwelijkheidaanduiding`; not modelled here."""
+
+    scopes: frozenset[str]
+    zaaktype: str
+
+
+def _last_segment(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
 class ZgwJwtVerifier:
     """Which ZGW JWTs a simulated ZGW component accepts (see the module docstring): `clients` maps
     client id -> secret; `expiry` and `leeway` are the component's JWT_EXPIRY and leeway in seconds;
-    `clock` (seconds since the epoch) is injectable, so a test can let minutes pass at once."""
+    `clock` (seconds since the epoch) is injectable, so a test can let minutes pass at once.
+    `autorisaties`: client id -> what that client may do; a client not named may do all."""
 
     clients: Mapping[str, str]
     expiry: float = JWT_EXPIRY_SECONDS
     leeway: float = JWT_LEEWAY_SECONDS
     clock: Callable[[], float] = time.time
+    autorisaties: Mapping[str, tuple[ZgwAutorisatie, ...]] = field(default_factory=dict)
+
+    def client_of(self, authorization: str | None) -> str | None:
+        """The client id of a token `refusal` accepted (None for anything else)."""
+        if self.refusal(authorization) is not None:
+            return None
+        token = (authorization or "").partition(" ")[2].strip()
+        client_id = jwt.decode(token, options={"verify_signature": False}).get("client_id")
+        return client_id if isinstance(client_id, str) else None
+
+    def allows(self, client_id: str, scopes: Collection[str], zaaktype: str | None) -> bool:
+        """May `client_id` use one of `scopes` for zaken of `zaaktype` (a URL or uuid)?"""
+        granted = self.autorisaties.get(client_id)
+        if granted is None:
+            return True  # heeft_alle_autorisaties
+        if not zaaktype:
+            return False
+        wanted = _last_segment(zaaktype)
+        return any(a.scopes & set(scopes) and _last_segment(a.zaaktype) == wanted for a in granted)
 
     def refusal(self, authorization: str | None) -> tuple[str, str] | None:
         """None when `authorization` carries an acceptable token, else (code, detail)."""
@@ -394,10 +435,30 @@ class ZgwJwtMiddleware:
         )
         refused = self.verifier.refusal(authorization)
         if refused is None:
+            # the accepted client, for the scope checks of the routes (`zgw_allows`)
+            scope[_ZGW_CLIENT] = (self.verifier, self.verifier.client_of(authorization))
             await self.app(scope, receive, send)
             return
         code, detail = refused
         await problem(403, _DENIED, detail, code=code, instance=scope["path"])(scope, receive, send)
+
+
+_ZGW_CLIENT = "dgkb.zgw_client"
+
+
+def zgw_allows(scope: Mapping[str, Any], scopes: Collection[str], zaaktype: str | None) -> bool:
+    """May the client of this request (ASGI `scope`) use one of `scopes` for zaken of `zaaktype`?
+    Without authentication (no ZgwJwtMiddleware verifier) everything is allowed."""
+    found = scope.get(_ZGW_CLIENT)
+    if found is None:
+        return True
+    verifier, client_id = found
+    return client_id is not None and bool(verifier.allows(client_id, scopes, zaaktype))
+
+
+def permission_denied(instance: str) -> JSONResponse:
+    """Open Zaak's 403 for an operation outside the client's autorisaties."""
+    return problem(403, _DENIED, _DENIED, code="permission_denied", instance=instance)
 
 
 def zgw_authorization(

@@ -95,8 +95,9 @@ class SourceValidationError(SourceError):
 
 
 class PartialWriteError(SourceError):
-    """The klantcontact was stored but its betrokkene or an onderwerpobject was not: the caller must
-    not register it again, and should report or repair the missing link."""
+    """The klantcontact (or zaak) was stored but its betrokkene, an onderwerpobject (or the zaak's
+    initiator rol) was not: the caller must not register it again, and should report or repair the
+    missing link. `klantcontact` holds what was stored, whichever of the two it is."""
 
     code = "source.partial_write"
 
@@ -291,6 +292,7 @@ class KlantcontactWriter(Protocol):
         inhoud: str,
         indicatie_contact_gelukt: bool | None,
         zaak_identificaties: Sequence[str] = (),
+        was_klantcontact: str | None = None,
         headers: Mapping[str, str],
     ) -> dict[str, Any]: ...
 
@@ -301,6 +303,62 @@ class KlantcontactWriter(Protocol):
         gevraagde_handeling: str,
         toelichting: str = "",
         toegewezen_aan: str,
+        headers: Mapping[str, str],
+    ) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A klantcontact that follows up an earlier one of the same customer: one of its onderwerpobjecten
+    `wasKlantcontact` that earlier one (Klantinteracties API: "'Onderwerpobject' was 'Klantcontact'"),
+    e.g. the owner's question about a request and the customer's answer to that question."""
+
+    uuid: str
+    vorige: str  # the uuid of the klantcontact it follows up
+    inhoud: str
+    plaatsgevonden_op: str | None
+    van_klant: bool  # the customer's betrokkene was its initiator (else the organisation began it)
+    diepte: int  # 1: follows up the first klantcontact itself, 2: a follow-up of that, …
+
+
+@dataclass(frozen=True, slots=True)
+class KlantcontactThread:
+    """A klantcontact of the customer with what followed from it: the interne taken it led to (uuid,
+    status) and every klantcontact following it up, directly or through another, in the order they
+    took place."""
+
+    klantcontact: str
+    taken: tuple[tuple[str, str], ...]
+    vervolg: tuple[FollowUp, ...]
+
+
+@runtime_checkable
+class KlantcontactThreads(Protocol):
+    """Implemented by the Klantinteracties adapter: the threads of these klantcontacten (uuids) of the
+    subject, in one list read; a klantcontact that is not the subject's is left out."""
+
+    async def klantcontact_threads(
+        self, subject: Subject, klantcontacten: Sequence[str], headers: Mapping[str, str]
+    ) -> dict[str, KlantcontactThread]: ...
+
+
+@runtime_checkable
+class ZaakCreator(Protocol):
+    """Implemented by the Zaken adapter: a new zaak of a zaaktype with the subject as initiator (a
+    correction request routed as a zaak), and the zaaktype looked up for `dgkb check`."""
+
+    async def find_zaaktype(self, zaaktype: str, headers: Mapping[str, str]) -> dict[str, Any] | None: ...
+
+    async def create_zaak(
+        self,
+        subject: Subject,
+        *,
+        zaaktype: str,
+        bronorganisatie: str,
+        verantwoordelijke_organisatie: str,
+        omschrijving: str,
+        toelichting: str,
+        roltoelichting: str,
         headers: Mapping[str, str],
     ) -> dict[str, Any]: ...
 

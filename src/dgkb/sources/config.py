@@ -14,10 +14,11 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator
 
 from dgkb.domain.catalogue import Catalogue, describe_validation_error
 from dgkb.domain.errors import InvalidConfiguration
+from dgkb.domain.identifiers import passes_elfproef
 from dgkb.sources.zgw_jwt import DEFAULT_REFRESH_SECONDS, MAX_REFRESH_SECONDS
 
 
@@ -77,18 +78,59 @@ Auth = Annotated[
 ]
 
 
-class CorrectionRoute(BaseModel):
+_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
+class InterneTaakRoute(BaseModel):
     """Where a customer's correction request about this source's data goes ("Klopt er iets niet?" in
-    Mijn omgeving): an interne taak in the Klantinteracties source, assigned to `actor` (the uuid of
-    the responsible team there; `dgkb check` looks it up), named `team` to the customer. DGKB never
-    writes to the source being corrected itself."""
+    Mijn omgeving), by default: an interne taak in the Klantinteracties source, assigned to `actor`
+    (the uuid of the responsible team there; `dgkb check` looks it up), named `team` to the customer.
+    DGKB never writes to the source being corrected itself."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     route: Literal["interne-taak"] = "interne-taak"
     team: str = Field(min_length=1, max_length=200)
-    actor: str = Field(
-        pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-    )
+    actor: str = Field(pattern=_UUID)
+
+
+class ZaakRoute(BaseModel):
+    """The other way: a zaak of `zaaktype` (its URL, or its identificatie in the Catalogi API of the
+    Zaken source) in the Zaken source, with the customer as initiator — only where the installation
+    grants DGKB the scope to create zaken of that zaaktype (`zaken.aanmaken`, and `zaken.bijwerken`
+    for the initiator's rol) and the register lets the own-view purpose write `dienst.zaken-lopend`
+    (`schrijven`). `bronorganisatie` and `verantwoordelijkeOrganisatie` are the RSINs the Zaken API
+    asks for (the latter defaults to the former). `dgkb check` looks the zaaktype up."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    route: Literal["zaak"]
+    team: str = Field(min_length=1, max_length=200)
+    zaaktype: str = Field(min_length=1, max_length=1000)
+    bronorganisatie: str = Field(pattern=r"^\d{9}$")
+    verantwoordelijkeOrganisatie: str | None = Field(default=None, pattern=r"^\d{9}$")
+
+    @field_validator("bronorganisatie", "verantwoordelijkeOrganisatie")
+    @classmethod
+    def _rsin(cls, value: str | None) -> str | None:
+        if value is not None and not passes_elfproef(value):
+            raise ValueError("geen geldig RSIN (11-proef)")
+        return value
+
+    @property
+    def verantwoordelijke(self) -> str:
+        return self.verantwoordelijkeOrganisatie or self.bronorganisatie
+
+
+def _route_kind(value: Any) -> str:
+    """The `route` of a correction route; left out, it is an interne taak (the default)."""
+    if isinstance(value, dict):
+        return str(value.get("route", "interne-taak"))
+    return str(getattr(value, "route", "interne-taak"))
+
+
+CorrectionRoute = Annotated[
+    Annotated[InterneTaakRoute, Tag("interne-taak")] | Annotated[ZaakRoute, Tag("zaak")],
+    Discriminator(_route_kind),
+]
 
 
 class SourceConfig(BaseModel):

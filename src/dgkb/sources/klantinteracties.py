@@ -52,6 +52,8 @@ from dgkb.sources.base import (
     CategoryData,
     DigitaalAdresMatch,
     FetchRequest,
+    FollowUp,
+    KlantcontactThread,
     PartialWriteError,
     ProbeResult,
     SourceError,
@@ -143,6 +145,34 @@ def is_zaak_link(identificator: Json) -> bool:
     """A zaak link, written as `zaak` or `zgw-Zaak` in codeObjecttype or codeSoortObjectId."""
     codes = (identificator.get("codeObjecttype"), identificator.get("codeSoortObjectId"))
     return any(isinstance(c, str) and c.lower() in _ZAAK_CODES for c in codes)
+
+
+def _expansion(resource: Json, name: str) -> list[Json]:
+    expanded = resource.get("_expand")
+    found = expanded.get(name) if isinstance(expanded, dict) else None
+    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
+
+
+def _initiated_by(contact: Json, own_betrokkenen: set[str | None]) -> bool:
+    """Did the customer (one of the partij's betrokkenen) begin this klantcontact?"""
+    return any(
+        b.get("uuid") in own_betrokkenen and b.get("initiator") is True
+        for b in _expansion(contact, "hadBetrokkenen")
+    )
+
+
+def _depth_below(key: str, root: str, parent: Mapping[str, str]) -> int:
+    """How many follow-up steps `key` is below `root` (0: not below it; a loop ends the walk)."""
+    depth, seen = 0, {key}
+    while key in parent:
+        key = parent[key]
+        depth += 1
+        if key == root:
+            return depth
+        if key in seen:
+            return 0
+        seen.add(key)
+    return 0
 
 
 def _adres(a: Json) -> Json:
@@ -364,6 +394,67 @@ class KlantinteractiesAdapter:
             result.append({f: item.get(f) for f in fields})
         return result
 
+    # --- threads: what followed from a klantcontact (a correction request's dialogue) ----------
+
+    async def klantcontact_threads(
+        self, subject: Subject, klantcontacten: Sequence[str], headers: Mapping[str, str]
+    ) -> dict[str, KlantcontactThread]:
+        """For each of `klantcontacten` (uuids) that is the subject's: the interne taken it led to and
+        the klantcontacten following it up (an onderwerpobject `wasKlantcontact` names the earlier
+        one), with whether the customer began each (its betrokkene `initiator`). One list read of the
+        subject's klantcontacten with `expand`, at the same time as the partij (the leak guard: only
+        contacts in which the partij took part count, links to others are not followed)."""
+        if not klantcontacten:
+            return {}
+        soort = _SOORT_OBJECT_ID[subject.kind]
+        params = {
+            "hadBetrokkene__wasPartij__partijIdentificator__codeSoortObjectId": soort,
+            "hadBetrokkene__wasPartij__partijIdentificator__objectId": subject.value,
+            "expand": "gingOverOnderwerpobjecten,hadBetrokkenen,leiddeTotInterneTaken",
+        }
+        partij, found = await asyncio.gather(
+            self.partij_of(subject, headers), self._list("/klantcontacten", params, headers)
+        )
+        if partij is None:
+            return {}
+        own = {_fk_uuid(b) for b in partij.get("betrokkenen") or []} - {None}
+        mine = {
+            str(c["uuid"]): c
+            for c in found
+            if isinstance(c.get("uuid"), str) and own & {_fk_uuid(b) for b in c.get("hadBetrokkenen") or []}
+        }
+        parent: dict[str, str] = {}
+        for key, contact in mine.items():
+            for objekt in _expansion(contact, "gingOverOnderwerpobjecten"):
+                was = _fk_uuid(objekt.get("wasKlantcontact"))
+                if was is not None and was != key and was in mine:
+                    parent[key] = was
+                    break
+        threads = {}
+        for root in dict.fromkeys(klantcontacten):
+            if root not in mine:
+                continue
+            vervolg = [
+                FollowUp(
+                    uuid=key,
+                    vorige=parent[key],
+                    inhoud=str(mine[key].get("inhoud") or ""),
+                    plaatsgevonden_op=mine[key].get("plaatsgevondenOp"),
+                    van_klant=_initiated_by(mine[key], own),
+                    diepte=depth,
+                )
+                for key in mine
+                if (depth := _depth_below(key, root, parent)) > 0
+            ]
+            vervolg.sort(key=lambda f: (str(f.plaatsgevonden_op or ""), f.diepte))
+            taken = tuple(
+                (str(t.get("uuid")), str(t.get("status")))
+                for t in _expansion(mine[root], "leiddeTotInterneTaken")
+                if isinstance(t.get("uuid"), str)
+            )
+            threads[root] = KlantcontactThread(klantcontact=root, taken=taken, vervolg=tuple(vervolg))
+        return threads
+
     # --- writes ---------------------------------------------------------------------------------
 
     async def _post(self, resource: str, body: Json, headers: Mapping[str, str]) -> Json:
@@ -383,11 +474,14 @@ class KlantinteractiesAdapter:
         inhoud: str,
         indicatie_contact_gelukt: bool | None,
         zaak_identificaties: Sequence[str] = (),
+        was_klantcontact: str | None = None,
         headers: Mapping[str, str],
     ) -> dict[str, Any]:
         """Record a contact with this customer: the klantcontact, its betrokkene (the subject's
-        partij, as klant and initiator) and one onderwerpobject per zaak. Returns
-        {"klantcontact", "betrokkene", "onderwerpobjecten"} as the source stored them.
+        partij, as klant and initiator), one onderwerpobject per zaak and, with `was_klantcontact`
+        (the uuid of an earlier klantcontact it follows up, e.g. the question it answers), one whose
+        `wasKlantcontact` is that one. Returns {"klantcontact", "betrokkene", "onderwerpobjecten"} as
+        the source stored them.
 
         Raises SourceValidationError before sending when a text is too long, SubjectNotFound when the
         subject has no partij, PartialWriteError when the klantcontact was stored but a link was not."""
@@ -439,6 +533,18 @@ class KlantinteractiesAdapter:
                     )
                 )
             )
+            if was_klantcontact is not None:
+                onderwerpobjecten.append(
+                    await self._post(
+                        "onderwerpobjecten",
+                        {
+                            "klantcontact": link,
+                            "wasKlantcontact": {"uuid": was_klantcontact},
+                            "onderwerpobjectidentificator": None,
+                        },
+                        headers,
+                    )
+                )
         except SourceError as exc:
             raise PartialWriteError(
                 f"{self.id}: klantcontact opgeslagen, koppeling mislukt ({exc.code})", contact

@@ -25,6 +25,16 @@ is never part of a list read: Zaken 1.5.1 cannot expand a zaak's zaakinformatieo
 it would cost a request per zaak; `zaak_documenten` fetches them for one zaak the caller already holds
 (one request, the zaak detail page). The adapter's vocabulary therefore leaves `documenten` out.
 
+Writes (`ZaakCreator`, a correction request routed as a zaak): `create_zaak` looks the zaaktype up in
+the Catalogi API (`options.catalogiPath`, default `/catalogi/api/v1`; by URL on this source's origin
+only, or by `identificatie`, a published one) with its roltype of omschrijvingGeneriek `initiator`,
+then POSTs the zaak (bronorganisatie, zaaktype, verantwoordelijkeOrganisatie, startdatum today,
+omschrijving, toelichting) and the subject's initiator rol (natuurlijk_persoon `inpBsn`,
+niet_natuurlijk_persoon `innNnpId` = the KVK-nummer, as the read side expects, or vestiging
+`vestigingsNummer`). Too long a text is a SourceValidationError before anything is sent; a refused
+request (400) SourceRejected, one outside DGKB's autorisaties (403) SourceUnauthorized; a zaak stored
+without its rol a PartialWriteError carrying the zaak.
+
 `zaken_of_medewerker` lists a case worker's open zaken
 (`rol__betrokkeneIdentificatie__medewerker__identificatie`), with the same leak guard: a zaak without
 that medewerker as behandelaar is dropped.
@@ -37,6 +47,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from dgkb.domain.errors import InvalidIdentifier
@@ -45,8 +56,12 @@ from dgkb.sources.base import (
     ALL_SUBJECT_KINDS,
     CategoryData,
     FetchRequest,
+    InvalidParam,
+    PartialWriteError,
     ProbeResult,
     SourceError,
+    SourceRejected,
+    SourceValidationError,
     SubjectNotFound,
     ZaakFacts,
 )
@@ -167,6 +182,7 @@ class ZakenAdapter:
         self.vocabulary: Mapping[str, frozenset[str]] = {LOPEND: LIST_FIELDS, HISTORIE: LIST_FIELDS}
         self._http = SourceHttpClient(config)
         self._zaken_path = str(config.options.get("zakenPath", "/zaken/api/v1")).rstrip("/")
+        self._catalogi_path = str(config.options.get("catalogiPath", "/catalogi/api/v1")).rstrip("/")
         self._max_pages = int(config.options.get("maxPages", 20))
         self._page_size = max(1, min(500, int(config.options.get("pageSize", 500))))
         self._filters = {
@@ -581,6 +597,126 @@ class ZakenAdapter:
         ident = zaak.get("identificatie") if isinstance(zaak, dict) else None
         return ident if isinstance(ident, str) and ident else None
 
+    # --- writes: a zaak for a correction request ------------------------------------------------
+
+    async def find_zaaktype(self, zaaktype: str, headers: Mapping[str, str]) -> Json | None:
+        """The zaaktype `zaaktype` names — its URL (on this source's origin only: DGKB's credentials
+        go nowhere else), or its `identificatie` (the published one) — as {"url", "identificatie",
+        "omschrijving", "concept"}; None when the catalogue has no such zaaktype."""
+        if zaaktype.startswith(("http://", "https://")):
+            if not self._http.same_origin(zaaktype):
+                raise SourceError(f"{self.id}: zaaktype-URL van een andere bron")
+            try:
+                found = await self._http.request("GET", zaaktype, headers=headers, not_found_is_subject=True)
+            except SubjectNotFound:
+                return None
+            candidates = [found] if isinstance(found, dict) else []
+        else:
+            candidates = await self._http.get_all_pages(
+                f"{self._catalogi_path}/zaaktypen",
+                {"identificatie": zaaktype, "status": "definitief"},
+                headers,
+                max_pages=self._max_pages,
+            )
+            candidates = [z for z in candidates if z.get("identificatie") == zaaktype]
+        chosen = next((z for z in candidates if isinstance(z.get("url"), str)), None)
+        if chosen is None:
+            return None
+        return {
+            "url": chosen["url"],
+            "identificatie": chosen.get("identificatie"),
+            "omschrijving": chosen.get("omschrijving"),
+            "concept": chosen.get("concept") is True,
+        }
+
+    async def _initiator_roltype(self, zaaktype_url: str, headers: Mapping[str, str]) -> str | None:
+        roltypen = await self._http.get_all_pages(
+            f"{self._catalogi_path}/roltypen",
+            {"zaaktype": zaaktype_url, "omschrijvingGeneriek": "initiator"},
+            headers,
+            max_pages=self._max_pages,
+        )
+        return next(
+            (
+                str(r["url"])
+                for r in roltypen
+                if isinstance(r.get("url"), str)
+                and r.get("zaaktype") == zaaktype_url
+                and r.get("omschrijvingGeneriek") == "initiator"
+            ),
+            None,
+        )
+
+    async def create_zaak(
+        self,
+        subject: Subject,
+        *,
+        zaaktype: str,
+        bronorganisatie: str,
+        verantwoordelijke_organisatie: str,
+        omschrijving: str,
+        toelichting: str,
+        roltoelichting: str,
+        headers: Mapping[str, str],
+    ) -> dict[str, Any]:
+        """A new zaak of `zaaktype` (URL or identificatie) with the subject as initiator: {"zaak",
+        "rol"} as the source stored them (see the module docstring for the failures)."""
+        for name, value, limit in (
+            ("omschrijving", omschrijving, 80),
+            ("toelichting", toelichting, 1000),
+            ("roltoelichting", roltoelichting, 1000),
+        ):
+            if len(value) > limit:
+                raise SourceValidationError(name, limit, len(value))
+        found = await self.find_zaaktype(zaaktype, headers)
+        if found is None or found["concept"]:
+            raise SourceRejected(
+                f"{self.id}: zaaktype onbekend",
+                params=[InvalidParam("zaaktype", "does_not_exist", "geen gepubliceerd zaaktype")],
+            )
+        roltype = await self._initiator_roltype(found["url"], headers)
+        if roltype is None:
+            raise SourceRejected(
+                f"{self.id}: geen roltype initiator",
+                params=[
+                    InvalidParam("roltype", "does_not_exist", "het zaaktype heeft geen roltype initiator")
+                ],
+            )
+        zaak = await self._http.request(
+            "POST",
+            f"{self._zaken_path}/zaken",
+            headers={**headers, **_CRS},
+            json={
+                "bronorganisatie": bronorganisatie,
+                "zaaktype": found["url"],
+                "verantwoordelijkeOrganisatie": verantwoordelijke_organisatie,
+                "startdatum": date.today().isoformat(),
+                "omschrijving": omschrijving,
+                "toelichting": toelichting,
+            },
+            not_found_is_subject=False,
+        )
+        if not isinstance(zaak, dict) or not isinstance(zaak.get("url"), str):
+            raise SourceError(f"{self.id}: antwoord op POST zaken zonder url")
+        betrokkene_type, identificatie = _betrokkene(subject)
+        try:
+            rol = await self._http.request(
+                "POST",
+                f"{self._zaken_path}/rollen",
+                headers=headers,
+                json={
+                    "zaak": zaak["url"],
+                    "betrokkeneType": betrokkene_type,
+                    "roltype": roltype,
+                    "roltoelichting": roltoelichting,
+                    "betrokkeneIdentificatie": identificatie,
+                },
+                not_found_is_subject=False,
+            )
+        except SourceError as exc:
+            raise PartialWriteError(f"{self.id}: zaak opgeslagen, initiator niet ({exc.code})", zaak) from exc
+        return {"zaak": zaak, "rol": rol}
+
     async def probe(self, headers: Mapping[str, str]) -> ProbeResult:
         """`dgkb check`: the zaken with an identificatie no zaak has (an empty page, no person)."""
         return await self._http.probe(
@@ -617,6 +753,15 @@ def _discard(tasks: Iterable[asyncio.Task[Any]]) -> None:
             task.cancel()
         elif not task.cancelled():
             task.exception()
+
+
+def _betrokkene(subject: Subject) -> tuple[str, Json]:
+    """The betrokkeneType and betrokkeneIdentificatie of an initiator rol naming `subject`."""
+    if subject.kind is SubjectKind.BSN:
+        return "natuurlijk_persoon", {"inpBsn": subject.value}
+    if subject.kind is SubjectKind.KVK:
+        return "niet_natuurlijk_persoon", {"innNnpId": subject.value}
+    return "vestiging", {"vestigingsNummer": subject.value}
 
 
 def _business(kvk: Any) -> Subject | None:

@@ -34,12 +34,18 @@ class CorrectionRow(Base):
     juiste_gegevens: Mapped[str | None] = mapped_column(String(1000))
     # ontvangen (stored, not sent on) | doorgestuurd (a task at the owner) | afgehandeld
     status: Mapped[str] = mapped_column(String(32))
-    route: Mapped[str] = mapped_column(String(32))  # interne-taak
+    route: Mapped[str] = mapped_column(String(32))  # interne-taak | zaak
     team: Mapped[str | None] = mapped_column(String(200))
     taak_nummer: Mapped[str | None] = mapped_column(String(64))
     taak_uuid: Mapped[str | None] = mapped_column(String(36))
     klantcontact_uuid: Mapped[str | None] = mapped_column(String(36))
+    zaak_identificatie: Mapped[str | None] = mapped_column(String(40))  # route zaak: the zaak made
+    zaak_url: Mapped[str | None] = mapped_column(String(1000))
     fout: Mapped[str | None] = mapped_column(String(500))  # why it was not sent on (Dutch)
+    # the owner's question the customer last answered (its text: a zaak's opschorting has no id of its
+    # own) and when; the answer itself is written to the source, not kept here
+    beantwoorde_vraag: Mapped[str | None] = mapped_column(String(1000))
+    beantwoord_op: Mapped[datetime | None] = mapped_column(UtcDateTime)
     trace_id: Mapped[str | None] = mapped_column(String(32))
     ingediend_op: Mapped[datetime] = mapped_column(UtcDateTime)
     bijgewerkt_op: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -4,8 +4,18 @@
 `…__nietNatuurlijkPersoon__innNnpId`, `…__vestiging__vestigingsNummer`,
 `…__medewerker__identificatie`; identificatie, einddatum__isnull; `expand=rollen`),
 statussen, rollen, resultaten, zaakinformatieobjecten (filter `zaak`, `informatieobject`; a plain array,
-not paginated, as the spec and Open Zaak have it). `/catalogi/api/v1`: zaaktypen,
-statustypen, resultaattypen, so names resolve. Zaken list and detail need `Accept-Crs: EPSG:4326`
+not paginated, as the spec and Open Zaak have it). `/catalogi/api/v1`: zaaktypen (filters
+`identificatie`, `status`), statustypen, resultaattypen and roltypen (one per omschrijvingGeneriek
+initiator, belanghebbende, behandelaar; filters `zaaktype`, `zaaktypeIdentificatie`,
+`omschrijvingGeneriek`), so names resolve and a client can name a rol's roltype. The catalogue also
+has zaaktype CORRECTIEVERZOEK, of which the world has no zaken (a correction request DGKB routes as a
+zaak: `state.EXTRA_ZAAKTYPEN`).
+
+Writes, as Open Zaak checks them (`validation`, 400 with `invalidParams` naming every field): `POST
+/zaken` (both CRS headers, 412 without; the zaak gets an identificatie ZAAK-<year>-<sequence> unless
+the client gives one, unique per bronorganisatie) and `POST /rollen` (the roltype must be one of the
+zaak's zaaktype). Each is published on kanaal `zaken` (resource zaak / rol, actie create) as Open Zaak
+does. Zaken list and detail need `Accept-Crs: EPSG:4326`
 (412 without) like the real API. Lists are paginated (`page`, and `pageSize` up to 500 as Open Zaak
 honours it; larger values are capped, invalid ones give the default).
 
@@ -38,14 +48,21 @@ a token whose `iat` is JWT_EXPIRY (+ leeway) old is a 403 `jwt-expired` — Open
 default 3600 s, and JWT_LEEWAY / TIME_LEEWAY, default 0, both configurable here (source: Open Zaak's
 environment configuration reference; commonground-api-common's `check_jwt_expiry`). Deviations: no
 token is a 403 `permission_denied` where the spec lists 401, as Open Zaak answers
-(open-zaak/open-zaak#291); the scopes the spec names per operation (`zaken.lezen`, …) are not checked.
+(open-zaak/open-zaak#291). Scopes (the client's autorisaties, `ZgwJwtVerifier.autorisaties`; a client
+not named there has them all): `POST /zaken` needs `zaken.aanmaken` for the zaaktype in its body,
+`POST /rollen` `zaken.bijwerken` (or, for a closed zaak, `zaken.geforceerd-bijwerken`) for the zaak's
+zaaktype — else 403 `permission_denied`; for an unknown zaak the 400 comes first. Reads are not checked
+against `zaken.lezen` and lists are not narrowed to the client's zaaktypen (Open Zaak does both).
 A status change is published with the simulator's own client token (`notificaties_auth`), as Open
 Zaak authenticates at Open Notificaties with a client id of its own.
 
 Test switches: `POST /_sim/zaken/{uuid}/status {"statustype": url|uuid, "resultaattype"?: url|uuid}`
-sets a new status; `POST /_sim/behaviour {"ignoreFilters": true}` makes the zaken list ignore the
-betrokkene filters and return every zaak (a misconfigured source seen in the field), `{"ignoreExpand":
-true}` makes it ignore `expand` (an older source), besides the common switches.
+sets a new status; `POST /_sim/zaken/{uuid}/opschorting {"indicatie": true, "reden": "…"}` suspends the
+zaak for the customer as the team would in its zaaksysteem (`{"indicatie": false}` resumes it; in Open
+Zaak a PATCH of the zaak's `opschorting`), published as a partial update of the zaak; `POST
+/_sim/behaviour {"ignoreFilters": true}` makes the zaken list ignore the betrokkene filters and return
+every zaak (a misconfigured source seen in the field), `{"ignoreExpand": true}` makes it ignore
+`expand` (an older source), besides the common switches.
 
 Modules: `state` (the store of zaken, rollen and statussen, and the switches), `serialise` (the JSON
 as Open Zaak renders it), `routes` (`ZakenRoutes`, one method per endpoint) and `app` (`create_app`).

@@ -46,11 +46,14 @@ def create_app(
         Route("/_sim/behaviour", api.get_behaviour, methods=["GET"]),
         *sim_routes(behaviour),
         Route("/_sim/zaken/{uuid}/status", api.set_status, methods=["POST"]),
+        Route("/_sim/zaken/{uuid}/opschorting", api.set_opschorting, methods=["POST"]),
         Route(f"{z}/zaken", api.list_zaken, methods=["GET"]),
+        Route(f"{z}/zaken", api.create_zaak, methods=["POST"]),
         Route(f"{z}/zaken/{{uuid}}", api.get_zaak, methods=["GET"]),
         Route(f"{z}/statussen", api.list_statussen, methods=["GET"]),
         Route(f"{z}/statussen/{{uuid}}", api.get_status, methods=["GET"]),
         Route(f"{z}/rollen", api.list_rollen, methods=["GET"]),
+        Route(f"{z}/rollen", api.create_rol, methods=["POST"]),
         Route(f"{z}/rollen/{{uuid}}", api.get_rol, methods=["GET"]),
         Route(f"{z}/resultaten", api.list_resultaten, methods=["GET"]),
         Route(f"{z}/resultaten/{{uuid}}", api.get_resultaat, methods=["GET"]),
@@ -59,6 +62,8 @@ def create_app(
         Route(f"{c}/zaaktypen", api.list_zaaktypen, methods=["GET"]),
         Route(f"{c}/zaaktypen/{{uuid}}", api.get_zaaktype, methods=["GET"]),
         Route(f"{c}/statustypen/{{uuid}}", api.get_statustype, methods=["GET"]),
+        Route(f"{c}/roltypen", api.list_roltypen, methods=["GET"]),
+        Route(f"{c}/roltypen/{{uuid}}", api.get_roltype, methods=["GET"]),
         Route(f"{c}/resultaattypen/{{uuid}}", api.get_resultaattype, methods=["GET"]),
     ]
 

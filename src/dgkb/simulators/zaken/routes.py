@@ -4,6 +4,7 @@ publisher and the page size, and each method is one Starlette endpoint (app.py m
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -12,21 +13,34 @@ from urllib.parse import urlencode, urlsplit
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from dgkb.simulators.common import Behaviour, NotificatiePublisher, problem, sim_routes
+from dgkb.simulators.common import (
+    Behaviour,
+    NotificatiePublisher,
+    permission_denied,
+    problem,
+    sim_routes,
+    zgw_allows,
+)
 from dgkb.simulators.zaken.serialise import (
     API_VERSION,
+    BRONORGANISATIE,
+    CATALOGI_PATH,
+    ZAKEN_PATH,
     expanded_zaak_json,
     resultaat_json,
     resultaattype_json,
     rol_json,
+    roltype_json,
     status_json,
     status_notificatie,
     statustype_json,
     zaak_json,
+    zaak_notificatie,
     zaaktype_json,
     zio_json,
 )
-from dgkb.simulators.zaken.state import ZaakState, ZakenStore, last_segment
+from dgkb.simulators.zaken.state import Rol, ZaakState, ZakenStore, last_segment
+from dgkb.simulators.zaken.validation import error, is_url, parse_date, rol_errors, zaak_errors
 
 MAX_PAGE_SIZE = 500
 
@@ -109,6 +123,60 @@ def paginate(
 def _is_url(value: str) -> bool:
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def content_crs_problem(request: Request) -> Response | None:
+    """A write of a zaak (it may carry a zaakgeometrie) needs `Content-Crs: EPSG:4326`: 412 without,
+    415 for another CRS, as Open Zaak answers."""
+    crs = request.headers.get("content-crs")
+    if crs is None:
+        return problem(
+            412,
+            "Precondition failed",
+            "'Content-Crs' header ontbreekt",
+            code="precondition_failed",
+            instance=request.url.path,
+        )
+    if crs != "EPSG:4326":
+        return problem(
+            415,
+            "Unsupported media type",
+            f"CRS '{crs}' is niet ondersteund",
+            code="unsupported_media_type",
+            instance=request.url.path,
+        )
+    return None
+
+
+def invalid(request: Request, params: list[dict[str, Any]]) -> Response:
+    return problem(
+        400,
+        "Invalid input.",
+        "Invalid input.",
+        code="invalid",
+        instance=request.url.path,
+        invalid_params=params,
+    )
+
+
+async def json_object(request: Request) -> dict[str, Any] | Response:
+    """The request's JSON object, or the 400 Open Zaak gives for anything else."""
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return invalid(request, [error("nonFieldErrors", "parse_error", "Geen geldig JSON-object.")])
+    return body
+
+
+def _path_uuid(value: Any, path: str) -> str | None:
+    """The uuid of a URL of this API whose path is `path`/<uuid> (on whatever host the client used)."""
+    if not isinstance(value, str) or not is_url(value):
+        return None
+    own = urlsplit(value).path.rstrip("/")
+    prefix, _, last = own.rpartition("/")
+    return last if prefix == path else None
 
 
 class ZakenRoutes:
@@ -209,10 +277,118 @@ class ZakenRoutes:
         found = self.store.zio_index.get(request.path_params["uuid"])
         return not_found(request) if found is None else ok(zio_json(base(request), *found))
 
+    async def create_zaak(self, request: Request) -> Response:
+        """`POST /zaken` (scope `zaken.aanmaken` for the zaaktype): a new zaak, checked as Open Zaak
+        checks it (dgkb.simulators.zaken.validation); 201 with the zaak and its URL in `Location`."""
+        for check in (crs_problem, content_crs_problem):
+            if (p := check(request)) is not None:
+                return p
+        body = await json_object(request)
+        if isinstance(body, Response):
+            return body
+        ref = body.get("zaaktype")
+        if not zgw_allows(request.scope, {"zaken.aanmaken"}, ref if isinstance(ref, str) else None):
+            return permission_denied(request.url.path)
+        zaaktype_uuid = _path_uuid(ref, f"{CATALOGI_PATH}/zaaktypen")
+        zaaktype = self.store.zaaktypen.get(zaaktype_uuid) if zaaktype_uuid else None
+        bron = body.get("bronorganisatie")
+        ident = body.get("identificatie")
+        taken = bool(ident) and any(
+            st.zaak.identificatie == ident and (st.bronorganisatie or BRONORGANISATIE) == bron
+            for st in self.store.states.values()
+        )
+        errors = zaak_errors(body, zaaktype is not None, taken)
+        if errors:
+            return invalid(request, errors)
+        assert zaaktype is not None
+        now = datetime.now(UTC)
+        startdatum = parse_date(str(body["startdatum"]))
+        assert startdatum is not None
+        st = self.store.create_zaak(
+            zaaktype,
+            identificatie=str(ident) if ident else self.store.next_identificatie(now.year),
+            omschrijving=str(body.get("omschrijving") or ""),
+            toelichting=str(body.get("toelichting") or ""),
+            startdatum=startdatum,
+            bronorganisatie=str(bron),
+            verantwoordelijke_organisatie=str(body["verantwoordelijkeOrganisatie"]),
+            today=now.date(),
+        )
+        b = base(request)
+        created = zaak_json(b, st)
+        self.publisher.publish(zaak_notificatie(b, st, "zaak", created["url"], "create", now))
+        return JSONResponse(
+            created,
+            status_code=201,
+            headers={"API-version": API_VERSION, "Content-Crs": "EPSG:4326", "Location": created["url"]},
+        )
+
+    async def create_rol(self, request: Request) -> Response:
+        """`POST /rollen` (scope `zaken.bijwerken` for the zaak's zaaktype, `zaken.geforceerd-bijwerken`
+        once the zaak is closed): a betrokkene of a zaak, its omschrijving from its roltype."""
+        body = await json_object(request)
+        if isinstance(body, Response):
+            return body
+        zaak_uuid = _path_uuid(body.get("zaak"), f"{ZAKEN_PATH}/zaken")
+        st = self.store.states.get(zaak_uuid) if zaak_uuid else None
+        roltype = self.store.roltypen.get(_path_uuid(body.get("roltype"), f"{CATALOGI_PATH}/roltypen") or "")
+        fits = None if st is None else roltype is not None and roltype[1].uuid == st.zaak.zaaktype_uuid
+        if st is not None:
+            scopes = {"zaken.geforceerd-bijwerken"} | ({"zaken.bijwerken"} if st.einddatum is None else set())
+            if not zgw_allows(request.scope, scopes, st.zaak.zaaktype_uuid):
+                return permission_denied(request.url.path)
+        errors = rol_errors(body, zaak_found=st is not None, roltype_fits=fits)
+        if errors:
+            return invalid(request, errors)
+        assert st is not None
+        assert roltype is not None
+        now = datetime.now(UTC)
+        identificatie = body.get("betrokkeneIdentificatie")
+        rol = Rol(
+            str(uuid.uuid4()),
+            roltype[0],
+            str(body["betrokkeneType"]),
+            dict(identificatie) if isinstance(identificatie, dict) else {},
+            roltoelichting=str(body["roltoelichting"]),
+            registratiedatum=now,
+        )
+        self.store.add_rol(st, rol)
+        b = base(request)
+        created = rol_json(b, st, rol)
+        self.publisher.publish(zaak_notificatie(b, st, "rol", created["url"], "create", now))
+        return JSONResponse(
+            created, status_code=201, headers={"API-version": API_VERSION, "Location": created["url"]}
+        )
+
     # --- Catalogi API -------------------------------------------------------------------------
     async def list_zaaktypen(self, request: Request) -> Response:
+        """Filters `identificatie` and `status` (definitief | concept | alles; every zaaktype here is
+        published, as the spec's default `definitief` lists)."""
+        q = request.query_params
+        items = list(self.store.catalogus)
+        if (ident := q.get("identificatie")) is not None:
+            items = [zt for zt in items if zt.identificatie == ident]
+        if q.get("status") == "concept":
+            items = []
         b = base(request)
-        return paginate(request, [zaaktype_json(b, zt) for zt in self.store.world.zaaktypen], self.page_size)
+        return paginate(request, [zaaktype_json(b, zt) for zt in items], self.page_size)
+
+    async def list_roltypen(self, request: Request) -> Response:
+        """Filters `zaaktype` (URL), `zaaktypeIdentificatie` and `omschrijvingGeneriek`."""
+        q = request.query_params
+        items = list(self.store.roltypen.values())
+        if (zaaktype := q.get("zaaktype")) is not None:
+            items = [(g, zt) for g, zt in items if zt.uuid == last_segment(zaaktype)]
+        if (ident := q.get("zaaktypeIdentificatie")) is not None:
+            items = [(g, zt) for g, zt in items if zt.identificatie == ident]
+        if (generiek := q.get("omschrijvingGeneriek")) is not None:
+            items = [(g, zt) for g, zt in items if g == generiek]
+        b = base(request)
+        return paginate(request, [roltype_json(b, g, zt) for g, zt in items], self.page_size)
+
+    async def get_roltype(self, request: Request) -> Response:
+        found = self.store.roltypen.get(request.path_params["uuid"])
+        return not_found(request) if found is None else ok(roltype_json(base(request), *found))
 
     async def get_zaaktype(self, request: Request) -> Response:
         zt = self.store.zaaktypen.get(request.path_params["uuid"])
@@ -260,6 +436,38 @@ class ZakenRoutes:
         created = status_json(base(request), st, len(st.statussen) - 1)
         self.publisher.publish(status_notificatie(base(request), created, zaaktype, now))
         return JSONResponse(created, status_code=201)
+
+    async def set_opschorting(self, request: Request) -> Response:
+        """Test helper, as the team in its zaaksysteem: suspend the zaak (`{"indicatie": true,
+        "reden": "…"}`, Awb 4:15: it waits for the customer) or resume it (`{"indicatie": false}`);
+        published as Open Zaak publishes a partial update of the zaak."""
+        st = self.store.states.get(request.path_params["uuid"])
+        if st is None:
+            return not_found(request)
+        body = await json_object(request)
+        if isinstance(body, Response):
+            return body
+        indicatie, reden = body.get("indicatie"), body.get("reden", "")
+        if not isinstance(indicatie, bool) or not isinstance(reden, str) or len(reden) > 200:
+            return invalid(
+                request,
+                [
+                    error(
+                        "opschorting",
+                        "invalid",
+                        "indicatie true of false, reden een tekst van hoogstens 200 tekens",
+                    )
+                ],
+            )
+        if indicatie and not reden:
+            return invalid(request, [error("opschorting.reden", "required", "Dit veld is vereist.")])
+        st.opschorting = reden if indicatie else None
+        b = base(request)
+        body_out = zaak_json(b, st)
+        self.publisher.publish(
+            zaak_notificatie(b, st, "zaak", body_out["url"], "partial_update", datetime.now(UTC))
+        )
+        return ok(body_out, crs=True)
 
     async def set_behaviour(self, request: Request) -> Response:
         """The common switches plus `ignoreFilters`/`ignoreExpand` (Starlette caches the parsed body,

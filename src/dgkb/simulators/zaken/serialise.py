@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dgkb.simulators.world import ZaakDocument, Zaaktype
-from dgkb.simulators.zaken.state import Rol, ZaakState, ZakenStore
+from dgkb.simulators.zaken.state import ROLTYPEN, Rol, ZaakState, ZakenStore, roltype_uuid
 
 ZAKEN_PATH = "/zaken/api/v1"
 CATALOGI_PATH = "/catalogi/api/v1"
@@ -30,6 +30,10 @@ def zaaktype_url(b: str, zaaktype_uuid: str) -> str:
     return f"{b}{CATALOGI_PATH}/zaaktypen/{zaaktype_uuid}"
 
 
+def roltype_url(b: str, zaaktype_uuid: str, generiek: str) -> str:
+    return f"{b}{CATALOGI_PATH}/roltypen/{roltype_uuid(zaaktype_uuid, generiek)}"
+
+
 def zaak_json(b: str, st: ZaakState) -> dict[str, Any]:
     z = st.zaak
     url = zaak_url(b, z.uuid)
@@ -37,12 +41,12 @@ def zaak_json(b: str, st: ZaakState) -> dict[str, Any]:
         "url": url,
         "uuid": z.uuid,
         "identificatie": z.identificatie,
-        "bronorganisatie": BRONORGANISATIE,
+        "bronorganisatie": st.bronorganisatie or BRONORGANISATIE,
         "omschrijving": z.omschrijving,
-        "toelichting": "",
+        "toelichting": st.toelichting,
         "zaaktype": zaaktype_url(b, z.zaaktype_uuid),
-        "registratiedatum": z.startdatum.isoformat(),
-        "verantwoordelijkeOrganisatie": BRONORGANISATIE,
+        "registratiedatum": (st.registratiedatum or z.startdatum).isoformat(),
+        "verantwoordelijkeOrganisatie": st.verantwoordelijke_organisatie or BRONORGANISATIE,
         "startdatum": z.startdatum.isoformat(),
         "einddatum": st.einddatum.isoformat() if st.einddatum else None,
         "einddatumGepland": None,
@@ -125,11 +129,15 @@ def rol_json(b: str, st: ZaakState, rol: Rol) -> dict[str, Any]:
         "betrokkene": "",
         "betrokkeneType": rol.betrokkene_type,
         "afwijkendeNaamBetrokkene": "",
-        "roltype": f"{b}{CATALOGI_PATH}/roltypen/{z.zaaktype_uuid}",
-        "omschrijving": rol.omschrijving_generiek.capitalize(),
+        "roltype": roltype_url(b, z.zaaktype_uuid, rol.omschrijving_generiek),
+        "omschrijving": ROLTYPEN.get(rol.omschrijving_generiek, rol.omschrijving_generiek.capitalize()),
         "omschrijvingGeneriek": rol.omschrijving_generiek,
-        "roltoelichting": _ROLTOELICHTING[rol.omschrijving_generiek],
-        "registratiedatum": iso(datetime.combine(z.startdatum, datetime.min.time(), UTC)),
+        "roltoelichting": rol.roltoelichting
+        if rol.roltoelichting is not None
+        else _ROLTOELICHTING[rol.omschrijving_generiek],
+        "registratiedatum": iso(
+            rol.registratiedatum or datetime.combine(z.startdatum, datetime.min.time(), UTC)
+        ),
         "indicatieMachtiging": "",
         "contactpersoonRol": None,
         "statussen": [],
@@ -159,7 +167,20 @@ def zaaktype_json(b: str, zt: Zaaktype) -> dict[str, Any]:
         "vertrouwelijkheidaanduiding": "zaakvertrouwelijk",
         "statustypen": [f"{b}{CATALOGI_PATH}/statustypen/{s.uuid}" for s in zt.statustypen],
         "resultaattypen": [f"{b}{CATALOGI_PATH}/resultaattypen/{r.uuid}" for r in zt.resultaattypen],
+        "roltypen": [roltype_url(b, zt.uuid, g) for g in ROLTYPEN],
+        "opschortingEnAanhoudingMogelijk": True,
         "concept": False,
+    }
+
+
+def roltype_json(b: str, generiek: str, zt: Zaaktype) -> dict[str, Any]:
+    """A ROLTYPE (Catalogi 1.3.1 `RolType`, its required fields)."""
+    return {
+        "url": roltype_url(b, zt.uuid, generiek),
+        "zaaktype": zaaktype_url(b, zt.uuid),
+        "zaaktypeIdentificatie": zt.identificatie,
+        "omschrijving": ROLTYPEN[generiek],
+        "omschrijvingGeneriek": generiek,
     }
 
 
@@ -227,6 +248,27 @@ def status_notificatie(b: str, status: dict[str, Any], zaaktype: Zaaktype, now: 
         "kenmerken": {
             "bronorganisatie": BRONORGANISATIE,
             "zaaktype": zaaktype_url(b, zaaktype.uuid),
+            "vertrouwelijkheidaanduiding": "zaakvertrouwelijk",
+        },
+    }
+
+
+def zaak_notificatie(
+    b: str, st: ZaakState, resource: str, resource_url: str, actie: str, now: datetime
+) -> dict[str, Any]:
+    """The message Open Zaak publishes on kanaal `zaken` for a write of the zaak or one of its
+    resources (`resource`: zaak, rol; `actie`: create, partial_update)."""
+    z = st.zaak
+    return {
+        "kanaal": "zaken",
+        "hoofdObject": zaak_url(b, z.uuid),
+        "resource": resource,
+        "resourceUrl": resource_url,
+        "actie": actie,
+        "aanmaakdatum": iso(now),
+        "kenmerken": {
+            "bronorganisatie": st.bronorganisatie or BRONORGANISATIE,
+            "zaaktype": zaaktype_url(b, z.zaaktype_uuid),
             "vertrouwelijkheidaanduiding": "zaakvertrouwelijk",
         },
     }

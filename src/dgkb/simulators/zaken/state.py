@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from dgkb.simulators.world import (
@@ -21,6 +21,7 @@ from dgkb.simulators.world import (
     wacht_op_aanvulling,
     zaak_documenten,
 )
+from dgkb.simulators.world.draws import stable_uuid
 
 BSN_FILTER = "rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn"
 NNP_FILTER = "rol__betrokkeneIdentificatie__nietNatuurlijkPersoon__innNnpId"
@@ -34,6 +35,43 @@ FILTERS = {
     VESTIGING_FILTER: ("vestiging", "vestigingsNummer"),
     MEDEWERKER_FILTER: ("medewerker", "identificatie"),
 }
+# The roltypen of every zaaktype (Catalogi API `roltypen`), by omschrijvingGeneriek: a client making
+# a rol names one of these (POST /rollen `roltype`), and the rol takes its omschrijving from it.
+ROLTYPEN = {"initiator": "Initiator", "belanghebbende": "Belanghebbende", "behandelaar": "Behandelaar"}
+
+
+def roltype_uuid(zaaktype_uuid: str, generiek: str) -> str:
+    """The uuid of the zaaktype's roltype of `generiek` (the same in every world)."""
+    return str(uuid.uuid5(uuid.UUID(zaaktype_uuid), f"roltype/{generiek}"))
+
+
+def _zaaktype(
+    ident: str, omschrijving: str, dagen: int, statussen: tuple[str, ...], resultaten: tuple[str, ...]
+) -> Zaaktype:
+    return Zaaktype(
+        stable_uuid("zaaktype", ident),
+        ident,
+        omschrijving,
+        dagen,
+        tuple(
+            Statustype(stable_uuid("statustype", ident, i), i + 1, naam, i == len(statussen) - 1)
+            for i, naam in enumerate(statussen)
+        ),
+        tuple(Resultaattype(stable_uuid("resultaattype", ident, naam), naam) for naam in resultaten),
+    )
+
+
+# Zaaktypen of the catalogue no zaak of the world has (so the world stays as it is): a zaak of these
+# is only ever made through POST /zaken, e.g. a correction request DGKB routes to its owner.
+EXTRA_ZAAKTYPEN = (
+    _zaaktype(
+        "CORRECTIEVERZOEK",
+        "Verzoek om correctie van gegevens",
+        28,
+        ("Ontvangen", "In behandeling", "Afgehandeld"),
+        ("Gecorrigeerd", "Niet gecorrigeerd"),
+    ),
+)
 # the demo case worker (his OIDC account id is the medewerker identificatie) and the zaken he handles
 BEHANDELAAR = {"identificatie": "behandelaar-bram", "achternaam": "Jansen", "voorletters": "B."}
 _WMO = "Aanvraag Wmo-voorziening"
@@ -48,6 +86,9 @@ class Rol:
     omschrijving_generiek: str  # "initiator" | "belanghebbende" | "behandelaar"
     betrokkene_type: str  # "natuurlijk_persoon" | "niet_natuurlijk_persoon" | "vestiging" | "medewerker"
     identificatie: dict[str, Any]
+    # what a client wrote when it made the rol (POST /rollen); a rol of the world has the defaults
+    roltoelichting: str | None = None
+    registratiedatum: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -61,6 +102,11 @@ class ZaakState:
     rollen: list[Rol] = field(default_factory=list)
     documenten: tuple[ZaakDocument, ...] = ()  # its zaakinformatieobjecten
     opschorting: str | None = None  # the reason it is suspended (waits for the customer), or None
+    # what a client wrote when it made the zaak (POST /zaken); a zaak of the world has the defaults
+    toelichting: str = ""
+    bronorganisatie: str | None = None  # RSIN; None: the simulator's own
+    verantwoordelijke_organisatie: str | None = None
+    registratiedatum: date | None = None  # None: its startdatum
 
 
 def rol_matches(rol: Rol, name: str, value: str) -> bool:
@@ -155,12 +201,17 @@ class ZakenStore:
         self.world = world
         # ignoreFilters: the zaken list ignores the betrokkene filters; ignoreExpand: `expand` is ignored
         self.switches = {"ignoreFilters": False, "ignoreExpand": False}
-        self.zaaktypen = {zt.uuid: zt for zt in world.zaaktypen}
+        self.catalogus: tuple[Zaaktype, ...] = (*world.zaaktypen, *EXTRA_ZAAKTYPEN)
+        self.zaaktypen = {zt.uuid: zt for zt in self.catalogus}
         self.statustypen: dict[str, tuple[Statustype, Zaaktype]] = {
-            st.uuid: (st, zt) for zt in world.zaaktypen for st in zt.statustypen
+            st.uuid: (st, zt) for zt in self.catalogus for st in zt.statustypen
         }
         self.resultaattypen: dict[str, tuple[Resultaattype, Zaaktype]] = {
-            rt.uuid: (rt, zt) for zt in world.zaaktypen for rt in zt.resultaattypen
+            rt.uuid: (rt, zt) for zt in self.catalogus for rt in zt.resultaattypen
+        }
+        # roltype uuid -> (omschrijvingGeneriek, zaaktype)
+        self.roltypen: dict[str, tuple[str, Zaaktype]] = {
+            roltype_uuid(zt.uuid, g): (g, zt) for zt in self.catalogus for g in ROLTYPEN
         }
         self.states: dict[str, ZaakState] = {}
         owned: list[tuple[Zaak, list[Rol]]] = [(z, [person_rol(world, z)]) for z in world.zaken()]
@@ -283,3 +334,58 @@ class ZakenStore:
         else:
             st.einddatum = None
             st.resultaat = None
+
+    def next_identificatie(self, year: int) -> str:
+        """A new identificatie, unique in this store (Open Zaak: ZAAK-<year>-<sequence>)."""
+        taken = {st.zaak.identificatie for st in self.states.values()}
+        n = len(self.states) + 1
+        while f"ZAAK-{year}-{n:010d}" in taken:
+            n += 1
+        return f"ZAAK-{year}-{n:010d}"
+
+    def create_zaak(
+        self,
+        zaaktype: Zaaktype,
+        *,
+        identificatie: str,
+        omschrijving: str,
+        toelichting: str,
+        startdatum: date,
+        bronorganisatie: str,
+        verantwoordelijke_organisatie: str,
+        today: date,
+    ) -> ZaakState:
+        """A new zaak without rollen or statussen (what POST /zaken makes)."""
+        new_uuid = str(uuid.uuid4())
+        zaak = Zaak(
+            uuid=new_uuid,
+            identificatie=identificatie,
+            zaaktype_uuid=zaaktype.uuid,
+            omschrijving=omschrijving,
+            startdatum=startdatum,
+            einddatum=None,
+            uiterlijke_einddatum_afdoening=startdatum + timedelta(days=zaaktype.doorlooptijd_dagen),
+            statussen=(),
+            resultaattype_uuid=None,
+            resultaat_uuid=None,
+            initiator_bsn="",
+            rol_uuid=str(uuid.uuid4()),
+        )
+        st = ZaakState(
+            zaak,
+            toelichting=toelichting,
+            bronorganisatie=bronorganisatie,
+            verantwoordelijke_organisatie=verantwoordelijke_organisatie,
+            registratiedatum=today,
+        )
+        self.states[new_uuid] = st
+        return st
+
+    def add_rol(self, st: ZaakState, rol: Rol) -> None:
+        """A new rol of the zaak, found from now on by the betrokkene filters."""
+        st.rollen.append(rol)
+        self.rol_index[rol.uuid] = (st, rol)
+        for name, (kind, field_name) in FILTERS.items():
+            value = rol.identificatie.get(field_name)
+            if rol.betrokkene_type == kind and value:
+                self.subject_index.setdefault((name, value), set()).add(st.zaak.uuid)

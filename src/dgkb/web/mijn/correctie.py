@@ -4,13 +4,21 @@ The link on each shown section names the organisation, the category and the sour
 data); the form offers the items of that section as the customer sees it now, read through the
 customer's own contact (PDP + access log), and the post is checked against a fresh read: only what
 the customer was shown can be the subject of a request. `CorrectionService` keeps the request and
-routes it to the source's owner (a Klantinteracties interne taak for the configured team); the
-customer follows its status here, the KCC agent sees the task among the open contactverzoeken of the
-klantbeeld.
+routes it to the source's owner (a Klantinteracties interne taak for the configured team, or a zaak
+where so configured); the customer follows its status here (the list, and one page per request), the
+KCC agent sees the task among the open contactverzoeken of the klantbeeld, or the zaak among the
+customer's zaken and the request in the contact history.
+
+When the owner asks the customer something (`CorrectionService.follow`: a zaak suspended for the
+customer, or the organisation's follow-up klantcontact of an open task), the request says "Wacht op
+uw antwoord" with the question, here and on Mijn taken, and its page has a form for the answer. The
+answer is checked against a fresh read of the customer's own requests: only a request of this
+customer that waits for an answer, and only to the question it waits on now.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -21,9 +29,17 @@ import dgkb.web.klantbeeld_view as klantbeeld_view
 from dgkb.audit.records import AuditUnavailable
 from dgkb.composition.deps import ContactsDep, KlantbeeldDep, RegisterDep
 from dgkb.composition.root import Services
-from dgkb.contacts.correction import MAX_TEXT, CorrectionInvalid, CorrectionService, CorrectionStatus
+from dgkb.contacts.correction import (
+    MAX_ANTWOORD,
+    MAX_TEXT,
+    CorrectionInvalid,
+    CorrectionNotSent,
+    CorrectionService,
+    CorrectionStatus,
+    CorrectionView,
+)
 from dgkb.contacts.service import ContactService
-from dgkb.domain.context import Trace
+from dgkb.domain.context import RequestContext, Trace
 from dgkb.domain.register import Register
 from dgkb.klantbeeld.schemas import Sectie
 from dgkb.klantbeeld.service import KlantbeeldService
@@ -32,7 +48,7 @@ from dgkb.web.mijn.deps import Mijn, MijnCheckedDep, MijnDep, OwnContact, own_co
 
 router = APIRouter(include_in_schema=False)
 
-_OPEN_VERZOEKEN = "contact.open-verzoeken"
+_LOPEND, _ZAKEN_HISTORIE = "dienst.zaken-lopend", "dienst.zaken-historie"
 # Field names of the sources as the customer reads them (B1); others are shown as they are.
 FIELD_LABELS = {
     "burgerservicenummer": "Burgerservicenummer",
@@ -205,6 +221,38 @@ async def correctie(
     )
 
 
+async def followed(
+    context: RequestContext,
+    corrections: CorrectionService,
+    klantbeeld: KlantbeeldService,
+    purpose_categories: Sequence[str],
+    organisation: str,
+    *,
+    open_zaken: Sequence[dict[str, Any]] | None = None,
+) -> list[CorrectionView]:
+    """The customer's requests at one organisation as the owners' sources show them now (handled,
+    waiting for an answer). Zaken the page did not read yet (`open_zaken` None) are read here, open
+    and closed in one read of the Zaken source, only when a request went there as a zaak."""
+    rows = await corrections.list_for(context, [organisation])
+    closed: list[dict[str, Any]] | None = None
+    wants_zaken = any(r.zaak_identificatie and r.status == CorrectionStatus.DOORGESTUURD for r in rows)
+    if wants_zaken and open_zaken is None:
+        only = tuple(c for c in (_LOPEND, _ZAKEN_HISTORIE) if c in purpose_categories)
+        if only:
+            read = await klantbeeld.read(context, only=only)
+            open_zaken = _ok_items(read.secties, _LOPEND)
+            closed = _ok_items(read.secties, _ZAKEN_HISTORIE)
+    return await corrections.follow(context, rows, open_zaken=open_zaken, closed_zaken=closed)
+
+
+def _ok_items(secties: Sequence[Sectie], categorie: str) -> list[dict[str, Any]] | None:
+    """The items of a category's sections, None unless every one of them was read (status ok)."""
+    found = [s for s in secties if s.categorie == categorie]
+    if not found or any(s.status not in ("ok", "niet-gevonden") for s in found):
+        return None
+    return [i for s in found if isinstance(s.gegevens, list) for i in s.gegevens if isinstance(i, dict)]
+
+
 async def _list(
     mijn: Mijn,
     register: Register,
@@ -213,31 +261,140 @@ async def _list(
     klantbeeld: KlantbeeldService,
     trace: Trace,
 ) -> list[dict[str, Any]]:
-    """The customer's requests per organisation; a task no longer open among the customer's open
-    contactverzoeken (where the own view shows them) is handled."""
+    """The customer's requests of every organisation, newest first, each with its organisation."""
     found: list[dict[str, Any]] = []
     for own in mijn.contacts:
         context = await own_context(mijn, own, contacts, trace)
-        rows = await corrections.list_for(context, [own.organisation])
         purpose = register.get(own.purpose_id)
-        sent = [r for r in rows if r.status == CorrectionStatus.DOORGESTUURD and r.taak_nummer]
-        if sent and purpose is not None and _OPEN_VERZOEKEN in purpose.categorieen:
-            read = await klantbeeld.read(context, only=(_OPEN_VERZOEKEN,))
-            sections = [s for s in read.secties if s.categorie == _OPEN_VERZOEKEN]
-            if sections and all(s.status in ("ok", "niet-gevonden") for s in sections):
-                still_open = {
-                    str(t.get("nummer"))
-                    for s in sections
-                    if isinstance(s.gegevens, list)
-                    for t in s.gegevens
-                    if isinstance(t, dict)
-                }
-                done = [r.taak_nummer for r in sent if r.taak_nummer not in still_open]
-                if done and await corrections.mark_handled(context.subject, [d for d in done if d]):
-                    rows = await corrections.list_for(context, [own.organisation])
-        found.extend({"organisatie": own.organisation_name, "verzoek": r} for r in rows)
+        views = await followed(
+            context, corrections, klantbeeld, tuple(purpose.categorieen) if purpose else (), own.organisation
+        )
+        found.extend({"organisatie": own.organisation_name, "own": own, "verzoek": v} for v in views)
     found.sort(key=lambda f: f["verzoek"].ingediend_op, reverse=True)
     return found
+
+
+def _detail(
+    request: Request,
+    item: dict[str, Any],
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    melding: str | None = None,
+    beantwoord: bool = False,
+    status: int = 200,
+) -> Response:
+    return render_mijn(
+        request,
+        "mijn/correctie_verzoek.html",
+        {
+            "active": "/mijn/correctie",
+            "item": item,
+            "v": item["verzoek"],
+            "status_labels": _STATUS,
+            "label": klantbeeld_view.label,
+            "values": values or {},
+            "errors": errors or {},
+            "melding": melding,
+            "beantwoord": beantwoord,
+            "max_antwoord": MAX_ANTWOORD,
+        },
+        status=status,
+    )
+
+
+@router.get("/mijn/correctie/{verzoek_id}", name="mijn_correctie_verzoek")
+async def verzoek(
+    request: Request,
+    verzoek_id: str,
+    mijn: MijnDep,
+    register: RegisterDep,
+    contacts: ContactsDep,
+    klantbeeld: KlantbeeldDep,
+    trace: TraceDep,
+    beantwoord: str = "",
+) -> Response:
+    """One request: its status and, when the owner asked something, the question and the answer form.
+    Only among the customer's own requests (another id: not found)."""
+    corrections = correction_service(request.app.state.services)
+    try:
+        requests = await _list(mijn, register, corrections, contacts, klantbeeld, trace)
+    except AuditUnavailable:
+        return _unavailable(request)
+    item = next((f for f in requests if f["verzoek"].id == verzoek_id), None)
+    if item is None:
+        return _request_not_found(request)
+    return _detail(request, item, beantwoord=beantwoord == "1")
+
+
+@router.post("/mijn/correctie/{verzoek_id}/antwoord", name="mijn_correctie_antwoord")
+async def antwoord(
+    request: Request,
+    verzoek_id: str,
+    mijn: MijnCheckedDep,
+    register: RegisterDep,
+    contacts: ContactsDep,
+    klantbeeld: KlantbeeldDep,
+    trace: TraceDep,
+) -> Response:
+    """The customer's answer to the question the request waits on now (read afresh): a request of
+    someone else is not found (404); one that waits for no answer, or for another question than the
+    form showed, is refused (409) with the page as it is now; nothing is written then."""
+    form = await request.form()
+    values = {"antwoord": _text(form, "antwoord"), "vraag": _text(form, "vraag")}
+    corrections = correction_service(request.app.state.services)
+    try:
+        requests = await _list(mijn, register, corrections, contacts, klantbeeld, trace)
+    except AuditUnavailable:
+        return _unavailable(request)
+    item = next((f for f in requests if f["verzoek"].id == verzoek_id), None)
+    if item is None:
+        return _request_not_found(request)
+    view: CorrectionView = item["verzoek"]
+    if view.vraag is None:
+        return _detail(
+            request, item, melding="Bij dit verzoek wachten wij niet op een antwoord van u.", status=409
+        )
+    if values["vraag"] != view.vraag.id:
+        return _detail(
+            request,
+            item,
+            values={"antwoord": values["antwoord"]},
+            melding="De vraag is intussen veranderd. Lees de vraag hieronder en stuur uw antwoord opnieuw.",
+            status=409,
+        )
+    errors: dict[str, str] = {}
+    if not values["antwoord"]:
+        errors["antwoord"] = "Uw antwoord: vul dit in."
+    elif len(values["antwoord"]) > MAX_ANTWOORD:
+        errors["antwoord"] = f"Uw antwoord: gebruik hoogstens {MAX_ANTWOORD} tekens."
+    if errors:
+        return _detail(request, item, values=values, errors=errors, status=400)
+    own: OwnContact = item["own"]
+    context = await own_context(mijn, own, contacts, trace)
+    try:
+        await corrections.answer(context, view, values["antwoord"])
+    except CorrectionInvalid as exc:
+        return _detail(
+            request, item, values=values, errors={exc.field or "antwoord": exc.message}, status=400
+        )
+    except CorrectionNotSent as exc:
+        return _detail(request, item, values=values, melding=exc.message, status=503)
+    except AuditUnavailable:
+        return _unavailable(request)
+    return RedirectResponse(f"/mijn/correctie/{view.id}?beantwoord=1", status_code=303)
+
+
+def _request_not_found(request: Request) -> Response:
+    return render_mijn(
+        request,
+        "mijn/fout.html",
+        {
+            "titel": "Dit verzoek kunnen wij niet vinden",
+            "tekst": "Ga naar 'Klopt er iets niet?' voor al uw verzoeken.",
+        },
+        status=404,
+    )
 
 
 def _text(form: FormData, name: str) -> str:

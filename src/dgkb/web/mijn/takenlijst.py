@@ -5,17 +5,18 @@ Pure over what the page already read (no I/O, no clock: `today` is passed in), s
 - a document a zaak waits for: an open zaak whose `opschorting` is set (Zaken API: the treatment is
   suspended, Awb art. 4:15 — "Wacht op aanvulling: <document>"); the link is the zaak's page;
 - a consent about to expire: active, expiring within CONSENT_WARNING_DAYS;
-- a correction request awaiting the customer's answer: `correctieverzoeken_wachtend` (a hook; the
-  correction requests are built elsewhere, issue 14 part 9).
+- a correction request awaiting the customer's answer: `correctieverzoeken_wachtend`, over the
+  requests as `CorrectionService.follow` found them (the owner's question, in the source's own terms);
+  the zaak of such a request is not also a "send us" task (its opschorting is the question).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from dgkb.web.mijn.tijdlijn import overzicht, parse_date
@@ -24,6 +25,7 @@ __all__ = [
     "CONSENT_WARNING_DAYS",
     "ConsentFact",
     "Taak",
+    "WachtendVerzoek",
     "correctieverzoeken_wachtend",
     "taken",
 ]
@@ -52,12 +54,37 @@ class ConsentFact:
     withdrawn_at: datetime | None
 
 
-def correctieverzoeken_wachtend(organisation: str) -> list[Taak]:
-    """Correction requests of this organisation that wait for the customer's answer.
+class WachtendVerzoek(Protocol):
+    """What the task list needs of a correction request (dgkb.contacts.correction.CorrectionView)."""
 
-    TODO(issue 14 part 9, "Klopt er iets niet?"): the correction requests are built by another part;
-    return one Taak per request awaiting the customer, linking to its page. Until then: none."""
-    return []
+    @property
+    def id(self) -> str: ...
+    @property
+    def nummer(self) -> str: ...
+    @property
+    def team(self) -> str | None: ...
+    @property
+    def vraag(self) -> Any: ...  # Vraag | None: `tekst`, `gesteld_op`
+
+
+def correctieverzoeken_wachtend(organisatie: str, verzoeken: Iterable[WachtendVerzoek]) -> list[Taak]:
+    """One task per correction request of this organisation (`organisatie`: its name) that waits for
+    the customer's answer to the owner's question, linking to the request's page with the form."""
+    found = []
+    for v in verzoeken:
+        if v.vraag is None:
+            continue
+        found.append(
+            Taak(
+                soort="correctie",
+                titel=f"Wacht op uw antwoord: verzoek {v.nummer}",
+                tekst=f"{v.team or organisatie} vraagt: {v.vraag.tekst}",
+                link=f"/mijn/correctie/{quote(v.id, safe='')}",
+                linktekst=f"Beantwoord de vraag over verzoek {v.nummer}",
+                organisatie=organisatie,
+            )
+        )
+    return found
 
 
 def _amount(value: Any) -> Decimal:
@@ -101,11 +128,15 @@ def betalen(
     return found
 
 
-def aanvullen(zaken: Iterable[dict[str, Any]], organisatie: str, *, today: date) -> list[Taak]:
+def aanvullen(
+    zaken: Iterable[dict[str, Any]], organisatie: str, *, today: date, behalve: Collection[str] = ()
+) -> list[Taak]:
+    """A task per open zaak that waits for the customer, but the zaken in `behalve` (a correction
+    request's zaak: its question is a task of its own)."""
     found = []
     for zaak in zaken:
         z = overzicht(zaak, today=today)
-        if not z.open or z.wacht_op is None or not z.identificatie:
+        if not z.open or z.wacht_op is None or not z.identificatie or z.identificatie in behalve:
             continue
         wat = z.wacht_op.removeprefix("Wacht op aanvulling: ")
         found.append(
@@ -150,15 +181,17 @@ def taken(
     zaken: Sequence[dict[str, Any]] = (),
     consents: Sequence[ConsentFact] = (),
     correcties: Sequence[Taak] = (),
+    correctie_zaken: Collection[str] = (),
     now: datetime,
     betaal_link: str = "/mijn",
 ) -> list[Taak]:
     """Every task of one organisation, the most urgent first (overdue, then by deadline; tasks
-    without a deadline last)."""
+    without a deadline last). `correctie_zaken`: the identificaties of the zaken correction requests
+    went to (not also an "aanvullen" task)."""
     today = now.date()
     found = [
         *betalen(financieel, organisatie, today=today, link=betaal_link),
-        *aanvullen(zaken, organisatie, today=today),
+        *aanvullen(zaken, organisatie, today=today, behalve=correctie_zaken),
         *toestemming(consents, organisatie, now=now),
         *correcties,
     ]
