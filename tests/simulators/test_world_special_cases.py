@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 from dgkb.simulators import belastingen
@@ -28,12 +27,9 @@ def test_default_world_has_200_persons_and_30_companies(world: World) -> None:
     assert all(len(n) == 12 and n.isdigit() for n in numbers)
 
 
-def test_generation_is_deterministic_and_fast() -> None:
-    started = time.perf_counter()
-    first = build_world()
-    elapsed = time.perf_counter() - started
-    assert first == build_world()
-    assert elapsed < 0.5  # typically ~40 ms; generous for a loaded CI machine
+def test_generation_is_deterministic() -> None:
+    # No time limit here (CI machines are loaded and noisy): generation takes ~40 ms on a quiet one.
+    assert build_world() == build_world()
 
 
 def test_core_is_independent_of_the_world_size() -> None:
