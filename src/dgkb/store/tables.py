@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dgkb.store.db import Base, UtcDateTime
@@ -207,6 +207,10 @@ class ConfirmationRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+# The statuses of dgkb.consent.objections.OPEN (the store does not import the service above it).
+_OPEN_OBJECTION = "status IN ('van-kracht', 'in-behandeling', 'toegewezen')"
+
+
 class ObjectionRow(Base):
     """A customer's objection (bezwaar, art. 21 AVG) to one processing activity: subject × purpose.
     To a proactive purpose it is in force at once (`status` van-kracht); to any other it waits for the
@@ -216,6 +220,16 @@ class ObjectionRow(Base):
     __table_args__ = (
         Index("ix_objections_subject_purpose", "subject_key", "processing_activity_id"),
         Index("ix_objections_status", "organisation", "status", "created_at"),
+        # One open objection per subject × purpose (migration 0015): the same objection sent twice at
+        # the same moment inserts one row; the other insert fails and is answered "already objected".
+        Index(
+            "uq_objections_open",
+            "subject_key",
+            "processing_activity_id",
+            unique=True,
+            sqlite_where=text(_OPEN_OBJECTION),
+            postgresql_where=text(_OPEN_OBJECTION),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
