@@ -293,3 +293,25 @@ class MessageRow(Base):
     # the notice by the customer's preferred channel: when it went, or why it did not
     notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     notify_outcome: Mapped[str | None] = mapped_column(String(32))
+
+
+class MessageNoticeRow(Base):
+    """Mijn berichten: the notice of a new message still to be sent (the outbox). Written in the same
+    transaction as the message, so the notice is durable before the notification that caused it is
+    answered; a background task (dgkb.messages.service.MessageService.run_notices) sends it, retries
+    while NotifyNL or Klantinteracties cannot be asked, and deletes the row once the notice went or
+    was given up (the outcome stays on the message). The plain subject identifier is kept here, as in
+    an open contact session, because the preferred address is read from Klantinteracties by it when
+    the notice goes; it leaves with the row."""
+
+    __tablename__ = "message_notices"
+
+    message_id: Mapped[str] = mapped_column(String(36), ForeignKey("messages.id"), primary_key=True)
+    subject_kind: Mapped[str] = mapped_column(String(32))
+    subject_value: Mapped[str] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # due from then; a claimed notice is pushed past its attempt (a lease: a process that died while
+    # sending leaves it to another one after that)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    last_failure: Mapped[str | None] = mapped_column(String(64))  # a reason code, never a message text
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
