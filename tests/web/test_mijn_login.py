@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.api.conftest import Stack
-from tests.web.mijn_helpers import BSN, KVK, OTHER_BSN, csrf, login, portal_client
+from tests.web.mijn_helpers import BSN, KVK, OTHER_BSN, csrf, login, portal_client, reads_of, statements
 
 pytestmark = pytest.mark.xdist_group("mijn")
 
@@ -165,3 +165,15 @@ async def test_a_source_that_is_down_shows_as_temporarily_unavailable(stack: Sta
     assert zaken.group(1) in ("onbereikbaar", "fout", "timeout")
     assert "Tijdelijk niet beschikbaar" in page.text
     assert 'data-categorie="klant.basis" data-status="ok"' in page.text
+
+
+async def test_mijn_gegevens_reads_each_own_contact_once(stack: Stack) -> None:
+    """The menu's unread count and the page both need the customer's own contact: read once."""
+    async with portal_client(stack) as client:
+        await login(client, bsn=BSN)
+        assert (await client.get("/mijn")).status_code == 200
+        with statements(stack) as seen:
+            page = await client.get("/mijn")
+    assert page.status_code == 200
+    reads = reads_of(seen, "contact_sessions")
+    assert len(reads) == 2, reads  # one per organisation
