@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from dgkb.domain.identifiers import Subject
 from dgkb.events.notificaties import DEV_TOKEN
@@ -285,3 +287,51 @@ async def test_a_handled_contactverzoek_becomes_a_message_an_open_one_does_not(s
         ("contactverzoek", "Uw vraag is afgehandeld", "/mijn/contactmomenten")
     ]
     assert await stack.app.state.services.messages.list(Subject.person(OTHER_BSN)) == []
+
+
+def _inzage_entries(page: str) -> list[str]:
+    return re.findall(r"<li class=\"mijn-log__item[^>]*>(.*?)</li>", page, re.S)
+
+
+async def test_reading_the_messages_is_the_customers_own_read_in_the_access_history(stack: Stack) -> None:
+    services = stack.app.state.services
+    mine = await services.messages.post(
+        Subject.person(BSN), "00000001001234567000", "Antwoord op uw vraag", "Beantwoord.", notify=False
+    )
+    async with portal_client(stack) as client:
+        await login(client, bsn=BSN)
+        assert (await client.get("/mijn/berichten")).status_code == 200
+        assert (await client.get(f"/mijn/berichten/{mine.id}")).status_code == 200
+        history = await client.get("/mijn/inzage")
+    read = [e for e in _inzage_entries(history.text) if "Uw berichten gelezen" in e]
+    # the list at each organisation, and the one message at the organisation that sent it
+    assert len(read) == 3, _inzage_entries(history.text)
+    assert all("uzelf, in Mijn omgeving" in e and "Geen gegevens getoond" in e for e in read)
+    assert sum("Gemeente Voorbeeldstad" in e for e in read) == 2
+    # another customer's message id reads nothing and logs nothing
+    async with portal_client(stack) as other:
+        await login(other, bsn=OTHER_BSN)
+        assert (await other.get(f"/mijn/berichten/{mine.id}")).status_code == 404
+        theirs = await other.get("/mijn/inzage")
+    assert [e for e in _inzage_entries(theirs.text) if "Uw berichten gelezen" in e] == []
+
+
+async def test_the_messages_are_not_shown_when_the_read_cannot_be_logged(stack: Stack) -> None:
+    """Log before you show: with the access log unwritable the page says so and shows nothing."""
+    await stack.app.state.services.messages.post(
+        Subject.person(BSN), "00000001001234567000", "Antwoord op uw vraag", "Beantwoord.", notify=False
+    )
+    async with portal_client(stack) as client:
+        await login(client, bsn=BSN)
+        engine = create_async_engine(stack.settings.database_url)
+        async with engine.begin() as conn:
+            await conn.execute(text("ALTER TABLE access_records RENAME TO access_records_away"))
+        try:
+            page = await client.get("/mijn/berichten")
+        finally:
+            async with engine.begin() as conn:
+                await conn.execute(text("ALTER TABLE access_records_away RENAME TO access_records"))
+            await engine.dispose()
+        assert page.status_code == 503
+        assert "Antwoord op uw vraag" not in page.text
+        assert "Antwoord op uw vraag" in (await client.get("/mijn/berichten")).text

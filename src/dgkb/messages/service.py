@@ -42,6 +42,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
+from dgkb.audit.writer import AuditWriter
 from dgkb.domain.assurance import Assurance
 from dgkb.domain.context import RequestContext
 from dgkb.domain.identifiers import Subject, SubjectKind
@@ -54,7 +55,7 @@ from dgkb.policy.decision import CategoryDecision
 from dgkb.store.db import Database
 from dgkb.store.tables import MessageNoticeRow, MessageRow
 
-__all__ = ["KINDS", "Message", "MessageService"]
+__all__ = ["KINDS", "OWN_MESSAGES_READ", "Message", "MessageService"]
 
 log = logging.getLogger("dgkb.messages")
 
@@ -67,6 +68,8 @@ _NEEDED: dict[str, tuple[str, ...]] = {
     CONTACTGEGEVENS: ("emailadressen", "telefoonnummers"),
 }
 NOTICE_NAME = "nieuw bericht melden"
+# The name of the log record of the customer reading their own messages (Mijn berichten).
+OWN_MESSAGES_READ = "uw berichten lezen"
 MAX_TITLE = 200
 MAX_BODY = 4000
 WAITING = "wachtend"  # notify_outcome while the notice is in the outbox
@@ -148,6 +151,7 @@ class MessageService:
         portal_url: str,
         objected: Callable[[Subject, str], Awaitable[bool]] | None = None,
         retry_seconds: float = 30.0,
+        auditor: AuditWriter | None = None,
     ) -> None:
         self._database = database
         self._pseudonymizer = pseudonymizer
@@ -157,6 +161,7 @@ class MessageService:
         self._portal_url = portal_url.rstrip("/") + "/mijn/berichten"
         self._objected = objected
         self._retry = timedelta(seconds=retry_seconds)
+        self._auditor = auditor  # the customer's own reads (Mijn berichten) are logged
         self._wake = asyncio.Event()  # a notice was queued by this process: send it now
 
     def _keys(self, subject: Subject) -> list[str]:
@@ -213,6 +218,43 @@ class MessageService:
         if notify:
             self._wake.set()
         return _message(row)
+
+    async def read_own(self, contexts: Sequence[RequestContext], *, limit: int = 100) -> list[Message]:
+        """Mijn berichten: the customer reads their own messages (the subject of their own contexts,
+        one per organisation). Like every other own read a processing, logged before anything is
+        shown: one record per organisation, under its own-view purpose, no categories (the
+        messages are DGKB's own notices). AuditUnavailable propagates: then nothing is shown."""
+        if not contexts:
+            return []
+        subject = _one_subject(contexts)
+        started = datetime.now(UTC)
+        found = await self.list(subject, limit=limit)
+        for context in contexts:
+            await self._log_own_read(context, started)
+        return found
+
+    async def read_own_one(self, contexts: Sequence[RequestContext], message_id: str) -> Message | None:
+        """One of the customer's own messages, its read logged under the context of the organisation
+        that sent it; None (and nothing logged) for an unknown id or someone else's message."""
+        if not contexts:
+            return None
+        started = datetime.now(UTC)
+        found = await self.get(_one_subject(contexts), message_id)
+        if found is None:
+            return None
+        context = next((c for c in contexts if c.actor.organisation == found.organisation), contexts[0])
+        await self._log_own_read(context, started)
+        return found
+
+    async def _log_own_read(self, context: RequestContext, started: datetime) -> None:
+        if self._auditor is not None:
+            await self._auditor.record_processing(
+                context=context,
+                name=OWN_MESSAGES_READ,
+                categories=[],
+                started_at=started,
+                ended_at=datetime.now(UTC),
+            )
 
     async def list(self, subject: Subject, *, limit: int = 100) -> list[Message]:
         """The customer's messages, newest first."""
@@ -443,6 +485,13 @@ class MessageService:
         if choice is None and down:  # no address *yet*: the source could not be asked
             raise _TryAgain("bron:" + ",".join(sorted(down)))
         return choice if choice is not None else "geen-adres"
+
+
+def _one_subject(contexts: Sequence[RequestContext]) -> Subject:
+    subject = contexts[0].subject
+    if any(c.subject != subject for c in contexts):
+        raise ValueError("own messages of one subject only")
+    return subject
 
 
 def _choose(data: dict[str, Any]) -> tuple[str, str] | None:
