@@ -268,8 +268,9 @@ class MessageService:
             return [_message(r) for r in rows]
 
     async def unread_count(self, subject: Subject) -> int:
-        async with self._database.read() as session:
-            count = await session.scalar(
+        """The menu's count (every page of Mijn omgeving): one Core SELECT."""
+        async with self._database.reading() as conn:
+            count = await conn.scalar(
                 select(func.count())
                 .select_from(MessageRow)
                 .where(MessageRow.subject_key.in_(self._keys(subject)), MessageRow.read_at.is_(None))

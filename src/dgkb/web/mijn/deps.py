@@ -144,11 +144,20 @@ async def current_mijn(request: Request, database: DatabaseDep) -> Mijn:
 async def own_context(mijn: Mijn, own: OwnContact, contacts: ContactService, trace: Trace) -> RequestContext:
     """The request context of the customer's own contact with one organisation: the subject comes
     from there only. A contact that ended or expired means the portal session is over. Read once
-    per request (the contact is checked open, and touched, at its first use)."""
+    per request, all own contacts together (each checked open, and touched, at the first use)."""
+    if own.contact_id not in mijn.contexts:
+        # the first own context a request needs: read all its own contacts in one query (most
+        # pages need every organisation's, and the menu the first)
+        missing = [
+            (mijn.actor_for(o.organisation), o.contact_id)
+            for o in mijn.contacts
+            if o.contact_id not in mijn.contexts
+        ]
+        mijn.contexts.update(await contacts.contexts_for(missing, trace=trace))
     known = mijn.contexts.get(own.contact_id)
     if known is not None:
         return known if known.trace == trace else replace(known, trace=trace)
-    try:
+    try:  # this one could not be read: ask for it alone, which says why
         context = await contacts.context_for(mijn.actor_for(own.organisation), own.contact_id, trace=trace)
     except ContactError:
         raise MijnLoginRequired from None
