@@ -186,6 +186,10 @@ async def test_mijn_gegevens_reads_the_own_contacts_once(stack: Stack) -> None:
     reads = reads_of(seen, "contact_sessions")
     assert len(reads) == 1, reads
     assert len(reads_of(seen, "web_sessions")) == 1
+    # the feedback store (a source of the municipality's view): ratings, and complaints and
+    # reports together
+    assert len(reads_of(seen, "ratings")) == 1
+    assert len(reads_of(seen, "feedback_items")) == 1
 
 
 async def test_an_own_contact_that_ended_ends_the_portal_session(stack: Stack) -> None:
