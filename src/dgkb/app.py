@@ -179,6 +179,8 @@ def create_app(
         telemetry = _start_telemetry(settings)
         app.state.metrics_server = telemetry.metrics_server
         task = asyncio.create_task(_housekeeping(services, 60.0))
+        # Mijn berichten: the notices of new messages, sent from the outbox with retries
+        notices = asyncio.create_task(services.messages.run_notices())
         stop_realtime = await start_realtime(
             services.changes, services.klantbeeld, settings.reconcile_seconds
         )
@@ -196,9 +198,10 @@ def create_app(
             begin_shutdown(app)
             if not await in_flight.drained(settings.shutdown_grace_seconds):
                 log.warning("shutdown: %d requests still running after the grace period", in_flight.count)
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for background in (task, notices):
+                background.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await background
             await stop_realtime()
             await services.aclose()
             await rate_limiter.aclose()

@@ -208,6 +208,9 @@ class Settings(BaseSettings):
     notify_template_bericht_sms: str = ""
     notify_template_bericht_email: str = ""
     notify_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # Mijn berichten: a notice that could not go (NotifyNL or Klantinteracties down) is tried again
+    # after this many seconds, doubling per attempt up to an hour, for at most a day (dgkb.messages).
+    notify_retry_seconds: float = Field(default=30.0, gt=0, le=3600)
 
     # Simulators (started by `dgkb run` in development): first port; each simulator takes its offset in
     # SIMULATOR_PORTS from it, and the demo's sources.yaml follows (`{simulator.<name>}`).

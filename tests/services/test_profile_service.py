@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from dgkb.domain.assurance import Assurance
 from dgkb.domain.channels import Kanaal
@@ -19,15 +19,17 @@ from dgkb.domain.identifiers import Subject
 from dgkb.domain.pseudonym import Pseudonymizer
 from dgkb.domain.register import Register
 from dgkb.domain.roles import Role
+from dgkb.federation.fanout import CategoryOutcome, SectionStatus
 from dgkb.gateway import Caller
+from dgkb.gateway.gateway import Reading
 from dgkb.messages.service import MessageService
-from dgkb.notify.port import NotifyRejected, NotifyTemplates
+from dgkb.notify.port import NotifyRejected, NotifyTemplates, NotifyUnavailable
 from dgkb.policy.decision import CategoryDecision, Decision
 from dgkb.profile.inputs import ProfileInputError, parse_email, parse_mobile
 from dgkb.profile.service import ProfileForbidden, ProfileService, TooManyCodes, VerificationFailed
 from dgkb.settings import Environment, Settings, load_catalogue, load_register
 from dgkb.store.db import Database
-from dgkb.store.tables import MessageRow, ProfileVerificationRow
+from dgkb.store.tables import MessageNoticeRow, MessageRow, ProfileVerificationRow
 
 OWN = "https://register.voorbeeldstad.nl/verwerkingen/mijn-omgeving"
 KCC = "https://register.voorbeeldstad.nl/verwerkingen/kcc-algemene-vraag"
@@ -272,7 +274,13 @@ async def test_messages_are_keyed_by_pseudonym_and_kept_per_customer(
         Subject.person(BSN), GEMEENTE, "Titel", "Tekst", "/mijn/zaken", kind="zaak-status"
     )
     assert mine.organisation_name == "Gemeente Voorbeeldstad"
-    assert mine.notify_outcome == "geen-doel"  # the fake gateway knows no `berichten` purpose
+    assert mine.notify_outcome == "wachtend"  # the notice goes in the background
+    assert await messages.send_due_notices() == 1
+    sent = await messages.get(Subject.person(BSN), mine.id)
+    assert sent is not None
+    assert sent.notify_outcome == "geen-doel"  # the fake gateway knows no `berichten` purpose
+    async with database.read() as session:  # the outbox forgot it, and the BSN with it
+        assert await session.scalar(select(MessageNoticeRow)) is None
     async with database.read() as session:
         row = await session.scalar(select(MessageRow))
     assert row is not None
@@ -340,9 +348,116 @@ async def test_an_objection_to_the_notice_purpose_means_no_notice(
         objected=objected,
     )
     message = await messages.post(Subject.person(BSN), GEMEENTE, "Titel", "Tekst")
-    assert message.notify_outcome == "bezwaar"
+    await messages.send_due_notices()
+    done = await messages.get(Subject.person(BSN), message.id)
+    assert done is not None
+    assert done.notify_outcome == "bezwaar"
     assert notifier.sent == []
     assert asked == [
         (Subject.person(BSN), "https://register.voorbeeldstad.nl/verwerkingen/dgkb-berichten-melden")
     ]
     assert [m.id for m in await messages.list(Subject.person(BSN))] == [message.id]  # the message stands
+
+
+class AddressGateway(BerichtenGateway):
+    """The `berichten` purpose, and Klantinteracties answering with a mobile number — or down."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+
+    async def read(self, context: RequestContext, permitted: Any, processing: Any) -> Any:
+        status = SectionStatus.ONBEREIKBAAR if self.down else SectionStatus.OK
+        data = None if self.down else {"telefoonnummers": [{"adres": "0612345678"}]}
+        now = datetime.now(UTC)
+        return Reading(
+            (CategoryOutcome("klantinteracties", "klant.contactgegevens", status, data, now, 1.0),), ()
+        )
+
+
+class FlakyNotifier(FakeNotifier):
+    def __init__(self) -> None:
+        super().__init__()
+        self.unavailable = True
+        self.tries = 0
+
+    def _send(self, kind: str, to: str, personalisation: Any, reference: str) -> str:
+        self.tries += 1
+        if self.unavailable:
+            raise NotifyUnavailable("NotifyNL is niet bereikbaar", reason="onbereikbaar")
+        return super()._send(kind, to, personalisation, reference)
+
+
+async def _notice(database: Database) -> MessageNoticeRow | None:
+    async with database.read() as session:
+        return await session.scalar(select(MessageNoticeRow))
+
+
+async def test_a_notice_is_tried_again_later_then_sent_once_and_forgotten(
+    register: Register, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    gateway, notifier = AddressGateway(), FlakyNotifier()
+    messages = MessageService(
+        database=database,
+        pseudonymizer=Pseudonymizer(KEYRING),
+        register=register,
+        gateway=gateway,  # type: ignore[arg-type]
+        notifier=notifier,
+        portal_url="https://dgkb.example.org",
+        retry_seconds=10,
+    )
+    message = await messages.post(Subject.person(BSN), GEMEENTE, "Titel", "Tekst")
+    start = datetime.now(UTC)
+    assert await messages.send_due_notices() == 1  # NotifyNL down: again in 10 s
+    first = await _notice(database)
+    assert first is not None
+    assert first.last_failure == "notifynl:onbereikbaar"
+    assert timedelta(seconds=9) < first.next_attempt_at - start < timedelta(seconds=12)
+    assert await messages.send_due_notices() == 0  # not due yet
+    gateway.down = True  # Klantinteracties down: no address *yet*, again in 20 s
+    assert await messages.send_due_notices(now=first.next_attempt_at) == 1
+    second = await _notice(database)
+    assert second is not None
+    assert second.last_failure == "bron:onbereikbaar"
+    assert second.next_attempt_at - first.next_attempt_at > timedelta(seconds=15)
+    gateway.down = False
+    notifier.unavailable = False
+    assert await messages.send_due_notices(now=second.next_attempt_at) == 1
+    assert [s["reference"] for s in notifier.sent] == [f"bericht-{message.id}"]
+    done = await messages.get(Subject.person(BSN), message.id)
+    assert done is not None
+    assert done.notify_outcome == "verstuurd"
+    assert await _notice(database) is None
+    assert await messages.send_due_notices(now=datetime.now(UTC) + timedelta(days=1)) == 0
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert BSN not in logged
+    assert "0612345678" not in logged
+
+
+async def test_a_refused_notice_is_not_tried_again_and_one_never_sent_is_given_up(
+    register: Register, database: Database
+) -> None:
+    gateway, notifier = AddressGateway(), FlakyNotifier()
+    messages = MessageService(
+        database=database,
+        pseudonymizer=Pseudonymizer(KEYRING),
+        register=register,
+        gateway=gateway,  # type: ignore[arg-type]
+        notifier=notifier,
+        portal_url="https://dgkb.example.org",
+    )
+    notifier.unavailable, notifier.refuse = False, True
+    refused = await messages.post(Subject.person(BSN), GEMEENTE, "Titel", "Tekst")
+    assert await messages.send_due_notices() == 1
+    assert (await messages.get(Subject.person(BSN), refused.id)).notify_outcome == "geweigerd"  # type: ignore[union-attr]
+    assert await _notice(database) is None
+    # NotifyNL down for longer than a day: given up, and the outbox forgets the BSN
+    notifier.unavailable, notifier.refuse = True, False
+    late = await messages.post(Subject.person(BSN), GEMEENTE, "Titel", "Tekst")
+    async with database.transaction() as session:
+        await session.execute(
+            update(MessageNoticeRow).values(created_at=datetime.now(UTC) - timedelta(hours=25))
+        )
+    assert await messages.send_due_notices() == 1
+    assert (await messages.get(Subject.person(BSN), late.id)).notify_outcome == "mislukt"  # type: ignore[union-attr]
+    assert await _notice(database) is None

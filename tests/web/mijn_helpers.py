@@ -3,11 +3,15 @@ broker's own login form, as a browser would walk it (no shortcuts into DGKB's se
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
+from sqlalchemy import event
 
 from tests.api.conftest import Stack
 from tests.clients import http_client
@@ -75,3 +79,23 @@ def csrf(page: httpx.Response) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert found, "geen CSRF-token op de pagina"
     return found.group(1)
+
+
+@contextlib.contextmanager
+def statements(stack: Stack) -> Iterator[list[str]]:
+    """The SQL statements DGKB runs while the block runs (its own engine's, as the database gets them)."""
+    seen: list[str] = []
+    engine = stack.app.state.services.database.engine.sync_engine
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def reads_of(seen: list[str], table: str) -> list[str]:
+    return [s for s in seen if s.upper().startswith("SELECT") and f"FROM {table} " in s + " "]

@@ -5,13 +5,18 @@ session in or out."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import update
 
+from dgkb.store.tables import ContactSessionRow
 from tests.api.conftest import Stack
-from tests.web.mijn_helpers import BSN, KVK, OTHER_BSN, csrf, login, portal_client
+from tests.web.mijn_helpers import BSN, KVK, OTHER_BSN, csrf, login, portal_client, reads_of, statements
 
 pytestmark = pytest.mark.xdist_group("mijn")
+
+WATERSCHAP_OIN = "00000001009876543000"
 
 
 async def test_digid_midden_shows_own_data_of_both_organisations(stack: Stack) -> None:
@@ -165,3 +170,43 @@ async def test_a_source_that_is_down_shows_as_temporarily_unavailable(stack: Sta
     assert zaken.group(1) in ("onbereikbaar", "fout", "timeout")
     assert "Tijdelijk niet beschikbaar" in page.text
     assert 'data-categorie="klant.basis" data-status="ok"' in page.text
+
+
+async def test_mijn_gegevens_reads_the_own_contacts_once(stack: Stack) -> None:
+    """The menu's unread count and the page both need the customer's own contacts (one per
+    organisation): read once, in one query, and the session too."""
+    async with portal_client(stack) as client:
+        await login(client, bsn=BSN)
+        assert (await client.get("/mijn")).status_code == 200
+        with statements(stack) as seen:
+            page = await client.get("/mijn")
+    assert page.status_code == 200
+    assert "Gemeente Voorbeeldstad" in page.text
+    assert "Waterschap De Voorbeeldwaarden" in page.text
+    reads = reads_of(seen, "contact_sessions")
+    assert len(reads) == 1, reads
+    assert len(reads_of(seen, "web_sessions")) == 1
+    # the feedback store (a source of the municipality's view): ratings, and complaints and
+    # reports together
+    assert len(reads_of(seen, "ratings")) == 1
+    assert len(reads_of(seen, "feedback_items")) == 1
+
+
+async def test_an_own_contact_that_ended_ends_the_portal_session(stack: Stack) -> None:
+    """Read together, each own contact is still checked on its own: the waterschap's contact ended
+    (by the housekeeping, another node, an operator) sends the customer to the login again."""
+    async with portal_client(stack) as client:
+        await login(client, bsn=BSN)
+        assert (await client.get("/mijn")).status_code == 200
+        async with stack.app.state.services.database.transaction() as session:
+            await session.execute(
+                update(ContactSessionRow)
+                .where(
+                    ContactSessionRow.organisation == WATERSCHAP_OIN,
+                    ContactSessionRow.channel == "mijn-omgeving",
+                )
+                .values(ended_at=datetime.now(UTC))
+            )
+        page = await client.get("/mijn")
+    assert page.status_code == 303
+    assert page.headers["location"] == "/mijn/inloggen"

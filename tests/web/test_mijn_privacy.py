@@ -5,6 +5,7 @@ the whole stack; the subject only ever comes from the login."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 from collections.abc import AsyncIterator
@@ -16,7 +17,7 @@ import httpx
 import pytest
 import yaml
 from playwright.async_api import Browser, expect
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from dgkb.domain.assurance import Assurance
 from dgkb.domain.channels import Kanaal
@@ -25,7 +26,9 @@ from dgkb.domain.identifiers import Subject
 from dgkb.domain.roles import Role
 from dgkb.settings import PROJECT_ROOT
 from dgkb.store.audit_tables import AccessRecord, LdvRecord
+from dgkb.store.tables import ObjectionRow
 from tests.api.conftest import GEMEENTE, WATERSCHAP, Stack, open_contact, running_stack
+from tests.conftest import DB_BACKENDS, fresh_database_url
 from tests.web.conftest import nav_click, new_console
 from tests.web.mijn_helpers import BSN, OTHER_BSN, csrf, login, portal_client
 
@@ -511,6 +514,42 @@ async def test_an_objection_to_another_purpose_waits_for_the_privacy_officer(pro
             )
         ).all()
     assert [tuple(r) for r in rows] == [("burger", ALGEMEEN)]
+
+
+@pytest.fixture(params=DB_BACKENDS)
+async def proactive_stack_each_db(
+    request: pytest.FixtureRequest, simulators: dict[str, str], tmp_path: Path
+) -> AsyncIterator[Stack]:
+    """The proactive stack on every backend: the duplicate check below is the database's own (a
+    partial unique index), and SQLite and PostgreSQL each enforce it themselves."""
+    database_url = await fresh_database_url(request.param, tmp_path)
+    config = _proactive_config(tmp_path / "config")
+    async with running_stack(
+        database_url, simulators, config_dir=config, source_deadline_seconds=2.0
+    ) as running:
+        yield running
+
+
+@pytest.mark.parametrize("doel", [PROACTIEF, ALGEMEEN])
+async def test_the_same_objection_sent_at_the_same_moment_is_one_objection(
+    proactive_stack_each_db: Stack, doel: str
+) -> None:
+    """A double click, or the form sent from two tabs: both answers say it is recorded, one row."""
+    stack = proactive_stack_each_db
+    async with portal_client(stack) as client:
+        await login(client, bsn=BSN)
+        page = await client.get("/mijn/bezwaar")
+        form = {"csrf_token": csrf(page), "organisatie": GEMEENTE_OIN, "doel": doel}
+        answers = await asyncio.gather(*(client.post("/mijn/bezwaar", data=form) for _ in range(6)))
+        listed = await client.get("/mijn/bezwaar")
+    assert [a.status_code for a in answers] == [303] * 6, [a.text[:300] for a in answers]
+    status = "van-kracht" if doel == PROACTIEF else "in-behandeling"
+    assert listed.text.count(f'data-bezwaar data-status="{status}"') == 1
+    async with stack.app.state.services.database.engine.connect() as conn:
+        count = await conn.scalar(
+            select(func.count()).select_from(ObjectionRow).where(ObjectionRow.processing_activity_id == doel)
+        )
+    assert count == 1
 
 
 @pytest.mark.parametrize(

@@ -355,6 +355,8 @@ def build_services(
         notifier=notifier,
         portal_url=settings.base_url,
         objected=objections.objected,  # a customer's objection to the `berichten` purpose: no notice
+        retry_seconds=settings.notify_retry_seconds,
+        auditor=audit,  # the customer reading their own messages is logged
     )
 
     async def to_messages(message: Notificatie, source_id: str, subjects: Sequence[Subject]) -> None:

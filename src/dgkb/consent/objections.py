@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from dgkb.audit.writer import AuditWriter
 from dgkb.domain.channels import Kanaal
@@ -48,7 +49,10 @@ PENDING = "in-behandeling"  # waits for the privacy officer
 UPHELD = "toegewezen"  # the privacy officer upheld it (set by the archive/AVG issue's handling)
 # The statuses under which the PDP denies reads under the purpose for the customer.
 IN_FORCE = frozenset({IN_FORCE_AT_ONCE, UPHELD})
+# At most one objection per subject × purpose has one of these (a partial unique index, migration
+# 0015, store/tables.py: keep the three in step).
 OPEN = frozenset({IN_FORCE_AT_ONCE, PENDING, UPHELD})
+DUPLICATE = "dubbel"  # a second open row that a race made before migration 0015; not shown
 OBJECTED = "bezwaar gemaakt"  # the name of its audit record
 MAX_EXPLANATION = 2000
 
@@ -138,6 +142,7 @@ class ObjectionService:
                 .where(
                     ObjectionRow.subject_key.in_(self._keys(context.subject)),
                     ObjectionRow.organisation == context.actor.organisation,
+                    ObjectionRow.status != DUPLICATE,
                 )
                 .order_by(ObjectionRow.created_at.desc())
             )
@@ -215,10 +220,33 @@ class ObjectionService:
                 created_at=now,
                 decided_at=now if purpose.proactief else None,
             )
-            async with self._db.transaction() as session:
-                session.add(row)
+            try:
+                async with self._db.transaction() as session:
+                    session.add(row)
+            except IntegrityError:
+                # The same objection sent at the same moment (a double click, two tabs): the other
+                # request inserted it after our read above; the partial unique index over the open
+                # statuses let only one in. Answer with that one: it is already objected.
+                found = await self._open(keys, purpose.id)
+                if found is None:
+                    raise
+                result.append(found)
+                continue
             result.append(_to_objection(row))
         return result
+
+    async def _open(self, keys: Sequence[str], purpose_id: str) -> Objection | None:
+        async with self._db.read() as session:
+            row = await session.scalar(
+                select(ObjectionRow)
+                .where(
+                    ObjectionRow.subject_key.in_(keys),
+                    ObjectionRow.processing_activity_id == purpose_id,
+                    ObjectionRow.status.in_(sorted(OPEN)),
+                )
+                .limit(1)
+            )
+            return None if row is None else _to_objection(row)
 
     # --- the privacy officer ----------------------------------------------------------------------
     async def pending(self, organisation: str, *, limit: int = 100) -> list[Objection]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -591,18 +591,7 @@ class ContactService:
         """The request context for reading this contact's klantbeeld. When the caller names a
         subject or purpose, it must be the session's: anything else is refused (403)."""
         row = await self._read_open_row(actor, contact_id, touch=True)
-        if row.subject_value is None or row.subject_kind is None:
-            raise ContactForbidden(
-                "Identificeer eerst de klant in dit contact.",
-                reason="SUBJECT_NOT_IDENTIFIED",
-                field="contactId",
-            )
-        if row.purpose_id is None:
-            raise ContactForbidden(
-                "Kies eerst het doel van dit contact.",
-                reason="PURPOSE_NOT_CHOSEN",
-                field="verwerkingsactiviteit",
-            )
+        self._check_readable(row)
         if subject is not None and (
             subject.kind.value != row.subject_kind or subject.value != row.subject_value
         ):
@@ -618,6 +607,60 @@ class ContactService:
                 field="verwerkingsactiviteit",
             )
         return self._context_of(row, actor, trace)
+
+    async def contexts_for(
+        self, contacts: Sequence[tuple[Actor, str]], *, trace: Trace
+    ) -> dict[str, RequestContext]:
+        """The request contexts of several contacts in one SELECT (Mijn omgeving reads the customer's
+        own contact with each organisation on every page), by contact id, each checked and touched as
+        `context_for` does. A contact that cannot be read (unknown, someone else's, ended, expired,
+        no subject or purpose yet) is left out: `context_for` says why."""
+        wanted: list[tuple[Actor, str]] = []
+        for actor, contact_id in contacts:
+            try:
+                uuid.UUID(contact_id)
+            except ValueError:
+                continue
+            wanted.append((actor, contact_id))
+        if not wanted:
+            return {}
+        async with self._db.reading() as conn:
+            rows = {row.id: row for row in await self._repo.read_many(conn, [cid for _, cid in wanted])}
+        now = datetime.now(UTC)
+        found: dict[str, RequestContext] = {}
+        due: list[str] = []
+        for actor, contact_id in wanted:
+            row = rows.get(contact_id)
+            if row is None:
+                continue
+            try:
+                self._check_open(row, actor, now)
+                self._check_readable(row)
+            except ContactError:
+                continue
+            if self._touch_due(row, now):
+                due.append(contact_id)
+            found[contact_id] = self._context_of(row, actor, trace)
+        if due:
+            async with self._db.transaction() as session:
+                await self._repo.touch_many(session, due, now)
+        return found
+
+    @staticmethod
+    def _check_readable(row: Any) -> None:
+        """A contact's klantbeeld can be read once its customer is identified and its purpose chosen."""
+        if row.subject_value is None or row.subject_kind is None:
+            raise ContactForbidden(
+                "Identificeer eerst de klant in dit contact.",
+                reason="SUBJECT_NOT_IDENTIFIED",
+                field="contactId",
+            )
+        if row.purpose_id is None:
+            raise ContactForbidden(
+                "Kies eerst het doel van dit contact.",
+                reason="PURPOSE_NOT_CHOSEN",
+                field="verwerkingsactiviteit",
+            )
 
     async def still_open(self, actor: Actor, context: RequestContext) -> RequestContext | None:
         """For a live view: the contact's context now (its purpose may have changed since), or None
@@ -635,7 +678,7 @@ class ContactService:
             changed["assurance"] = Assurance(view.zekerheid)  # e.g. raised by "bevestig met DigiD"
         return dataclasses.replace(context, **changed) if changed else context
 
-    def _context_of(self, row: ContactSessionRow, actor: Actor, trace: Trace) -> RequestContext:
+    def _context_of(self, row: Any, actor: Actor, trace: Trace) -> RequestContext:
         assert row.subject_kind is not None
         assert row.subject_value is not None
         assert row.purpose_id is not None
@@ -662,10 +705,11 @@ class ContactService:
             row.last_activity_at = now
         return row
 
-    def _touch_due(self, row: ContactSessionRow, now: datetime) -> bool:
+    def _touch_due(self, row: Any, now: datetime) -> bool:
         # Activity only needs minute precision against a 15-minute idle timeout; not writing on
         # every read saves a write transaction per klantbeeld.
-        return now - row.last_activity_at > self._touch_every
+        last: datetime = row.last_activity_at
+        return now - last > self._touch_every
 
     async def _open_row(
         self, session: Any, actor: Actor, contact_id: str, *, touch: bool
@@ -677,6 +721,14 @@ class ContactService:
         row = await self._repo.get(session, contact_id)
         if row is None:
             raise ContactNotFound("Contact niet gevonden.", field="contactId")
+        now = datetime.now(UTC)
+        self._check_open(row, actor, now)
+        if touch and self._touch_due(row, now):
+            row.last_activity_at = now
+        return row
+
+    def _check_open(self, row: Any, actor: Actor, now: datetime) -> None:
+        """The contact is this actor's and still open (an ORM row or a Core row alike)."""
         # A contact belongs to one person of one organisation, as vouched for by one identity
         # provider: the same `sub` from another issuer or with another organisation is someone else.
         if (
@@ -689,7 +741,6 @@ class ContactService:
                 reason="CONTACT_OF_OTHER_ACTOR",
                 field="contactId",
             )
-        now = datetime.now(UTC)
         if row.ended_at is not None:
             raise ContactForbidden("Dit contact is beëindigd.", reason="CONTACT_ENDED", field="contactId")
         if row.last_activity_at + self._idle < now:
@@ -699,9 +750,6 @@ class ContactService:
                 reason="CONTACT_EXPIRED",
                 field="contactId",
             )
-        if touch and self._touch_due(row, now):
-            row.last_activity_at = now
-        return row
 
     async def sweep_expired(self) -> int:
         """Close sessions idle longer than the timeout and drop their plain identifiers."""

@@ -17,13 +17,13 @@ from dgkb.sources.base import ALL_SUBJECT_KINDS, CategoryData, FetchRequest, Sou
 from dgkb.sources.config import SourceConfig
 from dgkb.store.db import Database
 from dgkb.store.feedback import FeedbackRepository
-from dgkb.store.tables import FeedbackItemRow, FeedbackStatusRow, RatingRow
 
 KIND = "dgkb-feedback"
 _SOORT = {"feedback.klachten": "klacht", "feedback.meldingen": "melding"}
 
 
-def _rating(row: RatingRow) -> dict[str, Any]:
+def _rating(row: Any) -> dict[str, Any]:
+    # a Core row of ratings (or the ORM row): the same attributes
     return {
         "score": row.score,
         "toelichting": row.toelichting,
@@ -33,14 +33,14 @@ def _rating(row: RatingRow) -> dict[str, Any]:
     }
 
 
-def _step(h: FeedbackStatusRow) -> dict[str, Any]:
+def _step(h: Any) -> dict[str, Any]:
     step: dict[str, Any] = {"status": h.status, "datum": h.gezet_op.isoformat(), "toelichting": h.toelichting}
     if h.bericht_soort:  # what the customer is (to be) told, and how
         step["bericht"] = {"soort": h.bericht_soort, "kanaal": h.bericht_kanaal, "status": h.bericht_status}
     return step
 
 
-def _item(row: FeedbackItemRow, history: list[FeedbackStatusRow], now: datetime) -> dict[str, Any]:
+def _item(row: Any, history: list[Any], now: datetime) -> dict[str, Any]:
     due, late = term_of(row, now)
     item: dict[str, Any] = {
         "nummer": row.nummer,
@@ -78,31 +78,38 @@ class FeedbackSource:
         self._repo = FeedbackRepository()
 
     async def fetch(self, request: FetchRequest) -> Mapping[str, CategoryData | None]:
+        # Core reads on one connection (this source is read on every klantbeeld and every page of
+        # Mijn omgeving): the ratings, and the complaints and reports in one query
         keys = [p.value for p in self._pseudonymizer.all_pseudonyms(request.subject)]
         result: dict[str, CategoryData | None] = {}
+        soorten = {category: _SOORT[category] for category in request.fields if category in _SOORT}
         try:
-            async with self._db.read() as session:
-                for category, fields in request.fields.items():
-                    if category == "beleving.oordeel":
-                        ratings = await self._repo.ratings(
-                            session, subject_keys=keys, organisation=self._organisation
-                        )
-                        result[category] = [_project(_rating(r), fields) for r in ratings]
-                    elif category in _SOORT:
-                        items = await self._repo.items(
-                            session,
-                            subject_keys=keys,
-                            organisation=self._organisation,
-                            soort=_SOORT[category],
-                        )
-                        history = (
-                            await self._repo.history(session, [i.id for i in items])
-                            if ("statushistorie" in fields or "uitkomst" in fields)
-                            else {}
-                        )
-                        now = datetime.now(UTC)
+            async with self._db.reading() as conn:
+                if "beleving.oordeel" in request.fields:
+                    fields = request.fields["beleving.oordeel"]
+                    ratings = await self._repo.read_ratings(
+                        conn, subject_keys=keys, organisation=self._organisation
+                    )
+                    result["beleving.oordeel"] = [_project(_rating(r), fields) for r in ratings]
+                if soorten:
+                    items = await self._repo.read_items(
+                        conn,
+                        subject_keys=keys,
+                        organisation=self._organisation,
+                        soorten=list(soorten.values()),
+                    )
+                    steps_wanted = [
+                        i.id
+                        for category, soort in soorten.items()
+                        if {"statushistorie", "uitkomst"} & set(request.fields[category])
+                        for i in items[soort]
+                    ]
+                    history = await self._repo.read_history(conn, steps_wanted)
+                    now = datetime.now(UTC)
+                    for category, soort in soorten.items():
+                        fields = request.fields[category]
                         result[category] = [
-                            _project(_item(i, history.get(i.id, []), now), fields) for i in items
+                            _project(_item(i, history.get(i.id, []), now), fields) for i in items[soort]
                         ]
         except SourceError:
             raise

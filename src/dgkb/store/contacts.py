@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from dgkb.domain.assurance import IdentificationEvidence
 from dgkb.store.tables import ContactSessionRow
@@ -19,6 +20,20 @@ class ContactRepository:
 
     async def get(self, session: AsyncSession, contact_id: str) -> ContactSessionRow | None:
         return await session.get(ContactSessionRow, contact_id)
+
+    async def read_many(self, conn: AsyncConnection, contact_ids: Sequence[str]) -> list[Row[Any]]:
+        """Contact sessions as plain Core rows (their columns as attributes), in one SELECT: the
+        read of every page of Mijn omgeving, without building ORM objects."""
+        table = ContactSessionRow.__table__
+        result = await conn.execute(select(table).where(table.c.id.in_(list(contact_ids))))
+        return list(result)
+
+    async def touch_many(self, session: AsyncSession, contact_ids: Sequence[str], at: datetime) -> None:
+        await session.execute(
+            update(ContactSessionRow)
+            .where(ContactSessionRow.id.in_(list(contact_ids)))
+            .values(last_activity_at=at)
+        )
 
     async def touch(self, session: AsyncSession, contact_id: str, at: datetime) -> None:
         await session.execute(

@@ -13,7 +13,13 @@ from typing import Any
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -101,14 +107,14 @@ class Database:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL reads autocommitted: no BEGIN and COMMIT round trips around a SELECT
+        self._read_engine = (
+            self.engine if is_sqlite(url) else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         self._reads = (
             None
             if is_sqlite(url)
-            else async_sessionmaker(
-                self.engine.execution_options(isolation_level="AUTOCOMMIT"),
-                expire_on_commit=False,
-                autoflush=False,
-            )
+            else async_sessionmaker(self._read_engine, expire_on_commit=False, autoflush=False)
         )
 
     @property
@@ -133,6 +139,16 @@ class Database:
             return
         async with self._reads() as session:
             yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        """Core reads on the hot paths (every page of Mijn omgeving, every klantbeeld): a connection
+        without an ORM session, so no identity map, no objects to build, no flush, no session
+        transaction (measured on SQLite: a Core SELECT here costs about half the CPU of the same
+        read through an ORM session). On PostgreSQL autocommitted as `read()`; on SQLite a plain
+        connection (pysqlite opens no transaction for a SELECT). Reads only: nothing is committed."""
+        async with self._read_engine.connect() as conn:
+            yield conn
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dgkb.store.db import Base, UtcDateTime
@@ -207,6 +207,10 @@ class ConfirmationRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+# The statuses of dgkb.consent.objections.OPEN (the store does not import the service above it).
+_OPEN_OBJECTION = "status IN ('van-kracht', 'in-behandeling', 'toegewezen')"
+
+
 class ObjectionRow(Base):
     """A customer's objection (bezwaar, art. 21 AVG) to one processing activity: subject × purpose.
     To a proactive purpose it is in force at once (`status` van-kracht); to any other it waits for the
@@ -216,6 +220,16 @@ class ObjectionRow(Base):
     __table_args__ = (
         Index("ix_objections_subject_purpose", "subject_key", "processing_activity_id"),
         Index("ix_objections_status", "organisation", "status", "created_at"),
+        # One open objection per subject × purpose (migration 0015): the same objection sent twice at
+        # the same moment inserts one row; the other insert fails and is answered "already objected".
+        Index(
+            "uq_objections_open",
+            "subject_key",
+            "processing_activity_id",
+            unique=True,
+            sqlite_where=text(_OPEN_OBJECTION),
+            postgresql_where=text(_OPEN_OBJECTION),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -279,3 +293,25 @@ class MessageRow(Base):
     # the notice by the customer's preferred channel: when it went, or why it did not
     notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     notify_outcome: Mapped[str | None] = mapped_column(String(32))
+
+
+class MessageNoticeRow(Base):
+    """Mijn berichten: the notice of a new message still to be sent (the outbox). Written in the same
+    transaction as the message, so the notice is durable before the notification that caused it is
+    answered; a background task (dgkb.messages.service.MessageService.run_notices) sends it, retries
+    while NotifyNL or Klantinteracties cannot be asked, and deletes the row once the notice went or
+    was given up (the outcome stays on the message). The plain subject identifier is kept here, as in
+    an open contact session, because the preferred address is read from Klantinteracties by it when
+    the notice goes; it leaves with the row."""
+
+    __tablename__ = "message_notices"
+
+    message_id: Mapped[str] = mapped_column(String(36), ForeignKey("messages.id"), primary_key=True)
+    subject_kind: Mapped[str] = mapped_column(String(32))
+    subject_value: Mapped[str] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # due from then; a claimed notice is pushed past its attempt (a lease: a process that died while
+    # sending leaves it to another one after that)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    last_failure: Mapped[str | None] = mapped_column(String(64))  # a reason code, never a message text
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

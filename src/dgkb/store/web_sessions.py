@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import String, Text, delete, or_
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row, String, Table, Text, delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dgkb.store.db import Base, UtcDateTime
@@ -32,6 +33,9 @@ class WebSessionRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+_TABLE: Table = WebSessionRow.__table__  # type: ignore[assignment]
+
+
 class WebSessionRepository:
     async def add(self, session: AsyncSession, row: WebSessionRow) -> None:
         session.add(row)
@@ -39,6 +43,15 @@ class WebSessionRepository:
 
     async def get(self, session: AsyncSession, session_id: str) -> WebSessionRow | None:
         return await session.get(WebSessionRow, session_id)
+
+    async def read(self, conn: AsyncConnection, session_id: str) -> Row[Any] | None:
+        """The session's row as a plain Core row (its columns as attributes): the read of every
+        request, without building an ORM object."""
+        result = await conn.execute(select(_TABLE).where(_TABLE.c.id == session_id))
+        return result.first()
+
+    async def touch(self, session: AsyncSession, session_id: str, at: datetime) -> None:
+        await session.execute(update(_TABLE).where(_TABLE.c.id == session_id).values(last_seen_at=at))
 
     async def remove(self, session: AsyncSession, session_id: str) -> None:
         await session.execute(delete(WebSessionRow).where(WebSessionRow.id == session_id))

@@ -136,15 +136,19 @@ class WebSessions:
             return None
         key = self._key(value)
         now = datetime.now(UTC)
-        async with db.transaction() as tx:
-            row = await self._repo.get(tx, key)
-            if row is None:
-                return None
-            if row.expires_at < now or row.last_seen_at + self.idle < now:
+        # Every request reads its session: one Core SELECT, and a write only when there is
+        # something to write (an ended session to drop, or activity to note every `_touch_every`)
+        async with db.reading() as conn:
+            row = await self._repo.read(conn, key)
+        if row is None:
+            return None
+        if row.expires_at < now or row.last_seen_at + self.idle < now:
+            async with db.transaction() as tx:
                 await self._repo.remove(tx, key)
-                return None
-            if now - row.last_seen_at > self._touch_every:
-                row.last_seen_at = now
+            return None
+        if now - row.last_seen_at > self._touch_every:
+            async with db.transaction() as tx:
+                await self._repo.touch(tx, key, now)
         return WebSession(
             key=key,
             csrf=row.csrf_token,

@@ -11,7 +11,7 @@ else's data.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, cast
 from urllib.parse import urlsplit
 
@@ -26,6 +26,7 @@ from dgkb.domain.register import Register, Verwerkingsactiviteit
 from dgkb.domain.roles import Role
 from dgkb.identity.broker_client import BrokerError
 from dgkb.messages.service import MessageService
+from dgkb.telemetry.requests import request_trace
 from dgkb.web.deps import broker_client, render
 from dgkb.web.security import CONTENT_SECURITY_POLICY
 from dgkb.web.session import WebSession, WebSessions, check_csrf
@@ -74,6 +75,9 @@ class Mijn:
     acting_person: str | None  # eHerkenning: the person acting for the business
     contacts: tuple[OwnContact, ...]
     on_behalf_as: str | None = None  # someone acts for the customer, as e.g. "bewindvoerder"
+    # The contexts of the own contacts read in this request (one Mijn per request): the menu's
+    # unread count and the page both need the first, read once (own_context).
+    contexts: dict[str, RequestContext] = field(default_factory=dict, compare=False, repr=False)
 
     def actor_for(self, organisation: str) -> Actor:
         """The same customer as the actor of their contact with `organisation`."""
@@ -139,11 +143,26 @@ async def current_mijn(request: Request, database: DatabaseDep) -> Mijn:
 
 async def own_context(mijn: Mijn, own: OwnContact, contacts: ContactService, trace: Trace) -> RequestContext:
     """The request context of the customer's own contact with one organisation: the subject comes
-    from there only. A contact that ended or expired means the portal session is over."""
-    try:
-        return await contacts.context_for(mijn.actor_for(own.organisation), own.contact_id, trace=trace)
+    from there only. A contact that ended or expired means the portal session is over. Read once
+    per request, all own contacts together (each checked open, and touched, at the first use)."""
+    if own.contact_id not in mijn.contexts:
+        # the first own context a request needs: read all its own contacts in one query (most
+        # pages need every organisation's, and the menu the first)
+        missing = [
+            (mijn.actor_for(o.organisation), o.contact_id)
+            for o in mijn.contacts
+            if o.contact_id not in mijn.contexts
+        ]
+        mijn.contexts.update(await contacts.contexts_for(missing, trace=trace))
+    known = mijn.contexts.get(own.contact_id)
+    if known is not None:
+        return known if known.trace == trace else replace(known, trace=trace)
+    try:  # this one could not be read: ask for it alone, which says why
+        context = await contacts.context_for(mijn.actor_for(own.organisation), own.contact_id, trace=trace)
     except ContactError:
         raise MijnLoginRequired from None
+    mijn.contexts[own.contact_id] = context
+    return context
 
 
 async def own_contexts(
@@ -158,7 +177,7 @@ async def own_subject(request: Request, mijn: Mijn) -> Subject:
     """The customer's subject, from their first own contact (bound to the verified assertion at
     login); never from the request. MijnLoginRequired when that contact ended or expired."""
     contacts: ContactService = request.app.state.services.contacts
-    return (await own_context(mijn, mijn.contacts[0], contacts, Trace())).subject
+    return (await own_context(mijn, mijn.contacts[0], contacts, request_trace(request))).subject
 
 
 async def _unread(request: Request, mijn: Mijn) -> int:

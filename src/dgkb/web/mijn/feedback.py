@@ -13,10 +13,11 @@ organisations take ratings or complaints here is the register's: an own-view pur
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
@@ -24,9 +25,9 @@ from dgkb.audit.records import AuditUnavailable
 from dgkb.composition.deps import ContactsDep, FeedbackDep, KlantbeeldDep, RegisterDep
 from dgkb.contacts.service import ContactService
 from dgkb.domain.channels import Kanaal
-from dgkb.domain.context import Trace
+from dgkb.domain.context import RequestContext, Trace
 from dgkb.domain.register import Register
-from dgkb.feedback.service import FeedbackInvalid, FeedbackSoort
+from dgkb.feedback.service import FeedbackInvalid, FeedbackService, FeedbackSoort
 from dgkb.klantbeeld.schemas import Sectie
 from dgkb.klantbeeld.service import KlantbeeldService
 from dgkb.web.deps import TraceDep
@@ -216,8 +217,20 @@ def _number(form: FormData, name: str, low: int, high: int, message: str, errors
     return int(raw)
 
 
-@router.post("/mijn/feedback/beoordeling", name="mijn_feedback_rating")
-async def rate(
+@dataclass(frozen=True)
+class _Posted:
+    """A posted feedback form: the customer (CSRF checked), the services it needs, and its fields."""
+
+    request: Request
+    mijn: Mijn
+    register: Register
+    contacts: ContactService
+    klantbeeld: KlantbeeldService
+    feedback: FeedbackService
+    trace: Trace
+
+
+async def _posted(
     request: Request,
     mijn: MijnCheckedDep,
     register: RegisterDep,
@@ -225,13 +238,54 @@ async def rate(
     klantbeeld: KlantbeeldDep,
     feedback: FeedbackDep,
     trace: TraceDep,
-) -> Response:
-    form = await request.form()
-    values = {k: _text(form, k) for k in ("over", "waardering", "score", "toelichting")}
+) -> _Posted:
+    return _Posted(request, mijn, register, contacts, klantbeeld, feedback, trace)
+
+
+PostedDep = Annotated[_Posted, Depends(_posted)]
+
+
+async def _open(p: _Posted, names: tuple[str, ...]) -> tuple[FormData, dict[str, str], _Page] | Response:
+    """The form's fields and the page it was sent from, read afresh (its choices are the check
+    against crafted ids); the 503 page when that read cannot be logged."""
+    form = await p.request.form()
+    values = {k: _text(form, k) for k in names}
     try:
-        page = await _read(mijn, register, contacts, klantbeeld, trace)
+        page = await _read(p.mijn, p.register, p.contacts, p.klantbeeld, p.trace)
     except AuditUnavailable:
-        return _unavailable(request)
+        return _unavailable(p.request)
+    return form, values, page
+
+
+async def _send(
+    p: _Posted,
+    own: OwnContact,
+    write: Callable[[RequestContext], Awaitable[object]],
+    *,
+    page: _Page,
+    values: dict[str, str],
+    form: str,
+    field: str,
+) -> Response:
+    """Write the checked form under the customer's own contact with `own`'s organisation; the
+    store's own refusal is shown at `field` (or the field it names)."""
+    context = await own_context(p.mijn, own, p.contacts, p.trace)
+    try:
+        await write(context)
+    except FeedbackInvalid as exc:
+        errors = {exc.field or field: exc.message}
+        return _render(p.request, page, errors=errors, values=values, form=form, status=400)
+    except AuditUnavailable:
+        return _unavailable(p.request)
+    return RedirectResponse(f"/mijn/feedback?verstuurd={form}", status_code=303)
+
+
+@router.post("/mijn/feedback/beoordeling", name="mijn_feedback_rating")
+async def rate(p: PostedDep) -> Response:
+    opened = await _open(p, ("over", "waardering", "score", "toelichting"))
+    if isinstance(opened, Response):
+        return opened
+    form, values, page = opened
     errors: dict[str, str] = {}
     chosen = next((c for c in page.choices if c.value == values["over"]), None)
     if not values["over"]:
@@ -243,43 +297,33 @@ async def rate(
     if len(values["toelichting"]) > MAX_TOELICHTING:
         errors["toelichting"] = f"Toelichting: gebruik hoogstens {MAX_TOELICHTING} tekens."
     if errors or chosen is None:
-        return _render(request, page, errors=errors, values=values, form="beoordeling", status=400)
+        return _render(p.request, page, errors=errors, values=values, form="beoordeling", status=400)
     oin, soort, ident = chosen.value.split("|", 2)
     own = next(o for o in page.rating_orgs if o.organisation == oin)
-    context = await own_context(mijn, own, contacts, trace)
-    try:
-        await feedback.record_rating(
+    return await _send(
+        p,
+        own,
+        lambda context: p.feedback.record_rating(
             context,
             score=score,
             toelichting=values["toelichting"] or None,
             onderwerp=chosen.label[:200],
             waardering=waardering,
             gekoppeld=(soort, ident),
-        )
-    except FeedbackInvalid as exc:
-        errors[exc.field or "over"] = exc.message
-        return _render(request, page, errors=errors, values=values, form="beoordeling", status=400)
-    except AuditUnavailable:
-        return _unavailable(request)
-    return RedirectResponse("/mijn/feedback?verstuurd=beoordeling", status_code=303)
+        ),
+        page=page,
+        values=values,
+        form="beoordeling",
+        field="over",
+    )
 
 
 @router.post("/mijn/feedback/klacht", name="mijn_feedback_complaint")
-async def complain(
-    request: Request,
-    mijn: MijnCheckedDep,
-    register: RegisterDep,
-    contacts: ContactsDep,
-    klantbeeld: KlantbeeldDep,
-    feedback: FeedbackDep,
-    trace: TraceDep,
-) -> Response:
-    form = await request.form()
-    values = {k: _text(form, k) for k in ("organisatie", "onderwerp", "omschrijving", "antwoord")}
-    try:
-        page = await _read(mijn, register, contacts, klantbeeld, trace)
-    except AuditUnavailable:
-        return _unavailable(request)
+async def complain(p: PostedDep) -> Response:
+    opened = await _open(p, ("organisatie", "onderwerp", "omschrijving", "antwoord"))
+    if isinstance(opened, Response):
+        return opened
+    _form, values, page = opened
     errors: dict[str, str] = {}
     own = next((o for o in page.complaint_orgs if o.organisation == values["organisatie"]), None)
     if own is None:
@@ -295,20 +339,20 @@ async def complain(
     if values["antwoord"] and values["antwoord"] not in _WRITTEN:
         errors["antwoord"] = "Antwoord: kies e-mail of brief."
     if errors or own is None:
-        return _render(request, page, errors=errors, values=values, form="klacht", status=400)
-    context = await own_context(mijn, own, contacts, trace)
-    try:
-        await feedback.submit(
+        return _render(p.request, page, errors=errors, values=values, form="klacht", status=400)
+    return await _send(
+        p,
+        own,
+        lambda context: p.feedback.submit(
             context,
             soort=FeedbackSoort.KLACHT,
             onderwerp=values["onderwerp"],
             omschrijving=values["omschrijving"],
             locatie=None,
             voorkeurskanaal=_WRITTEN.get(values["antwoord"]),
-        )
-    except FeedbackInvalid as exc:
-        errors[exc.field or "omschrijving"] = exc.message
-        return _render(request, page, errors=errors, values=values, form="klacht", status=400)
-    except AuditUnavailable:
-        return _unavailable(request)
-    return RedirectResponse("/mijn/feedback?verstuurd=klacht", status_code=303)
+        ),
+        page=page,
+        values=values,
+        form="klacht",
+        field="omschrijving",
+    )

@@ -21,6 +21,7 @@ from dgkb.composition.deps import AccessLogDep, ContactsDep, RegisterDep
 from dgkb.domain.errors import DomainError
 from dgkb.domain.register import Register
 from dgkb.domain.representation import Vertegenwoordiging
+from dgkb.messages.service import OWN_MESSAGES_READ
 from dgkb.web.deps import AMSTERDAM, TraceDep
 from dgkb.web.klantbeeld_view import label
 from dgkb.web.mijn.deps import MijnDep, own_contexts, render_mijn
@@ -58,6 +59,7 @@ WHAT: dict[str, str] = {
     "klantbeeld raadplegen": "Gegevens bekeken",
     "open klantbeeld actualiseren": "Gegevens van een open scherm bijgewerkt",
     OWN_ACCESS_READ: "Bekeken wie uw gegevens bekeek",
+    OWN_MESSAGES_READ: "Uw berichten gelezen",
     "klant identificeren": "Vastgesteld wie u bent",
     "controlevragen opvragen": "Controlevragen opgevraagd",
     "identiteitsbewijs controleren": "Identiteitsbewijs gecontroleerd",
