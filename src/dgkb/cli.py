@@ -38,11 +38,15 @@ def migrate() -> None:
 
 @app.command("seed-demo")
 def seed_demo() -> None:
-    """Vul de demo met klachten, meldingen en beoordelingen (alleen als er nog niets is)."""
+    """Vul de demo met klachten, meldingen, beoordelingen en een jaar meten en leren (alleen wat er
+    nog niet is)."""
     from dgkb.operator import seed_demo as seed
 
     if asyncio.run(seed(Settings())):
-        console.print("[green]Demogegevens vastgelegd[/green] (klachten, meldingen, beoordelingen)")
+        console.print(
+            "[green]Demogegevens vastgelegd[/green] "
+            "(klachten, meldingen, beoordelingen, een jaar meten en leren)"
+        )
     else:
         console.print("Demogegevens staan er al")
 
