@@ -219,15 +219,22 @@ class _Block:
                             row = self.functional(dim, cell)
                             if row:
                                 bases[dim].add(row)
-            if not self._exposed(bases):
+            exposed = self._exposed(bases)
+            if not exposed:
                 self.bases = bases
                 return
             candidates = [c for b in unit for c in cells[b] if c in self.shown and not self.derivable(c)]
             if not candidates:  # pragma: no cover - the state before this unit was safe
                 raise AssertionError("suppression: an exposure this unit did not cause")
-            self._hide(
-                min(candidates, key=lambda c: (self.stat(c).klanten, c[2] is not Grain.DAG, c[0], c[1]))
-            )
+            # prefer a shown cell that sums over what was exposed: taking its row away breaks the
+            # combination; hiding an unrelated small day only adds an unknown to other rows
+            target = exposed[0]
+            dims = self.dims if target[0] == TOTAL else [target[0]]
+            unknowns = {v for d in dims for v in self.functional(d, target)}
+            related = [
+                c for c in candidates if any(unknowns & self.functional(d, c).keys() for d in self.dims)
+            ]
+            self._hide(min(related or candidates, key=lambda c: (self.stat(c).klanten, c[0], c[1])))
             self._settle(unit, cells)
 
     def _settle(self, unit: Sequence[Bucket], cells: Mapping[Bucket, Sequence[CellId]]) -> None:
