@@ -21,6 +21,7 @@ from dgkb.composition.root import (
     load_configuration,
     test_broker_key_file,
 )
+from dgkb.dashboard.aggregate import RunReport
 from dgkb.dashboard.demo import DEMO_TEAMS, DEMO_VOLUME, DemoOrganisation, seed_history
 from dgkb.domain.assurance import Assurance, login_method
 from dgkb.domain.channels import Kanaal
@@ -273,6 +274,12 @@ async def _seed_feedback(services: Services) -> bool:
             context(bsn), score=score, toelichting=toelichting, onderwerp=None
         )
     return True
+
+
+async def aggregate_meten(settings: Settings) -> RunReport:
+    """One aggregation run for the dashboard (logged as one processing per organisation)."""
+    async with _services(settings) as services:
+        return await services.dashboard.aggregate()
 
 
 async def verify_audit(settings: Settings) -> VerifyReport:

@@ -238,8 +238,8 @@ class Aggregator:
                     )
                     blocks.update((o, m) for o, m in rows.all())
             # days that closed since the last run: their blocks, for every organisation with events there
-            since = state.laatste_dag or today  # a first run takes every block with events anyway
-            closed_days = [since + timedelta(days=i) for i in range((today - since).days)]
+            last_day = state.laatste_dag or today  # a first run takes every block with events anyway
+            closed_days = [last_day + timedelta(days=i) for i in range((today - last_day).days)]
             months = {Bucket(Grain.DAG, d).month for d in closed_days}
             for table in (C, F):
                 if months:

@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 
 from dgkb.audit.records import retention_until
 from dgkb.audit.writer import AuditWriter
-from dgkb.domain.context import Actor, RequestContext
+from dgkb.domain.context import Actor, RequestContext, Trace
 from dgkb.domain.periods import local_day, month_of, week_of
 from dgkb.domain.pseudonym import Pseudonymizer
 from dgkb.domain.register import Register, Verwerkingsactiviteit
@@ -114,7 +114,9 @@ class MetenRecorder:
             purpose_id=purpose.id,
             assurance=context.assurance,
             channel=context.channel,
-            trace=context.trace,
+            # DGKB's own processing, in its own trace (as reconciliation): the employee's trace shows
+            # what the employee did
+            trace=Trace(),
         )
         await self._audit.record_processing(
             context=system, name=name, categories=[category], started_at=now, ended_at=now
