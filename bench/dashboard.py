@@ -150,7 +150,7 @@ async def fill(database_url: str, events: int, today: date, console: Console) ->
                 )
                 contacts += len(made.contacts)
                 feedback += len(made.feedback)
-                console.print(f"  {day} … {until}: {contacts:,} contact events", end="\r")
+                console.print(f"  {day} … {until}: {contacts:,} contact events")
                 day = until
             samples = list(
                 health_samples(

@@ -21,7 +21,7 @@ import json
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import and_, func, select
@@ -281,7 +281,6 @@ class DashboardView:
     organisation: str
     bucket: Bucket
     team: str | None
-    teams: list[str]
     tables: list[Table]
     trend: list[tuple[Bucket, Cell | None]]
     figures: list[Figure]
@@ -289,7 +288,6 @@ class DashboardView:
     source_series: list[tuple[str, str, float | None, float | None]]  # (bron naam, x, beschikbaarheid, p95)
     version: int
     empty: bool = False
-    periods: list[Bucket] = field(default_factory=list)
 
     def table(self, table_id: str) -> Table:
         return next(t for t in self.tables if t.spec.id == table_id)
@@ -429,7 +427,6 @@ class DashboardService:
             organisation=organisation,
             bucket=bucket,
             team=team,
-            teams=[],
             tables=tables,
             trend=trend,
             figures=self._figures(contact, totals, team),
