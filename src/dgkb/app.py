@@ -82,6 +82,39 @@ async def _housekeeping(services: Services, interval: float) -> None:
             log.warning("housekeeping failed: %s", type(exc).__name__)
 
 
+async def _meten(services: Services, settings: Settings) -> None:
+    """Meten en leren in the background: sample the sources' health every `meten_gezondheid_seconds`
+    and aggregate the events for the dashboard every `meten_aggregatie_seconds` (0 = not here), then
+    draw the charts of the latest periods so the first look finds them ready. Failures are logged and
+    retried next round; nothing here holds up a request."""
+    sample, aggregate = settings.meten_gezondheid_seconds, settings.meten_aggregatie_seconds
+    if not sample and not aggregate:
+        return
+    loop = asyncio.get_running_loop()
+    next_sample = loop.time() + sample
+    next_run = loop.time() + aggregate
+    warmed = False
+    while True:
+        waits = [t for t, on in ((next_sample, sample), (next_run, aggregate)) if on]
+        await asyncio.sleep(max(0.0, min(waits) - loop.time()))
+        now = loop.time()
+        try:
+            if sample and now >= next_sample:
+                next_sample = now + sample
+                await services.health_sampler.sample()
+            if aggregate and now >= next_run:
+                next_run = now + aggregate
+                report = await services.dashboard.aggregate()
+                if report.blocks or not warmed:
+                    warmed = True
+                    organisations = report.organisations or tuple(
+                        sorted({va.organisatie.oin for va in services.register.verwerkingsactiviteiten})
+                    )
+                    await services.dashboard.warm(organisations)
+        except Exception as exc:  # keep running; the next round retries
+            log.warning("meten en leren failed: %s", type(exc).__name__)
+
+
 class _Telemetry:
     """What the lifespan starts for operating: the metrics port (unless the supervisor of several
     workers serves it: dgkb.runner.serve_workers) and the trace exporter, when configured."""
@@ -181,6 +214,7 @@ def create_app(
         task = asyncio.create_task(_housekeeping(services, 60.0))
         # Mijn berichten: the notices of new messages, sent from the outbox with retries
         notices = asyncio.create_task(services.messages.run_notices())
+        meten_task = asyncio.create_task(_meten(services, settings))
         stop_realtime = await start_realtime(
             services.changes, services.klantbeeld, settings.reconcile_seconds
         )
@@ -198,7 +232,7 @@ def create_app(
             begin_shutdown(app)
             if not await in_flight.drained(settings.shutdown_grace_seconds):
                 log.warning("shutdown: %d requests still running after the grace period", in_flight.count)
-            for background in (task, notices):
+            for background in (task, notices, meten_task):
                 background.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await background

@@ -22,6 +22,25 @@ audit_app = typer.Typer(help="Het toegangslog controleren en doorzoeken", no_arg
 app.add_typer(audit_app, name="audit")
 simulators_app = typer.Typer(help="De simulatoren van de bronnen", no_args_is_help=True)
 app.add_typer(simulators_app, name="simulators")
+meten_app = typer.Typer(help="Meten en leren: het dashboard van de teamleider", no_args_is_help=True)
+app.add_typer(meten_app, name="meten")
+
+
+@meten_app.command("aggregeren")
+def meten_aggregeren() -> None:
+    """Tel de nieuwe gebeurtenissen op voor het dashboard (zoals de server elke paar minuten doet)."""
+    from dgkb.operator import aggregate_meten
+
+    report = asyncio.run(aggregate_meten(Settings()))
+    if report.skipped:
+        console.print("Een andere node telt nu op; probeer het straks opnieuw.")
+        return
+    console.print(
+        f"[green]Bijgewerkt[/green]: {report.blocks} maanden, {report.cells} cellen "
+        f"({report.shown} getoond, de rest onderdrukt) in {report.seconds:.1f} s"
+    )
+
+
 console = Console()
 err = Console(stderr=True)
 
@@ -38,11 +57,15 @@ def migrate() -> None:
 
 @app.command("seed-demo")
 def seed_demo() -> None:
-    """Vul de demo met klachten, meldingen en beoordelingen (alleen als er nog niets is)."""
+    """Vul de demo met klachten, meldingen, beoordelingen en een jaar meten en leren (alleen wat er
+    nog niet is)."""
     from dgkb.operator import seed_demo as seed
 
     if asyncio.run(seed(Settings())):
-        console.print("[green]Demogegevens vastgelegd[/green] (klachten, meldingen, beoordelingen)")
+        console.print(
+            "[green]Demogegevens vastgelegd[/green] "
+            "(klachten, meldingen, beoordelingen, een jaar meten en leren)"
+        )
     else:
         console.print("Demogegevens staan er al")
 

@@ -78,6 +78,15 @@ def demo_secrets(settings: Settings, config: HasSources) -> list[str]:
             f"DGKB_PSEUDONYM_KEYS: ingebouwde ontwikkelsleutel ({', '.join(demo_keys)}); "
             "zet eigen geheime sleutels ('sleutelid:geheim')"
         )
+    meten = [
+        part.strip().partition(":") for part in settings.meten_pseudonym_keys.get_secret_value().split(",")
+    ]
+    demo_meten = [key_id or "?" for key_id, _, secret in meten if secret and is_demo_secret(secret)]
+    if demo_meten:
+        found.append(
+            f"DGKB_METEN_PSEUDONYM_KEYS: demosleutel ({', '.join(demo_meten)}); "
+            "zet eigen geheime sleutels ('sleutelid:geheim') of laat de instelling leeg"
+        )
     for name, secret in (
         ("DGKB_NOTIFICATIES_TOKEN", settings.notificaties_token.get_secret_value()),
         ("DGKB_NOTIFICATIES_API_SECRET", settings.notificaties_api_secret.get_secret_value()),

@@ -21,11 +21,14 @@ from dgkb.composition.root import (
     load_configuration,
     test_broker_key_file,
 )
+from dgkb.dashboard.aggregate import RunReport
+from dgkb.dashboard.demo import DEMO_TEAMS, DEMO_VOLUME, DemoOrganisation, seed_history
 from dgkb.domain.assurance import Assurance, login_method
 from dgkb.domain.channels import Kanaal
 from dgkb.domain.context import Actor, RequestContext, Trace
 from dgkb.domain.errors import DomainError
 from dgkb.domain.identifiers import Subject
+from dgkb.domain.periods import today_local
 from dgkb.domain.register import Register, Verwerkingsactiviteit
 from dgkb.domain.roles import Role
 from dgkb.feedback.service import FeedbackSoort, FeedbackStatus
@@ -181,57 +184,102 @@ DEMO_RATINGS = (
 
 
 async def seed_demo(settings: Settings) -> bool:
-    """Demo data for what DGKB owns itself (complaints, reports, ratings); the simulators hold the
-    rest. Recorded through the same service as in production, so the access log shows it too.
-    Idempotent: does nothing when anything was recorded before. Returns whether it seeded."""
+    """Demo data for what DGKB owns itself (complaints, reports, ratings, and a year of meten-en-leren
+    history for the dashboard); the simulators hold the rest. Complaints and ratings are recorded
+    through the same service as in production, so the access log shows them too. Idempotent: each
+    part does nothing when anything of it was recorded before. Returns whether it seeded."""
     async with _services(settings) as services:
-        if not await services.feedback.is_empty():
-            return False
-        purpose = next(
-            va for va in services.register.verwerkingsactiviteiten if va.id.endswith("/klachtbehandeling")
+        seeded = await _seed_feedback(services)
+        if await _seed_meten(services):
+            seeded = True
+            await services.dashboard.aggregate()  # the dashboard is ready at once
+    return seeded
+
+
+async def _seed_meten(services: Services) -> bool:
+    """A year of meten-en-leren history per organisation with a meten-en-leren purpose (once)."""
+    options = services.moments.options
+    organisations = []
+    for oin, (per_day, customers) in DEMO_VOLUME.items():
+        purpose = services.register.system_purpose(oin, "meten-en-leren")
+        if purpose is None:
+            continue
+        organisations.append(
+            DemoOrganisation(
+                organisation=oin,
+                per_werkdag=per_day,
+                klanten=customers,
+                onderwerpen=[o.id for o in options.onderwerpen_for(oin)],
+                teams=DEMO_TEAMS[oin],
+                doorverwijzen=[
+                    d for d in options.doorverwijzen if d != services.register.organisation_name(oin)
+                ],
+                bewaartermijn=purpose.bewaartermijn,
+            )
         )
-        actor = Actor(
-            id="demo-seed", role=Role.KCM, organisation=purpose.organisatie.oin, organisation_unit="demo"
+    return await seed_history(
+        services.database,
+        organisations,
+        [cfg.id for cfg in services.sources.configs.values()],
+        today=today_local(),
+    )
+
+
+async def _seed_feedback(services: Services) -> bool:
+    """Complaints, reports and ratings (once)."""
+    if not await services.feedback.is_empty():
+        return False
+    purpose = next(
+        va for va in services.register.verwerkingsactiviteiten if va.id.endswith("/klachtbehandeling")
+    )
+    actor = Actor(
+        id="demo-seed", role=Role.KCM, organisation=purpose.organisatie.oin, organisation_unit="demo"
+    )
+
+    def context(bsn: str) -> RequestContext:
+        return RequestContext(
+            actor=actor,
+            subject=Subject.person(bsn),
+            purpose_id=purpose.id,
+            assurance=Assurance.CONTROLEVRAGEN,
+            channel=Kanaal.TELEFOON,
+            trace=Trace(),
         )
 
-        def context(bsn: str) -> RequestContext:
-            return RequestContext(
-                actor=actor,
-                subject=Subject.person(bsn),
-                purpose_id=purpose.id,
-                assurance=Assurance.CONTROLEVRAGEN,
-                channel=Kanaal.TELEFOON,
-                trace=Trace(),
+    for bsn, soort, onderwerp, omschrijving, locatie, status in DEMO_COMPLAINTS:
+        item = await services.feedback.submit(
+            context(bsn), soort=soort, onderwerp=onderwerp, omschrijving=omschrijving, locatie=locatie
+        )
+        if status is not FeedbackStatus.ONTVANGEN:
+            # moved on by whoever the register lets handle this kind, as in production
+            handling = services.register.handling_purpose(actor.organisation, soort.value)
+            if handling is None:
+                continue
+            handler = Actor(
+                id="demo-seed",
+                role=handling.rollen[0],
+                organisation=actor.organisation,
+                organisation_unit="demo",
             )
-
-        for bsn, soort, onderwerp, omschrijving, locatie, status in DEMO_COMPLAINTS:
-            item = await services.feedback.submit(
-                context(bsn), soort=soort, onderwerp=onderwerp, omschrijving=omschrijving, locatie=locatie
+            await services.feedback.set_status(
+                handler,
+                item.id,
+                soort=soort,
+                status=status,
+                toelichting="Demogegevens",
+                uitkomst="De tegel is teruggelegd." if status is FeedbackStatus.AFGEHANDELD else None,
             )
-            if status is not FeedbackStatus.ONTVANGEN:
-                # moved on by whoever the register lets handle this kind, as in production
-                handling = services.register.handling_purpose(actor.organisation, soort.value)
-                if handling is None:
-                    continue
-                handler = Actor(
-                    id="demo-seed",
-                    role=handling.rollen[0],
-                    organisation=actor.organisation,
-                    organisation_unit="demo",
-                )
-                await services.feedback.set_status(
-                    handler,
-                    item.id,
-                    soort=soort,
-                    status=status,
-                    toelichting="Demogegevens",
-                    uitkomst="De tegel is teruggelegd." if status is FeedbackStatus.AFGEHANDELD else None,
-                )
-        for bsn, score, toelichting in DEMO_RATINGS:
-            await services.feedback.record_rating(
-                context(bsn), score=score, toelichting=toelichting, onderwerp=None
-            )
+    for bsn, score, toelichting in DEMO_RATINGS:
+        await services.feedback.record_rating(
+            context(bsn), score=score, toelichting=toelichting, onderwerp=None
+        )
     return True
+
+
+async def aggregate_meten(settings: Settings) -> RunReport:
+    """One aggregation run for the dashboard (logged as one processing per organisation)."""
+    async with _services(settings) as services:
+        return await services.dashboard.aggregate()
 
 
 async def verify_audit(settings: Settings) -> VerifyReport:

@@ -5,6 +5,8 @@ Everything configurable lives here or in `config/*.yaml`; the domain never reads
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping
 from enum import StrEnum
 from functools import cached_property
@@ -89,6 +91,19 @@ class Settings(BaseSettings):
     # `pseudonym_keys` is "keyid:secret,keyid:secret"; the first is current, the others still match.
     # The default is a development key: production refuses to start with it (see dgkb.demo_secrets).
     pseudonym_keys: SecretStr = SecretStr("dev-2026:dgkb-development-only-not-secret")
+
+    # Meten en leren (issue 15 §4, dgkb.meten, dgkb.dashboard). The customer pseudonym of the
+    # pseudonymised events has a key of its own, so an event cannot be joined to the access log by
+    # its pseudonym: `meten_pseudonym_keys` ("keyid:secret,…"); empty = a key derived from each key of
+    # `pseudonym_keys` (HMAC with a fixed label: unrelated values, no extra secret to manage; set it
+    # to be able to destroy this key apart from the log's). A contact is a repeat contact when the
+    # customer had ≥ 2 earlier contacts about the same onderwerp within `meten_herhaal_dagen` days.
+    # The aggregation for the dashboard runs every `meten_aggregatie_seconds` (0 = never by itself;
+    # `dgkb meten aggregeren`), source health is sampled every `meten_gezondheid_seconds` (0 = never).
+    meten_pseudonym_keys: SecretStr = SecretStr("")
+    meten_herhaal_dagen: int = Field(default=30, ge=1, le=365)
+    meten_aggregatie_seconds: float = Field(default=300.0, ge=0)
+    meten_gezondheid_seconds: float = Field(default=300.0, ge=0)
 
     # Authentication: OIDC bearer tokens.
     oidc_issuer: str = ""  # empty outside production = the built-in dev issuer
@@ -235,16 +250,18 @@ class Settings(BaseSettings):
 
     def pseudonym_keyring(self) -> list[tuple[str, bytes]]:
         """Parse `pseudonym_keys` into [(key id, secret)], current key first."""
-        ring: list[tuple[str, bytes]] = []
-        for part in self.pseudonym_keys.get_secret_value().split(","):
-            key_id, sep, secret = part.strip().partition(":")
-            if not sep or not key_id or len(secret) < 16:
-                raise InvalidConfiguration(
-                    "DGKB_PSEUDONYM_KEYS: verwacht 'sleutelid:geheim' (geheim minstens 16 tekens)",
-                    field="DGKB_PSEUDONYM_KEYS",
-                )
-            ring.append((key_id, secret.encode()))
-        return ring
+        return _keyring(self.pseudonym_keys.get_secret_value(), "DGKB_PSEUDONYM_KEYS")
+
+    def meten_keyring(self) -> list[tuple[str, bytes]]:
+        """The key ring of the meten-en-leren pseudonyms: `meten_pseudonym_keys`, or else one key
+        derived from each key of `pseudonym_keys` (key id suffixed `-meten`)."""
+        own = self.meten_pseudonym_keys.get_secret_value().strip()
+        if own:
+            return _keyring(own, "DGKB_METEN_PSEUDONYM_KEYS")
+        return [
+            (f"{key_id}-meten", hmac.new(secret, METEN_KEY_LABEL, hashlib.sha256).hexdigest().encode())
+            for key_id, secret in self.pseudonym_keyring()
+        ]
 
     @property
     def is_production(self) -> bool:
@@ -258,6 +275,22 @@ class Settings(BaseSettings):
 # libyaml's safe loader when PyYAML was built with it: the same documents, parsed ~8x faster (every
 # app start reads the configuration; the pure-Python parser took ~60 ms of it)
 _SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+# The label a meten-en-leren key is derived with from a pseudonym key (Settings.meten_keyring).
+METEN_KEY_LABEL = b"dgkb:meten-en-leren:klantpseudoniem:v1"
+
+
+def _keyring(value: str, setting: str) -> list[tuple[str, bytes]]:
+    ring: list[tuple[str, bytes]] = []
+    for part in value.split(","):
+        key_id, sep, secret = part.strip().partition(":")
+        if not sep or not key_id or len(secret) < 16:
+            raise InvalidConfiguration(
+                f"{setting}: verwacht 'sleutelid:geheim' (geheim minstens 16 tekens)", field=setting
+            )
+        ring.append((key_id, secret.encode()))
+    return ring
 
 
 def load_yaml(path: Path) -> Any:

@@ -88,7 +88,7 @@ class Console:
     async def login(self, user: str) -> None:
         await self.page.goto("/")
         await self.page.get_by_role("button", name=re.compile(re.escape(user))).click()
-        await self.page.wait_for_url(re.compile(r"/(privacy|beheer)?$"))
+        await self.page.wait_for_url(re.compile(r"/(privacy|beheer|dashboard)?$"))
 
     async def axe(self, name: str) -> None:
         """Zero WCAG 2.1 A/AA violations (axe-core, evaluated through the devtools protocol, which

@@ -66,6 +66,10 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount(
         "privacy-petra", "Petra Smit (privacy officer)", "privacy", GEMEENTE_OIN, "Privacy en Informatie"
     ),
+    # Team lead of the gemeente's KCC: the measure-and-learn dashboard only (issue 15 §4).
+    DemoAccount(
+        "teamleider-tim", "Tim Kramer (teamleider KCC)", "teamleider", GEMEENTE_OIN, "Klantcontactcentrum"
+    ),
     DemoAccount(
         "beheer-bea", "Bea Mulder (functioneel beheer)", "beheerder", GEMEENTE_OIN, "Informatievoorziening"
     ),

@@ -243,3 +243,64 @@ def access_content(
         "categories_denied": _categories(categories_denied),
         "outcome": outcome.value,
     }
+
+
+# A processing about no single person (an aggregation run over pseudonymised events): LDV records
+# are per data subject, so its records name none. No search by subject ever finds them; a search by
+# purpose or actor does.
+NO_SUBJECT = "-"
+NO_SUBJECT_KIND = "geen"
+
+
+def aggregate_contents(
+    *,
+    actor_id: str,
+    actor_role: str,
+    organisation: str,
+    purpose_id: str,
+    trace_id: str,
+    parent_span_id: str | None,
+    span_id: str,
+    name: str,
+    started_at: datetime,
+    ended_at: datetime,
+    categories: Collection[str],
+    retention: str,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The LDV and access record of one processing of DGKB itself over many people at once."""
+    ldv = {
+        "trace_id": trace_id,
+        "span_id": span_id,
+        "parent_span_id": parent_span_id,
+        "name": name,
+        "start_time": started_at,
+        "end_time": ended_at,
+        "status_code": "OK",
+        "processing_activity_id": purpose_id,
+        "data_subject_id": NO_SUBJECT,
+        "data_subject_id_type": NO_SUBJECT_KIND,
+        "key_id": NO_SUBJECT,
+        "categories": _categories(categories),
+        "retention_until": retention_until(ended_at, retention),
+    }
+    access = {
+        "trace_id": trace_id,
+        "span_id": span_id,
+        "occurred_at": ended_at,
+        "actor_id": actor_id,
+        "actor_role": actor_role,
+        "organisation": organisation,
+        "organisation_unit": None,
+        "assurance": "geen",
+        "channel": "backoffice",
+        "processing_activity_id": purpose_id,
+        "contact_id": None,
+        "data_subject_id": NO_SUBJECT,
+        "key_id": NO_SUBJECT,
+        "data_subject_id_type": NO_SUBJECT_KIND,
+        "categories_requested": _categories(categories),
+        "categories_delivered": _categories(categories),
+        "categories_denied": "[]",
+        "outcome": Outcome.DELIVERED.value,
+    }
+    return ldv, access

@@ -39,10 +39,11 @@ from dgkb.audit.records import (
     DecisionLike,
     Outcome,
     access_content,
+    aggregate_contents,
     decision_content,
     ldv_content,
 )
-from dgkb.domain.context import RequestContext
+from dgkb.domain.context import Actor, RequestContext, Trace
 from dgkb.domain.pseudonym import Pseudonymizer
 from dgkb.domain.register import DEFAULT_RETENTION, Register
 from dgkb.store.audit_tables import AccessRecord, AuditChainHead, DecisionRecord, LdvRecord
@@ -212,6 +213,35 @@ class AuditWriter:
         await self._append(
             [(LDV, ldv), *([] if decided is None else [(DECISIONS, decided)]), (ACCESS, access)]
         )
+
+    async def record_aggregate(
+        self,
+        *,
+        actor: Actor,
+        purpose_id: str,
+        trace: Trace,
+        name: str,
+        started_at: datetime,
+        ended_at: datetime,
+        categories: Sequence[str],
+    ) -> None:
+        """Log one processing of DGKB over many people at once (an aggregation run for the
+        dashboard): one LDV and one access record that name no data subject, not one per person."""
+        ldv, access = aggregate_contents(
+            actor_id=actor.id,
+            actor_role=actor.role.value,
+            organisation=actor.organisation,
+            purpose_id=purpose_id,
+            trace_id=trace.trace_id,
+            parent_span_id=trace.span_id,
+            span_id=secrets.token_hex(8),
+            name=name,
+            started_at=_aware("started_at", started_at),
+            ended_at=_aware("ended_at", ended_at),
+            categories=categories,
+            retention=self.retention(purpose_id),
+        )
+        await self._append([(LDV, ldv), (ACCESS, access)])
 
     @property
     def pending(self) -> int:

@@ -21,6 +21,7 @@ from dgkb.contacts.documents import DocumentCheckService
 from dgkb.contacts.identification import IdentificationService
 from dgkb.contacts.moment import ContactMomentService
 from dgkb.contacts.service import ContactService
+from dgkb.dashboard.service import DashboardService
 from dgkb.domain.catalogue import Catalogue
 from dgkb.domain.pseudonym import Pseudonymizer
 from dgkb.domain.register import Register
@@ -44,6 +45,7 @@ __all__ = [
     "ConfirmationsDep",
     "ConsentDep",
     "ContactsDep",
+    "DashboardDep",
     "DatabaseDep",
     "DocumentsDep",
     "EngineDep",
@@ -74,6 +76,13 @@ def _services(request: Request) -> Services:
 
 async def _contacts(request: Request) -> ContactService:
     return _services(request).contacts
+
+
+async def _dashboard(request: Request) -> DashboardService:
+    return _services(request).dashboard
+
+
+DashboardDep = Annotated[DashboardService, Depends(_dashboard)]
 
 
 async def _klantbeeld(request: Request) -> KlantbeeldService:

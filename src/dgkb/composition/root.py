@@ -22,6 +22,8 @@ from dgkb.contacts.documents import DocumentCheckService
 from dgkb.contacts.identification import IdentificationService
 from dgkb.contacts.moment import ContactMomentService, MomentOptions, parse_options
 from dgkb.contacts.service import ContactService
+from dgkb.dashboard.aggregate import Aggregator
+from dgkb.dashboard.service import DashboardService
 from dgkb.demo_secrets import refuse_demo_secrets_in_production
 from dgkb.domain.assurance import IdentificationMethod
 from dgkb.domain.catalogue import Catalogue
@@ -45,6 +47,7 @@ from dgkb.identity.jwks import KeySet
 from dgkb.identity.tokens import TokenValidator
 from dgkb.klantbeeld.service import KlantbeeldService
 from dgkb.messages.service import MessageService
+from dgkb.meten import HealthSampler, MetenRecorder
 from dgkb.notify import build_notifier, notify_config
 from dgkb.notify.port import Notifier
 from dgkb.policy.engine import CedarPolicyEngine
@@ -143,6 +146,9 @@ class Services:
     messages: MessageService  # Mijn berichten: notices to the customer (dgkb.messages)
     profile: ProfileService  # Mijn profiel: the customer's own contact details, written back
     health: Health  # is the database reachable (/api/v1/status)
+    meten: MetenRecorder  # meten en leren: pseudonymised events of contacts and feedback
+    dashboard: DashboardService  # the team lead's dashboard: aggregation runs, tables, charts, CSV
+    health_sampler: HealthSampler  # the sources' health over time, for the dashboard
 
     async def aclose(self) -> None:
         """Release what the services hold open (HTTP clients of the sources, the cache's pool)."""
@@ -334,8 +340,18 @@ def build_services(
         identification_purposes=identification_purposes(config.register),
         assertions=assertions,
     )
+    moment_options = config.moments or parse_options(load_yaml(settings.config_dir / "onderwerpen.yaml"))
+    meten = MetenRecorder(
+        database=database,
+        pseudonymizer=Pseudonymizer(settings.meten_keyring()),  # a key of its own (Settings)
+        register=config.register,
+        audit=audit,
+        repeat_days=settings.meten_herhaal_dagen,
+        onderwerpen={o.id: o.naam for o in moment_options.onderwerpen},
+        doorverwijzen=moment_options.doorverwijzen,
+    )
     feedback_ = FeedbackService(
-        database=database, pseudonymizer=pseudonymizer, register=config.register, audit=audit
+        database=database, pseudonymizer=pseudonymizer, register=config.register, audit=audit, meten=meten
     )
     klantbeeld = KlantbeeldService(
         catalogue=config.catalogue,
@@ -410,7 +426,8 @@ def build_services(
             gateway=gateway,
             contacts=contacts,
             changes=changes,
-            options=config.moments or parse_options(load_yaml(settings.config_dir / "onderwerpen.yaml")),
+            options=moment_options,
+            meten=meten,
         ),
         identification=IdentificationService(register=config.register, gateway=gateway, contacts=contacts),
         documents=DocumentCheckService(register=config.register, gateway=gateway, contacts=contacts),
@@ -438,6 +455,14 @@ def build_services(
             publish=changes.publish_change,
         ),
         health=Health(database),
+        meten=meten,
+        dashboard=DashboardService(
+            database=database,
+            aggregator=Aggregator(database=database, register=config.register, audit=audit),
+            onderwerpen={o.id: o.naam for o in moment_options.onderwerpen},
+            sources={s.id: (s.name, s.organisation) for s in config.sources.sources},
+        ),
+        health_sampler=HealthSampler(database=database, federation=federation),
     )
 
 

@@ -27,6 +27,7 @@ from dgkb.domain.register import Register
 from dgkb.domain.roles import Role
 from dgkb.events.service import ChangeService
 from dgkb.gateway import SourceGateway, SourceRefused, SourceUnavailable
+from dgkb.meten import ContactEvent, MetenRecorder
 from dgkb.sources.base import PartialWriteError, SourceError, SubjectNotFound
 
 __all__ = [
@@ -172,6 +173,9 @@ class Vraag:
     uitkomst: Uitkomst
     doorverwezen_naar: str | None = None
     zaken: tuple[str, ...] = ()
+    # "Vraag beantwoord?" (mate van beantwoording): kept in DGKB's own contact event for the
+    # first-contact resolution on the dashboard; None = not asked (the console's form has no field yet)
+    beantwoord: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,12 +243,14 @@ class ContactMomentService:
         contacts: ContactService,
         changes: ChangeService,
         options: MomentOptions,
+        meten: MetenRecorder | None = None,
     ) -> None:
         self._register = register
         self._gateway = gateway
         self._contacts = contacts
         self._changes = changes
         self.options = options
+        self._meten = meten
 
     def _validate(
         self, actor: Actor, vragen: Sequence[Vraag], verzoek: Contactverzoek | None, today: date
@@ -342,11 +348,44 @@ class ContactMomentService:
         nummer, fout = None, None
         if contactverzoek is not None:
             nummer, fout = await self._taak(context, contactverzoek, last_uuid)
+        await self._record_events(actor, contact_id, context, vragen, saved)
         # every open view of this customer (on any node) updates, and the cache forgets the old answer
         await self._changes.publish_change(
             context.subject, ("contact.historie", "contact.open-verzoeken"), cfg.id
         )
         return Registratie(tuple(saved), contactverzoek=nummer, contactverzoek_fout=fout, bron=cfg.name)
+
+    async def _record_events(
+        self,
+        actor: Actor,
+        contact_id: str,
+        context: RequestContext,
+        vragen: Sequence[Vraag],
+        saved: Sequence[OpgeslagenVraag],
+    ) -> None:
+        """Meten en leren: one pseudonymised event per saved question (dgkb.meten); never fails the
+        registration, which has reached the source by now."""
+        if self._meten is None:
+            return
+        events = [
+            ContactEvent(
+                onderwerp=vragen[v.index].onderwerp,
+                uitkomst=v.uitkomst.value,
+                beantwoord=vragen[v.index].beantwoord,
+                doorverwezen_naar=vragen[v.index].doorverwezen_naar
+                if v.uitkomst is Uitkomst.DOORVERWEZEN
+                else None,
+            )
+            for v in saved
+            if v.nummer is not None
+        ]
+        if not events:
+            return
+        try:  # the contact timer: from the start of the contact to its registration
+            started_at: datetime | None = (await self._contacts.get(actor, contact_id)).gestart_op
+        except ContactError:
+            started_at = None
+        await self._meten.record_contact(context, events, team=actor.organisation_unit, started_at=started_at)
 
     async def _write(
         self, context: RequestContext, index: int, vraag: Vraag, onderwerp: str, *, first: bool

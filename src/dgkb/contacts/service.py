@@ -209,6 +209,12 @@ class ContactService:
                 reason="CHANNEL_NOT_ALLOWED",
                 field="kanaal",
             )
+        if actor.role is Role.TEAMLEIDER:
+            # a team lead reads suppressed aggregates only (the dashboard), never a customer
+            raise ContactForbidden(
+                "Een teamleider voert geen klantcontacten; het dashboard toont alleen totalen.",
+                reason="ROLE_NOT_ALLOWED",
+            )
         if purpose_id is not None:
             self._check_purpose(actor, purpose_id)
         now = datetime.now(UTC)

@@ -112,7 +112,13 @@ class Afhandeling(BaseModel):
 # - notificaties: reading whom a zaak or klantcontact of a change notification is about.
 # - berichten: reading the customer's preferred channel and address, to tell them a new message
 #   waits in Mijn omgeving (the notice names nothing else).
-SystemTask = Literal["actualiseren", "notificaties", "berichten"]
+# - meten-en-leren: recording a pseudonymised event of each contact, rating, complaint and report
+#   (no BSN, no employee; a pseudonym under a key of its own) and aggregating them for the
+#   dashboard (dgkb.meten, dgkb.dashboard). Reads no source: such a purpose lists no categories.
+SystemTask = Literal["actualiseren", "notificaties", "berichten", "meten-en-leren"]
+# The system tasks that read nothing from a source: their purposes may not list categories, so the
+# PDP can never permit a read under them.
+NO_SOURCE_TASKS: frozenset[str] = frozenset({"meten-en-leren"})
 
 
 # The levels a checked identity document may count as (`documentZekerheid`).
@@ -363,6 +369,11 @@ def _system_problems(register: Register, source: str) -> list[str]:
             problems.append(f"{base}.rollen: een systeemtaak is alleen voor de rol '{Role.SYSTEEM}'")
         if va.identificatie or va.afhandeling is not None:
             problems.append(f"{base}.systeemtaak: een systeemtaak is geen identificatie- of afhandeldoel")
+        if va.systeemtaak in NO_SOURCE_TASKS and va.categorieen:
+            problems.append(
+                f"{base}.categorieen: '{va.systeemtaak}' leest niets bij een bron; noem geen categorieën "
+                "(dan kan de PDP onder dit doel nooit iets toestaan)"
+            )
         key = (va.organisatie.oin, va.systeemtaak)
         if key in seen:
             problems.append(

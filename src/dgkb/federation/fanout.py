@@ -29,7 +29,7 @@ from typing import TypeVar
 from dgkb.domain.identifiers import Subject
 from dgkb.federation.breaker import BreakerState, CircuitBreaker
 from dgkb.federation.cache import CachedAnswer, SourceCache, cache_key
-from dgkb.federation.health import HealthSnapshot, SourceHealth
+from dgkb.federation.health import HealthSnapshot, IntervalSample, SourceHealth
 from dgkb.sources.base import (
     CategoryData,
     FetchRequest,
@@ -176,6 +176,10 @@ class Federation:
     @property
     def cache(self) -> SourceCache | None:
         return self._cache
+
+    def health_intervals(self) -> dict[str, IntervalSample]:
+        """Per source, its calls since the previous call of this (periodic health samples)."""
+        return {sid: h.take_interval() for sid, h in self._health.items()}
 
     def states(self) -> list[SourceState]:
         return [SourceState(sid, self._breakers[sid].state, h.snapshot()) for sid, h in self._health.items()]

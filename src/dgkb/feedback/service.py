@@ -40,6 +40,7 @@ from dgkb.feedback.handling import (
     reply_channel,
     term_weeks,
 )
+from dgkb.meten import MetenRecorder
 from dgkb.store.db import Database
 from dgkb.store.feedback import FeedbackRepository
 from dgkb.store.tables import FeedbackItemRow, FeedbackStatusRow, RatingRow
@@ -193,13 +194,21 @@ def _item_view(item: FeedbackItemRow, history: Sequence[FeedbackStatusRow], now:
 
 class FeedbackService:
     def __init__(
-        self, *, database: Database, pseudonymizer: Pseudonymizer, register: Register, audit: AuditWriter
+        self,
+        *,
+        database: Database,
+        pseudonymizer: Pseudonymizer,
+        register: Register,
+        audit: AuditWriter,
+        meten: MetenRecorder | None = None,
     ) -> None:
         self._db = database
         self._pseudonymizer = pseudonymizer
         self._register = register
         self._audit = audit
         self._repo = FeedbackRepository()
+        # meten en leren: a pseudonymised event of each rating, complaint and report (dgkb.meten)
+        self._meten = meten
 
     async def _log(self, context: RequestContext, name: str, category: str, at: datetime) -> None:
         await self._audit.record_processing(
@@ -256,6 +265,16 @@ class FeedbackService:
         await self._log(context, "beoordeling vastleggen", "beleving.oordeel", now)
         async with self._db.transaction() as session:
             await self._repo.add(session, row)
+        if self._meten is not None:
+            await self._meten.record_feedback(
+                context,
+                soort="oordeel",
+                fase="gegeven",
+                onderwerp=onderwerp,
+                kanaal=context.channel.value,
+                score=score,
+                waardering=waardering,
+            )
         return Recorded(row.id, None, None, now)
 
     async def submit(
@@ -316,6 +335,10 @@ class FeedbackService:
         async with self._db.transaction() as session:
             await self._repo.add(session, item)
             await self._repo.add(session, history)
+        if self._meten is not None:
+            await self._meten.record_feedback(
+                context, soort=soort.value, fase="ingediend", onderwerp=onderwerp, kanaal=item.kanaal
+            )
         return Recorded(item.id, item.nummer, item.status, now)
 
     @staticmethod
@@ -429,6 +452,15 @@ class FeedbackService:
                 raise FeedbackConflict(f"Deze {item.soort} is intussen gesloten.", field="status")
             step.volgnummer = versie
             await self._repo.add(session, step)
+        if self._meten is not None and status is FeedbackStatus.AFGEHANDELD:
+            await self._meten.record_feedback(
+                context,
+                soort=item.soort,
+                fase="afgehandeld",
+                onderwerp=item.onderwerp,
+                kanaal=item.kanaal,
+                doorlooptijd_dagen=round((now - item.ingediend_op).total_seconds() / 86400, 2),
+            )
         return await self._view(item.id)
 
     async def extend(

@@ -25,6 +25,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.KLACHTBEHANDELAAR: "klachtbehandelaar",
     Role.PRIVACY: "privacyfunctionaris",
     Role.BEHEERDER: "functioneel beheerder",
+    Role.TEAMLEIDER: "teamleider",
     Role.BURGER: "inwoner of ondernemer",
     Role.SYSTEEM: "systeem",
     Role.PEP: "policy enforcement point",

@@ -18,6 +18,7 @@ from dgkb.web.routes.beheer import router as beheer_router
 from dgkb.web.routes.bevestigen import router as bevestigen_router
 from dgkb.web.routes.bevestigen_console import router as bevestigen_console_router
 from dgkb.web.routes.console import router as console_router
+from dgkb.web.routes.dashboard import router as dashboard_router
 from dgkb.web.routes.privacy import router as privacy_router
 from dgkb.web.routes.registratie import router as registratie_router
 from dgkb.web.routes.zaak import router as zaak_router
@@ -40,6 +41,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         registratie_router,
         zaak_router,
         privacy_router,
+        dashboard_router,
         beheer_router,
         bevestigen_router,
         bevestigen_console_router,

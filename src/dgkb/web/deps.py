@@ -165,6 +165,7 @@ templates.env.globals["ROLE_LABELS"] = {
     Role.KLACHTBEHANDELAAR: "Klachtbehandelaar",
     Role.PRIVACY: "Privacyfunctionaris",
     Role.BEHEERDER: "Functioneel beheerder",
+    Role.TEAMLEIDER: "Teamleider",
     Role.BURGER: "Inwoner",
     Role.SYSTEEM: "Systeem",
     Role.PEP: "Policy enforcement point",

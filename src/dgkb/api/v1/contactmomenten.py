@@ -71,6 +71,11 @@ class VraagInvoer(Camel):
         default_factory=list,
         description=f"Identificaties van zaken waarover de vraag ging (hoogstens {MAX_ZAKEN})",
     )
+    beantwoord: bool | None = Field(
+        default=None,
+        description="Is de vraag in dit contact beantwoord (mate van beantwoording)? Weglaten: niet "
+        "gevraagd. Alleen voor de gepseudonimiseerde telling van meten en leren, niet in Klantinteracties",
+    )
 
     def to_vraag(self) -> Vraag:
         return Vraag(
@@ -80,6 +85,7 @@ class VraagInvoer(Camel):
             uitkomst=self.uitkomst,
             doorverwezen_naar=self.doorverwezen_naar or None,
             zaken=tuple(self.zaken),
+            beantwoord=self.beantwoord,
         )
 
 

@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from dgkb.store import audit_tables, corrections, tables  # noqa: F401  (register every table on Base.metadata)
+from dgkb.store import audit_tables, corrections, meten, tables  # noqa: F401  (register every table on Base.metadata)
 from dgkb.store.db import Base, create_engine
 
 target_metadata = Base.metadata

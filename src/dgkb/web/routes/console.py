@@ -146,6 +146,8 @@ async def home(request: Request, session: SessionDep) -> Response:
         return RedirectResponse("/privacy", status_code=303)
     if actor.role is Role.BEHEERDER:
         return RedirectResponse("/beheer", status_code=303)
+    if actor.role is Role.TEAMLEIDER:
+        return RedirectResponse("/dashboard", status_code=303)
     return render(request, "start.html", {"kanalen": KANALEN})
 
 
