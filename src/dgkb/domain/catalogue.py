@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from dgkb.domain.errors import InvalidConfiguration
 
@@ -46,6 +46,7 @@ class Catalogue(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     categorieen: tuple[Category, ...]
+    _by_id: dict[str, Category] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _unique(self) -> Catalogue:
@@ -56,12 +57,16 @@ class Catalogue(BaseModel):
             seen.add(cat.id)
         return self
 
+    def model_post_init(self, context: Any, /) -> None:
+        # looked up for every category of every read: built once (the catalogue is frozen)
+        self._by_id.update((c.id, c) for c in self.categorieen)
+
     def get(self, category_id: str) -> Category | None:
-        return self.by_id.get(category_id)
+        return self._by_id.get(category_id)
 
     @property
     def by_id(self) -> dict[str, Category]:
-        return {c.id: c for c in self.categorieen}
+        return dict(self._by_id)
 
     @property
     def ids(self) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 
@@ -23,7 +23,8 @@ class Sectie(CamelModel):
     bron: str | None = None  # human name of the source
     bron_id: str | None = None
     reden: str | None = None  # machine-readable reason code
-    redenen: list[str] = []
+    # a factory, not `= []`: pydantic deep-copies a mutable default for every section it builds
+    redenen: list[str] = Field(default_factory=list)
     toelichting: str | None = None  # Dutch explanation for the agent
     gegevens: Any = None
     opgehaald_op: datetime | None = None
