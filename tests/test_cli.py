@@ -40,7 +40,9 @@ async def dgkb(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         *DGKB, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    # a bound for a hung process, not a performance check: seed-demo writes and aggregates a year of
+    # meten-en-leren history, which takes a minute or more on a loaded machine
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=300)
     return proc.returncode or 0, out.decode(), err.decode()
 
 

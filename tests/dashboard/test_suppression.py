@@ -15,14 +15,18 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, timedelta
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dgkb.dashboard.aggregate import block_units
+from dgkb.dashboard import suppression
+from dgkb.dashboard.aggregate import FAMILIES, block_units, cells_of
+from dgkb.dashboard.demo import DEMO_TEAMS, DemoOrganisation, history
 from dgkb.dashboard.suppression import THRESHOLD, TOTAL, CellId, Stat, decide_block
 from dgkb.domain.periods import Bucket, Grain, month_of, month_weeks, parse_bucket, week_of
 
@@ -289,3 +293,68 @@ def test_day_week_and_month_nest(day: date) -> None:
     assert set(week.days) <= set(month.days)
     assert week.key in month_weeks(month.key)
     assert all(month_of(d) == month.key for d in week.days)
+
+
+# --- the same events, the same decisions -----------------------------------------------------------------
+
+
+class _ShuffledSet(set[CellId]):
+    """A set that iterates in another order each time: as another process's hash seed would."""
+
+    rng = random.Random(0)
+
+    def __iter__(self) -> Iterator[CellId]:
+        items = list(set.__iter__(self))
+        _ShuffledSet.rng.shuffle(items)
+        return iter(items)
+
+
+def test_a_replayed_block_decides_the_same_whatever_the_set_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run recomputes a whole block: what was shown before must be decided the same again in any
+    process — else a cell shown yesterday and hidden today is differenced by whoever looked twice. The
+    decisions may not depend on the order a set happens to iterate in (the hash seed)."""
+    original = suppression._Block.__init__
+
+    def shuffled(self: Any, dims: Any, stats: Any) -> None:
+        original(self, dims, stats)
+        self.hidden, self.shown = _ShuffledSet(), _ShuffledSet()
+
+    monkeypatch.setattr(suppression._Block, "__init__", shuffled)
+    org = DemoOrganisation(
+        "00000001001234567000",
+        250,
+        25_000,
+        [
+            "algemeen",
+            "afval",
+            "belastingen",
+            "parkeren",
+            "paspoort",
+            "verhuizing",
+            "wmo",
+            "openbare-ruimte",
+            "klacht",
+            "stand-van-zaken",
+            "kwijtschelding",
+        ],
+        DEMO_TEAMS["00000001001234567000"],
+        ["UWV", "RDW"],
+    )
+    # these months of this made-up history once came out differently in two processes
+    made = history(org, start=date(2025, 12, 1), end=date(2026, 8, 3))
+    rows = {
+        "meten_contact_events": [SimpleNamespace(id=i, **r) for i, r in enumerate(made.contacts)],
+        "meten_feedback_events": [SimpleNamespace(id=i, **r) for i, r in enumerate(made.feedback)],
+    }
+    outcomes = set()
+    for order in range(3):
+        _ShuffledSet.rng = random.Random(order)
+        decided = []
+        for month in (date(2026, 5, 1), date(2026, 7, 1)):
+            for family in FAMILIES:
+                events = [r for r in rows[family.table.__tablename__] if r.maand == month]
+                stats, _ = cells_of(family, events)
+                shown = decide_block([TOTAL, *family.dims], stats, block_units(month, date(2026, 9, 1)))
+                decided.append(sorted(shown.items()))
+        outcomes.add(repr(decided))
+    assert len(outcomes) == 1

@@ -246,6 +246,7 @@ DEMO_TEAMS: dict[str, tuple[tuple[str, float], ...]] = {
     ),
     "00000001009876543000": (("Klantcontact Belastingen", 0.8), ("Team Heffingen", 0.2)),
 }
+HEALTH_DAYS = 120
 DEMO_VOLUME = {"00000001001234567000": (250, 25_000), "00000001009876543000": (60, 8_000)}
 
 
@@ -268,12 +269,13 @@ async def seed_history(
         await _insert(database, FeedbackEventRow, made.feedback)
     async with database.read() as session:
         sampled = await session.scalar(select(HealthSampleRow.id).limit(1)) is not None
-    if not sampled:
-        await _insert(database, HealthSampleRow, list(health_samples(sources, start=start, end=today)))
+    if not sampled:  # the sources' health over the last months (hourly samples, no personal data)
+        since = today - timedelta(days=HEALTH_DAYS)
+        await _insert(database, HealthSampleRow, list(health_samples(sources, start=since, end=today)))
     return True
 
 
 async def _insert(database: Database, table: Any, rows: Sequence[dict[str, Any]], chunk: int = 2000) -> None:
     for begin in range(0, len(rows), chunk):
         async with database.transaction() as session:
-            await session.execute(insert(table), rows[begin : begin + chunk])
+            await session.execute(insert(table.__table__), rows[begin : begin + chunk])  # Core: no ORM

@@ -60,6 +60,11 @@ def dutch(value: float, decimals: int = 1) -> str:
     return text.replace(",", "_").replace(".", ",").replace("_", ".")
 
 
+def _text(value: str) -> str:
+    """A label as a CSV cell a spreadsheet will not run as a formula (a team name comes from a token)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def _pct(part: float, whole: float) -> float | None:
     return None if not whole else 100.0 * part / whole
 
@@ -637,12 +642,12 @@ class DashboardService:
             writer.writerow(["periode", "team", "contacten", "beantwoord_pct", "herhaalcontact_pct"])
             for b, cell in view.trend:
                 if cell is None:
-                    writer.writerow([b.short_label, view.team or "", "", "", ""])
+                    writer.writerow([b.short_label, _text(view.team or ""), "", "", ""])
                 else:
                     writer.writerow(
                         [
                             b.short_label,
-                            view.team or "",
+                            _text(view.team or ""),
                             CONTACTEN.csv(cell),
                             BEANTWOORD.csv(cell),
                             HERHAALD.csv(cell),
@@ -654,7 +659,7 @@ class DashboardService:
                 writer.writerow(
                     [
                         period,
-                        s.naam,
+                        _text(s.naam),
                         s.aanroepen,
                         "" if s.beschikbaarheid is None else f"{s.beschikbaarheid:.2f}".replace(".", ","),
                         "" if s.p95_ms is None else f"{s.p95_ms:.0f}",
@@ -664,7 +669,7 @@ class DashboardService:
             table = view.table(table_id)
             writer.writerow(["periode", table.spec.key_label.lower(), *(c.key for c in table.spec.columns)])
             for cell in [*table.rows, *([table.total] if table.total is not None else [])]:
-                writer.writerow([period, cell.label, *(c.csv(cell) for c in table.spec.columns)])
+                writer.writerow([period, _text(cell.label), *(c.csv(cell) for c in table.spec.columns)])
         return "\ufeff" + out.getvalue()
 
 

@@ -187,7 +187,7 @@ class _Block:
     def _exposed(self, bases: Mapping[str, _Basis]) -> list[CellId]:
         """Hidden cells of 1–9 customers whose value the shown cells determine."""
         found = []
-        for cell in self.hidden:
+        for cell in sorted(self.hidden):  # a fixed order: the same events, the same decisions
             if not _sensitive(self.stat(cell)):
                 continue
             dims = self.dims if cell[0] == TOTAL else [cell[0]]
