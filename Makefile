@@ -35,12 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports
 
-type## Dashboard (issue 15 §4): 1 million contact events on PostgreSQL, the aggregation run, page p95 < 500 ms.
-## Empties the database it is given: DGKB_BENCH_DATABASE_URL (default postgresql+asyncpg://postgres@127.0.0.1:5432/dgkb_bench)
-bench-dashboard: $(STAMP)
-	$(BIN)/python bench/dashboard.py
-
-check: $(STAMP)
+typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
