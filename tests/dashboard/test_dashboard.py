@@ -258,6 +258,26 @@ async def test_only_the_teamleider_opens_the_dashboard(stack: Stack, user: str) 
             assert resp.status_code == 403, (path, resp.status_code)
 
 
+async def test_a_teamleider_of_another_organisation_sees_none_of_its_figures(stack: Stack) -> None:
+    """The organisation comes from the login only: the waterschap's team lead, also with a crafted
+    organisation in the query string, gets no figure of the gemeente's history."""
+    await fill(stack)
+    async with console(stack) as gemeente, console(stack) as waterschap:
+        await staff_login(gemeente, "teamleider-tim")
+        await staff_login(waterschap, "teamleider-tara")
+        own = await gemeente.get("/dashboard/export/kanalen.csv")
+        assert own.status_code == 200, own.text
+        assert len(own.text.strip().splitlines()) > 1  # the gemeente's rows are there for its own lead
+        for query in ("", f"?organisatie={GEMEENTE_OIN}", f"?organisation={GEMEENTE_OIN}"):
+            other = await waterschap.get(f"/dashboard/export/kanalen.csv{query}")
+            assert other.status_code in (200, 400), other.text
+            assert other.text != own.text
+            page = await waterschap.get(f"/dashboard{query}")
+            assert page.status_code in (200, 400), page.text
+            for line in own.text.strip().splitlines()[1:]:
+                assert line not in other.text
+
+
 # --- nothing personal on the dashboard -------------------------------------------------------------------
 
 

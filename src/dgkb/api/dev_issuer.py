@@ -70,6 +70,14 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount(
         "teamleider-tim", "Tim Kramer (teamleider KCC)", "teamleider", GEMEENTE_OIN, "Klantcontactcentrum"
     ),
+    # … and of the waterschap's: its own organisation's figures, never the gemeente's
+    DemoAccount(
+        "teamleider-tara",
+        "Tara Visser (teamleider waterschap)",
+        "teamleider",
+        WATERSCHAP_OIN,
+        "Klantcontact Belastingen",
+    ),
     DemoAccount(
         "beheer-bea", "Bea Mulder (functioneel beheer)", "beheerder", GEMEENTE_OIN, "Informatievoorziening"
     ),
